@@ -1,0 +1,268 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.blocking_trigger_request import BlockingTriggerRequest
+from ...models.error import Error
+from ...models.run import Run
+from ...models.wait_timed_out import WaitTimedOut
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    agent_id: int,
+    *,
+    body: BlockingTriggerRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/agents/{agent_id}/runs/trigger-and-wait".format(
+            agent_id=quote(str(agent_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | Run | WaitTimedOut | None:
+    if response.status_code == 200:
+        response_200 = Run.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 202:
+        response_202 = WaitTimedOut.from_dict(response.json())
+
+        return response_202
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Error.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 422:
+        response_422 = Error.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Error.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Error.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | Run | WaitTimedOut]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    agent_id: int,
+    *,
+    client: AuthenticatedClient | Client,
+    body: BlockingTriggerRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[Error | Run | WaitTimedOut]:
+    """Start a run and hold the request until it ends or the wait window elapses.
+
+     Answers `200` with the full, terminal Run row when the run ends within the window, or `202`
+    with a `WaitTimedOut` body when the window elapses first (the run goes on). The window is
+    `timeoutMs`, capped by the server at the agent's `maxRunDurationMs` and at 300000 ms.
+
+    Args:
+        agent_id (int):
+        idempotency_key (str | Unset):
+        body (BlockingTriggerRequest): The body of `trigger_run_and_wait` and
+            `trigger_run_and_download`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | Run | WaitTimedOut]
+    """
+
+    kwargs = _get_kwargs(
+        agent_id=agent_id,
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    agent_id: int,
+    *,
+    client: AuthenticatedClient | Client,
+    body: BlockingTriggerRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> Error | Run | WaitTimedOut | None:
+    """Start a run and hold the request until it ends or the wait window elapses.
+
+     Answers `200` with the full, terminal Run row when the run ends within the window, or `202`
+    with a `WaitTimedOut` body when the window elapses first (the run goes on). The window is
+    `timeoutMs`, capped by the server at the agent's `maxRunDurationMs` and at 300000 ms.
+
+    Args:
+        agent_id (int):
+        idempotency_key (str | Unset):
+        body (BlockingTriggerRequest): The body of `trigger_run_and_wait` and
+            `trigger_run_and_download`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | Run | WaitTimedOut
+    """
+
+    return sync_detailed(
+        agent_id=agent_id,
+        client=client,
+        body=body,
+        idempotency_key=idempotency_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    agent_id: int,
+    *,
+    client: AuthenticatedClient | Client,
+    body: BlockingTriggerRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[Error | Run | WaitTimedOut]:
+    """Start a run and hold the request until it ends or the wait window elapses.
+
+     Answers `200` with the full, terminal Run row when the run ends within the window, or `202`
+    with a `WaitTimedOut` body when the window elapses first (the run goes on). The window is
+    `timeoutMs`, capped by the server at the agent's `maxRunDurationMs` and at 300000 ms.
+
+    Args:
+        agent_id (int):
+        idempotency_key (str | Unset):
+        body (BlockingTriggerRequest): The body of `trigger_run_and_wait` and
+            `trigger_run_and_download`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | Run | WaitTimedOut]
+    """
+
+    kwargs = _get_kwargs(
+        agent_id=agent_id,
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    agent_id: int,
+    *,
+    client: AuthenticatedClient | Client,
+    body: BlockingTriggerRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> Error | Run | WaitTimedOut | None:
+    """Start a run and hold the request until it ends or the wait window elapses.
+
+     Answers `200` with the full, terminal Run row when the run ends within the window, or `202`
+    with a `WaitTimedOut` body when the window elapses first (the run goes on). The window is
+    `timeoutMs`, capped by the server at the agent's `maxRunDurationMs` and at 300000 ms.
+
+    Args:
+        agent_id (int):
+        idempotency_key (str | Unset):
+        body (BlockingTriggerRequest): The body of `trigger_run_and_wait` and
+            `trigger_run_and_download`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | Run | WaitTimedOut
+    """
+
+    return (
+        await asyncio_detailed(
+            agent_id=agent_id,
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed

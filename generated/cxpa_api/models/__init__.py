@@ -1,0 +1,55 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .agent import Agent
+from .agent_managed_by import AgentManagedBy
+from .agent_output_kind import AgentOutputKind
+from .blocking_trigger_request import BlockingTriggerRequest
+from .callback_accepted import CallbackAccepted
+from .credential import Credential
+from .credential_values import CredentialValues
+from .error import Error
+from .error_detail import ErrorDetail
+from .ingest_run_request import IngestRunRequest
+from .ingested_run import IngestedRun
+from .json_object import JsonObject
+from .output_event import OutputEvent
+from .register_run_request import RegisterRunRequest
+from .registered_run import RegisteredRun
+from .run import Run
+from .run_error import RunError
+from .run_status import RunStatus
+from .run_waiting import RunWaiting
+from .started_event import StartedEvent
+from .trigger_payload import TriggerPayload
+from .trigger_run_request import TriggerRunRequest
+from .triggered_run import TriggeredRun
+from .wait_timed_out import WaitTimedOut
+from .waiting_event import WaitingEvent
+
+__all__ = (
+    "Agent",
+    "AgentManagedBy",
+    "AgentOutputKind",
+    "BlockingTriggerRequest",
+    "CallbackAccepted",
+    "Credential",
+    "CredentialValues",
+    "Error",
+    "ErrorDetail",
+    "IngestedRun",
+    "IngestRunRequest",
+    "JsonObject",
+    "OutputEvent",
+    "RegisteredRun",
+    "RegisterRunRequest",
+    "Run",
+    "RunError",
+    "RunStatus",
+    "RunWaiting",
+    "StartedEvent",
+    "TriggeredRun",
+    "TriggerPayload",
+    "TriggerRunRequest",
+    "WaitingEvent",
+    "WaitTimedOut",
+)

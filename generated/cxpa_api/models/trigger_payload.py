@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.json_object import JsonObject
+
+
+T = TypeVar("T", bound="TriggerPayload")
+
+
+@_attrs_define
+class TriggerPayload:
+    """What the platform POSTs to a platform-managed runtime when it starts a run."""
+
+    run_id: str
+    """ The run to report on. """
+    agent_id: int
+    """ The agent the run belongs to. """
+    input_: JsonObject
+    """ Any JSON object. """
+    agent_api_key: str
+    """ The key for this run's callbacks and credential resolves (secret). """
+    credentials_token: str | Unset = UNSET
+    """ The token for credential resolves (secret), when the run has one. """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        run_id = self.run_id
+
+        agent_id = self.agent_id
+
+        input_ = self.input_.to_dict()
+
+        agent_api_key = self.agent_api_key
+
+        credentials_token = self.credentials_token
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "runId": run_id,
+                "agentId": agent_id,
+                "input": input_,
+                "agentApiKey": agent_api_key,
+            }
+        )
+        if credentials_token is not UNSET:
+            field_dict["credentialsToken"] = credentials_token
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.json_object import JsonObject  # noqa: PLC0415
+
+        d = dict(src_dict)
+        run_id = d.pop("runId")
+
+        agent_id = d.pop("agentId")
+
+        input_ = JsonObject.from_dict(d.pop("input"))
+
+        agent_api_key = d.pop("agentApiKey")
+
+        credentials_token = d.pop("credentialsToken", UNSET)
+
+        trigger_payload = cls(
+            run_id=run_id,
+            agent_id=agent_id,
+            input_=input_,
+            agent_api_key=agent_api_key,
+            credentials_token=credentials_token,
+        )
+
+        trigger_payload.additional_properties = d
+        return trigger_payload
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,275 @@
+"""openapi.yaml is valid and describes the whole contract of ../shared/design/api-contract.md."""
+
+from typing import Any
+
+import pytest
+from openapi_spec import component_schemas, load_spec
+from openapi_spec_validator import validate
+
+ERRORS_ALL = {"400", "401", "403", "404", "429", "500", "503"}
+ERRORS_POST_BODY = ERRORS_ALL | {"409", "413", "422"}
+
+# (method, path, operationId, tag, success statuses, error statuses, request schema, success schemas)
+CONTRACT = [
+    (
+        "post",
+        "/api/agents/{agentId}/runs/trigger",
+        "trigger_run",
+        "callers",
+        {"202"},
+        ERRORS_POST_BODY,
+        "TriggerRunRequest",
+        {"202": "TriggeredRun"},
+    ),
+    (
+        "post",
+        "/api/agents/{agentId}/runs/trigger-and-wait",
+        "trigger_run_and_wait",
+        "callers",
+        {"200", "202"},
+        ERRORS_POST_BODY,
+        "BlockingTriggerRequest",
+        {"200": "Run", "202": "WaitTimedOut"},
+    ),
+    (
+        "post",
+        "/api/agents/{agentId}/runs/trigger-and-download",
+        "trigger_run_and_download",
+        "callers",
+        {"200"},
+        ERRORS_POST_BODY | {"502", "504"},
+        "BlockingTriggerRequest",
+        {},
+    ),
+    (
+        "post",
+        "/api/agents/{agentId}/runs/register",
+        "register_run",
+        "callers",
+        {"200", "201"},
+        ERRORS_POST_BODY,
+        "RegisterRunRequest",
+        {"200": "RegisteredRun", "201": "RegisteredRun"},
+    ),
+    (
+        "post",
+        "/api/agents/{agentId}/runs/ingest",
+        "ingest_run",
+        "callers",
+        {"200"},
+        ERRORS_POST_BODY,
+        "IngestRunRequest",
+        {"200": "IngestedRun"},
+    ),
+    (
+        "post",
+        "/api/runs/{runId}/callback",
+        "post_callback",
+        "runtimes",
+        {"200"},
+        ERRORS_POST_BODY,
+        "CallbackEvent",
+        {"200": "CallbackAccepted"},
+    ),
+    (
+        "get",
+        "/api/credentials/{connectionId}/resolve",
+        "resolve_credential",
+        "runtimes",
+        {"200"},
+        ERRORS_ALL,
+        None,
+        {"200": "Credential"},
+    ),
+    ("get", "/api/agents/{agentId}/runs/{runId}", "get_run", "callers", {"200"}, ERRORS_ALL, None, {"200": "Run"}),
+    (
+        "post",
+        "/api/agents/{agentId}/runs/{runId}/cancel",
+        "cancel_run",
+        "callers",
+        {"200"},
+        ERRORS_ALL | {"409", "422"},
+        None,
+        {"200": "Run"},
+    ),
+]
+IDS = [row[2] for row in CONTRACT]
+
+NAMED_SCHEMAS = [
+    "Run",
+    "RunStatus",
+    "RunError",
+    "RunWaiting",
+    "TriggerRunRequest",
+    "BlockingTriggerRequest",
+    "TriggeredRun",
+    "WaitTimedOut",
+    "RegisterRunRequest",
+    "RegisteredRun",
+    "IngestRunRequest",
+    "IngestedRun",
+    "StartedEvent",
+    "OutputEvent",
+    "WaitingEvent",
+    "CallbackEvent",
+    "CallbackAccepted",
+    "Credential",
+    "Error",
+    "ErrorDetail",
+    "Agent",
+    "TriggerPayload",
+    "JsonObject",
+]
+
+
+def ref_name(node: dict[str, Any]) -> str:
+    """The component name a `$ref` points to."""
+    return node["$ref"].rsplit("/", 1)[-1]
+
+
+def resolve_response(response: dict[str, Any]) -> dict[str, Any]:
+    """A response object, following a `$ref` to components/responses."""
+    if "$ref" in response:
+        return load_spec()["components"]["responses"][ref_name(response)]
+    return response
+
+
+def operation(method: str, path: str) -> dict[str, Any]:
+    """The operation object at a method and path."""
+    return load_spec()["paths"][path][method]
+
+
+def test_spec_validates() -> None:
+    """openapi.yaml passes openapi-spec-validator as OpenAPI 3.1."""
+    validate(load_spec())
+    assert load_spec()["openapi"].startswith("3.1")
+
+
+def test_spec_has_exactly_the_contract_paths() -> None:
+    """No endpoint is missing and none is invented."""
+    documented = {(m, p) for p, item in load_spec()["paths"].items() for m in item}
+    assert documented == {(row[0], row[1]) for row in CONTRACT}
+
+
+@pytest.mark.parametrize("row", CONTRACT, ids=IDS)
+def test_operation_matches_contract(row: tuple[Any, ...]) -> None:
+    """Each operation has its operationId, tag, statuses, request and response schemas."""
+    method, path, op_id, tag, success, errors, request, responses = row
+    op = operation(method, path)
+    assert op["operationId"] == op_id
+    assert op["tags"] == [tag]
+    assert set(op["responses"]) == success | errors
+    body = op.get("requestBody")
+    if request is None:
+        assert body is None
+    else:
+        assert body["required"] is True
+        assert ref_name(body["content"]["application/json"]["schema"]) == request
+    for status, schema in responses.items():
+        content = op["responses"][status]["content"]["application/json"]
+        assert ref_name(content["schema"]) == schema
+
+
+@pytest.mark.parametrize("row", CONTRACT, ids=IDS)
+def test_every_error_response_uses_the_error_envelope(row: tuple[Any, ...]) -> None:
+    """Every 4xx and 5xx answer has the Error schema and an X-Request-Id header."""
+    method, path, *_ = row
+    for status, response in operation(method, path)["responses"].items():
+        resolved = resolve_response(response)
+        assert "X-Request-Id" in resolved["headers"], status
+        if status[0] in "45":
+            assert ref_name(resolved["content"]["application/json"]["schema"]) == "Error", status
+
+
+@pytest.mark.parametrize("row", CONTRACT, ids=IDS)
+def test_every_post_takes_an_idempotency_key(row: tuple[Any, ...]) -> None:
+    """Every POST declares the Idempotency-Key header and marks replays with Idempotent-Replayed."""
+    method, path, *_ = row
+    op = operation(method, path)
+    params = [p.get("$ref", "") for p in op["parameters"]]
+    has_key = "#/components/parameters/IdempotencyKey" in params
+    assert has_key == (method == "post")
+    if method == "post":
+        success = next(s for s in op["responses"] if s.startswith("2"))
+        assert "Idempotent-Replayed" in op["responses"][success]["headers"]
+
+
+@pytest.mark.parametrize("row", CONTRACT, ids=IDS)
+def test_every_operation_has_examples(row: tuple[Any, ...]) -> None:
+    """Requests with a body and every JSON success answer carry an example."""
+    method, path, *_ = row
+    op = operation(method, path)
+    if "requestBody" in op:
+        media = op["requestBody"]["content"]["application/json"]
+        assert "example" in media or "examples" in media
+    for status, response in op["responses"].items():
+        for media in resolve_response(response).get("content", {}).values():
+            assert "example" in media or "examples" in media, status
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "expected"),
+    [
+        ("/api/runs/{runId}/callback", "post", [{"agentKey": []}]),
+        ("/api/credentials/{connectionId}/resolve", "get", [{"agentKey": [], "credentialsToken": []}]),
+        ("/api/agents/{agentId}/runs/trigger", "post", None),
+    ],
+    ids=["callback-agent-key", "resolve-agent-key-and-token", "trigger-inherits-ingest-key"],
+)
+def test_security_per_operation(path: str, method: str, expected: Any) -> None:
+    """Callers use the ingest key; runtimes the agent key (and the credentials token to resolve)."""
+    assert operation(method, path).get("security") == expected
+    assert load_spec()["security"] == [{"ingestKey": []}]
+
+
+def test_response_headers_of_the_contract() -> None:
+    """Retry-After on 429, and the download's Content-Disposition, X-Run-Id and binary body."""
+    responses = load_spec()["components"]["responses"]
+    assert responses["TooManyRequests"]["headers"]["Retry-After"]["$ref"].endswith("RetryAfter")
+    assert "Retry-After" in responses["ServiceUnavailable"]["headers"]
+    download = operation("post", "/api/agents/{agentId}/runs/trigger-and-download")["responses"]["200"]
+    assert {"X-Run-Id", "Content-Disposition", "Content-Length", "X-Request-Id"} <= set(download["headers"])
+    for media in ("application/octet-stream", "*/*"):
+        assert download["content"][media]["schema"] == {"type": "string", "format": "binary"}
+
+
+def test_get_run_has_the_wait_window() -> None:
+    """The run read takes waitMs, 0 to 60000."""
+    (wait,) = [
+        p for p in operation("get", "/api/agents/{agentId}/runs/{runId}")["parameters"] if p.get("name") == "waitMs"
+    ]
+    assert wait["in"] == "query"
+    assert (wait["schema"]["minimum"], wait["schema"]["maximum"]) == (0, 60000)
+
+
+def test_named_schemas_present() -> None:
+    """Every body of the contract is a named component schema."""
+    assert set(NAMED_SCHEMAS) <= set(component_schemas())
+
+
+@pytest.mark.parametrize("name", sorted(component_schemas()))
+def test_every_schema_and_field_is_described(name: str) -> None:
+    """A description on every schema and on every one of its fields."""
+    schema = component_schemas()[name]
+    assert schema.get("description"), name
+    for field, prop in schema.get("properties", {}).items():
+        described = prop.get("description") or (
+            "$ref" in prop and component_schemas()[prop["$ref"].rsplit("/", 1)[-1]].get("description")
+        )
+        assert described, f"{name}.{field}"
+
+
+@pytest.mark.parametrize("name", ["StartedEvent", "OutputEvent", "WaitingEvent"])
+def test_callback_variants_carry_a_const_tag(name: str) -> None:
+    """Every callback variant pins `type` with `const`, so order-based decoding can't mistake it."""
+    schema = component_schemas()[name]
+    assert "type" in schema["required"]
+    assert schema["properties"]["type"]["const"] == name.removesuffix("Event").lower()
+
+
+def test_wait_timed_out_carries_a_const_tag() -> None:
+    """The 202 trigger-and-wait answer is told from a Run row by `timedOut: const true`."""
+    schema = component_schemas()["WaitTimedOut"]
+    assert schema["properties"]["timedOut"]["const"] is True
+    assert "timedOut" in schema["required"]
+    assert "timedOut" not in component_schemas()["Run"]["properties"]
