@@ -21,8 +21,8 @@ class BlockingTriggerRequest:
     input_: JsonObject
     """ Any JSON object. """
     timeout_ms: int | Unset = UNSET
-    """ How long to hold the request, in milliseconds. The server caps it at the agent's
-    `maxRunDurationMs` and at 300000.
+    """ How long to hold the request, in milliseconds (30000 when absent). The server caps it at
+    the agent's `maxRunDurationMs` and at 300000.
      """
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,0 +1,467 @@
+"""The local platform's HTTP face: a Starlette app implementing every operation of openapi.yaml."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import re
+import urllib.parse
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from cxpa_api.models import CallbackAccepted, Credential, IngestedRun, RegisteredRun, TriggeredRun, WaitTimedOut
+
+from ._core import FileStream, PlatformCore, error_of
+from ._errors import ApiError
+from ._faults import Faults
+from ._idempotency import StoredAnswer, fingerprint
+from ._runs import Agent, new_id
+from ._schema import SchemaError, validate
+
+MAX_BODY_BYTES = 1 << 20
+DEFAULT_WAIT_MS = 30_000
+_AGENT_ID = re.compile(r"^[1-9][0-9]{0,17}$")
+_FAULT_CODES = {
+    408: "request_timeout",
+    429: "rate_limited",
+    500: "internal_error",
+    502: "bad_gateway",
+    503: "unavailable",
+    504: "gateway_timeout",
+}
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    """The contract's Error envelope for an ApiError."""
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+
+
+def bearer(request: Request) -> str | None:
+    """The key of an `Authorization: Bearer <key>` header."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    return key.strip() or None if scheme.lower() == "bearer" else None
+
+
+def agent_id_of(request: Request) -> int:
+    """The `agentId` path parameter, an integer >= 1 (400 otherwise)."""
+    raw = request.path_params["agentId"]
+    if not _AGENT_ID.match(raw):
+        raise ApiError(400, "invalid_parameter", f"agentId: must be an integer >= 1, got {raw[:40]!r}")
+    return int(raw)
+
+
+async def read_json(request: Request, schema: str) -> tuple[bytes, dict[str, Any]]:
+    """The raw body and its JSON, validated by a component schema: 413 over 1 MiB, 400 when invalid."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, "payload_too_large", f"request body is over {MAX_BODY_BYTES} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ApiError(413, "payload_too_large", f"request body is over {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, "invalid_json", f"the body is not JSON: {exc}") from None
+    try:
+        validate(data, schema)
+    except SchemaError as exc:
+        raise ApiError(400, "invalid_body", str(exc)) from None
+    return raw, data
+
+
+def stored(response: Response) -> StoredAnswer:
+    """A JSON answer as kept for replays."""
+    return StoredAnswer(response.status_code, bytes(response.body), {"content-type": "application/json"})
+
+
+def final(error: ApiError) -> bool:
+    """Whether an error answer is final (replayed for the same key) or retryable (the key is freed)."""
+    return error.run_id is not None or (error.status < 500 and error.status != 429)
+
+
+async def idempotent(request: Request, raw: bytes, act: Callable[[], Awaitable[Response]]) -> Response:
+    """Run `act` once per Idempotency-Key and body; replay its answer for the same key and body."""
+    core: PlatformCore = request.app.state.core
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return await act()
+    if not key or len(key) > 255 or not key.isascii() or not key.isprintable() or " " in key:
+        raise ApiError(400, "invalid_parameter", "Idempotency-Key: must be 1 to 255 printable ASCII characters")
+    principal = hashlib.sha256(request.headers.get("authorization", "").encode()).hexdigest()
+    replay = core.idempotency.begin(principal, key, fingerprint(request.method, request.url.path, raw))
+    if replay is not None:
+        return Response(replay.body, replay.status, {**replay.headers, "Idempotent-Replayed": "true"})
+    try:
+        response = await act()
+    except ApiError as exc:
+        core.idempotency.finish(principal, key, stored(error_response(exc)) if final(exc) else None)
+        raise
+    except BaseException:
+        core.idempotency.finish(principal, key, None)
+        raise
+    if isinstance(response, StreamingResponse):
+        run_id = response.headers["x-run-id"]
+        gone = ApiError(
+            409, "download_not_replayable", "this download's file was streamed once and is not stored", run_id=run_id
+        )
+        core.idempotency.finish(principal, key, stored(error_response(gone)))
+    else:
+        core.idempotency.finish(principal, key, stored(response))
+    return response
+
+
+def window_ms(core: PlatformCore, agent: Agent, requested: int | None) -> int:
+    """A wait window: the requested one capped at the agent's maxRunDurationMs and the platform's cap."""
+    return min(requested or DEFAULT_WAIT_MS, agent.max_run_duration_ms, core.max_wait_ms)
+
+
+# -- operations -------------------------------------------------------------------------------
+
+
+async def trigger_run(request: Request) -> Response:
+    """POST /api/agents/{agentId}/runs/trigger."""
+    core: PlatformCore = request.app.state.core
+    agent = core.caller(bearer(request), agent_id_of(request))
+    raw, body = await read_json(request, "TriggerRunRequest")
+
+    async def act() -> Response:
+        run = core.trigger(agent, body["input"])
+        return JSONResponse(TriggeredRun.from_dict({"runId": run.id, "status": run.status}).to_dict(), 202)
+
+    return await idempotent(request, raw, act)
+
+
+async def trigger_run_and_wait(request: Request) -> Response:
+    """POST /api/agents/{agentId}/runs/trigger-and-wait."""
+    core: PlatformCore = request.app.state.core
+    agent = core.caller(bearer(request), agent_id_of(request))
+    raw, body = await read_json(request, "BlockingTriggerRequest")
+
+    async def act() -> Response:
+        run = core.trigger(agent, body["input"])
+        run = await core.wait_until_terminal(run.id, window_ms(core, agent, body.get("timeoutMs")) / 1000)
+        with core.lock:
+            if run.terminal:
+                return JSONResponse(run.row(), 200)
+            answer = {"timedOut": True, "runId": run.id, "status": run.status}
+        return JSONResponse(WaitTimedOut.from_dict(answer).to_dict(), 202)
+
+    return await idempotent(request, raw, act)
+
+
+async def trigger_run_and_download(request: Request) -> Response:
+    """POST /api/agents/{agentId}/runs/trigger-and-download: the runtime's file, streamed through."""
+    core: PlatformCore = request.app.state.core
+    faults: Faults = request.app.state.faults
+    agent = core.caller(bearer(request), agent_id_of(request))
+    raw, body = await read_json(request, "BlockingTriggerRequest")
+
+    async def act() -> Response:
+        run = core.trigger(agent, body["input"], download=True)
+        timeout = window_ms(core, agent, body.get("timeoutMs")) / 1000
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            stream = await core.wait_for_file(run.id, timeout)
+        except TimeoutError:
+            raise ApiError(
+                504, "wait_timeout", f"the run produced no file within {int(timeout * 1000)} ms", run_id=run.id
+            ) from None
+        if stream is None:
+            with core.lock:
+                why = (run.error or {}).get("message", run.status)
+            raise ApiError(502, "run_failed", f"the run ended before its file: {why}", run_id=run.id)
+        try:
+            first = await asyncio.wait_for(anext(stream.chunks, b""), max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            core.fail(run.id, {"name": "TimeoutError", "message": "the runtime sent no byte within the window"})
+            raise ApiError(504, "wait_timeout", "the runtime sent no byte within the window", run_id=run.id) from None
+        except Exception as exc:
+            core.fail(run.id, error_of(exc))
+            raise ApiError(502, "run_failed", f"the runtime failed: {exc}", run_id=run.id) from None
+        cut = faults.take("cut", request.url.path)
+        headers = {"X-Run-Id": run.id, "Content-Disposition": content_disposition(stream.filename)}
+        if stream.content_length is not None:
+            headers["Content-Length"] = str(stream.content_length)
+        abort: Callable[[], None] = request.scope.get("cxpa.abort", _no_abort)
+        body_iter = relay(
+            core, run.id, stream, first=first, cut_after=None if cut is None else cut.after_bytes, abort=abort
+        )
+        return StreamingResponse(body_iter, 200, headers, media_type=stream.content_type)
+
+    return await idempotent(request, raw, act)
+
+
+async def relay(
+    core: PlatformCore,
+    run_id: str,
+    stream: FileStream,
+    *,
+    first: bytes,
+    cut_after: int | None,
+    abort: Callable[[], None],
+) -> AsyncIterator[bytes]:
+    """The file's bytes to the caller, one chunk at a time; the run completes when all arrived."""
+    sent = 0
+    ok = False
+    try:
+        chunk: bytes | None = first
+        while chunk is not None:
+            if cut_after is not None and sent + len(chunk) >= cut_after:
+                yield chunk[: cut_after - sent]
+                abort()
+                core.fail(
+                    run_id, {"name": "ConnectionError", "message": f"the download was cut after {cut_after} bytes"}
+                )
+                return
+            if chunk:
+                sent += len(chunk)
+                yield chunk
+            chunk = await anext(stream.chunks, None)
+        if stream.content_length is not None and sent != stream.content_length:
+            abort()
+            core.fail(
+                run_id,
+                {
+                    "name": "RuntimeError",
+                    "message": f"the runtime sent {sent} bytes of the {stream.content_length} it declared",
+                },
+            )
+            return
+        ok = True
+    except Exception as exc:
+        abort()
+        core.fail(run_id, error_of(exc))
+    finally:
+        if stream.close is not None:
+            with contextlib.suppress(Exception):
+                await stream.close()
+        if ok:
+            core.complete_file(run_id, stream, sent)
+        else:
+            core.fail(
+                run_id, {"name": "ConnectionError", "message": "the caller went away before the file was complete"}
+            )
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment; filename="..."`, plus `filename*=UTF-8''...` when the name is not plain ASCII (RFC 6266)."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename) or "download"
+    header = f'attachment; filename="{fallback}"'
+    if fallback != filename:
+        header += f"; filename*=UTF-8''{urllib.parse.quote(filename, safe='')}"
+    return header
+
+
+async def register_run(request: Request) -> Response:
+    """POST /api/agents/{agentId}/runs/register."""
+    core: PlatformCore = request.app.state.core
+    agent = core.caller(bearer(request), agent_id_of(request))
+    raw, body = await read_json(request, "RegisterRunRequest")
+
+    async def act() -> Response:
+        run, token, created = core.register(agent, body["externalRunId"])
+        answer = {"runId": run.id, "credentialsToken": token, "expiresInSeconds": 3600}
+        return JSONResponse(RegisteredRun.from_dict(answer).to_dict(), 201 if created else 200)
+
+    return await idempotent(request, raw, act)
+
+
+async def ingest_run(request: Request) -> Response:
+    """POST /api/agents/{agentId}/runs/ingest."""
+    core: PlatformCore = request.app.state.core
+    agent = core.caller(bearer(request), agent_id_of(request))
+    raw, body = await read_json(request, "IngestRunRequest")
+
+    async def act() -> Response:
+        run = core.ingest(agent, body)
+        return JSONResponse(IngestedRun.from_dict({"runId": run.id, "status": run.status}).to_dict(), 200)
+
+    return await idempotent(request, raw, act)
+
+
+async def post_callback(request: Request) -> Response:
+    """POST /api/runs/{runId}/callback."""
+    core: PlatformCore = request.app.state.core
+    agent = core.runtime(bearer(request))
+    run_id = request.path_params["runId"]
+    raw, body = await read_json(request, "CallbackEvent")
+
+    async def act() -> Response:
+        run = core.callback(agent, run_id, body)
+        return JSONResponse(CallbackAccepted.from_dict({"runId": run.id, "status": run.status}).to_dict(), 200)
+
+    return await idempotent(request, raw, act)
+
+
+async def resolve_credential(request: Request) -> Response:
+    """GET /api/credentials/{connectionId}/resolve."""
+    core: PlatformCore = request.app.state.core
+    agent = core.runtime(bearer(request))
+    connection_id, credential = core.resolve(
+        agent, request.headers.get("x-credentials-token"), request.path_params["connectionId"]
+    )
+    answer = {
+        "connectionId": connection_id,
+        "type": credential.type,
+        "values": dict(credential.values),
+        "expiresAt": credential.expires_at.isoformat() if credential.expires_at else None,
+    }
+    return JSONResponse(Credential.from_dict(answer).to_dict(), 200)
+
+
+async def get_run(request: Request) -> Response:
+    """GET /api/agents/{agentId}/runs/{runId}?waitMs=: a long poll while the run is not terminal."""
+    core: PlatformCore = request.app.state.core
+    agent = core.caller(bearer(request), agent_id_of(request))
+    raw_wait = request.query_params.get("waitMs", "0")
+    if not raw_wait.isdigit() or int(raw_wait) > 60_000:
+        raise ApiError(400, "invalid_parameter", f"waitMs: must be an integer from 0 to 60000, got {raw_wait[:40]!r}")
+    with core.lock:
+        run = core.run_of(agent, request.path_params["runId"])
+    wait_ms = min(int(raw_wait), core.max_poll_wait_ms, agent.max_run_duration_ms)
+    run = await core.wait_until_terminal(run.id, wait_ms / 1000)
+    with core.lock:
+        return JSONResponse(run.row(), 200)
+
+
+async def cancel_run(request: Request) -> Response:
+    """POST /api/agents/{agentId}/runs/{runId}/cancel."""
+    core: PlatformCore = request.app.state.core
+    agent = core.caller(bearer(request), agent_id_of(request))
+    run_id = request.path_params["runId"]
+    raw = await request.body()
+
+    async def act() -> Response:
+        run = core.cancel(agent, run_id)
+        with core.lock:
+            return JSONResponse(run.row(), 200)
+
+    return await idempotent(request, raw, act)
+
+
+# -- the app ----------------------------------------------------------------------------------
+
+ROUTES = [
+    Route("/api/agents/{agentId}/runs/trigger", trigger_run, methods=["POST"]),
+    Route("/api/agents/{agentId}/runs/trigger-and-wait", trigger_run_and_wait, methods=["POST"]),
+    Route("/api/agents/{agentId}/runs/trigger-and-download", trigger_run_and_download, methods=["POST"]),
+    Route("/api/agents/{agentId}/runs/register", register_run, methods=["POST"]),
+    Route("/api/agents/{agentId}/runs/ingest", ingest_run, methods=["POST"]),
+    Route("/api/runs/{runId}/callback", post_callback, methods=["POST"]),
+    Route("/api/credentials/{connectionId}/resolve", resolve_credential, methods=["GET"]),
+    Route("/api/agents/{agentId}/runs/{runId}", get_run, methods=["GET"]),
+    Route("/api/agents/{agentId}/runs/{runId}/cancel", cancel_run, methods=["POST"]),
+]
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)  # noqa: S101 - registered for ApiError only
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)  # noqa: S101 - registered for HTTPException only
+    if exc.status_code == 405:
+        allow = (exc.headers or {}).get("Allow", "")
+        error = ApiError(405, "method_not_allowed", f"{request.method} is not allowed here", headers={"Allow": allow})
+    else:
+        error = ApiError(exc.status_code, "not_found", f"no such path: {request.url.path}")
+    return error_response(error)
+
+
+async def _crash(request: Request, exc: Exception) -> Response:
+    return error_response(ApiError(500, "internal_error", "the local platform failed to handle the request"))
+
+
+def _no_abort() -> None:
+    """Used when the server gives no way to drop a connection (the caller's body then just ends)."""
+
+
+class Edge:
+    """The outermost ASGI layer: X-Request-Id on every answer, and the injected faults."""
+
+    def __init__(self, app: Starlette, faults: Faults) -> None:
+        self.app = app
+        self.faults = faults
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI connection event."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = new_id("req")
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode())]}
+            await send(message)
+
+        scope["cxpa.abort"] = lambda: abort_connection(send)
+        path = scope["path"]
+        if (rule := self.faults.take("latency", path)) is not None:
+            await asyncio.sleep(rule.seconds)
+        if (wait := self.faults.rate_limited(path)) is not None:
+            error = ApiError(429, "rate_limited", "too many requests", headers={"Retry-After": str(wait)})
+            await error_response(error)(scope, receive, send_with_id)
+            return
+        if (rule := self.faults.take("fail", path)) is not None:
+            headers = {} if rule.retry_after is None else {"Retry-After": str(rule.retry_after)}
+            code = _FAULT_CODES.get(rule.status, "injected_fault")
+            error = ApiError(rule.status, code, f"injected fault: {rule.status}", headers=headers)
+            await error_response(error)(scope, receive, send_with_id)
+            return
+        if self.faults.take("drop", path) is not None:
+
+            async def swallow(message: Message) -> None:
+                del message
+
+            await self.app(scope, receive, swallow)
+            abort_connection(send)
+            return
+        await self.app(scope, receive, send_with_id)
+
+
+def abort_connection(send: Send) -> None:
+    """Drop the connection under uvicorn's `send` without an answer (a reset, as a dying proxy would)."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise RuntimeError("dropping a connection needs the platform served by LocalPlatform.serve() (uvicorn)")
+    transport.abort()
+    cycle.disconnected = True  # type: ignore[union-attr]
+
+
+def build_app(core: PlatformCore, faults: Faults) -> Edge:
+    """The platform's ASGI app."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await core.stopping()
+
+    app = Starlette(
+        routes=ROUTES,
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
+        lifespan=lifespan,
+    )
+    app.state.core = core
+    app.state.faults = faults
+    return Edge(app, faults)

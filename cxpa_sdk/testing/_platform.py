@@ -1,0 +1,212 @@
+"""LocalPlatform: a faithful CXPA platform in memory, served over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ._app import Edge, build_app
+from ._builtins import DEMO_CONNECTION, builtin_agents
+from ._core import Credential, PlatformCore
+from ._faults import Faults
+from ._runs import Agent
+from ._runtime import RuntimeCall
+from ._server import serve_in_thread
+
+DEFAULT_INGEST_KEY = "cxpa_local_ingest_key"
+
+
+class LocalPlatform:
+    """A local CXPA platform: every endpoint of openapi.yaml, runtimes, waiting, downloads and faults.
+
+    State lives in memory. Runtimes are Python callables (run on worker threads) or URLs (sent the
+    trigger payload as a JSON POST); they report progress through the real callback endpoint.
+
+    Example:
+        >>> platform = LocalPlatform()                       # doctest: +SKIP
+        >>> with platform.serve() as base_url:               # doctest: +SKIP
+        ...     ...  # point a client at base_url with platform.ingest_key
+
+    Args:
+        ingest_key: The ingest API key callers use (`Authorization: Bearer <key>`).
+        builtin_agents: Whether to start with the built-in agents (echo, slow, fail, report, standalone,
+            approval) and the `conn_demo` credential connection.
+        max_wait_ms: The cap on trigger-and-wait and trigger-and-download windows, in milliseconds
+            (the contract's 300000; lower it to test long waits quickly).
+        max_poll_wait_ms: The cap on a run read's `waitMs`, in milliseconds (the contract's 60000).
+        runtime_workers: How many Python runtimes may run at once.
+    """
+
+    def __init__(
+        self,
+        *,
+        ingest_key: str = DEFAULT_INGEST_KEY,
+        builtin_agents: bool = True,
+        max_wait_ms: int = 300_000,
+        max_poll_wait_ms: int = 60_000,
+        runtime_workers: int = 64,
+    ) -> None:
+        self.ingest_key = ingest_key
+        self.faults = Faults()
+        self._core = PlatformCore(
+            ingest_key=ingest_key,
+            max_wait_ms=max_wait_ms,
+            max_poll_wait_ms=max_poll_wait_ms,
+            runtime_workers=runtime_workers,
+        )
+        self._base_url: str | None = None
+        if builtin_agents:
+            for agent in builtin_agents_of(self._core):
+                self._register(agent)
+            connection_id, kind, values = DEMO_CONNECTION
+            self.add_credential(connection_id, kind, values)
+
+    def __repr__(self) -> str:
+        return f"LocalPlatform(base_url={self._base_url!r}, agents={len(self._core.agents)})"
+
+    @property
+    def base_url(self) -> str:
+        """The base URL while serving."""
+        if self._base_url is None:
+            raise RuntimeError("the platform is not serving: use `with platform.serve() as base_url:`")
+        return self._base_url
+
+    @property
+    def app(self) -> Edge:
+        """A fresh ASGI app over this platform's state (serve() uses one)."""
+        return build_app(self._core, self.faults)
+
+    @contextmanager
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve the platform under uvicorn in a background thread; yield the base URL.
+
+        Args:
+            host: The address to listen on (loopback by default).
+            port: The port; 0 picks a free one.
+        """
+        if self._base_url is not None:
+            raise RuntimeError(f"the platform is already serving at {self._base_url}")
+        app = self.app
+        with serve_in_thread(_Started(app, self._core), host, port) as base_url:
+            self._base_url = base_url
+            self._core.base_url = base_url
+            try:
+                yield base_url
+            finally:
+                self._base_url = None
+        self._core.close()
+
+    # -- agents and keys ---------------------------------------------------------------------
+
+    def _register(self, agent: Agent) -> Agent:
+        with self._core.lock:
+            if agent.id in self._core.agents:
+                raise ValueError(f"agent id {agent.id} is taken")
+            self._core.agents[agent.id] = agent
+            self._core.agent_keys[agent.api_key] = agent.id
+        return agent
+
+    def add_agent(
+        self,
+        name: str,
+        runtime: Callable[[RuntimeCall], Any] | str | None = None,
+        *,
+        agent_id: int | None = None,
+        managed_by: str = "platform",
+        output_kind: str = "json",
+        max_run_duration_ms: int = 300_000,
+    ) -> Agent:
+        """Add an agent; its id is the next free one unless given.
+
+        Args:
+            name: A short name.
+            runtime: A callable taking a RuntimeCall (returning None, or for a file agent a RuntimeFile
+                or an iterable of bytes), a URL to POST the trigger payload to, or None.
+            agent_id: The id to use (>= 1).
+            managed_by: `platform` or `standalone`.
+            output_kind: `json` or `file_download`.
+            max_run_duration_ms: How long a run may take before the platform fails it, in milliseconds.
+        """
+        if managed_by not in ("platform", "standalone") or output_kind not in ("json", "file_download"):
+            raise ValueError("managed_by must be platform or standalone; output_kind json or file_download")
+        with self._core.lock:
+            new_id = agent_id if agent_id is not None else max(self._core.agents, default=0) + 1
+            agent = Agent(new_id, name, managed_by, output_kind, max_run_duration_ms, runtime)
+            return self._register(agent)
+
+    def agent(self, agent_id: int) -> Agent:
+        """An agent by id."""
+        return self._core.agents[agent_id]
+
+    @property
+    def agents(self) -> list[Agent]:
+        """Every agent, by id."""
+        with self._core.lock:
+            return [self._core.agents[i] for i in sorted(self._core.agents)]
+
+    def agent_api_key(self, agent_id: int) -> str:
+        """The agent API key of an agent (what its runtimes call back with)."""
+        return self._core.agents[agent_id].api_key
+
+    def add_ingest_key(self, key: str, agent_ids: list[int] | None = None) -> None:
+        """Accept another ingest key, limited to some agents (403 for the others) or to all (None)."""
+        with self._core.lock:
+            self._core.ingest_keys[key] = None if agent_ids is None else frozenset(agent_ids)
+
+    def add_credential(
+        self,
+        connection_id: str,
+        type: str,
+        values: dict[str, str],
+        expires_at: datetime.datetime | None = None,
+    ) -> None:
+        """Add a credential connection that runtimes can resolve."""
+        with self._core.lock:
+            self._core.credentials[connection_id] = Credential(type, dict(values), expires_at)
+
+    def expire_credentials_token(self, token: str) -> None:
+        """Make a credentials token expire now (resolves then answer 401 token_expired)."""
+        with self._core.lock:
+            run_id, _ = self._core.tokens[token]
+            self._core.tokens[token] = (run_id, 0.0)
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        """A run's Run row, as the API would answer it."""
+        with self._core.lock:
+            return self._core.runs[run_id].row()
+
+    def runs(self, agent_id: int | None = None) -> list[dict[str, Any]]:
+        """Every run's row, oldest first, optionally of one agent."""
+        with self._core.lock:
+            return [r.row() for r in self._core.runs.values() if agent_id is None or r.agent_id == agent_id]
+
+    def resume(self, token_id: str, output: dict[str, Any] | None = None) -> str:
+        """Resume the run waiting on `token_id` (the `approval` agent then completes); returns its id."""
+        return self._core.resume(token_id, output)
+
+    def reset_faults(self) -> None:
+        """Remove every injected fault (the pytest fixture does this after each test)."""
+        self.faults.reset()
+
+
+def builtin_agents_of(core: PlatformCore) -> list[Agent]:
+    """The built-in agents, calling back over the core's shared transport."""
+    return builtin_agents(core.transport)
+
+
+class _Started:
+    """Wraps the app to bind the core to the serving loop before the first request."""
+
+    def __init__(self, app: Edge, core: PlatformCore) -> None:
+        self.app = app
+        self.core = core
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            self.core.loop = asyncio.get_running_loop()
+        await self.app(scope, receive, send)

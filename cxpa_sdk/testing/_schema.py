@@ -1,0 +1,121 @@
+"""Request validation by the spec's own schemas (openapi.json, shipped in cxpa_api)."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "number": (int, float),
+    "integer": (int,),
+}
+
+
+class SchemaError(ValueError):
+    """A value does not match a schema; the message names the field (`input.url: must be ...`)."""
+
+
+@cache
+def spec() -> dict[str, Any]:
+    """The OpenAPI document the generated client was built from."""
+    data: dict[str, Any] = json.loads(files("cxpa_api").joinpath("openapi.json").read_text(encoding="utf-8"))
+    return data
+
+
+def schema(name: str) -> dict[str, Any]:
+    """A component schema by name."""
+    found: dict[str, Any] = spec()["components"]["schemas"][name]
+    return found
+
+
+def validate(value: Any, name: str) -> None:
+    """Check a decoded JSON value against component schema `name`; raise SchemaError naming the field."""
+    _check(value, schema(name), "")
+
+
+def _where(path: str) -> str:
+    return path or "body"
+
+
+def _type_ok(value: Any, wanted: str) -> bool:
+    if wanted in ("integer", "number") and isinstance(value, bool):
+        return False
+    return isinstance(value, JSON_TYPES[wanted])
+
+
+def _check(value: Any, node: dict[str, Any], path: str) -> None:  # noqa: PLR0912 - one branch per keyword
+    if "$ref" in node:
+        _check(value, schema(node["$ref"].rsplit("/", 1)[-1]), path)
+    if "oneOf" in node:
+        _check_one_of(value, node, path)
+    if "const" in node and value != node["const"]:
+        raise SchemaError(f"{_where(path)}: must be {json.dumps(node['const'])}")
+    if "type" in node:
+        types = node["type"] if isinstance(node["type"], list) else [node["type"]]
+        if not any(_type_ok(value, t) for t in types):
+            raise SchemaError(f"{_where(path)}: must be {' or '.join(types)}")
+    if "enum" in node and value not in node["enum"]:
+        raise SchemaError(f"{_where(path)}: must be one of {', '.join(map(str, node['enum']))}")
+    if isinstance(value, str):
+        if len(value) < node.get("minLength", 0):
+            raise SchemaError(
+                f"{_where(path)}: must not be empty"
+                if node["minLength"] == 1
+                else f"{_where(path)}: must be at least {node['minLength']} characters"
+            )
+        if "maxLength" in node and len(value) > node["maxLength"]:
+            raise SchemaError(f"{_where(path)}: must be at most {node['maxLength']} characters")
+        if "pattern" in node and not re.search(node["pattern"], value):
+            raise SchemaError(f"{_where(path)}: must match {node['pattern']}")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if "minimum" in node and value < node["minimum"]:
+            raise SchemaError(f"{_where(path)}: must be at least {node['minimum']}")
+        if "maximum" in node and value > node["maximum"]:
+            raise SchemaError(f"{_where(path)}: must be at most {node['maximum']}")
+    if isinstance(value, dict):
+        _check_object(value, node, path)
+
+
+def _check_object(value: dict[str, Any], node: dict[str, Any], path: str) -> None:
+    prefix = f"{path}." if path else ""
+    for field in node.get("required", []):
+        if field not in value:
+            raise SchemaError(f"{prefix}{field}: is required")
+    properties = node.get("properties", {})
+    extra = node.get("additionalProperties", True)
+    for field, item in value.items():
+        if field in properties:
+            _check(item, properties[field], f"{prefix}{field}")
+        elif extra is False:
+            raise SchemaError(f"{prefix}{field}: is not a known field")
+        elif isinstance(extra, dict):
+            _check(item, extra, f"{prefix}{field}")
+
+
+def _check_one_of(value: Any, node: dict[str, Any], path: str) -> None:
+    discriminator = node.get("discriminator")
+    if discriminator and isinstance(value, dict):
+        tag = value.get(discriminator["propertyName"])
+        mapping = discriminator["mapping"]
+        if tag not in mapping:
+            where = f"{path}.{discriminator['propertyName']}" if path else discriminator["propertyName"]
+            raise SchemaError(f"{where}: must be one of {', '.join(mapping)}")
+        _check(value, {"$ref": mapping[tag]}, path)
+        return
+    errors = []
+    for option in node["oneOf"]:
+        try:
+            _check(value, option, path)
+        except SchemaError as exc:
+            errors.append(str(exc))
+        else:
+            return
+    raise SchemaError(errors[0] if len(errors) == 1 else f"{_where(path)}: matches none of: " + "; ".join(errors))

@@ -1,0 +1,36 @@
+"""The pytest plugin of cxpa-sdk: a served local platform as a fixture.
+
+Installed with `cxpa-sdk[testing]` (entry point `pytest11`); it imports nothing heavy until a
+fixture is used.
+
+Fixtures:
+    cxpa_platform: A served `LocalPlatform` (one per test session), its faults reset after each test.
+        `cxpa_platform.base_url` and `cxpa_platform.ingest_key` configure a client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from ._platform import LocalPlatform
+
+
+@pytest.fixture(scope="session")
+def cxpa_platform_session() -> Iterator[LocalPlatform]:
+    """One LocalPlatform served on loopback for the whole test session."""
+    from ._platform import LocalPlatform  # noqa: PLC0415 - keep plugin loading light
+
+    platform = LocalPlatform()
+    with platform.serve():
+        yield platform
+
+
+@pytest.fixture
+def cxpa_platform(cxpa_platform_session: LocalPlatform) -> Iterator[LocalPlatform]:
+    """The session's served LocalPlatform, with every injected fault removed after the test."""
+    yield cxpa_platform_session
+    cxpa_platform_session.reset_faults()
