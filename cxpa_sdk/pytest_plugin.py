@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from ._platform import LocalPlatform
+    from cxpa_sdk.testing import LocalPlatform
 
 
 @pytest.fixture(scope="session")
 def cxpa_platform_session() -> Iterator[LocalPlatform]:
     """One LocalPlatform served on loopback for the whole test session."""
-    from ._platform import LocalPlatform  # noqa: PLC0415 - keep plugin loading light
+    from cxpa_sdk.testing import LocalPlatform  # noqa: PLC0415 - keep plugin loading light
 
     platform = LocalPlatform()
     with platform.serve():

@@ -1,0 +1,72 @@
+"""The pytest plugin users install with cxpa-sdk[testing], and `python -m cxpa_sdk.testing`."""
+
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+
+def test_plugin_loads_nothing_heavy() -> None:
+    """Loading the plugin (as pytest does at start) imports no Starlette, uvicorn or local platform."""
+    code = (
+        "import sys, cxpa_sdk.pytest_plugin;"
+        "heavy = [m for m in ('starlette', 'uvicorn', 'cxpa_sdk.testing') if m in sys.modules];"
+        "print(heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "[]"
+
+
+def test_users_test_suite_gets_a_served_platform(pytester: pytest.Pytester) -> None:
+    """A user's test using the `cxpa_platform` fixture talks to a served platform; faults reset between tests."""
+    pytester.makepyfile(
+        """
+        import httpx
+
+        def test_trigger_and_wait(cxpa_platform):
+            response = httpx.post(
+                f"{cxpa_platform.base_url}/api/agents/1/runs/trigger-and-wait",
+                json={"input": {"hello": "world"}},
+                headers={"Authorization": f"Bearer {cxpa_platform.ingest_key}"},
+            )
+            assert response.json()["output_data"] == {"hello": "world"}
+
+        def test_fault(cxpa_platform):
+            cxpa_platform.faults.fail_next(5, status=503)
+
+        def test_faults_were_reset(cxpa_platform):
+            response = httpx.post(
+                f"{cxpa_platform.base_url}/api/agents/1/runs/trigger",
+                json={"input": {}},
+                headers={"Authorization": f"Bearer {cxpa_platform.ingest_key}"},
+            )
+            assert response.status_code == 202
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+
+
+def test_main_serves_and_prints_url_key_and_agents() -> None:
+    """`python -m cxpa_sdk.testing --port 0` prints the base URL, the ingest key and the agent table."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "cxpa_sdk.testing", "--port", "0", "--ingest-key", "k-main"],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            lines = [process.stdout.readline() for _ in range(10)]
+            url = lines[0].split(" at ")[1].strip()
+            assert lines[1].strip() == "ingest key: k-main"
+            table = "".join(lines[2:9])
+            for name in ("echo", "slow", "fail", "report", "standalone", "approval"):
+                assert name in table
+            answer = httpx.post(
+                f"{url}/api/agents/1/runs/trigger", json={"input": {}}, headers={"Authorization": "Bearer k-main"}
+            )
+            assert answer.status_code == 202
+        finally:
+            process.terminate()
+            process.wait(10)
