@@ -1,10 +1,111 @@
 """cxpa-sdk: the Python SDK for the CXPA agent-runs platform.
 
 Trigger agent runs, wait for them, stream the files they produce, register and report runs of
-your own, and write agent runtimes that call back with progress. The low-level client generated
-from the spec is the separate package `cxpa_api`.
+your own, and write agent runtimes that call back with progress; sync here, async in
+`cxpa_sdk.aio` and `AsyncCxpa`. The low-level client generated from openapi.yaml is `cxpa_api`;
+a local platform for tests is `cxpa_sdk.testing`.
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from ._agent import AgentClient, AsyncAgentClient
+from ._async_client import AsyncCxpa
+from ._client import Cxpa
+from ._download import AsyncDownload, Download
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    CxpaError,
+    DownloadConsumedError,
+    IncompleteDownloadError,
+    InternalServerError,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
+    InvalidResponseError,
+    MissingConfigError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    RateLimitError,
+    RunFailedError,
+    UnprocessableEntityError,
+    WaitTimeoutError,
+)
+from ._functions import (
+    create_agent_client,
+    ingest_run,
+    register_run,
+    trigger_run,
+    trigger_run_and_download,
+    trigger_run_and_wait,
+)
+from .types import (
+    Credential,
+    IngestedRun,
+    RegisteredRun,
+    Run,
+    RunError,
+    RunStatus,
+    RunWaiting,
+    TriggeredRun,
+    TriggerPayload,
+    WaitTimedOut,
+)
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AgentClient",
+    "AsyncAgentClient",
+    "AsyncCxpa",
+    "AsyncDownload",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "Credential",
+    "Cxpa",
+    "CxpaError",
+    "Download",
+    "DownloadConsumedError",
+    "IncompleteDownloadError",
+    "IngestedRun",
+    "InternalServerError",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
+    "InvalidResponseError",
+    "MissingConfigError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RegisteredRun",
+    "Run",
+    "RunError",
+    "RunFailedError",
+    "RunStatus",
+    "RunWaiting",
+    "TriggerPayload",
+    "TriggeredRun",
+    "UnprocessableEntityError",
+    "WaitTimedOut",
+    "WaitTimeoutError",
+    "__version__",
+    "create_agent_client",
+    "ingest_run",
+    "register_run",
+    "trigger_run",
+    "trigger_run_and_download",
+    "trigger_run_and_wait",
+]
+
+# Exported names read `cxpa_sdk.Cxpa` in reprs and tracebacks, not the private module.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type):
+        _obj.__module__ = __name__
+del _name, _obj

@@ -20,12 +20,12 @@ from starlette.routing import Route
 
 from cxpa_api.models import CallbackAccepted, Credential, IngestedRun, RegisteredRun, TriggeredRun, WaitTimedOut
 
+from .._schema import SchemaError, validate
 from ._core import FileStream, PlatformCore, error_of
 from ._errors import ApiError
 from ._faults import Faults
 from ._idempotency import StoredAnswer, fingerprint
 from ._runs import Agent, new_id
-from ._schema import SchemaError, validate
 
 MAX_BODY_BYTES = 1 << 20
 DEFAULT_WAIT_MS = 30_000

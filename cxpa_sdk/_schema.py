@@ -1,7 +1,12 @@
-"""Request validation by the spec's own schemas (openapi.json, shipped in cxpa_api)."""
+"""Validation by the spec's own schemas (openapi.json, shipped in cxpa_api).
+
+The local platform checks requests with it; the clients check answers (where an unknown enum value
+from a newer platform is allowed).
+"""
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from functools import cache
@@ -36,13 +41,24 @@ def schema(name: str) -> dict[str, Any]:
     return found
 
 
-def validate(value: Any, name: str) -> None:
-    """Check a decoded JSON value against component schema `name`; raise SchemaError naming the field."""
-    _check(value, schema(name), "")
+def validate(value: Any, name: str, *, open_enums: bool = False) -> None:
+    """Check a decoded JSON value against component schema `name`; raise SchemaError naming the field.
+
+    With `open_enums`, a string outside an enum passes (a value a newer platform added).
+    """
+    _check(value, schema(name), "", open_enums)
 
 
 def _where(path: str) -> str:
     return path or "body"
+
+
+def _is_date_time(value: str) -> bool:
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return "T" in value.upper() and parsed.tzinfo is not None
 
 
 def _type_ok(value: Any, wanted: str) -> bool:
@@ -51,18 +67,18 @@ def _type_ok(value: Any, wanted: str) -> bool:
     return isinstance(value, JSON_TYPES[wanted])
 
 
-def _check(value: Any, node: dict[str, Any], path: str) -> None:  # noqa: PLR0912 - one branch per keyword
+def _check(value: Any, node: dict[str, Any], path: str, open_enums: bool) -> None:  # noqa: PLR0912 - one branch per keyword
     if "$ref" in node:
-        _check(value, schema(node["$ref"].rsplit("/", 1)[-1]), path)
+        _check(value, schema(node["$ref"].rsplit("/", 1)[-1]), path, open_enums)
     if "oneOf" in node:
-        _check_one_of(value, node, path)
+        _check_one_of(value, node, path, open_enums)
     if "const" in node and value != node["const"]:
         raise SchemaError(f"{_where(path)}: must be {json.dumps(node['const'])}")
     if "type" in node:
         types = node["type"] if isinstance(node["type"], list) else [node["type"]]
         if not any(_type_ok(value, t) for t in types):
             raise SchemaError(f"{_where(path)}: must be {' or '.join(types)}")
-    if "enum" in node and value not in node["enum"]:
+    if "enum" in node and value not in node["enum"] and not (open_enums and isinstance(value, str)):
         raise SchemaError(f"{_where(path)}: must be one of {', '.join(map(str, node['enum']))}")
     if isinstance(value, str):
         if len(value) < node.get("minLength", 0):
@@ -75,16 +91,18 @@ def _check(value: Any, node: dict[str, Any], path: str) -> None:  # noqa: PLR091
             raise SchemaError(f"{_where(path)}: must be at most {node['maxLength']} characters")
         if "pattern" in node and not re.search(node["pattern"], value):
             raise SchemaError(f"{_where(path)}: must match {node['pattern']}")
+        if node.get("format") == "date-time" and not _is_date_time(value):
+            raise SchemaError(f"{_where(path)}: must be an RFC 3339 date-time")
     if isinstance(value, int | float) and not isinstance(value, bool):
         if "minimum" in node and value < node["minimum"]:
             raise SchemaError(f"{_where(path)}: must be at least {node['minimum']}")
         if "maximum" in node and value > node["maximum"]:
             raise SchemaError(f"{_where(path)}: must be at most {node['maximum']}")
     if isinstance(value, dict):
-        _check_object(value, node, path)
+        _check_object(value, node, path, open_enums)
 
 
-def _check_object(value: dict[str, Any], node: dict[str, Any], path: str) -> None:
+def _check_object(value: dict[str, Any], node: dict[str, Any], path: str, open_enums: bool) -> None:
     prefix = f"{path}." if path else ""
     for field in node.get("required", []):
         if field not in value:
@@ -93,14 +111,14 @@ def _check_object(value: dict[str, Any], node: dict[str, Any], path: str) -> Non
     extra = node.get("additionalProperties", True)
     for field, item in value.items():
         if field in properties:
-            _check(item, properties[field], f"{prefix}{field}")
+            _check(item, properties[field], f"{prefix}{field}", open_enums)
         elif extra is False:
             raise SchemaError(f"{prefix}{field}: is not a known field")
         elif isinstance(extra, dict):
-            _check(item, extra, f"{prefix}{field}")
+            _check(item, extra, f"{prefix}{field}", open_enums)
 
 
-def _check_one_of(value: Any, node: dict[str, Any], path: str) -> None:
+def _check_one_of(value: Any, node: dict[str, Any], path: str, open_enums: bool) -> None:
     discriminator = node.get("discriminator")
     if discriminator and isinstance(value, dict):
         tag = value.get(discriminator["propertyName"])
@@ -108,12 +126,12 @@ def _check_one_of(value: Any, node: dict[str, Any], path: str) -> None:
         if tag not in mapping:
             where = f"{path}.{discriminator['propertyName']}" if path else discriminator["propertyName"]
             raise SchemaError(f"{where}: must be one of {', '.join(mapping)}")
-        _check(value, {"$ref": mapping[tag]}, path)
+        _check(value, {"$ref": mapping[tag]}, path, open_enums)
         return
     errors = []
     for option in node["oneOf"]:
         try:
-            _check(value, option, path)
+            _check(value, option, path, open_enums)
         except SchemaError as exc:
             errors.append(str(exc))
         else:

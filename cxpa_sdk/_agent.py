@@ -1,0 +1,345 @@
+"""AgentClient and AsyncAgentClient: a runtime reporting on its one run (agent API key)."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from . import _config as check
+from . import _operations as ops
+from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, make_settings, verify_option
+from ._engine import Flow, Settings, T, adrive, drive
+from ._errors import CxpaError, InvalidArgumentError
+from ._transport import async_client, enable_env_logging, logger, sync_client
+from .types import Credential, RunStatus, TriggerPayload
+
+
+class _AgentBase:
+    """What both agent clients share: checked settings, the run, the credentials token, the events."""
+
+    _settings: Settings
+    _owns_http: bool
+
+    def _setup(
+        self,
+        *,
+        api_key: str,
+        run_id: str,
+        base_url: str | None,
+        credentials_token: str | None,
+        timeout: float | httpx.Timeout | None,
+        max_retries: int,
+        deadline: float,
+        allow_insecure: bool,
+    ) -> None:
+        enable_env_logging()
+        self._settings = make_settings(
+            base_url=base_url,
+            key=api_key,
+            key_name="api_key",
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            allow_insecure=allow_insecure,
+        )
+        self._run_id = check.identifier(run_id, "run_id")
+        self._credentials_token = (
+            None if credentials_token is None else check.secret(credentials_token, "credentials_token")
+        )
+
+    @property
+    def run_id(self) -> str:
+        """The run this client reports on."""
+        return self._run_id
+
+    @property
+    def base_url(self) -> str:
+        """The platform's base URL."""
+        return self._settings.base_url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(run_id={self._run_id!r}, base_url={self.base_url!r}, api_key='***')"
+
+    def _event(self, event: Mapping[str, Any]) -> Flow[RunStatus]:
+        return ops.post_callback(self._settings, self._run_id, event)
+
+    @staticmethod
+    def _output_event(output: Any, outputs: int | None, **flags: bool) -> dict[str, Any]:
+        event: dict[str, Any] = {"type": "output", "output": output, **flags}
+        if outputs is not None:
+            event["outputs"] = check.non_negative_int(outputs, "outputs")
+        return event
+
+    def _started(self) -> Flow[RunStatus]:
+        return self._event({"type": "started"})
+
+    def _output(self, output: Any, outputs: int | None) -> Flow[RunStatus]:
+        return self._event(self._output_event(output, outputs))
+
+    def _complete(self, output: Any, outputs: int | None) -> Flow[RunStatus]:
+        return self._event(self._output_event(output, outputs, complete=True))
+
+    def _fail(self, error: BaseException | str, name: str | None, stack: str | None) -> Flow[RunStatus]:
+        return self._event({"type": "output", "failed": True, "error": ops.error_body(error, name=name, stack=stack)})
+
+    def _waiting(self, token_id: str, description: str, output: Any) -> Flow[RunStatus]:
+        if not isinstance(description, str):
+            raise check.InvalidArgumentTypeError(f"description must be a str, not {type(description).__name__}")
+        event: dict[str, Any] = {
+            "type": "waiting",
+            "tokenId": check.identifier(token_id, "token_id", 256),
+            "description": description,
+        }
+        if output is not ops._UNSET:
+            event["output"] = output
+        return self._event(event)
+
+    def _resolve(self, connection_id: str) -> Flow[Credential]:
+        if self._credentials_token is None:
+            raise InvalidArgumentError(
+                "resolve_credential needs a credentials token: pass credentials_token= when creating the "
+                "agent client (it comes in the trigger payload, or from register_run)"
+            )
+        return ops.resolve_credential(self._settings, connection_id, self._credentials_token)
+
+
+class AgentClient(_AgentBase):
+    """The runtime's client for one run (sync): report progress and resolve credentials.
+
+    As a context manager it sends `started` on entry and, if the block raises, `fail` with the
+    exception (type, message and traceback), then re-raises it.
+
+    Example:
+        >>> payload = TriggerPayload.parse(request_body)                    # doctest: +SKIP
+        >>> with AgentClient.from_payload(payload) as agent:                # doctest: +SKIP
+        ...     agent.output({"progress": 0.5})
+        ...     agent.complete({"pages": 42}, outputs=42)
+
+    Args:
+        api_key: The agent API key (from the trigger payload); never shown.
+        run_id: The run to report on.
+        base_url: The platform's URL; falls back to `CXPA_API_URL`.
+        credentials_token: The run's credentials token, needed by `resolve_credential`.
+        timeout: Each HTTP request's timeouts, in seconds or as an httpx.Timeout.
+        max_retries: Retries after the first attempt (each event carries one Idempotency-Key).
+        deadline: The most one call may take in all, in seconds.
+        http_client: An httpx.Client to use (not closed by `close`).
+        verify: TLS verification: True, a CA bundle path, or an ssl.SSLContext.
+        allow_insecure: Allow a plain http:// URL to a host that is not this machine.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        run_id: str,
+        base_url: str | None = None,
+        credentials_token: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        deadline: float = DEFAULT_DEADLINE_S,
+        http_client: httpx.Client | None = None,
+        verify: bool | str | ssl.SSLContext = True,
+        allow_insecure: bool = False,
+    ) -> None:
+        self._setup(
+            api_key=api_key,
+            run_id=run_id,
+            base_url=base_url,
+            credentials_token=credentials_token,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            allow_insecure=allow_insecure,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or sync_client(
+            self._settings.timeout, self._settings.authorization, verify_option(verify)
+        )
+
+    @classmethod
+    def from_payload(
+        cls,
+        payload: TriggerPayload | bytes | str | Mapping[str, Any],
+        *,
+        base_url: str | None = None,
+        **options: Any,
+    ) -> Self:
+        """The client for the run a trigger payload describes (its key, run id and credentials token)."""
+        parsed = payload if isinstance(payload, TriggerPayload) else TriggerPayload.parse(payload)
+        return cls(
+            api_key=parsed.agent_api_key,
+            run_id=parsed.run_id,
+            base_url=base_url,
+            credentials_token=parsed.credentials_token,
+            **options,
+        )
+
+    def _do(self, flow: Flow[T]) -> T:
+        return drive(flow, self._http, time.sleep)
+
+    def started(self) -> RunStatus:
+        """Report that the runtime began work; the run's status after it."""
+        return self._do(self._started())
+
+    def output(self, output: Any, outputs: int | None = None) -> RunStatus:
+        """Report an intermediate output (any JSON) and optionally a count of output units."""
+        return self._do(self._output(output, outputs))
+
+    def complete(self, output: Any, outputs: int | None = None) -> RunStatus:
+        """End the run completed with its output."""
+        return self._do(self._complete(output, outputs))
+
+    def fail(self, error: BaseException | str, *, name: str | None = None, stack: str | None = None) -> RunStatus:
+        """End the run failed: an exception (its type, message and traceback are sent) or a message."""
+        return self._do(self._fail(error, name, stack))
+
+    def waiting(self, token_id: str, description: str, output: Any = ops._UNSET) -> RunStatus:
+        """Pause the run until `token_id` is resumed; `description` says what it waits for."""
+        return self._do(self._waiting(token_id, description, output))
+
+    def resolve_credential(self, connection_id: str) -> Credential:
+        """A credential connection's values (needs the credentials token); never shown in repr."""
+        return self._do(self._resolve(connection_id))
+
+    def close(self) -> None:
+        """Close the connection pool (unless it was brought with `http_client=`)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        try:
+            self.started()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if isinstance(exc, Exception):
+                try:
+                    self.fail(exc)
+                except CxpaError as report_error:
+                    logger.warning("could not report the failure of run %s: %s", self._run_id, report_error)
+        finally:
+            self.close()
+
+
+class AsyncAgentClient(_AgentBase):
+    """The runtime's client for one run (async): report progress and resolve credentials.
+
+    As an async context manager it sends `started` on entry and, if the block raises, `fail` with
+    the exception, then re-raises it.
+
+    Example:
+        >>> async with AsyncAgentClient.from_payload(payload) as agent:      # doctest: +SKIP
+        ...     await agent.complete({"pages": 42})
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        run_id: str,
+        base_url: str | None = None,
+        credentials_token: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        deadline: float = DEFAULT_DEADLINE_S,
+        http_client: httpx.AsyncClient | None = None,
+        verify: bool | str | ssl.SSLContext = True,
+        allow_insecure: bool = False,
+    ) -> None:
+        self._setup(
+            api_key=api_key,
+            run_id=run_id,
+            base_url=base_url,
+            credentials_token=credentials_token,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            allow_insecure=allow_insecure,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or async_client(
+            self._settings.timeout, self._settings.authorization, verify_option(verify)
+        )
+
+    @classmethod
+    def from_payload(
+        cls,
+        payload: TriggerPayload | bytes | str | Mapping[str, Any],
+        *,
+        base_url: str | None = None,
+        **options: Any,
+    ) -> Self:
+        """The client for the run a trigger payload describes (its key, run id and credentials token)."""
+        parsed = payload if isinstance(payload, TriggerPayload) else TriggerPayload.parse(payload)
+        return cls(
+            api_key=parsed.agent_api_key,
+            run_id=parsed.run_id,
+            base_url=base_url,
+            credentials_token=parsed.credentials_token,
+            **options,
+        )
+
+    async def _do(self, flow: Flow[T]) -> T:
+        return await adrive(flow, self._http, asyncio.sleep)
+
+    async def started(self) -> RunStatus:
+        """Report that the runtime began work; the run's status after it."""
+        return await self._do(self._started())
+
+    async def output(self, output: Any, outputs: int | None = None) -> RunStatus:
+        """Report an intermediate output (any JSON) and optionally a count of output units."""
+        return await self._do(self._output(output, outputs))
+
+    async def complete(self, output: Any, outputs: int | None = None) -> RunStatus:
+        """End the run completed with its output."""
+        return await self._do(self._complete(output, outputs))
+
+    async def fail(self, error: BaseException | str, *, name: str | None = None, stack: str | None = None) -> RunStatus:
+        """End the run failed: an exception (its type, message and traceback are sent) or a message."""
+        return await self._do(self._fail(error, name, stack))
+
+    async def waiting(self, token_id: str, description: str, output: Any = ops._UNSET) -> RunStatus:
+        """Pause the run until `token_id` is resumed; `description` says what it waits for."""
+        return await self._do(self._waiting(token_id, description, output))
+
+    async def resolve_credential(self, connection_id: str) -> Credential:
+        """A credential connection's values (needs the credentials token); never shown in repr."""
+        return await self._do(self._resolve(connection_id))
+
+    async def aclose(self) -> None:
+        """Close the connection pool (unless it was brought with `http_client=`)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        try:
+            await self.started()
+        except BaseException:
+            await self.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if isinstance(exc, Exception):
+                try:
+                    await self.fail(exc)
+                except CxpaError as report_error:
+                    logger.warning("could not report the failure of run %s: %s", self._run_id, report_error)
+        finally:
+            await self.aclose()

@@ -1,0 +1,152 @@
+"""What the sync and async clients share without doing I/O: configuration, repr, options, the raw client."""
+
+from __future__ import annotations
+
+import ssl
+from typing import TYPE_CHECKING, Any, Self
+
+import httpx
+
+from . import _config as check
+from ._engine import Settings
+from ._errors import InvalidArgumentError, InvalidArgumentTypeError
+from ._retry import RetryPolicy
+from ._transport import enable_env_logging, timeout_of
+
+if TYPE_CHECKING:
+    from cxpa_api import AuthenticatedClient
+
+DEFAULT_DEADLINE_S = 120.0
+DEFAULT_MAX_RETRIES = 2
+
+
+def make_settings(
+    *,
+    base_url: str | None,
+    key: str,
+    key_name: str,
+    timeout: float | httpx.Timeout | None,
+    max_retries: int,
+    deadline: float,
+    allow_insecure: bool,
+) -> Settings:
+    """Checked settings for a client; keys are checked here and never leave the Authorization header."""
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise InvalidArgumentError(f"max_retries must be an int >= 0, got {max_retries!r}")
+    try:
+        timeouts = timeout_of(timeout)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentError(f"timeout: {exc}") from None
+    return Settings(
+        base_url=check.base_url(base_url, allow_insecure=allow_insecure),
+        authorization=f"Bearer {check.secret(key, key_name)}",
+        timeout=timeouts,
+        deadline=check.seconds(deadline, "deadline"),
+        retry=RetryPolicy(max_retries=max_retries),
+    )
+
+
+class BaseClient:
+    """Configuration shared by Cxpa and AsyncCxpa: settings, `with_options`, `raw`, repr."""
+
+    _settings: Settings
+    _owns_http: bool
+
+    def _init_settings(
+        self,
+        *,
+        base_url: str | None,
+        ingest_api_key: str | None,
+        timeout: float | httpx.Timeout | None,
+        max_retries: int,
+        deadline: float,
+        allow_insecure: bool,
+    ) -> None:
+        enable_env_logging()
+        self._settings = make_settings(
+            base_url=base_url,
+            key=check.setting(ingest_api_key, "ingest_api_key", check.ENV_INGEST_KEY),
+            key_name="ingest_api_key",
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            allow_insecure=allow_insecure,
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The platform's base URL."""
+        return self._settings.base_url
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """Each HTTP request's timeouts."""
+        return self._settings.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after the first attempt."""
+        return self._settings.retry.max_retries
+
+    @property
+    def deadline(self) -> float:
+        """The most one call may take in all, in seconds (waits add their own time on top)."""
+        return self._settings.deadline
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, ingest_api_key='***')"
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> Self:
+        """A client with other options that shares this one's connection pool (closing it is a no-op).
+
+        Args:
+            timeout: Each request's timeouts, in seconds or as an httpx.Timeout.
+            max_retries: Retries after the first attempt (0 disables retrying).
+            deadline: The most one call may take in all, in seconds.
+        """
+        changes: dict[str, Any] = {}
+        if timeout is not None:
+            changes["timeout"] = make_settings(
+                base_url=self.base_url,
+                key="x",
+                key_name="key",
+                timeout=timeout,
+                max_retries=0,
+                deadline=1.0,
+                allow_insecure=True,
+            ).timeout
+        if max_retries is not None:
+            if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+                raise InvalidArgumentError(f"max_retries must be an int >= 0, got {max_retries!r}")
+            changes["retry"] = RetryPolicy(max_retries=max_retries)
+        if deadline is not None:
+            changes["deadline"] = check.seconds(deadline, "deadline")
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._settings = self._settings.with_changes(**changes)
+        clone._owns_http = False
+        return clone
+
+    def _raw(self, http: httpx.Client | httpx.AsyncClient) -> AuthenticatedClient:
+        from cxpa_api import AuthenticatedClient  # noqa: PLC0415 - only edge cases need the generated client
+
+        key = self._settings.authorization.removeprefix("Bearer ")
+        raw = AuthenticatedClient(base_url=self.base_url, token=key, timeout=self.timeout)
+        if isinstance(http, httpx.Client):
+            raw.set_httpx_client(http)
+        else:
+            raw.set_async_httpx_client(http)
+        return raw
+
+
+def verify_option(verify: bool | str | ssl.SSLContext) -> bool | str | ssl.SSLContext:
+    """TLS verification: True (the system's trusted CAs), a CA bundle path, an SSLContext, or False."""
+    if not isinstance(verify, bool | str | ssl.SSLContext):
+        raise InvalidArgumentTypeError("verify must be a bool, a CA bundle path or an ssl.SSLContext")
+    return verify

@@ -1,0 +1,213 @@
+"""Cxpa: the sync client for callers of the platform (ingest API key)."""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from . import _operations as ops
+from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, BaseClient, verify_option
+from ._download import Download
+from ._engine import Flow, T, drive
+from ._transport import sync_client
+from .types import IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
+
+if TYPE_CHECKING:
+    from cxpa_api import AuthenticatedClient
+
+
+class Cxpa(BaseClient):
+    """The CXPA client (sync): trigger, wait for, download, register, report, read and cancel runs.
+
+    One client holds one connection pool: create it once and share it (it is thread-safe).
+
+    Example:
+        >>> from cxpa_sdk import Cxpa                                   # doctest: +SKIP
+        >>> with Cxpa() as client:  # CXPA_API_URL and CXPA_INGEST_KEY   # doctest: +SKIP
+        ...     result = client.trigger_run_and_wait(42, {"topic": "Q3"}, timeout_ms=120_000)
+
+    Args:
+        base_url: The platform's URL; falls back to `CXPA_API_URL`.
+        ingest_api_key: The ingest API key; falls back to `CXPA_INGEST_KEY`. Sent only in the
+            Authorization header, never shown.
+        timeout: Each HTTP request's timeouts, in seconds or as an httpx.Timeout (default: connect
+            5 s, read 60 s, write 60 s, pool 10 s; every phase finite).
+        max_retries: Retries after the first attempt for transient failures (0 disables them).
+        deadline: The most one call may take in all, attempts and backoff included, in seconds;
+            waits add their own time on top.
+        http_client: An httpx.Client to use instead of the SDK's own (not closed by `close`).
+        verify: TLS verification: True, a CA bundle path, or an ssl.SSLContext.
+        allow_insecure: Allow a plain http:// URL to a host that is not this machine.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        ingest_api_key: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        deadline: float = DEFAULT_DEADLINE_S,
+        http_client: httpx.Client | None = None,
+        verify: bool | str | ssl.SSLContext = True,
+        allow_insecure: bool = False,
+    ) -> None:
+        self._init_settings(
+            base_url=base_url,
+            ingest_api_key=ingest_api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            allow_insecure=allow_insecure,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or sync_client(
+            self._settings.timeout, self._settings.authorization, verify_option(verify)
+        )
+
+    def _run(self, flow: Flow[T]) -> T:
+        return drive(flow, self._http, time.sleep)
+
+    @property
+    def raw(self) -> AuthenticatedClient:
+        """The generated `cxpa_api` client on this client's httpx client, for edge cases."""
+        return self._raw(self._http)
+
+    def trigger_run(
+        self,
+        agent_id: int,
+        input: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> TriggeredRun:
+        """Start a run of a platform-managed agent and return at once.
+
+        Args:
+            agent_id: The agent's id.
+            input: The run's input, a JSON object.
+            idempotency_key: The Idempotency-Key (default: a fresh UUID, the same on every retry).
+        """
+        return self._run(ops.trigger_run(self._settings, agent_id, input, idempotency_key=idempotency_key))
+
+    def trigger_run_and_wait(
+        self,
+        agent_id: int,
+        input: Mapping[str, Any],
+        *,
+        timeout_ms: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Run | WaitTimedOut:
+        """Start a run and wait for it to end: the terminal Run, or WaitTimedOut when `timeout_ms` passed.
+
+        Each HTTP request stays under 60 s (a server window of about 50 s, then run reads with
+        waitMs on the same run), so long waits survive proxies and NATs; the run is never
+        triggered twice.
+
+        Args:
+            agent_id: The agent's id.
+            input: The run's input, a JSON object.
+            timeout_ms: How long to wait for the run, in milliseconds (default 30000).
+            idempotency_key: The trigger's Idempotency-Key (default: a fresh UUID).
+        """
+        flow = ops.trigger_run_and_wait(
+            self._settings, agent_id, input, timeout_ms=timeout_ms, idempotency_key=idempotency_key
+        )
+        return self._run(flow)
+
+    def trigger_run_and_download(
+        self,
+        agent_id: int,
+        input: Mapping[str, Any],
+        *,
+        timeout_ms: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Download:
+        """Start a run of a file agent and stream its file; use the result with `with`.
+
+        The request is sent when the `with` block is entered; it is retried only before the
+        first byte of the file.
+
+        Args:
+            agent_id: The agent's id (its outputKind must be file_download).
+            input: The run's input, a JSON object.
+            timeout_ms: How long to wait for the first byte, in milliseconds (default 30000).
+            idempotency_key: The trigger's Idempotency-Key (default: a fresh UUID).
+        """
+        flow = ops.open_download(
+            self._settings, agent_id, input, timeout_ms=timeout_ms, idempotency_key=idempotency_key
+        )
+        return Download(lambda: self._run(flow))
+
+    def register_run(self, agent_id: int, external_run_id: str, *, idempotency_key: str | None = None) -> RegisteredRun:
+        """Register an externally triggered run; its id and a credentials token for its runtime."""
+        flow = ops.register_run(self._settings, agent_id, external_run_id, idempotency_key=idempotency_key)
+        return self._run(flow)
+
+    def ingest_run(
+        self,
+        agent_id: int,
+        external_run_id: str,
+        status: RunStatus | str,
+        *,
+        output: Any = ops._UNSET,
+        outputs: int | None = None,
+        error: BaseException | str | Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> IngestedRun:
+        """Report the status of a standalone agent's run (created or updated by its external id).
+
+        Args:
+            agent_id: The standalone agent's id.
+            external_run_id: Your id for the run.
+            status: The run's status.
+            output: Its output, any JSON.
+            outputs: A count of output units.
+            error: Why it failed: an exception (type, message and traceback are sent), a message,
+                or a mapping with message, name and stack.
+            idempotency_key: The Idempotency-Key (default: a fresh UUID).
+        """
+        flow = ops.ingest_run(
+            self._settings,
+            agent_id,
+            external_run_id,
+            status,
+            output=output,
+            outputs=outputs,
+            error=error,
+            idempotency_key=idempotency_key,
+        )
+        return self._run(flow)
+
+    def get_run(self, agent_id: int, run_id: str) -> Run:
+        """Read a run as it stands."""
+        return self._run(ops.get_run(self._settings, agent_id, run_id))
+
+    def cancel_run(self, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Run:
+        """Cancel a run that has not ended; the cancelled Run."""
+        return self._run(ops.cancel_run(self._settings, agent_id, run_id, idempotency_key=idempotency_key))
+
+    def wait_for_run(self, agent_id: int, run_id: str, *, timeout: float = 300.0) -> Run:
+        """Wait for an existing run to end, long-polling in segments under 60 s; the terminal Run.
+
+        Raises:
+            WaitTimeoutError: `timeout` seconds passed first (the run may still be running).
+        """
+        return self._run(ops.wait_for_run(self._settings, agent_id, run_id, timeout=timeout))
+
+    def close(self) -> None:
+        """Close the connection pool (unless it was brought with `http_client=` or shared by `with_options`)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Cxpa:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -1,0 +1,148 @@
+"""Settings and argument checks: explicit argument > CXPA_* environment variable > default.
+
+Every check runs before anything is sent and raises an InvalidArgumentError (a ValueError) or an
+InvalidArgumentTypeError (a TypeError) that names the argument.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+import os
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._errors import InvalidArgumentError, InvalidArgumentTypeError, MissingConfigError
+
+ENV_API_URL = "CXPA_API_URL"
+ENV_INGEST_KEY = "CXPA_INGEST_KEY"
+MAX_BODY_BYTES = 1 << 20
+MAX_ID_LENGTH = 128
+MAX_AGENT_ID = 2**63 - 1
+
+
+def setting(value: str | None, argument: str, env_var: str) -> str:
+    """An explicit value, else the environment variable; MissingConfigError naming both when neither is set."""
+    if value is None:
+        value = os.environ.get(env_var) or None
+    if value is None:
+        raise MissingConfigError(argument, env_var)
+    return value
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address is this machine (localhost, 127.0.0.0/8, ::1)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def base_url(value: str | None, *, allow_insecure: bool = False) -> str:
+    """The platform's base URL, checked: http(s), a host, and https unless the host is loopback."""
+    url = setting(value, "base_url", ENV_API_URL)
+    if not isinstance(url, str):
+        raise InvalidArgumentTypeError(f"base_url must be a str, not {type(url).__name__}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidArgumentError(f"base_url must be an http:// or https:// URL with a host, got {url[:100]!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise InvalidArgumentError("base_url must not carry a query, a fragment or credentials")
+    if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_insecure:
+        raise InvalidArgumentError(
+            f"base_url {url[:100]!r} is plain http to a host that is not this machine: keys would travel "
+            "unencrypted. Use https://, or pass allow_insecure=True if you really mean it."
+        )
+    return url.rstrip("/")
+
+
+def secret(value: object, argument: str) -> str:
+    """A key or token: a non-empty str that can travel in a header (no control characters)."""
+    if not isinstance(value, str):
+        raise InvalidArgumentTypeError(f"{argument} must be a str, not {type(value).__name__}")
+    if not value:
+        raise InvalidArgumentError(f"{argument} must not be empty")
+    if not value.isascii() or not value.isprintable() or value != value.strip():
+        raise InvalidArgumentError(f"{argument} contains characters a header can't carry (its value is not shown)")
+    return value
+
+
+def agent_id(value: object) -> int:
+    """An agent id: an int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentTypeError(f"agent_id must be an int, not {type(value).__name__}")
+    if not 1 <= value <= MAX_AGENT_ID:
+        raise InvalidArgumentError(f"agent_id must be a positive integer, got {value}")
+    return value
+
+
+def identifier(value: object, argument: str, max_length: int = MAX_ID_LENGTH) -> str:
+    """An opaque id (run, connection, external run, token id): a non-empty str without control characters."""
+    if not isinstance(value, str):
+        raise InvalidArgumentTypeError(f"{argument} must be a str, not {type(value).__name__}")
+    if not value:
+        raise InvalidArgumentError(f"{argument} must not be empty")
+    if len(value) > max_length:
+        raise InvalidArgumentError(f"{argument} must be at most {max_length} characters, got {len(value)}")
+    if not value.isprintable():
+        raise InvalidArgumentError(f"{argument} must not contain control characters, got {value[:40]!r}")
+    if value in (".", ".."):
+        raise InvalidArgumentError(f"{argument} must not be {value!r}")
+    return value
+
+
+def positive_int(value: object, argument: str) -> int:
+    """A positive int, such as timeout_ms."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentTypeError(f"{argument} must be an int, not {type(value).__name__}")
+    if value < 1:
+        raise InvalidArgumentError(f"{argument} must be positive, got {value}")
+    return value
+
+
+def non_negative_int(value: object, argument: str) -> int:
+    """An int >= 0, such as outputs."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentTypeError(f"{argument} must be an int, not {type(value).__name__}")
+    if value < 0:
+        raise InvalidArgumentError(f"{argument} must not be negative, got {value}")
+    return value
+
+
+def seconds(value: object, argument: str) -> float:
+    """A positive, finite number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentTypeError(f"{argument} must be a number of seconds, not {type(value).__name__}")
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidArgumentError(f"{argument} must be a positive number of seconds, got {value}")
+    return float(value)
+
+
+def json_object(value: object, argument: str = "input") -> Mapping[str, Any]:
+    """A JSON object: a Mapping (whether its values serialise is checked by `encode_body`)."""
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentTypeError(f"{argument} must be a mapping (a JSON object), not {type(value).__name__}")
+    return value
+
+
+def encode_body(body: Mapping[str, Any]) -> bytes:
+    """A request body as compact UTF-8 JSON, refused before sending when over the platform's 1 MiB.
+
+    The error names the body's fields (`input`, `output`, ...) so the caller knows which argument to fix.
+    """
+    fields = ", ".join(body)
+    try:
+        data = json.dumps(body, allow_nan=False, separators=(",", ":"), ensure_ascii=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentError(f"{fields} must be JSON-serialisable: {exc}") from None
+    except RecursionError:
+        raise InvalidArgumentError(f"{fields} is nested too deeply to serialise") from None
+    if len(data) > MAX_BODY_BYTES:
+        raise InvalidArgumentError(
+            f"the request body would be {len(data)} bytes, over the platform's limit of {MAX_BODY_BYTES} bytes"
+        )
+    return data

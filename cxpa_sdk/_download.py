@@ -1,0 +1,387 @@
+"""Streaming downloads: headers read (RFC 6266 filenames, made safe), bytes counted, files saved atomically.
+
+`Download` (sync) and `AsyncDownload` (async) are what `trigger_run_and_download` returns: context
+managers that send the request on entry and close the stream on exit. The body is read once.
+`save` writes to a temporary file beside the target, checks the byte count against
+Content-Length, flushes and fsyncs, then renames: the target is complete or absent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+import httpx
+
+from ._engine import Answer
+from ._errors import DownloadConsumedError, IncompleteDownloadError, InvalidResponseError
+
+Progress = Callable[[int, int | None], None]
+"""A progress callback: (bytes received so far, total bytes or None when unknown)."""
+
+MAX_FILENAME_BYTES = 255
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+
+
+def filename_from_disposition(header: str | None) -> str | None:
+    """The filename a Content-Disposition names (`filename*` preferred over `filename`), or None."""
+    if not header:
+        return None
+    message = Message()
+    message["content-disposition"] = header
+    name = message.get_filename()
+    return name if isinstance(name, str) and name else None
+
+
+def safe_filename(name: str | None, fallback: str) -> str:
+    """A name that can only ever be a plain file in the target folder.
+
+    Path separators, drive letters, control characters and characters Windows forbids become `_`;
+    leading dots are dropped (no `..`, no hidden files); the name is cut to 255 bytes keeping its
+    extension; an empty result becomes `fallback`.
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE.sub("_", name).strip().lstrip(".").strip()
+    if not name:
+        return fallback
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 16:
+        stem, ext = name, ""
+    while len(name.encode()) > MAX_FILENAME_BYTES:
+        stem = stem[:-1]
+        name = f"{stem}.{ext}" if ext else stem
+    return name or fallback
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadInfo:
+    """What a download's headers say."""
+
+    run_id: str
+    filename: str
+    content_type: str
+    content_length: int | None
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> DownloadInfo:
+        """Read from a 200 trigger-and-download answer; InvalidResponseError when a header is missing or bad."""
+        request_id = response.headers.get("x-request-id")
+        run_id = response.headers.get("x-run-id")
+        if not run_id:
+            raise InvalidResponseError(
+                "the download answer has no X-Run-Id header",
+                status_code=200,
+                request_id=request_id,
+                may_have_been_applied=True,
+            )
+        length = response.headers.get("content-length")
+        if length is not None and not length.isdigit():
+            raise InvalidResponseError(
+                f"the download answer's Content-Length is not a size: {length[:40]!r}",
+                status_code=200,
+                request_id=request_id,
+                may_have_been_applied=True,
+            )
+        name = filename_from_disposition(response.headers.get("content-disposition"))
+        return cls(
+            run_id=run_id,
+            filename=safe_filename(name, f"{safe_filename(run_id, 'download')}.bin"),
+            content_type=response.headers.get("content-type", "application/octet-stream"),
+            content_length=None if length is None else int(length),
+        )
+
+
+def target_path(path_or_folder: str | os.PathLike[str], filename: str) -> Path:
+    """Where `save` writes: the folder joined with the server's (safe) filename, or the path given."""
+    target = Path(path_or_folder)
+    return target / filename if target.is_dir() else target
+
+
+def _incomplete(info: DownloadInfo, received: int, why: str) -> IncompleteDownloadError:
+    expected = "an unknown number" if info.content_length is None else str(info.content_length)
+    return IncompleteDownloadError(
+        f"download of run {info.run_id} incomplete: {received} of {expected} bytes arrived ({why})",
+        received=received,
+        expected=info.content_length,
+        run_id=info.run_id,
+        may_have_been_applied=True,
+    )
+
+
+def _check_end(info: DownloadInfo, received: int) -> None:
+    if info.content_length is not None and received != info.content_length:
+        raise _incomplete(
+            info, received, "the stream ended early" if received < info.content_length else "more bytes than announced"
+        )
+
+
+class _Temp:
+    """A temporary file beside the target, removed unless it was renamed into place."""
+
+    def __init__(self, target: Path) -> None:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name[:200]}.", suffix=".part", dir=target.parent)
+        self.path = Path(name)
+        self.file: IO[bytes] = os.fdopen(fd, "wb")
+
+    def finish(self, target: Path) -> None:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        os.replace(self.path, target)
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self.file.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+class Download:
+    """A file a run produces, streamed (sync). Use it as a context manager; read the body once.
+
+    Example:
+        >>> with client.trigger_run_and_download(42, {"topic": "Q3"}) as download:  # doctest: +SKIP
+        ...     path = download.save("reports/")
+
+    Attributes:
+        run_id: The run that produced the file.
+        filename: The server's filename, made safe to use as a plain file name.
+        content_type: The file's media type.
+        content_length: Its size in bytes, or None when the server did not say.
+    """
+
+    def __init__(self, open_answer: Callable[[], Answer], on_close: Callable[[], None] | None = None) -> None:
+        self._open_answer = open_answer
+        self._on_close = on_close
+        self._response: httpx.Response | None = None
+        self._info: DownloadInfo | None = None
+        self._consumed = False
+
+    def __enter__(self) -> Download:
+        answer = self._open_answer()
+        self._response = answer.response
+        try:
+            self._info = DownloadInfo.of(answer.response)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self._info is None:
+            return "Download(not opened)"
+        return f"Download(run_id={self.run_id!r}, filename={self.filename!r}, content_length={self.content_length})"
+
+    @property
+    def _meta(self) -> DownloadInfo:
+        if self._info is None:
+            raise DownloadConsumedError("use the download as a context manager: `with ... as download:`")
+        return self._info
+
+    @property
+    def run_id(self) -> str:
+        """The run that produced the file."""
+        return self._meta.run_id
+
+    @property
+    def filename(self) -> str:
+        """The server's filename, safe to use as a plain file name in a folder."""
+        return self._meta.filename
+
+    @property
+    def content_type(self) -> str:
+        """The file's media type."""
+        return self._meta.content_type
+
+    @property
+    def content_length(self) -> int | None:
+        """The file's size in bytes, or None when unknown."""
+        return self._meta.content_length
+
+    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        """The file's bytes as they arrive; IncompleteDownloadError if the stream ends early."""
+        info, response = self._meta, self._take()
+        received = 0
+        try:
+            for chunk in response.iter_bytes(chunk_size):
+                received += len(chunk)
+                yield chunk
+        except httpx.TransportError as exc:
+            raise _incomplete(info, received, type(exc).__name__) from None
+        finally:
+            response.close()
+        _check_end(info, received)
+
+    def read(self) -> bytes:
+        """The whole file in memory (prefer `save` or `iter_bytes` for large files)."""
+        return b"".join(self.iter_bytes())
+
+    def save(self, path_or_folder: str | os.PathLike[str] = ".", *, progress: Progress | None = None) -> Path:
+        """Write the file to a path, or into a folder under its server filename; the path written.
+
+        The bytes go to a temporary file beside the target, which is renamed into place only when
+        every byte arrived, flushed and fsynced: the target is complete or absent.
+        """
+        target = target_path(path_or_folder, self._meta.filename)
+        temp = _Temp(target)
+        try:
+            received = 0
+            for chunk in self.iter_bytes():
+                temp.file.write(chunk)
+                received += len(chunk)
+                if progress is not None:
+                    progress(received, self.content_length)
+            temp.finish(target)
+        except BaseException:
+            temp.discard()
+            raise
+        return target
+
+    def close(self) -> None:
+        """Close the stream (idempotent)."""
+        if self._response is not None:
+            self._response.close()
+        if self._on_close is not None:
+            self._on_close()
+            self._on_close = None
+
+    def _take(self) -> httpx.Response:
+        if self._consumed or self._response is None or self._response.is_closed:
+            raise DownloadConsumedError("this download's body was already read or closed: it can be read once")
+        self._consumed = True
+        return self._response
+
+
+class AsyncDownload:
+    """A file a run produces, streamed (async). Use it as an async context manager; read the body once.
+
+    Example:
+        >>> async with client.trigger_run_and_download(42, {"topic": "Q3"}) as download:  # doctest: +SKIP
+        ...     path = await download.save("reports/")
+    """
+
+    def __init__(
+        self, open_answer: Callable[[], Awaitable[Answer]], on_close: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        self._open_answer = open_answer
+        self._on_close = on_close
+        self._response: httpx.Response | None = None
+        self._info: DownloadInfo | None = None
+        self._consumed = False
+
+    async def __aenter__(self) -> AsyncDownload:
+        answer = await self._open_answer()
+        self._response = answer.response
+        try:
+            self._info = DownloadInfo.of(answer.response)
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        if self._info is None:
+            return "AsyncDownload(not opened)"
+        return (
+            f"AsyncDownload(run_id={self.run_id!r}, filename={self.filename!r}, content_length={self.content_length})"
+        )
+
+    @property
+    def _meta(self) -> DownloadInfo:
+        if self._info is None:
+            raise DownloadConsumedError("use the download as an async context manager: `async with ... as download:`")
+        return self._info
+
+    @property
+    def run_id(self) -> str:
+        """The run that produced the file."""
+        return self._meta.run_id
+
+    @property
+    def filename(self) -> str:
+        """The server's filename, safe to use as a plain file name in a folder."""
+        return self._meta.filename
+
+    @property
+    def content_type(self) -> str:
+        """The file's media type."""
+        return self._meta.content_type
+
+    @property
+    def content_length(self) -> int | None:
+        """The file's size in bytes, or None when unknown."""
+        return self._meta.content_length
+
+    async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """The file's bytes as they arrive; IncompleteDownloadError if the stream ends early."""
+        info, response = self._meta, self._take()
+        received = 0
+        try:
+            async for chunk in response.aiter_bytes(chunk_size):
+                received += len(chunk)
+                yield chunk
+        except httpx.TransportError as exc:
+            raise _incomplete(info, received, type(exc).__name__) from None
+        finally:
+            await response.aclose()
+        _check_end(info, received)
+
+    async def read(self) -> bytes:
+        """The whole file in memory (prefer `save` or `iter_bytes` for large files)."""
+        return b"".join([chunk async for chunk in self.iter_bytes()])
+
+    async def save(self, path_or_folder: str | os.PathLike[str] = ".", *, progress: Progress | None = None) -> Path:
+        """Write the file to a path, or into a folder under its server filename; the path written.
+
+        Complete or absent, as with `Download.save`; the final flush, fsync and rename run off the
+        event loop.
+        """
+        target = target_path(path_or_folder, self._meta.filename)
+        temp = _Temp(target)
+        try:
+            received = 0
+            async for chunk in self.iter_bytes():
+                temp.file.write(chunk)
+                received += len(chunk)
+                if progress is not None:
+                    progress(received, self.content_length)
+            await asyncio.to_thread(temp.finish, target)
+        except BaseException:
+            temp.discard()
+            raise
+        return target
+
+    async def close(self) -> None:
+        """Close the stream (idempotent)."""
+        if self._response is not None:
+            await self._response.aclose()
+        if self._on_close is not None:
+            on_close, self._on_close = self._on_close, None
+            await on_close()
+
+    def _take(self) -> httpx.Response:
+        if self._consumed or self._response is None or self._response.is_closed:
+            raise DownloadConsumedError("this download's body was already read or closed: it can be read once")
+        self._consumed = True
+        return self._response

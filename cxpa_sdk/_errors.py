@@ -1,0 +1,324 @@
+"""The exception tree of cxpa_sdk, and the one place where HTTP answers and httpx errors become it.
+
+    CxpaError
+    ├── APIConnectionError            no HTTP answer (connection refused, reset, dropped)
+    │   └── APITimeoutError           a connect, read, write or pool timeout, or the call's deadline
+    ├── APIStatusError                the platform answered an error status
+    │   ├── BadRequestError               400
+    │   ├── AuthenticationError           401
+    │   ├── PermissionDeniedError         403
+    │   ├── NotFoundError                 404
+    │   ├── ConflictError                 409
+    │   ├── PayloadTooLargeError          413
+    │   ├── UnprocessableEntityError      422
+    │   ├── RateLimitError                429
+    │   └── InternalServerError           5xx
+    ├── InvalidResponseError          the answer is not what openapi.yaml allows
+    ├── WaitTimeoutError              a run did not end before the wait's deadline
+    ├── RunFailedError                a helper that demands success saw the run fail or be cancelled
+    ├── IncompleteDownloadError       a download ended before all its bytes arrived
+    ├── DownloadConsumedError         a download's body was read a second time (also RuntimeError)
+    ├── InvalidArgumentError          a bad argument, caught before anything is sent (also ValueError)
+    │   └── MissingConfigError        no base URL or key given, nor in the environment
+    └── InvalidArgumentTypeError      an argument of the wrong type (also TypeError)
+
+Every error says how many attempts were made (`attempts`), carries the call's `idempotency_key`,
+and tells a request that may have been applied (`may_have_been_applied`) from one that certainly
+was not. No error ever holds a key, a token or a credential value.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .types import Run
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "CxpaError",
+    "DownloadConsumedError",
+    "IncompleteDownloadError",
+    "InternalServerError",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
+    "InvalidResponseError",
+    "MissingConfigError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RunFailedError",
+    "UnprocessableEntityError",
+    "WaitTimeoutError",
+]
+
+
+class CxpaError(Exception):
+    """The base of every error cxpa_sdk raises.
+
+    Attributes:
+        message: What went wrong, for a person.
+        attempts: How many HTTP attempts the call made (0 when nothing was sent).
+        idempotency_key: The call's Idempotency-Key, when it had one: a retry with it is safe.
+        may_have_been_applied: False when the request was certainly not applied (never sent, or
+            refused by the platform); True when it may have been (no answer, or a 5xx).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int = 0,
+        idempotency_key: str | None = None,
+        may_have_been_applied: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.attempts = attempts
+        self.idempotency_key = idempotency_key
+        self.may_have_been_applied = may_have_been_applied
+
+    def __str__(self) -> str:
+        if self.attempts == 0:
+            return self.message
+        outcome = "may have been applied" if self.may_have_been_applied else "was not applied"
+        key = f"; Idempotency-Key {self.idempotency_key}" if self.idempotency_key else ""
+        plural = "s" if self.attempts != 1 else ""
+        return f"{self.message} ({self.attempts} attempt{plural}; the request {outcome}{key})"
+
+
+class APIConnectionError(CxpaError):
+    """No HTTP answer arrived: the connection failed, was reset, or was dropped.
+
+    `may_have_been_applied` is False only when the request was certainly not sent (the connection
+    was never made).
+    """
+
+
+class APITimeoutError(APIConnectionError):
+    """A connect, read, write or pool timeout, or the call's overall deadline, passed."""
+
+
+class APIStatusError(CxpaError):
+    """The platform answered with an error status.
+
+    Attributes:
+        status_code: The HTTP status.
+        code: The Error envelope's snake_case code, such as `run_finished`.
+        request_id: The answer's X-Request-Id: quote it when reporting a problem.
+        run_id: The run the error is about, when the platform named one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: str,
+        request_id: str | None = None,
+        run_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.status_code = status_code
+        self.code = code
+        self.request_id = request_id
+        self.run_id = run_id
+
+    def __str__(self) -> str:
+        request = f", request {self.request_id}" if self.request_id else ""
+        run = f", run {self.run_id}" if self.run_id else ""
+        return f"{self.status_code} {self.code}: {super().__str__()}{run}{request}"
+
+
+class BadRequestError(APIStatusError):
+    """400: the request is malformed; the message names the field."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the key is missing or wrong, or the credentials token expired (`token_expired`)."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key belongs to another agent or run."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such agent, run or credential connection."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the run's state (`run_finished`, `invalid_transition`, ...)."""
+
+
+class PayloadTooLargeError(APIStatusError):
+    """413: the request body is over 1 MiB."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the Idempotency-Key was used before with another body."""
+
+
+class RateLimitError(APIStatusError):
+    """429: rate limited.
+
+    Attributes:
+        retry_after: The seconds the platform asked to wait, when it said.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the platform failed (or, for 502 `run_failed` and 504 `wait_timeout`, the run did)."""
+
+
+class InvalidResponseError(CxpaError):
+    """The platform's answer is not what openapi.yaml allows (bad JSON, a missing field, a wrong type).
+
+    Attributes:
+        status_code: The answer's HTTP status.
+        request_id: The answer's X-Request-Id, when it had one.
+    """
+
+    def __init__(self, message: str, *, status_code: int, request_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.status_code = status_code
+        self.request_id = request_id
+
+
+class WaitTimeoutError(CxpaError):
+    """A run did not end before the wait's deadline; it may still be running.
+
+    Attributes:
+        run_id: The run waited for.
+        status: Its status when the wait gave up.
+    """
+
+    def __init__(self, message: str, *, run_id: str, status: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.run_id = run_id
+        self.status = status
+
+
+class RunFailedError(CxpaError):
+    """A run that had to succeed failed or was cancelled.
+
+    Attributes:
+        run: The terminal Run.
+    """
+
+    def __init__(self, message: str, *, run: Run, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.run = run
+
+
+class IncompleteDownloadError(CxpaError):
+    """A download ended before all its bytes arrived; no partial file is left behind.
+
+    Attributes:
+        received: How many bytes arrived.
+        expected: How many the Content-Length announced (None when unknown).
+        run_id: The run that produced the file.
+    """
+
+    def __init__(self, message: str, *, received: int, expected: int | None, run_id: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.received = received
+        self.expected = expected
+        self.run_id = run_id
+
+
+class DownloadConsumedError(CxpaError, RuntimeError):
+    """A download's body can be read once; it was already read or closed."""
+
+
+class InvalidArgumentError(CxpaError, ValueError):
+    """An argument's value is not allowed; raised before anything is sent. The message names it."""
+
+
+class MissingConfigError(InvalidArgumentError):
+    """A required setting was neither given nor found in its environment variable.
+
+    Attributes:
+        argument: The parameter name, such as `ingest_api_key`.
+        env_var: The environment variable it falls back to, such as `CXPA_INGEST_KEY`.
+    """
+
+    def __init__(self, argument: str, env_var: str) -> None:
+        super().__init__(f"{argument} is required: pass {argument}=... or set {env_var}")
+        self.argument = argument
+        self.env_var = env_var
+
+
+class InvalidArgumentTypeError(CxpaError, TypeError):
+    """An argument has the wrong type; raised before anything is sent. The message names it."""
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: PayloadTooLargeError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error(
+    response: httpx.Response,
+    *,
+    code: str,
+    message: str,
+    run_id: str | None,
+    attempts: int,
+    idempotency_key: str | None,
+    retry_after: float | None,
+) -> APIStatusError:
+    """The typed error for an error answer: the class by status, 5xx as InternalServerError."""
+    cls = _STATUS_ERRORS.get(
+        response.status_code, InternalServerError if response.status_code >= 500 else APIStatusError
+    )
+    common: dict[str, Any] = {
+        "status_code": response.status_code,
+        "code": code,
+        "request_id": response.headers.get("x-request-id"),
+        "run_id": run_id,
+        "attempts": attempts,
+        "idempotency_key": idempotency_key,
+        # A 5xx (other than an answer about the run itself) leaves the outcome unknown, and so does an
+        # earlier attempt with the same key still in progress.
+        "may_have_been_applied": (response.status_code >= 500 and code not in ("run_failed", "wait_timeout"))
+        or code == "idempotency_in_progress",
+    }
+    if cls is RateLimitError:
+        return RateLimitError(message, retry_after=retry_after, **common)
+    return cls(message, **common)
+
+
+def transport_error(exc: Exception, *, attempts: int, idempotency_key: str | None) -> APIConnectionError:
+    """The typed error for an httpx transport failure; says whether the request may have been applied."""
+    import httpx  # noqa: PLC0415 - already imported by every caller; keeps this module light
+
+    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    what = type(exc).__name__
+    detail = str(exc) or what
+    return cls(
+        f"no answer from the platform: {what}: {detail}",
+        attempts=attempts,
+        idempotency_key=idempotency_key,
+        may_have_been_applied=not never_sent,
+    )

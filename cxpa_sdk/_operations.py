@@ -1,0 +1,275 @@
+"""The operations of the spec as I/O-free flows: arguments checked, requests built, answers parsed.
+
+Each function returns a flow (see `_engine`) that the sync and async clients drive the same way.
+Paths come from openapi.json by operationId; ids are percent-encoded so none can change the path.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+from urllib.parse import quote
+
+from . import _config as check
+from ._engine import Answer, Flow, Operation, Settings, call, deadline_at, new_idempotency_key
+from ._errors import InvalidArgumentError, InvalidArgumentTypeError, WaitTimeoutError
+from ._schema import spec
+from .types import Credential, IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
+
+# Each request the SDK holds open stays under common NAT idle timeouts (about 60 s).
+SERVER_WINDOW_MS = 50_000
+# How much longer than the server's window the client waits for the answer, in seconds.
+WINDOW_GRACE_S = 15.0
+DEFAULT_WAIT_MS = 30_000
+
+
+@cache
+def _paths() -> dict[str, tuple[str, str]]:
+    """OperationId -> (method, path template), from the spec."""
+    found = {}
+    for path, item in spec()["paths"].items():
+        for method, operation in item.items():
+            found[operation["operationId"]] = (method.upper(), path)
+    return found
+
+
+def _route(operation_id: str, **params: str | int) -> tuple[str, str]:
+    """The method and the path of an operation, each parameter percent-encoded (`/` and `..` included)."""
+    method, template = _paths()[operation_id]
+    return method, template.format(**{name: quote(str(value), safe="") for name, value in params.items()})
+
+
+def _key(idempotency_key: str | None) -> str:
+    return (
+        new_idempotency_key() if idempotency_key is None else check.identifier(idempotency_key, "idempotency_key", 255)
+    )
+
+
+def _post(
+    operation_id: str,
+    body: Mapping[str, Any] | None,
+    answers: Mapping[int, str | None],
+    read_timeout: float | None = None,
+    **params: str | int,
+) -> Operation:
+    method, path = _route(operation_id, **params)
+    content = None if body is None else check.encode_body(body)
+    return Operation(operation_id, method, path, content, answers=answers, read_timeout=read_timeout)
+
+
+def trigger_run(
+    settings: Settings,
+    agent_id: int,
+    input: Mapping[str, Any],
+    *,
+    idempotency_key: str | None = None,
+) -> Flow[TriggeredRun]:
+    """POST trigger: start a run; its id and status at once."""
+    op = _post(
+        "trigger_run", {"input": check.json_object(input)}, {202: "TriggeredRun"}, agentId=check.agent_id(agent_id)
+    )
+    answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=_key(idempotency_key))
+    return TriggeredRun.from_json(answer.data)
+
+
+def _window_ms(left_s: float) -> int:
+    return max(1, min(SERVER_WINDOW_MS, int(left_s * 1000)))
+
+
+def trigger_run_and_wait(
+    settings: Settings,
+    agent_id: int,
+    input: Mapping[str, Any],
+    *,
+    timeout_ms: int | None = None,
+    idempotency_key: str | None = None,
+) -> Flow[Run | WaitTimedOut]:
+    """Trigger a run and wait up to `timeout_ms` for it to end, each request under 60 s.
+
+    The first request is trigger-and-wait with a server window of at most 50 s; while the run goes
+    on, run reads with `waitMs` follow on the same run id (never a second trigger).
+    """
+    wait_ms = DEFAULT_WAIT_MS if timeout_ms is None else check.positive_int(timeout_ms, "timeout_ms")
+    agent = check.agent_id(agent_id)
+    inputs = check.json_object(input)
+    wait_end = settings.clock() + wait_ms / 1000
+    deadline = deadline_at(settings, wait_ms / 1000 + settings.deadline)
+    window = _window_ms(wait_ms / 1000)
+    op = _post(
+        "trigger_run_and_wait",
+        {"input": inputs, "timeoutMs": window},
+        {200: "Run", 202: "WaitTimedOut"},
+        read_timeout=window / 1000 + WINDOW_GRACE_S,
+        agentId=agent,
+    )
+    answer = yield from call(settings, op, deadline=deadline, idempotency_key=_key(idempotency_key))
+    if answer.status == 200:
+        return Run.from_json(answer.data)
+    run_id, status = answer.data["runId"], RunStatus(answer.data["status"])
+    while (left := wait_end - settings.clock()) > 0:
+        run = yield from _read_run(settings, agent, run_id, _window_ms(left), deadline)
+        if run.status.terminal:
+            return run
+        status = run.status
+    return WaitTimedOut(run_id, status)
+
+
+def _read_run(settings: Settings, agent_id: int, run_id: str, wait_ms: int, deadline: float) -> Flow[Run]:
+    method, path = _route("get_run", agentId=agent_id, runId=run_id)
+    op = Operation(
+        "get_run",
+        method,
+        path,
+        params={"waitMs": str(wait_ms)} if wait_ms else None,
+        answers={200: "Run"},
+        read_timeout=wait_ms / 1000 + WINDOW_GRACE_S if wait_ms else None,
+    )
+    answer = yield from call(settings, op, deadline=deadline)
+    return Run.from_json(answer.data)
+
+
+def get_run(settings: Settings, agent_id: int, run_id: str) -> Flow[Run]:
+    """GET a run as it stands."""
+    agent, run = check.agent_id(agent_id), check.identifier(run_id, "run_id")
+    return (yield from _read_run(settings, agent, run, 0, deadline_at(settings)))
+
+
+def wait_for_run(settings: Settings, agent_id: int, run_id: str, *, timeout: float) -> Flow[Run]:
+    """Long-poll a run until it ends; WaitTimeoutError (with the run id) at `timeout` seconds."""
+    agent, run_id = check.agent_id(agent_id), check.identifier(run_id, "run_id")
+    wait_s = check.seconds(timeout, "timeout")
+    wait_end = settings.clock() + wait_s
+    deadline = deadline_at(settings, wait_s + settings.deadline)
+    status = "unknown"
+    while (left := wait_end - settings.clock()) > 0:
+        run = yield from _read_run(settings, agent, run_id, _window_ms(left), deadline)
+        if run.status.terminal:
+            return run
+        status = run.status.value
+    raise WaitTimeoutError(
+        f"run {run_id} did not end within {wait_s:g} s (it is {status})", run_id=run_id, status=status
+    )
+
+
+def cancel_run(settings: Settings, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Flow[Run]:
+    """POST cancel: the cancelled run."""
+    op = _post(
+        "cancel_run", None, {200: "Run"}, agentId=check.agent_id(agent_id), runId=check.identifier(run_id, "run_id")
+    )
+    answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=_key(idempotency_key))
+    return Run.from_json(answer.data)
+
+
+def register_run(
+    settings: Settings, agent_id: int, external_run_id: str, *, idempotency_key: str | None = None
+) -> Flow[RegisteredRun]:
+    """POST register: a run for an externally triggered execution, and its credentials token."""
+    body = {"externalRunId": check.identifier(external_run_id, "external_run_id", 256)}
+    op = _post("register_run", body, {200: "RegisteredRun", 201: "RegisteredRun"}, agentId=check.agent_id(agent_id))
+    answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=_key(idempotency_key))
+    return RegisteredRun.from_json(answer.data)
+
+
+def error_body(
+    error: BaseException | str | Mapping[str, Any], *, name: str | None = None, stack: str | None = None
+) -> dict[str, str]:
+    """A RunError object from an exception (type, message, traceback), a message, or a mapping."""
+    if isinstance(error, BaseException):
+        body = {
+            "message": str(error) or type(error).__name__,
+            "name": type(error).__name__,
+            "stack": "".join(traceback.format_exception(error)),
+        }
+    elif isinstance(error, str):
+        if not error:
+            raise InvalidArgumentError("error must not be an empty message")
+        body = {"message": error}
+    elif isinstance(error, Mapping) and isinstance(error.get("message"), str):
+        body = {k: str(v) for k, v in error.items() if k in ("message", "name", "stack") and v is not None}
+    else:
+        raise InvalidArgumentTypeError("error must be an exception, a message, or a mapping with a message")
+    if name is not None:
+        body["name"] = check.identifier(name, "name", 256)
+    if stack is not None:
+        body["stack"] = str(stack)
+    return body
+
+
+_UNSET: Any = object()
+
+
+def ingest_run(
+    settings: Settings,
+    agent_id: int,
+    external_run_id: str,
+    status: RunStatus | str,
+    *,
+    output: Any = _UNSET,
+    outputs: int | None = None,
+    error: BaseException | str | Mapping[str, Any] | None = None,
+    idempotency_key: str | None = None,
+) -> Flow[IngestedRun]:
+    """POST ingest: create or update a standalone agent's run by its external id."""
+    if not isinstance(status, str) or not RunStatus(status).known:
+        raise InvalidArgumentError(f"status must be one of {', '.join(RunStatus)}, got {status!r}")
+    body: dict[str, Any] = {
+        "externalRunId": check.identifier(external_run_id, "external_run_id", 256),
+        "status": str(RunStatus(status)),
+    }
+    if output is not _UNSET:
+        body["output"] = output
+    if outputs is not None:
+        body["outputs"] = check.non_negative_int(outputs, "outputs")
+    if error is not None:
+        body["error"] = error_body(error)
+    op = _post("ingest_run", body, {200: "IngestedRun"}, agentId=check.agent_id(agent_id))
+    answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=_key(idempotency_key))
+    return IngestedRun.from_json(answer.data)
+
+
+def open_download(
+    settings: Settings,
+    agent_id: int,
+    input: Mapping[str, Any],
+    *,
+    timeout_ms: int | None = None,
+    idempotency_key: str | None = None,
+) -> Flow[Answer]:
+    """POST trigger-and-download: the 200 answer with its body unread (retried only before it)."""
+    body: dict[str, Any] = {"input": check.json_object(input)}
+    wait_ms = DEFAULT_WAIT_MS if timeout_ms is None else check.positive_int(timeout_ms, "timeout_ms")
+    body["timeoutMs"] = wait_ms
+    op = _post(
+        "trigger_run_and_download",
+        body,
+        {200: None},
+        read_timeout=wait_ms / 1000 + WINDOW_GRACE_S,
+        agentId=check.agent_id(agent_id),
+    )
+    deadline = deadline_at(settings, wait_ms / 1000 + settings.deadline)
+    return (yield from call(settings, op, deadline=deadline, idempotency_key=_key(idempotency_key)))
+
+
+def post_callback(
+    settings: Settings, run_id: str, event: Mapping[str, Any], *, idempotency_key: str | None = None
+) -> Flow[RunStatus]:
+    """POST callback: one progress event of a runtime; the run's status after it."""
+    op = _post("post_callback", event, {200: "CallbackAccepted"}, runId=run_id)
+    answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=_key(idempotency_key))
+    return RunStatus(answer.data["status"])
+
+
+def resolve_credential(settings: Settings, connection_id: str, credentials_token: str) -> Flow[Credential]:
+    """GET resolve: a credential's values, with the agent key and the run's credentials token."""
+    method, path = _route("resolve_credential", connectionId=check.identifier(connection_id, "connection_id"))
+    op = Operation(
+        "resolve_credential",
+        method,
+        path,
+        answers={200: "Credential"},
+        extra_headers={"X-Credentials-Token": credentials_token},
+    )
+    answer = yield from call(settings, op, deadline=deadline_at(settings))
+    return Credential.from_json(answer.data)

@@ -1,0 +1,119 @@
+"""Building httpx clients: finite timeouts, pool limits, TCP keepalive, one SSL context per process.
+
+Also the `cxpa_sdk` logger (its DEBUG lines never carry a key, a token or a body).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import ssl
+import sys
+from collections.abc import Generator
+from functools import cache
+
+import httpx
+
+from . import __version__
+
+logger = logging.getLogger("cxpa_sdk")
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=60.0, write=60.0, pool=10.0)
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0)
+USER_AGENT = f"cxpa-sdk-python/{__version__} python/{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def _keepalive_options() -> list[tuple[int, int, int]]:
+    """TCP keepalive probes after 30 s idle, every 10 s, 3 strikes: long waits survive idle-killing NATs."""
+    options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
+        if hasattr(socket, name):
+            options.append((socket.IPPROTO_TCP, getattr(socket, name), value))
+    return options
+
+
+SOCKET_OPTIONS = _keepalive_options()
+
+
+@cache
+def ssl_context(ca_bundle: str | None = None) -> ssl.SSLContext:
+    """One verifying SSL context per CA bundle per process (loading certificates costs milliseconds)."""
+    if ca_bundle is None:
+        return httpx.create_ssl_context()
+    return ssl.create_default_context(cafile=ca_bundle)
+
+
+def verify_context(verify: bool | str | ssl.SSLContext) -> ssl.SSLContext | bool:
+    """What httpx's `verify` gets: the shared context, a CA bundle's context, the caller's, or False."""
+    if isinstance(verify, ssl.SSLContext) or verify is False:
+        return verify
+    return ssl_context(None if verify is True else os.fspath(verify))
+
+
+class BearerAuth(httpx.Auth):
+    """Sends `Authorization: <value>` on every request of a client; the value never shows in repr.
+
+    It makes the raw generated client, which shares the httpx client, authenticated too.
+    """
+
+    def __init__(self, authorization: str) -> None:
+        self._authorization = authorization
+
+    def __repr__(self) -> str:
+        return "BearerAuth('***')"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Set the header and send."""
+        request.headers["Authorization"] = self._authorization
+        yield request
+
+
+def sync_client(timeout: httpx.Timeout, authorization: str, verify: bool | str | ssl.SSLContext = True) -> httpx.Client:
+    """An httpx.Client as the SDK wants it: no redirects followed, keepalive on, the shared SSL context."""
+    transport = httpx.HTTPTransport(verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS)
+    return httpx.Client(
+        transport=transport,
+        timeout=timeout,
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
+        auth=BearerAuth(authorization),
+    )
+
+
+def async_client(
+    timeout: httpx.Timeout, authorization: str, verify: bool | str | ssl.SSLContext = True
+) -> httpx.AsyncClient:
+    """The async twin of `sync_client`."""
+    transport = httpx.AsyncHTTPTransport(
+        verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS
+    )
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=timeout,
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
+        auth=BearerAuth(authorization),
+    )
+
+
+def timeout_of(value: float | httpx.Timeout | None) -> httpx.Timeout:
+    """A finite httpx.Timeout from seconds, a Timeout, or None (the default)."""
+    if value is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(value, httpx.Timeout):
+        if None in (value.connect, value.read, value.write, value.pool):
+            raise ValueError("every phase of timeout must be finite: a request must never wait forever")
+        return value
+    return httpx.Timeout(float(value))
+
+
+def enable_env_logging() -> None:
+    """`CXPA_LOG=debug` (or info) shows the SDK's log lines on stderr without code; otherwise nothing."""
+    level = os.environ.get("CXPA_LOG", "").upper()
+    if level not in ("DEBUG", "INFO") or logger.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)

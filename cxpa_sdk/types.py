@@ -1,0 +1,266 @@
+"""The public result types of cxpa_sdk: immutable, typed, snake_case.
+
+Each is built from an answer already checked against openapi.yaml (see `_schema`), so a field is
+always present with its documented type. A status a newer platform adds (say `paused`) is kept as
+a `RunStatus` that is neither active nor terminal, instead of crashing the call.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "Credential",
+    "IngestedRun",
+    "RegisteredRun",
+    "Run",
+    "RunError",
+    "RunStatus",
+    "RunWaiting",
+    "TriggerPayload",
+    "TriggeredRun",
+    "WaitTimedOut",
+]
+
+
+class RunStatus(enum.StrEnum):
+    """Where a run is in its life; compares equal to its string value (`RunStatus.COMPLETED == "completed"`)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    WAITING = "waiting"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @classmethod
+    def _missing_(cls, value: object) -> RunStatus | None:
+        """A status this SDK does not know yet becomes a member of its own rather than an error."""
+        if not isinstance(value, str):
+            return None
+        unknown = str.__new__(cls, value)
+        unknown._name_ = value.upper()
+        unknown._value_ = value
+        return unknown
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the run has ended: completed, failed or cancelled (it never changes again)."""
+        return self in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+    @property
+    def known(self) -> bool:
+        """Whether this SDK knows the status (False for one a newer platform added)."""
+        return self.value in RunStatus._value2member_map_
+
+
+def _time(value: str | None) -> datetime.datetime | None:
+    return None if value is None else datetime.datetime.fromisoformat(value)
+
+
+@dataclass(frozen=True, slots=True)
+class RunError:
+    """Why a run failed: the message, and the error's type name and stack when the runtime sent them."""
+
+    message: str
+    name: str | None = None
+    stack: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RunError:
+        """From the spec's RunError object."""
+        return cls(data["message"], data.get("name"), data.get("stack"))
+
+
+@dataclass(frozen=True, slots=True)
+class RunWaiting:
+    """The token a waiting run is paused on."""
+
+    token_id: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class TriggeredRun:
+    """The answer to `trigger_run`: the new run's id and status."""
+
+    run_id: str
+    status: RunStatus
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TriggeredRun:
+        """From the spec's TriggeredRun object."""
+        return cls(data["runId"], RunStatus(data["status"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A Run row: one execution of an agent, with its output once it has one.
+
+    Attributes:
+        run_id: The run's id (the row's `id`).
+        agent_id: The agent's id.
+        status: Where the run is.
+        input_data: The input it was triggered with.
+        output_data: Its output (any JSON), or None.
+        outputs: A count of output units, or None.
+        error: Why it failed, or None.
+        external_run_id: The caller's own id for a registered or ingested run, or None.
+        waiting: The token it is paused on while waiting, or None.
+        created_at: When it was created.
+        started_at: When it started, or None.
+        finished_at: When it ended, or None.
+        timed_out: Always False: tells a Run from a WaitTimedOut.
+    """
+
+    run_id: str
+    agent_id: int
+    status: RunStatus
+    input_data: dict[str, Any]
+    output_data: Any
+    outputs: int | None
+    error: RunError | None
+    external_run_id: str | None
+    waiting: RunWaiting | None
+    created_at: datetime.datetime
+    started_at: datetime.datetime | None
+    finished_at: datetime.datetime | None
+    timed_out: Literal[False] = False
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Run:
+        """From the spec's Run row."""
+        waiting = data["waiting"]
+        return cls(
+            run_id=data["id"],
+            agent_id=data["agent_id"],
+            status=RunStatus(data["status"]),
+            input_data=data["input_data"],
+            output_data=data["output_data"],
+            outputs=data["outputs"],
+            error=None if data["error"] is None else RunError.from_json(data["error"]),
+            external_run_id=data["external_run_id"],
+            waiting=None if waiting is None else RunWaiting(waiting["token_id"], waiting["description"]),
+            created_at=datetime.datetime.fromisoformat(data["created_at"]),
+            started_at=_time(data["started_at"]),
+            finished_at=_time(data["finished_at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WaitTimedOut:
+    """The wait window elapsed before the run ended; the run goes on (poll it, or cancel it).
+
+    Attributes:
+        run_id: The run, still in flight.
+        status: Its status when the wait gave up.
+        timed_out: Always True: tells a WaitTimedOut from a Run.
+    """
+
+    run_id: str
+    status: RunStatus
+    timed_out: Literal[True] = True
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredRun:
+    """The answer to `register_run`. The credentials token is secret: it is never shown in repr.
+
+    Attributes:
+        run_id: The registered run's id.
+        credentials_token: Pass it to the runtime with the agent API key to resolve credentials.
+        expires_in_seconds: How long the token stays valid, in seconds.
+    """
+
+    run_id: str
+    credentials_token: str = field(repr=False)
+    expires_in_seconds: int
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RegisteredRun:
+        """From the spec's RegisteredRun object."""
+        return cls(data["runId"], data["credentialsToken"], data["expiresInSeconds"])
+
+
+@dataclass(frozen=True, slots=True)
+class IngestedRun:
+    """The answer to `ingest_run`: the platform's id for the run and its status."""
+
+    run_id: str
+    status: RunStatus
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> IngestedRun:
+        """From the spec's IngestedRun object."""
+        return cls(data["runId"], RunStatus(data["status"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A resolved credential connection. `values` is secret material: it is never shown in repr.
+
+    Attributes:
+        connection_id: The connection's id.
+        type: The kind of credential, such as `api_key`.
+        values: The secret values by name.
+        expires_at: When they stop working, or None.
+    """
+
+    connection_id: str
+    type: str
+    values: Mapping[str, str] = field(repr=False)
+    expires_at: datetime.datetime | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Credential:
+        """From the spec's Credential object."""
+        return cls(data["connectionId"], data["type"], dict(data["values"]), _time(data["expiresAt"]))
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerPayload:
+    """What the platform sends a runtime when it starts a run. The key and token never show in repr.
+
+    Attributes:
+        run_id: The run to report on.
+        agent_id: The agent the run belongs to.
+        input: The run's input.
+        agent_api_key: The key for the run's callbacks and credential resolves.
+        credentials_token: The token for credential resolves, when the run has one.
+    """
+
+    run_id: str
+    agent_id: int
+    input: dict[str, Any]
+    agent_api_key: str = field(repr=False)
+    credentials_token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def parse(cls, payload: bytes | str | Mapping[str, Any]) -> TriggerPayload:
+        """Validate the JSON a runtime received (bytes, text or a decoded mapping).
+
+        Raises:
+            InvalidArgumentError: The payload is not JSON or not a TriggerPayload; the message
+                names the field.
+        """
+        from ._errors import InvalidArgumentError  # noqa: PLC0415 - errors import types for annotations
+        from ._schema import SchemaError, validate  # noqa: PLC0415 - the spec is loaded on first use
+
+        data: Any = payload
+        if isinstance(payload, bytes | str):
+            try:
+                data = json.loads(payload)
+            except ValueError as exc:
+                raise InvalidArgumentError(f"the trigger payload is not JSON: {exc}") from None
+        if isinstance(data, Mapping):
+            data = dict(data)
+        try:
+            validate(data, "TriggerPayload")
+        except SchemaError as exc:
+            raise InvalidArgumentError(f"invalid trigger payload: {exc}") from None
+        return cls(data["runId"], data["agentId"], data["input"], data["agentApiKey"], data.get("credentialsToken"))
