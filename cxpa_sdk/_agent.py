@@ -159,8 +159,9 @@ class AgentClient(_AgentBase):
             allow_insecure=allow_insecure,
         )
         self._owns_http = http_client is None
+        self._sleep = time.sleep  # the backoff's sleep; tests replace it to retry without waiting
         self._http = http_client or sync_client(
-            self._settings.timeout, self._settings.authorization, verify_option(verify)
+            self._settings.base_url, self._settings.timeout, self._settings.authorization, verify_option(verify)
         )
 
     @classmethod
@@ -182,7 +183,7 @@ class AgentClient(_AgentBase):
         )
 
     def _do(self, flow: Flow[T]) -> T:
-        return drive(flow, self._http, time.sleep)
+        return drive(flow, self._http, self._sleep)
 
     def started(self) -> RunStatus:
         """Report that the runtime began work; the run's status after it."""
@@ -270,8 +271,9 @@ class AsyncAgentClient(_AgentBase):
             allow_insecure=allow_insecure,
         )
         self._owns_http = http_client is None
+        self._asleep = asyncio.sleep  # the backoff's sleep; tests replace it to retry without waiting
         self._http = http_client or async_client(
-            self._settings.timeout, self._settings.authorization, verify_option(verify)
+            self._settings.base_url, self._settings.timeout, self._settings.authorization, verify_option(verify)
         )
 
     @classmethod
@@ -293,7 +295,7 @@ class AsyncAgentClient(_AgentBase):
         )
 
     async def _do(self, flow: Flow[T]) -> T:
-        return await adrive(flow, self._http, asyncio.sleep)
+        return await adrive(flow, self._http, self._asleep)
 
     async def started(self) -> RunStatus:
         """Report that the runtime began work; the run's status after it."""

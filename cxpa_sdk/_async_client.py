@@ -66,12 +66,13 @@ class AsyncCxpa(BaseClient):
             allow_insecure=allow_insecure,
         )
         self._owns_http = http_client is None
+        self._asleep = asyncio.sleep  # the backoff's sleep; tests replace it to retry without waiting
         self._http = http_client or async_client(
-            self._settings.timeout, self._settings.authorization, verify_option(verify)
+            self._settings.base_url, self._settings.timeout, self._settings.authorization, verify_option(verify)
         )
 
     async def _run(self, flow: Flow[T]) -> T:
-        return await adrive(flow, self._http, asyncio.sleep)
+        return await adrive(flow, self._http, self._asleep)
 
     @property
     def raw(self) -> AuthenticatedClient:

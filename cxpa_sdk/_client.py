@@ -66,12 +66,13 @@ class Cxpa(BaseClient):
             allow_insecure=allow_insecure,
         )
         self._owns_http = http_client is None
+        self._sleep = time.sleep  # the backoff's sleep; tests replace it to retry without waiting
         self._http = http_client or sync_client(
-            self._settings.timeout, self._settings.authorization, verify_option(verify)
+            self._settings.base_url, self._settings.timeout, self._settings.authorization, verify_option(verify)
         )
 
     def _run(self, flow: Flow[T]) -> T:
-        return drive(flow, self._http, time.sleep)
+        return drive(flow, self._http, self._sleep)
 
     @property
     def raw(self) -> AuthenticatedClient:

@@ -69,11 +69,14 @@ class BearerAuth(httpx.Auth):
         yield request
 
 
-def sync_client(timeout: httpx.Timeout, authorization: str, verify: bool | str | ssl.SSLContext = True) -> httpx.Client:
+def sync_client(
+    base_url: str, timeout: httpx.Timeout, authorization: str, verify: bool | str | ssl.SSLContext = True
+) -> httpx.Client:
     """An httpx.Client as the SDK wants it: no redirects followed, keepalive on, the shared SSL context."""
     transport = httpx.HTTPTransport(verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS)
     return httpx.Client(
         transport=transport,
+        base_url=base_url,
         timeout=timeout,
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
@@ -82,7 +85,7 @@ def sync_client(timeout: httpx.Timeout, authorization: str, verify: bool | str |
 
 
 def async_client(
-    timeout: httpx.Timeout, authorization: str, verify: bool | str | ssl.SSLContext = True
+    base_url: str, timeout: httpx.Timeout, authorization: str, verify: bool | str | ssl.SSLContext = True
 ) -> httpx.AsyncClient:
     """The async twin of `sync_client`."""
     transport = httpx.AsyncHTTPTransport(
@@ -90,6 +93,7 @@ def async_client(
     )
     return httpx.AsyncClient(
         transport=transport,
+        base_url=base_url,
         timeout=timeout,
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},

@@ -151,6 +151,18 @@ class Run:
             finished_at=_time(data["finished_at"]),
         )
 
+    def raise_for_status(self) -> Run:
+        """The run itself when it completed; RunFailedError when it failed or was cancelled.
+
+        A run that has not ended is returned as it is.
+        """
+        if self.status in (RunStatus.FAILED, RunStatus.CANCELLED):
+            from ._errors import RunFailedError  # noqa: PLC0415 - errors import types for annotations
+
+            why = f": {self.error.message}" if self.error else ""
+            raise RunFailedError(f"run {self.run_id} {self.status.value}{why}", run=self)
+        return self
+
 
 @dataclass(frozen=True, slots=True)
 class WaitTimedOut:

@@ -19,14 +19,13 @@ Credential connection `conn_demo` (type `api_key`) resolves to `{"apiKey": "cxpa
 from __future__ import annotations
 
 import random
-import traceback
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
 import httpx
 
-from ._reporter import Reporter
+from .._agent import AgentClient
 from ._runs import Agent
 from ._runtime import RuntimeCall, RuntimeFile
 
@@ -64,11 +63,11 @@ def _number(data: dict[str, Any], key: str, default: float) -> float:
     return float(value)
 
 
-def builtin_agents(transport: httpx.BaseTransport) -> list[Agent]:
-    """The six built-in agents, their runtimes calling back over `transport`."""
+def builtin_agents(http: Callable[[], httpx.Client]) -> list[Agent]:
+    """The six built-in agents; their runtimes call back through AgentClient over the shared client `http()`."""
 
-    def reporter(call: RuntimeCall) -> Reporter:
-        return Reporter(call, transport)
+    def reporter(call: RuntimeCall) -> AgentClient:
+        return AgentClient.from_payload(call.payload, base_url=call.base_url, http_client=http())
 
     def echo(call: RuntimeCall) -> None:
         agent = reporter(call)
@@ -87,8 +86,8 @@ def builtin_agents(transport: httpx.BaseTransport) -> list[Agent]:
         agent.started()
         try:
             raise RuntimeError(str(call.input.get("message", "the fail agent always fails")))  # noqa: TRY301
-        except RuntimeError as exc:
-            agent.fail(str(exc), type(exc).__name__, traceback.format_exc())
+        except RuntimeError as exc:  # raised and caught so that the error carries a real traceback
+            agent.fail(exc)
 
     def report(call: RuntimeCall) -> RuntimeFile:
         reporter(call).started()

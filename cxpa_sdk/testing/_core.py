@@ -72,7 +72,7 @@ class PlatformCore:
         self.idempotency = IdempotencyStore()
         self.base_url = ""
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.transport = httpx.HTTPTransport()
+        self.http = httpx.Client(timeout=httpx.Timeout(10.0))
         self._runtime_workers = runtime_workers
         self._executor: ThreadPoolExecutor | None = None
         self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]] = {}
@@ -99,8 +99,9 @@ class PlatformCore:
         self.loop = None
 
     def close(self) -> None:
-        """Close the runtimes' idle callback connections."""
-        self.transport.close()
+        """Close the runtimes' callback connections; a later serve gets a fresh client."""
+        self.http.close()
+        self.http = httpx.Client(timeout=httpx.Timeout(10.0))
 
     # -- authentication ----------------------------------------------------------------------
 

@@ -92,7 +92,8 @@ class LocalPlatform:
         app = self.app
         with serve_in_thread(_Started(app, self._core), host, port) as base_url:
             self._base_url = base_url
-            self._core.base_url = base_url
+            # Runtimes call back over loopback even when serving on every interface.
+            self._core.base_url = base_url.replace("://0.0.0.0:", "://127.0.0.1:")
             try:
                 yield base_url
             finally:
@@ -195,8 +196,8 @@ class LocalPlatform:
 
 
 def builtin_agents_of(core: PlatformCore) -> list[Agent]:
-    """The built-in agents, calling back over the core's shared transport."""
-    return builtin_agents(core.transport)
+    """The built-in agents, calling back over the core's shared HTTP client."""
+    return builtin_agents(lambda: core.http)
 
 
 class _Started:

@@ -1,0 +1,64 @@
+"""Shared helpers of the SDK's tests: one test body for the sync and the async client."""
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from cxpa_sdk import AsyncCxpa, Cxpa
+from cxpa_sdk.testing import LocalPlatform
+
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end (the async tests need no plugin)."""
+    return asyncio.run(coro)
+
+
+class Api:
+    """One test body for both clients: calls Cxpa directly, or AsyncCxpa on one event loop."""
+
+    def __init__(self, mode: str, platform: LocalPlatform, slept: list[float], **options: Any) -> None:
+        self.mode = mode
+        self.platform = platform
+        if mode == "sync":
+            self.client: Any = Cxpa(base_url=platform.base_url, ingest_api_key=platform.ingest_key, **options)
+            self.client._sleep = slept.append  # noqa: SLF001 - the test seam for backoff
+        else:
+            self.runner = asyncio.Runner()
+            self.client = AsyncCxpa(base_url=platform.base_url, ingest_api_key=platform.ingest_key, **options)
+
+            async def record(seconds: float) -> None:
+                slept.append(seconds)
+
+            self.client._asleep = record  # noqa: SLF001 - the test seam for backoff
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.client, name)
+        if self.mode == "sync" or not callable(method):
+            return method
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self.runner.run(method(*args, **kwargs))
+
+        return call
+
+    def download(self, *args: Any, save_to: Any = None, **kwargs: Any) -> tuple[Any, Any]:
+        """Open a download, then save it (to `save_to`) or read it; (download, path or bytes)."""
+        if self.mode == "sync":
+            with self.client.trigger_run_and_download(*args, **kwargs) as download:
+                return download, download.save(save_to) if save_to is not None else download.read()
+
+        async def flow() -> tuple[Any, Any]:
+            async with self.client.trigger_run_and_download(*args, **kwargs) as download:
+                return download, await download.save(save_to) if save_to is not None else await download.read()
+
+        return self.runner.run(flow())
+
+    def close(self) -> None:
+        """Close the client (and the event loop)."""
+        if self.mode == "sync":
+            self.client.close()
+        else:
+            self.runner.run(self.client.aclose())
+            self.runner.close()
