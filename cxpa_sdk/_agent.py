@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 import time
 from collections.abc import Mapping
@@ -271,6 +270,8 @@ class AsyncAgentClient(_AgentBase):
             allow_insecure=allow_insecure,
         )
         self._owns_http = http_client is None
+        import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
+
         self._asleep = asyncio.sleep  # the backoff's sleep; tests replace it to retry without waiting
         self._http = http_client or async_client(
             self._settings.base_url, self._settings.timeout, self._settings.authorization, verify_option(verify)

@@ -8,15 +8,14 @@ Content-Length, flushes and fsyncs, then renames: the target is complete or abse
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import re
 import tempfile
 import unicodedata
+import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from email.message import Message
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -33,14 +32,27 @@ MAX_FILENAME_BYTES = 255
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
 
+_PARAM = re.compile(r';\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+
+
 def filename_from_disposition(header: str | None) -> str | None:
-    """The filename a Content-Disposition names (`filename*` preferred over `filename`), or None."""
+    """The filename a Content-Disposition names (RFC 6266: `filename*` preferred over `filename`), or None."""
     if not header:
         return None
-    message = Message()
-    message["content-disposition"] = header
-    name = message.get_filename()
-    return name if isinstance(name, str) and name else None
+    params: dict[str, str] = {}
+    for name, raw in _PARAM.findall(header):
+        value = raw.strip()
+        if value.startswith('"'):
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        params.setdefault(name.lower(), value)
+    extended = params.get("filename*")
+    if extended and extended.count("'") >= 2:
+        charset, _, encoded = extended.split("'", 2)
+        with contextlib.suppress(LookupError, UnicodeDecodeError):
+            decoded = urllib.parse.unquote(encoded, encoding=charset or "utf-8", errors="strict")
+            if decoded:
+                return decoded
+    return params.get("filename") or None
 
 
 def safe_filename(name: str | None, fallback: str) -> str:
@@ -366,6 +378,8 @@ class AsyncDownload:
                 received += len(chunk)
                 if progress is not None:
                     progress(received, self.content_length)
+            import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
+
             await asyncio.to_thread(temp.finish, target)
         except BaseException:
             temp.discard()

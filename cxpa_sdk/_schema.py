@@ -10,7 +10,6 @@ import datetime
 import json
 import re
 from functools import cache
-from importlib.resources import files
 from typing import Any
 
 JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -31,6 +30,8 @@ class SchemaError(ValueError):
 @cache
 def spec() -> dict[str, Any]:
     """The OpenAPI document the generated client was built from."""
+    from importlib.resources import files  # noqa: PLC0415 - read once, on the first validation
+
     data: dict[str, Any] = json.loads(files("cxpa_api").joinpath("openapi.json").read_text(encoding="utf-8"))
     return data
 

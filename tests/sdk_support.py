@@ -23,7 +23,7 @@ class Api:
         self.platform = platform
         if mode == "sync":
             self.client: Any = Cxpa(base_url=platform.base_url, ingest_api_key=platform.ingest_key, **options)
-            self.client._sleep = slept.append  # noqa: SLF001 - the test seam for backoff
+            self.client._sleep = slept.append
         else:
             self.runner = asyncio.Runner()
             self.client = AsyncCxpa(base_url=platform.base_url, ingest_api_key=platform.ingest_key, **options)
@@ -31,7 +31,7 @@ class Api:
             async def record(seconds: float) -> None:
                 slept.append(seconds)
 
-            self.client._asleep = record  # noqa: SLF001 - the test seam for backoff
+            self.client._asleep = record
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self.client, name)

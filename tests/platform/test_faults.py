@@ -51,8 +51,8 @@ def test_cut_download_breaks_the_body(http: httpx.Client, cxpa_platform: LocalPl
     received = bytearray()
     run_id = ""
     url = f"/api/agents/{REPORT}/runs/trigger-and-download"
-    with (
-        pytest.raises(httpx.RemoteProtocolError),  # noqa: PT012 - the cut comes while streaming
+    with (  # noqa: PT012 - the cut comes while streaming
+        pytest.raises(httpx.RemoteProtocolError),
         http.stream("POST", url, json={"input": {"sizeBytes": 100_000}}) as response,
     ):
         run_id = response.headers["x-run-id"]

@@ -19,7 +19,7 @@ def slept() -> list[float]:
 def client(cxpa_platform: LocalPlatform, slept: list[float]) -> Iterator[Cxpa]:
     """A sync client on the served platform whose backoff sleeps are recorded instead of slept."""
     with Cxpa(base_url=cxpa_platform.base_url, ingest_api_key=cxpa_platform.ingest_key) as sync_client:
-        sync_client._sleep = slept.append  # noqa: SLF001 - the test seam for backoff
+        sync_client._sleep = slept.append
         yield sync_client
 
 

@@ -90,8 +90,9 @@ def test_ingest_run(api: Api) -> None:
     """ingest_run creates and updates a standalone agent's run, sending output, outputs and error."""
     external = f"exec-{api.mode}"
     first = api.ingest_run(STANDALONE, external, "running")
-    done = api.ingest_run(STANDALONE, external, RunStatus.FAILED, output={"pages": 1}, outputs=1,
-                          error=ValueError("bad page"))
+    done = api.ingest_run(
+        STANDALONE, external, RunStatus.FAILED, output={"pages": 1}, outputs=1, error=ValueError("bad page")
+    )
     assert first.run_id == done.run_id
     assert done.status == RunStatus.FAILED
     row = api.platform.run(done.run_id)
@@ -105,7 +106,10 @@ def test_download_save(api: Api, tmp_path: Path) -> None:
     assert path == tmp_path / "report.pdf"
     assert path.read_bytes() == b"".join(report_bytes(200_000))
     assert (download.filename, download.content_type, download.content_length) == (
-        "report.pdf", "application/pdf", 200_000)
+        "report.pdf",
+        "application/pdf",
+        200_000,
+    )
     assert download.run_id.startswith("run_")
     assert os.listdir(tmp_path) == ["report.pdf"]
 
@@ -132,7 +136,7 @@ def test_with_options_shares_the_pool(api: Api) -> None:
     """with_options returns a client with other options that works and shares the connection pool."""
     other = api.client.with_options(max_retries=0, timeout=5.0, deadline=30.0)
     assert (other.max_retries, other.timeout.read, other.deadline) == (0, 5.0, 30.0)
-    assert other._http is api.client._http  # noqa: SLF001 - the shared pool is the point
+    assert other._http is api.client._http
     assert api.max_retries == 2
 
 

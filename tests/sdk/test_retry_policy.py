@@ -28,7 +28,7 @@ from cxpa_sdk._retry import RetryPolicy, backoff, decide, is_retryable_status, p
         (413, "payload_too_large", False),
         (422, "idempotency_key_reused", False),
     ],
-    ids=lambda v: str(v),
+    ids=str,
 )
 def test_what_is_retried(status: int, code: str, retryable: bool) -> None:
     """Transient statuses are retried; the contract's semantic answers never are."""
@@ -48,8 +48,15 @@ def test_backoff_is_full_jitter_under_a_doubling_cap() -> None:
 
 @pytest.mark.parametrize(
     ("header", "seconds"),
-    [("3", 3.0), (" 0 ", 0.0), ("Sat, 28 Nov 2026 10:00:10 GMT", 10.0), ("soon", None), (None, None),
-     ("-1", None), ("Sat, 28 Nov 2026 09:00:00 GMT", 0.0)],
+    [
+        ("3", 3.0),
+        (" 0 ", 0.0),
+        ("Sat, 28 Nov 2026 10:00:10 GMT", 10.0),
+        ("soon", None),
+        (None, None),
+        ("-1", None),
+        ("Sat, 28 Nov 2026 09:00:00 GMT", 0.0),
+    ],
     ids=["delta", "zero", "http-date", "garbage", "absent", "negative", "date-in-the-past"],
 )
 def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
@@ -60,8 +67,9 @@ def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
 
 def test_decide_retries_within_budget() -> None:
     """A retryable failure with retries and time left is retried after the backoff."""
-    verdict = decide(attempt=1, policy=RetryPolicy(), retryable=True, retry_after=None, time_left=60,
-                     rng=random.Random(1))
+    verdict = decide(
+        attempt=1, policy=RetryPolicy(), retryable=True, retry_after=None, time_left=60, rng=random.Random(1)
+    )
     assert verdict.retry
     assert 0 <= verdict.delay <= 0.5
 
@@ -78,8 +86,14 @@ def test_decide_retries_within_budget() -> None:
 )
 def test_decide_gives_up(kwargs: dict, why: str) -> None:
     """No retry when not retryable, out of retries, asked to wait past the cap, or past the deadline."""
-    args = {"attempt": 1, "policy": RetryPolicy(max_retries=2), "retryable": True, "retry_after": None,
-            "time_left": 60.0, **kwargs}
+    args = {
+        "attempt": 1,
+        "policy": RetryPolicy(max_retries=2),
+        "retryable": True,
+        "retry_after": None,
+        "time_left": 60.0,
+        **kwargs,
+    }
     verdict = decide(**args)
     assert not verdict.retry
     assert why in verdict.why
@@ -93,5 +107,6 @@ def test_retry_after_is_honoured_exactly() -> None:
 
 def test_zero_retries_disables_retrying() -> None:
     """max_retries=0 never retries."""
-    assert not decide(attempt=1, policy=RetryPolicy(max_retries=0), retryable=True, retry_after=None,
-                      time_left=60).retry
+    assert not decide(
+        attempt=1, policy=RetryPolicy(max_retries=0), retryable=True, retry_after=None, time_left=60
+    ).retry

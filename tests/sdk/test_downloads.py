@@ -1,0 +1,127 @@
+"""Downloads: cut streams detected with no file left, safe filenames, and a body read only once."""
+
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+from sdk_support import Api
+
+from cxpa_sdk import Cxpa, DownloadConsumedError, IncompleteDownloadError
+from cxpa_sdk._download import filename_from_disposition, safe_filename
+from cxpa_sdk.testing import REPORT
+
+
+def test_cut_download_leaves_no_file(api: Api, tmp_path: Path) -> None:
+    """A body cut mid-stream raises IncompleteDownloadError with the counts; nothing is left in the folder."""
+    api.platform.faults.cut_next_download(50_000)
+    with pytest.raises(IncompleteDownloadError) as caught:
+        api.download(REPORT, {"sizeBytes": 300_000}, save_to=tmp_path)
+    assert caught.value.expected == 300_000
+    assert 0 < caught.value.received < 300_000
+    assert f"{caught.value.received} of 300000 bytes" in str(caught.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_save_to_an_explicit_path(api: Api, tmp_path: Path) -> None:
+    """save() to a file path writes there, whatever the server's name."""
+    _, path = api.download(REPORT, {"sizeBytes": 10}, save_to=tmp_path / "mine.bin")
+    assert path == tmp_path / "mine.bin"
+    assert path.stat().st_size == 10
+
+
+@pytest.mark.parametrize(
+    ("requested", "saved"),
+    [
+        ("report.pdf", "report.pdf"),
+        ("résumé Q3.pdf", "résumé Q3.pdf"),
+        ("../../etc/passwd", "passwd"),
+        ("..", "run.bin"),
+        ('a"b.pdf', "a_b.pdf"),
+    ],
+    ids=["plain", "non-ascii-filename-star", "traversal", "dot-dot", "quote"],
+)
+def test_server_filenames_are_made_safe(api: Api, tmp_path: Path, requested: str, saved: str) -> None:
+    """The server's name is used, decoded from filename*, and never names a path outside the folder."""
+    download, path = api.download(REPORT, {"sizeBytes": 3, "filename": requested}, save_to=tmp_path)
+    expected = saved if saved != "run.bin" else f"{download.run_id}.bin"
+    assert path == tmp_path / expected
+    assert path.parent == tmp_path
+
+
+def test_second_read_raises(api: Api) -> None:
+    """The body can be consumed once; a second pass raises DownloadConsumedError."""
+    if api.mode == "sync":
+        with api.client.trigger_run_and_download(REPORT, {"sizeBytes": 100}) as download:
+            assert len(download.read()) == 100
+            with pytest.raises(DownloadConsumedError, match="read once"):
+                download.read()
+    else:
+
+        async def twice() -> None:
+            async with api.client.trigger_run_and_download(REPORT, {"sizeBytes": 100}) as download:
+                assert len(await download.read()) == 100
+                with pytest.raises(DownloadConsumedError, match="read once"):
+                    await download.read()
+
+        api.runner.run(twice())
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        ('attachment; filename="report.pdf"', "report.pdf"),
+        ("attachment; filename=plain.txt", "plain.txt"),
+        ("attachment; filename=\"x.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf", "résumé.pdf"),
+        ("attachment", None),
+        (None, None),
+    ],
+    ids=["quoted", "token", "filename-star-wins", "no-name", "missing"],
+)
+def test_filename_from_disposition(header: str | None, name: str | None) -> None:
+    """RFC 6266 parsing: quoted, token, filename* preferred, or none."""
+    assert filename_from_disposition(header) == name
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("C:\\Windows\\evil.exe", "evil.exe"),
+        ("/abs/path.txt", "path.txt"),
+        (".hidden", "hidden"),
+        ("a\x00b\r\nc.txt", "a_b__c.txt"),
+        ("", "fallback.bin"),
+        ("x" * 300 + ".pdf", "x" * 251 + ".pdf"),
+    ],
+    ids=["windows-path", "absolute", "hidden", "control-chars", "empty", "too-long"],
+)
+def test_safe_filename(name: str, safe: str) -> None:
+    """Hostile names become plain file names of at most 255 bytes."""
+    assert safe_filename(name, "fallback.bin") == safe
+
+
+def test_missing_disposition_falls_back_to_the_run_id(tmp_path: Path) -> None:
+    """Without Content-Disposition (a proxy may strip it) the file is named after the run."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        stream = httpx.ByteStream(b"abc")
+        return httpx.Response(200, stream=stream, headers={"X-Run-Id": "run_9", "Content-Length": "3"})
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    with Cxpa(base_url="http://127.0.0.1:1", ingest_api_key="k", http_client=http) as client:
+        with client.trigger_run_and_download(REPORT, {}) as download:
+            assert download.save(tmp_path) == tmp_path / "run_9.bin"
+
+
+def test_lying_content_length_is_incomplete(tmp_path: Path) -> None:
+    """A body longer than its Content-Length is not saved as if complete."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        stream = httpx.ByteStream(b"abcdef")
+        return httpx.Response(200, stream=stream, headers={"X-Run-Id": "run_9", "Content-Length": "3"})
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    with Cxpa(base_url="http://127.0.0.1:1", ingest_api_key="k", http_client=http) as client:
+        with client.trigger_run_and_download(REPORT, {}) as download, pytest.raises(IncompleteDownloadError):
+            download.save(tmp_path)
+    assert os.listdir(tmp_path) == []

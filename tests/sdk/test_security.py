@@ -1,0 +1,195 @@
+"""Secrets stay secret; transport rules hold; answers outside the spec become InvalidResponseError."""
+
+import logging
+import subprocess
+import sys
+
+import httpx
+import pytest
+from sdk_support import Api
+
+from cxpa_sdk import (
+    AgentClient,
+    Cxpa,
+    CxpaError,
+    InvalidArgumentError,
+    InvalidResponseError,
+    RunStatus,
+)
+from cxpa_sdk.testing import ECHO, REPORT, LocalPlatform
+
+SENTINEL_KEY = "sentinel-ingest-key-7f3a"
+
+
+def test_secrets_absent_from_reprs_logs_and_errors(
+    cxpa_platform: LocalPlatform, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With DEBUG logging on, no key, token or credential value appears in a log line, repr or error."""
+    cxpa_platform.add_ingest_key(SENTINEL_KEY)
+    caplog.set_level(logging.DEBUG, logger="cxpa_sdk")
+    texts: list[str] = []
+    with Cxpa(base_url=cxpa_platform.base_url, ingest_api_key=SENTINEL_KEY) as client:
+        texts.append(repr(client))
+        registered = client.register_run(ECHO, "secret-check")
+        texts.append(repr(registered))
+        agent_key = cxpa_platform.agent_api_key(ECHO)
+        with AgentClient(
+            base_url=cxpa_platform.base_url,
+            api_key=agent_key,
+            run_id=registered.run_id,
+            credentials_token=registered.credentials_token,
+        ) as agent:
+            texts.append(repr(agent))
+            credential = agent.resolve_credential("conn_demo")
+            texts.append(repr(credential))
+            with pytest.raises(CxpaError) as caught:
+                agent.resolve_credential("conn_missing")
+            texts += [str(caught.value), repr(caught.value)]
+            agent.complete({"ok": True})
+        with cxpa_platform.faults.fail_next(1, status=503), pytest.raises(CxpaError) as caught:
+            client.with_options(max_retries=0).trigger_run(ECHO, {})
+        texts += [str(caught.value), repr(caught.value)]
+    assert len(caplog.records) >= 8
+    texts += [record.getMessage() for record in caplog.records]
+    everything = "\n".join(texts)
+    for secret in (SENTINEL_KEY, agent_key, registered.credentials_token, "cxpa-demo-secret"):
+        assert secret not in everything
+
+
+def test_one_debug_line_per_request_response_and_retry(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    """A retried call logs the request, the answer and the retry, with method, path, status and request id."""
+    caplog.set_level(logging.DEBUG, logger="cxpa_sdk")
+    with api.platform.faults.fail_next(1, status=503, path="*/runs/trigger"):
+        api.trigger_run(ECHO, {})
+    # The echo agent's runtime logs its callbacks in this process too: keep the trigger's lines.
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("trigger_run")]
+    assert len(lines) == 5
+    assert lines[0].startswith("trigger_run POST /api/agents/1/runs/trigger attempt 1")
+    assert "-> 503 request req_" in lines[1]
+    assert "retry in" in lines[2]
+    assert "-> 202 request req_" in lines[4]
+
+
+def test_cxpa_log_env_turns_logging_on(cxpa_platform: LocalPlatform) -> None:
+    """CXPA_LOG=debug prints the SDK's debug lines on stderr with no code, and no key."""
+    code = (
+        "import sys; from cxpa_sdk import Cxpa;"
+        f"c = Cxpa(base_url={cxpa_platform.base_url!r}, ingest_api_key={cxpa_platform.ingest_key!r});"
+        "c.trigger_run(1, {}); c.close()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={"CXPA_LOG": "debug", "PATH": ""},
+    )
+    assert "trigger_run POST /api/agents/1/runs/trigger attempt 1" in done.stderr
+    assert cxpa_platform.ingest_key not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("http://127.0.0.1:8787", True),
+        ("http://localhost:8787", True),
+        ("http://[::1]:8787", True),
+        ("https://cxpa.invalid", True),
+        ("http://cxpa.invalid", False),
+        ("http://10.0.0.1", False),
+    ],
+    ids=["loopback", "localhost", "ipv6-loopback", "https", "http-remote", "http-private"],
+)
+def test_plain_http_only_to_this_machine(url: str, allowed: bool) -> None:
+    """Plain http:// to another host is refused unless allow_insecure=True."""
+    if allowed:
+        Cxpa(base_url=url, ingest_api_key="k").close()
+    else:
+        with pytest.raises(InvalidArgumentError, match="allow_insecure"):
+            Cxpa(base_url=url, ingest_api_key="k")
+        Cxpa(base_url=url, ingest_api_key="k", allow_insecure=True).close()
+
+
+def mock_client(handler: object) -> Cxpa:
+    """A client whose httpx client answers from `handler` (for answers no real platform gives)."""
+    http = httpx.Client(transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+    client = Cxpa(base_url="http://127.0.0.1:1", ingest_api_key=SENTINEL_KEY, http_client=http, max_retries=0)
+    return client
+
+
+def test_redirects_are_not_followed() -> None:
+    """A redirect to another host is never followed, so the key never goes there."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(307, headers={"Location": "https://elsewhere.invalid/steal"})
+
+    with mock_client(handler) as client, pytest.raises(InvalidResponseError, match="307"):
+        client.trigger_run(ECHO, {})
+    assert [r.url.host for r in seen] == ["127.0.0.1"]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (202, b"{not json", "not a valid TriggeredRun"),
+        (202, b'{"runId": 5, "status": "queued"}', "runId: must be string"),
+        (202, b'{"status": "queued"}', "runId: is required"),
+        (500, b"<html>oops</html>", "without an Error envelope"),
+        (418, b'{"error": {"code": "teapot", "message": "short and stout"}}', None),
+    ],
+    ids=["bad-json", "wrong-type", "missing-field", "html-error", "undocumented-status"],
+)
+def test_answers_outside_the_spec(status: int, body: bytes, message: str | None) -> None:
+    """Bad JSON, wrong types, missing fields and foreign error pages are InvalidResponseError."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=body, headers={"X-Request-Id": "req_mock"})
+
+    with mock_client(handler) as client, pytest.raises(CxpaError) as caught:
+        client.trigger_run(ECHO, {})
+    if message is None:
+        assert caught.value.status_code == 418
+        assert caught.value.code == "teapot"
+    else:
+        assert isinstance(caught.value, InvalidResponseError)
+        assert message in str(caught.value)
+        assert caught.value.request_id == "req_mock"
+
+
+def test_unknown_status_from_a_newer_platform_does_not_crash() -> None:
+    """A run status this SDK does not know is kept, neither terminal nor known."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(202, json={"runId": "run_1", "status": "paused"})
+
+    with mock_client(handler) as client:
+        triggered = client.trigger_run(ECHO, {})
+    assert triggered.status == "paused"
+    assert isinstance(triggered.status, RunStatus)
+    assert not triggered.status.known
+    assert not triggered.status.terminal
+
+
+def test_huge_answer_is_refused_in_bounded_memory() -> None:
+    """An answer over the size limit is InvalidResponseError, read no further than the limit."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(202, stream=httpx.ByteStream(b"[" + b"1," * (5 << 20) + b"1]"))
+
+    with mock_client(handler) as client:
+        client._settings = client._settings.with_changes(max_answer_bytes=1 << 20)
+        with pytest.raises(InvalidResponseError, match="over 1048576 bytes"):
+            client.trigger_run(ECHO, {})
+
+
+def test_download_answer_without_run_id_is_invalid() -> None:
+    """A 200 download without X-Run-Id is InvalidResponseError."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=httpx.ByteStream(b"x"))
+
+    with mock_client(handler) as client, pytest.raises(InvalidResponseError, match="X-Run-Id"):
+        client.trigger_run_and_download(REPORT, {}).__enter__()

@@ -1,0 +1,89 @@
+"""The public surface: a curated __all__, sync/async parity, and a light `import cxpa_sdk`."""
+
+import inspect
+import subprocess
+import sys
+
+import pytest
+
+import cxpa_sdk
+from cxpa_sdk import aio
+
+PAIRS = [
+    (cxpa_sdk.Cxpa, cxpa_sdk.AsyncCxpa),
+    (cxpa_sdk.AgentClient, cxpa_sdk.AsyncAgentClient),
+    (cxpa_sdk.Download, cxpa_sdk.AsyncDownload),
+]
+# The sync name of each async-only spelling.
+RENAMED = {"aclose": "close", "__aenter__": "__enter__", "__aexit__": "__exit__"}
+SEED = [
+    "trigger_run",
+    "trigger_run_and_wait",
+    "trigger_run_and_download",
+    "register_run",
+    "ingest_run",
+    "create_agent_client",
+]
+
+
+def public_methods(cls: type) -> dict[str, inspect.Signature]:
+    """The public methods (and context-manager dunders) of a class, by sync name."""
+    found = {}
+    for name, member in inspect.getmembers(cls):
+        if (name.startswith("_") and name not in RENAMED and name not in RENAMED.values()) or not callable(member):
+            continue
+        found[RENAMED.get(name, name)] = inspect.signature(member)
+    return found
+
+
+@pytest.mark.parametrize(("sync_cls", "async_cls"), PAIRS, ids=[p[0].__name__ for p in PAIRS])
+def test_sync_and_async_twins_match(sync_cls: type, async_cls: type) -> None:
+    """Each sync/async pair has the same public methods with the same parameters."""
+    sync_methods, async_methods = public_methods(sync_cls), public_methods(async_cls)
+    assert set(sync_methods) == set(async_methods)
+    for name, signature in sync_methods.items():
+        assert list(signature.parameters) == list(async_methods[name].parameters), name
+
+
+def test_module_functions_match_the_seed_in_both_flavours() -> None:
+    """The six seed operations exist sync in cxpa_sdk and async in cxpa_sdk.aio, with the same parameters."""
+    for name in SEED:
+        sync_fn, async_fn = getattr(cxpa_sdk, name), getattr(aio, name)
+        assert list(inspect.signature(sync_fn).parameters) == list(inspect.signature(async_fn).parameters), name
+        assert all(p.kind is p.KEYWORD_ONLY for p in inspect.signature(sync_fn).parameters.values()), name
+
+
+def test_all_is_sorted_complete_and_documented() -> None:
+    """__all__ is sorted, names only what exists, and every public name has a docstring."""
+    names = [n for n in cxpa_sdk.__all__ if n != "__version__"]
+    assert cxpa_sdk.__all__ == sorted(cxpa_sdk.__all__)
+    public = {n for n in dir(cxpa_sdk) if n.isidentifier() and not n.startswith("_")}
+    public -= {"aio", "types", "testing", "pytest_plugin"}
+    assert public == set(names)
+    for name in names:
+        assert inspect.getdoc(getattr(cxpa_sdk, name)), name
+
+
+def test_exported_classes_read_as_the_package() -> None:
+    """Exported classes say `cxpa_sdk.Cxpa` in reprs and tracebacks, not the private module."""
+    assert cxpa_sdk.Cxpa.__module__ == "cxpa_sdk"
+    assert repr(cxpa_sdk.NotFoundError) == "<class 'cxpa_sdk.NotFoundError'>"
+
+
+def test_every_error_is_a_cxpa_error() -> None:
+    """One tree: every exported exception derives from CxpaError."""
+    exported = [getattr(cxpa_sdk, n) for n in cxpa_sdk.__all__]
+    errors = [e for e in exported if isinstance(e, type) and issubclass(e, BaseException)]
+    assert len(errors) == 21
+    assert all(issubclass(e, cxpa_sdk.CxpaError) for e in errors)
+
+
+def test_import_is_light() -> None:
+    """`import cxpa_sdk` loads no CLI, no local platform, no Starlette or uvicorn, no generated client, no asyncio.
+
+    (httpx itself imports rich when it is installed; that is measured against `import httpx` in benchmarks.)
+    """
+    heavy = ("starlette", "uvicorn", "cxpa_sdk.testing", "cxpa_sdk._cli", "cxpa_api", "asyncio")
+    code = f"import sys, cxpa_sdk; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "[]"
