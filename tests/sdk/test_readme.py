@@ -23,7 +23,8 @@ def test_readme_has_examples() -> None:
 def test_readme_example_runs(code: str, cxpa_platform: LocalPlatform, tmp_path: Path) -> None:
     """The example exits 0 with CXPA_API_URL and CXPA_INGEST_KEY pointing at the local platform."""
     env = {**os.environ, "CXPA_API_URL": cxpa_platform.base_url, "CXPA_INGEST_KEY": cxpa_platform.ingest_key}
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout
