@@ -6,8 +6,6 @@ your own, and write agent runtimes that call back with progress; sync here, asyn
 a local platform for tests is `cxpa_sdk.testing`.
 """
 
-__version__ = "0.1.0"
-
 from ._agent import AgentClient, AsyncAgentClient
 from ._async_client import AsyncCxpa
 from ._client import Cxpa
@@ -43,6 +41,7 @@ from ._functions import (
     trigger_run_and_download,
     trigger_run_and_wait,
 )
+from ._version import __version__
 from .types import (
     Credential,
     IngestedRun,

@@ -15,7 +15,7 @@ from functools import cache
 
 import httpx
 
-from . import __version__
+from ._version import __version__
 
 logger = logging.getLogger("cxpa_sdk")
 
