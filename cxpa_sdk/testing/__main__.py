@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 
-from ._platform import DEFAULT_INGEST_KEY, LocalPlatform
+from ._platform import DEFAULT_INGEST_KEY
+from ._serve import serve_forever
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,18 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 picks a free one)")
     parser.add_argument("--ingest-key", default=DEFAULT_INGEST_KEY, help="the ingest API key callers use")
     args = parser.parse_args(argv)
-    platform = LocalPlatform(ingest_key=args.ingest_key)
-    with platform.serve(args.host, args.port) as base_url:
-        print(f"CXPA local platform at {base_url}")
-        print(f"ingest key: {platform.ingest_key}")
-        print(f"{'id':>3}  {'name':<11} {'managed by':<11} {'output':<14}")
-        for agent in platform.agents:
-            print(f"{agent.id:>3}  {agent.name:<11} {agent.managed_by:<11} {agent.output_kind:<14}")
-        print("Ctrl-C stops it.", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("stopped", file=sys.stderr)
+    serve_forever(args.host, args.port, args.ingest_key, sys.stdout)
     return 0
 
 

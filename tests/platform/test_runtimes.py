@@ -190,3 +190,19 @@ def test_serve_stops_cleanly_and_fast() -> None:
     assert [t for t in set(threading.enumerate()) - before if t.name == "cxpa-platform"] == []
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{base_url}/nowhere")
+
+
+def test_served_sockets_send_without_delay() -> None:
+    """Accepted connections have TCP_NODELAY, so no answer waits for the client's delayed ACK."""
+    import socket  # noqa: PLC0415
+
+    async def app(scope: dict, receive: object, send: object) -> None:
+        if scope["type"] != "http":
+            return
+        sock = send.__self__.transport.get_extra_info("socket")  # type: ignore[attr-defined]
+        flag = str(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"x-nodelay", flag)]})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": b""})  # type: ignore[operator]
+
+    with serve_in_thread(app) as base_url:
+        assert httpx.get(base_url).headers["x-nodelay"] == "1"

@@ -1,0 +1,5 @@
+"""`python -m cxpa_sdk`: the `cxpa` command."""
+
+from ._cli import main
+
+main()

@@ -1,0 +1,312 @@
+"""The `cxpa` command: parse arguments, call the library, render the result, return an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ._cli_output import Streams, emit, progress_bar
+from ._errors import (
+    APIStatusError,
+    CxpaError,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
+    MissingConfigError,
+    RunFailedError,
+    WaitTimeoutError,
+)
+from ._version import __version__
+
+
+class Exit(enum.IntEnum):
+    """The exit codes of `cxpa`."""
+
+    OK = 0
+    RUN_FAILED = 1  # the run failed or was cancelled
+    USAGE = 2  # bad arguments, bad JSON, missing configuration
+    WAIT_TIMED_OUT = 3  # the wait ended before the run did
+    API_ERROR = 4  # the platform answered an error, or could not be reached
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class UsageError(Exception):
+    """A bad argument the parser could not catch (such as bad JSON); exit 2."""
+
+
+def json_argument(text: str, name: str, streams: Streams) -> Any:
+    """The JSON of an argument given as text, `@file`, or `-` (standard input)."""
+    source = name
+    if text == "-":
+        text = streams.stdin.read()
+        source = f"{name} (stdin)"
+    elif text.startswith("@"):
+        path = Path(text[1:])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{name}: can't read {path}: {exc.strerror}") from None
+        source = f"{name} ({path})"
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{source}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `cxpa` and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="cxpa",
+        description="Trigger, wait for, download and report CXPA agent runs; run a local platform.",
+        epilog="Exit codes: 0 success, 1 run failed or cancelled, 2 usage or configuration error, "
+        "3 wait timed out, 4 API or connection error, 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"cxpa {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--base-url", help="the platform's URL (default: $CXPA_API_URL)")
+    common.add_argument("--ingest-key", help="the ingest API key (default: $CXPA_INGEST_KEY)")
+    common.add_argument("--format", choices=["json", "text"], default="json", help="output format (default json)")
+    common.add_argument("--debug", action="store_true", help="show tracebacks and the SDK's debug log")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+
+    demo = sub.add_parser(
+        "demo",
+        help="run all six seed operations against a local platform",
+        description="Start a local platform and walk through the six seed operations.",
+    )
+    demo.add_argument("--output-dir", default="cxpa-demo", help="where the demo saves its file (default cxpa-demo)")
+    server = sub.add_parser(
+        "dev-server",
+        help="serve the local platform until Ctrl-C",
+        description="Serve the local CXPA platform until Ctrl-C.",
+    )
+    server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    server.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 picks a free one)")
+    server.add_argument("--ingest-key", help="the ingest API key callers use (default cxpa_local_ingest_key)")
+
+    trigger = command("trigger", "start a run and print its id")
+    trigger.add_argument("agent_id", type=int)
+    trigger.add_argument("--input", default="{}", help="the run's input: JSON, @file, or - for stdin")
+    wait = command("wait", "start a run and wait for it, or wait for an existing one (--run-id)")
+    wait.add_argument("agent_id", type=int)
+    wait.add_argument("--input", default="{}", help="the run's input: JSON, @file, or - for stdin")
+    wait.add_argument("--run-id", help="wait for this existing run instead of starting one")
+    wait.add_argument("--timeout-ms", type=int, default=300_000, help="how long to wait (default 300000)")
+    download = command("download", "start a run of a file agent and save its file")
+    download.add_argument("agent_id", type=int)
+    download.add_argument("--input", default="{}", help="the run's input: JSON, @file, or - for stdin")
+    download.add_argument("-o", "--output", default=".", help="a file path or folder (default: the current one)")
+    download.add_argument("--timeout-ms", type=int, default=None, help="how long to wait for the first byte")
+    for name, help_text in (("get", "print a run"), ("cancel", "cancel a run")):
+        getter = command(name, help_text)
+        getter.add_argument("agent_id", type=int)
+        getter.add_argument("run_id")
+    register = command("register", "register an externally triggered run")
+    register.add_argument("agent_id", type=int)
+    register.add_argument("external_run_id")
+    ingest = command("ingest", "report the status of a standalone agent's run")
+    ingest.add_argument("agent_id", type=int)
+    ingest.add_argument("external_run_id")
+    ingest.add_argument("--status", required=True, help="queued, running, waiting, completed, failed or cancelled")
+    ingest.add_argument("--output", help="the run's output: JSON, @file, or - for stdin")
+    ingest.add_argument("--outputs", type=int, help="a count of output units")
+    ingest.add_argument("--error", help="why the run failed (a message)")
+    credential = command("credential", "resolve a credential connection (as a runtime)")
+    credential.add_argument("connection_id")
+    credential.add_argument("--api-key", help="the agent API key (default: $CXPA_AGENT_KEY)")
+    credential.add_argument("--run-id", help="the run the runtime reports on (default: $CXPA_RUN_ID)")
+    credential.add_argument(
+        "--credentials-token", help="the run's credentials token (default: $CXPA_CREDENTIALS_TOKEN)"
+    )
+    credential.add_argument("--show-secrets", action="store_true", help="print the secret values (hidden by default)")
+    return parser
+
+
+def _client(args: argparse.Namespace) -> Any:
+    from ._client import Cxpa  # noqa: PLC0415 - `cxpa --help` stays fast
+
+    return Cxpa(base_url=args.base_url, ingest_api_key=args.ingest_key)
+
+
+def _trigger(args: argparse.Namespace, streams: Streams) -> Exit:
+    with _client(args) as client:
+        emit(client.trigger_run(args.agent_id, json_argument(args.input, "--input", streams)), streams, args.format)
+    return Exit.OK
+
+
+def _wait(args: argparse.Namespace, streams: Streams) -> Exit:
+    with _client(args) as client:
+        if args.run_id:
+            run = client.wait_for_run(args.agent_id, args.run_id, timeout=args.timeout_ms / 1000)
+        else:
+            data = json_argument(args.input, "--input", streams)
+            run = client.trigger_run_and_wait(args.agent_id, data, timeout_ms=args.timeout_ms)
+    emit(run, streams, args.format)
+    if run.timed_out:
+        return Exit.WAIT_TIMED_OUT
+    return Exit.RUN_FAILED if run.status in ("failed", "cancelled") else Exit.OK
+
+
+def _download(args: argparse.Namespace, streams: Streams) -> Exit:
+    data = json_argument(args.input, "--input", streams)
+    with (
+        _client(args) as client,
+        client.trigger_run_and_download(args.agent_id, data, timeout_ms=args.timeout_ms) as download,
+        progress_bar(streams, download.filename) as progress,
+    ):
+        path = download.save(args.output, progress=progress)
+        result = {
+            "run_id": download.run_id,
+            "path": str(path),
+            "filename": download.filename,
+            "content_type": download.content_type,
+            "bytes": path.stat().st_size,
+        }
+    emit(result, streams, args.format)
+    return Exit.OK
+
+
+def _get(args: argparse.Namespace, streams: Streams) -> Exit:
+    with _client(args) as client:
+        emit(client.get_run(args.agent_id, args.run_id), streams, args.format)
+    return Exit.OK
+
+
+def _cancel(args: argparse.Namespace, streams: Streams) -> Exit:
+    with _client(args) as client:
+        emit(client.cancel_run(args.agent_id, args.run_id), streams, args.format)
+    return Exit.OK
+
+
+def _register(args: argparse.Namespace, streams: Streams) -> Exit:
+    with _client(args) as client:
+        registered = client.register_run(args.agent_id, args.external_run_id)
+    # The credentials token is what register is for: it is printed, as `cxpa credential` needs it.
+    emit(
+        {
+            "run_id": registered.run_id,
+            "credentials_token": registered.credentials_token,
+            "expires_in_seconds": registered.expires_in_seconds,
+        },
+        streams,
+        args.format,
+    )
+    return Exit.OK
+
+
+def _ingest(args: argparse.Namespace, streams: Streams) -> Exit:
+    options: dict[str, Any] = {"outputs": args.outputs, "error": args.error}
+    if args.output is not None:
+        options["output"] = json_argument(args.output, "--output", streams)
+    with _client(args) as client:
+        emit(client.ingest_run(args.agent_id, args.external_run_id, args.status, **options), streams, args.format)
+    return Exit.OK
+
+
+def _credential(args: argparse.Namespace, streams: Streams) -> Exit:
+    from ._agent import AgentClient  # noqa: PLC0415 - `cxpa --help` stays fast
+
+    api_key = args.api_key or os.environ.get("CXPA_AGENT_KEY")
+    if not api_key:
+        raise MissingConfigError("--api-key", "CXPA_AGENT_KEY")
+    token = args.credentials_token or os.environ.get("CXPA_CREDENTIALS_TOKEN")
+    if not token:
+        raise MissingConfigError("--credentials-token", "CXPA_CREDENTIALS_TOKEN")
+    run_id = args.run_id or os.environ.get("CXPA_RUN_ID") or "cli"
+    agent = AgentClient(base_url=args.base_url, api_key=api_key, run_id=run_id, credentials_token=token)
+    try:
+        credential = agent.resolve_credential(args.connection_id)
+    finally:
+        agent.close()
+    shown = dict(credential.values) if args.show_secrets else dict.fromkeys(credential.values, "***")
+    emit(
+        {
+            "connection_id": credential.connection_id,
+            "type": credential.type,
+            "values": shown,
+            "expires_at": credential.expires_at,
+        },
+        streams,
+        args.format,
+    )
+    return Exit.OK
+
+
+def _demo(args: argparse.Namespace, streams: Streams) -> Exit:
+    from ._demo import run_demo  # noqa: PLC0415 - needs the local platform (the `testing` extra)
+
+    return Exit.OK if run_demo(Path(args.output_dir), streams) else Exit.RUN_FAILED
+
+
+def _dev_server(args: argparse.Namespace, streams: Streams) -> Exit:
+    from .testing._serve import serve_forever  # noqa: PLC0415 - needs the local platform (the `testing` extra)
+
+    serve_forever(args.host, args.port, args.ingest_key, streams.stdout)
+    return Exit.OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Streams], Exit]] = {
+    "demo": _demo,
+    "dev-server": _dev_server,
+    "trigger": _trigger,
+    "wait": _wait,
+    "download": _download,
+    "get": _get,
+    "cancel": _cancel,
+    "register": _register,
+    "ingest": _ingest,
+    "credential": _credential,
+}
+
+
+def describe(exc: Exception) -> tuple[Exit, str]:
+    """The exit code and the one stderr line for a failure."""
+    if isinstance(exc, UsageError | InvalidArgumentError | InvalidArgumentTypeError):
+        return Exit.USAGE, str(exc)
+    if isinstance(exc, ImportError):
+        return Exit.USAGE, f"{exc}; install the extra: pip install 'cxpa-sdk[testing]'"
+    if isinstance(exc, WaitTimeoutError):
+        return Exit.WAIT_TIMED_OUT, f"wait_timeout: {exc}"
+    if isinstance(exc, RunFailedError):
+        return Exit.RUN_FAILED, str(exc)
+    if isinstance(exc, APIStatusError):
+        line = f"{exc.code}: {exc.message} (HTTP {exc.status_code}, request {exc.request_id or 'unknown'})"
+        return (Exit.RUN_FAILED if exc.code == "run_failed" else Exit.API_ERROR), line
+    return Exit.API_ERROR, f"{type(exc).__name__}: {exc}"
+
+
+def run(argv: Sequence[str] | None = None, streams: Streams | None = None) -> int:
+    """Run `cxpa` with these arguments and streams; the exit code."""
+    streams = streams or Streams()
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse printed the usage error or the help
+        return int(exc.code or 0)
+    if getattr(args, "debug", False):
+        import logging  # noqa: PLC0415 - only --debug configures logging
+
+        logging.basicConfig(level=logging.DEBUG, stream=streams.stderr)
+    try:
+        return COMMANDS[args.command](args, streams)
+    except KeyboardInterrupt:
+        streams.stderr.write("cxpa: interrupted\n")
+        return Exit.INTERRUPTED
+    except (UsageError, CxpaError, ImportError) as exc:
+        code, line = describe(exc)
+        if getattr(args, "debug", False) and code == Exit.API_ERROR:
+            raise
+        streams.stderr.write(f"cxpa: {line}\n")
+        return code
+
+
+def main() -> None:
+    """The console script `cxpa`."""
+    sys.exit(run())
