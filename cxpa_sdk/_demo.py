@@ -81,7 +81,8 @@ def run_demo(output_dir: Path, streams: Streams) -> bool:
                 progress_bar(streams, download.filename) as progress,
             ):
                 path = download.save(output_dir, progress=progress)
-            assert _sha256(path.open("rb")) == _sha256(report_bytes(DEMO_FILE_BYTES))  # noqa: S101
+            with path.open("rb") as saved:
+                assert _sha256(saved) == _sha256(report_bytes(DEMO_FILE_BYTES))  # noqa: S101
             return f"{path} ({path.stat().st_size} bytes, sha256 checked)"
 
         def register() -> str:

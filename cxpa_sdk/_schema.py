@@ -65,6 +65,8 @@ def _is_date_time(value: str) -> bool:
 def _type_ok(value: Any, wanted: str) -> bool:
     if wanted in ("integer", "number") and isinstance(value, bool):
         return False
+    if wanted == "integer" and isinstance(value, float):
+        return value.is_integer()  # JSON Schema: 3.0 is an integer
     return isinstance(value, JSON_TYPES[wanted])
 
 
@@ -124,7 +126,7 @@ def _check_one_of(value: Any, node: dict[str, Any], path: str, open_enums: bool)
     if discriminator and isinstance(value, dict):
         tag = value.get(discriminator["propertyName"])
         mapping = discriminator["mapping"]
-        if tag not in mapping:
+        if not isinstance(tag, str) or tag not in mapping:
             where = f"{path}.{discriminator['propertyName']}" if path else discriminator["propertyName"]
             raise SchemaError(f"{where}: must be one of {', '.join(mapping)}")
         _check(value, {"$ref": mapping[tag]}, path, open_enums)

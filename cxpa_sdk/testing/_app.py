@@ -29,7 +29,7 @@ from ._runs import Agent, new_id
 
 MAX_BODY_BYTES = 1 << 20
 DEFAULT_WAIT_MS = 30_000
-_AGENT_ID = re.compile(r"^[1-9][0-9]{0,17}$")
+_AGENT_ID = re.compile(r"^[1-9][0-9]*$")
 _FAULT_CODES = {
     408: "request_timeout",
     429: "rate_limited",
@@ -60,6 +60,8 @@ def agent_id_of(request: Request) -> int:
     raw = request.path_params["agentId"]
     if not _AGENT_ID.match(raw):
         raise ApiError(400, "invalid_parameter", f"agentId: must be an integer >= 1, got {raw[:40]!r}")
+    if len(raw) > 30:  # a valid integer, but larger than any agent id: no such agent
+        raise ApiError(404, "agent_not_found", f"no agent with id {raw[:40]}")
     return int(raw)
 
 
@@ -127,9 +129,9 @@ async def idempotent(request: Request, raw: bytes, act: Callable[[], Awaitable[R
     return response
 
 
-def window_ms(core: PlatformCore, agent: Agent, requested: int | None) -> int:
+def window_ms(core: PlatformCore, agent: Agent, requested: float | None) -> int:
     """A wait window: the requested one capped at the agent's maxRunDurationMs and the platform's cap."""
-    return min(requested or DEFAULT_WAIT_MS, agent.max_run_duration_ms, core.max_wait_ms)
+    return int(min(requested or DEFAULT_WAIT_MS, agent.max_run_duration_ms, core.max_wait_ms))
 
 
 # -- operations -------------------------------------------------------------------------------

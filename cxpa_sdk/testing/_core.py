@@ -191,7 +191,7 @@ class PlatformCore:
             if "output" in body:
                 run.output_data = body["output"]
             if "outputs" in body:
-                run.outputs = body["outputs"]
+                run.outputs = int(body["outputs"])
             if "error" in body:
                 run.error = body["error"]
             run.move_to(body["status"])
@@ -206,7 +206,7 @@ class PlatformCore:
             if "output" in event:
                 run.output_data = event["output"]
             if "outputs" in event:
-                run.outputs = event["outputs"]
+                run.outputs = int(event["outputs"])
             if event.get("failed"):
                 run.error = event["error"]
             run.move_to(target)

@@ -1,0 +1,280 @@
+"""The `cxpa` command: every subcommand, its exit codes, bad input, JSON on stdout, and the demo."""
+
+import io
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cxpa_sdk._cli import run
+from cxpa_sdk._cli_output import Streams
+from cxpa_sdk.testing import APPROVAL, ECHO, FAIL, REPORT, SLOW, STANDALONE, LocalPlatform
+
+
+class Result:
+    """What one `cxpa` run printed and returned."""
+
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    @property
+    def json(self) -> dict:
+        """stdout, parsed: exactly one JSON document."""
+        return json.loads(self.out)
+
+
+def cxpa(*argv: str, stdin: str = "", platform: LocalPlatform | None = None) -> Result:
+    """Run `cxpa` in-process against the platform, with its own streams."""
+    streams = Streams(io.StringIO(stdin), io.StringIO(), io.StringIO())
+    target = [] if platform is None else ["--base-url", platform.base_url, "--ingest-key", platform.ingest_key]
+    command, rest = argv[0], list(argv[1:])
+    code = run([command, *target, *rest] if platform and command not in ("demo", "dev-server") else list(argv), streams)
+    return Result(code, streams.stdout.getvalue(), streams.stderr.getvalue())
+
+
+def test_trigger(cxpa_platform: LocalPlatform) -> None:
+    """`cxpa trigger` prints the run id and status as JSON; exit 0."""
+    result = cxpa("trigger", str(ECHO), "--input", '{"a": 1}', platform=cxpa_platform)
+    assert result.code == 0
+    assert result.json["run_id"].startswith("run_")
+    assert cxpa_platform.run(result.json["run_id"])["input_data"] == {"a": 1}
+
+
+def test_input_from_file_and_stdin(cxpa_platform: LocalPlatform, tmp_path: Path) -> None:
+    """--input takes @file and - (stdin)."""
+    (tmp_path / "in.json").write_text('{"from": "file"}')
+    by_file = cxpa("wait", str(ECHO), "--input", f"@{tmp_path / 'in.json'}", platform=cxpa_platform)
+    by_stdin = cxpa("wait", str(ECHO), "--input", "-", stdin='{"from": "stdin"}', platform=cxpa_platform)
+    assert by_file.json["output_data"] == {"from": "file"}
+    assert by_stdin.json["output_data"] == {"from": "stdin"}
+
+
+@pytest.mark.parametrize(
+    ("agent", "args", "code", "status"),
+    [(ECHO, [], 0, "completed"), (FAIL, [], 1, "failed"), (SLOW, ["--timeout-ms", "200"], 3, "running")],
+    ids=["completed-0", "failed-1", "timed-out-3"],
+)
+def test_wait_exit_codes(cxpa_platform: LocalPlatform, agent: int, args: list[str], code: int, status: str) -> None:
+    """`cxpa wait`: 0 completed, 1 failed, 3 timed out, with the result as JSON."""
+    result = cxpa("wait", str(agent), "--input", '{"seconds": 5}', *args, platform=cxpa_platform)
+    assert result.code == code
+    assert result.json["status"] == status
+
+
+def test_wait_for_existing_run_get_and_cancel(cxpa_platform: LocalPlatform) -> None:
+    """`cxpa wait --run-id`, `cxpa get` and `cxpa cancel` act on an existing run."""
+    run_id = cxpa("trigger", str(SLOW), "--input", '{"seconds": 0.2}', platform=cxpa_platform).json["run_id"]
+    assert cxpa("get", str(SLOW), run_id, platform=cxpa_platform).json["run_id"] == run_id
+    assert cxpa("wait", str(SLOW), "--run-id", run_id, platform=cxpa_platform).json["status"] == "completed"
+    long_id = cxpa("trigger", str(APPROVAL), platform=cxpa_platform).json["run_id"]
+    assert cxpa("cancel", str(APPROVAL), long_id, platform=cxpa_platform).json["status"] == "cancelled"
+    again = cxpa("cancel", str(APPROVAL), long_id, platform=cxpa_platform)
+    assert again.code == 4
+    assert again.err.startswith("cxpa: run_finished: ")
+    assert "request req_" in again.err
+    assert again.out == ""
+
+
+def test_download_to_a_folder(cxpa_platform: LocalPlatform, tmp_path: Path) -> None:
+    """`cxpa download -o DIR` saves the file under its server name; no progress bar off a terminal."""
+    result = cxpa(
+        "download", str(REPORT), "--input", '{"sizeBytes": 4096}', "-o", str(tmp_path), platform=cxpa_platform
+    )
+    assert result.code == 0
+    assert result.json["path"] == str(tmp_path / "report.pdf")
+    assert result.json["bytes"] == 4096
+    assert result.err == ""
+
+
+def test_register_ingest_and_credential(cxpa_platform: LocalPlatform) -> None:
+    """`cxpa register` prints the token; `cxpa credential` hides values unless --show-secrets."""
+    registered = cxpa("register", str(ECHO), "cli-ext-1", platform=cxpa_platform).json
+    ingested = cxpa(
+        "ingest",
+        str(STANDALONE),
+        "cli-exec-1",
+        "--status",
+        "completed",
+        "--output",
+        '{"p": 1}',
+        "--outputs",
+        "1",
+        platform=cxpa_platform,
+    )
+    assert ingested.json["status"] == "completed"
+    base = [
+        "--api-key",
+        cxpa_platform.agent_api_key(ECHO),
+        "--credentials-token",
+        registered["credentials_token"],
+        "--run-id",
+        registered["run_id"],
+    ]
+    hidden = cxpa("credential", "conn_demo", *base, platform=cxpa_platform)
+    shown = cxpa("credential", "conn_demo", *base, "--show-secrets", platform=cxpa_platform)
+    assert hidden.json["values"] == {"apiKey": "***"}
+    assert "cxpa-demo-secret" not in hidden.out + hidden.err
+    assert shown.json["values"] == {"apiKey": "cxpa-demo-secret"}
+
+
+def test_text_format(cxpa_platform: LocalPlatform) -> None:
+    """--format text prints `key value` lines for people."""
+    result = cxpa("wait", str(ECHO), "--input", '{"a": 1}', "--format", "text", platform=cxpa_platform)
+    assert result.code == 0
+    assert "status" in result.out
+    assert "completed" in result.out
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["trigger", "1", "--input", '{"a": '], 2, "--input: invalid JSON at line 1 column 7"),
+        (["trigger", "1", "--input", "@/nonexistent.json"], 2, "can't read /nonexistent.json"),
+        (["trigger", "0"], 2, "agent_id must be a positive integer"),
+        (["trigger", "999999"], 4, "agent_not_found"),
+        (["ingest", "5", "x", "--status", "done"], 2, "status must be one of"),
+    ],
+    ids=["bad-json", "missing-file", "bad-agent-id", "unknown-agent", "bad-status"],
+)
+def test_bad_input(cxpa_platform: LocalPlatform, argv: list[str], code: int, message: str) -> None:
+    """Bad input: one line on stderr with the problem, the documented exit code, nothing on stdout."""
+    result = cxpa(*argv, platform=cxpa_platform)
+    assert result.code == code
+    assert message in result.err
+    assert result.err.count("\n") == 1
+    assert "Traceback" not in result.err
+    assert result.out == ""
+
+
+def test_missing_key_and_unreachable_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No key: exit 2 naming CXPA_INGEST_KEY. Nobody listening: exit 4."""
+    monkeypatch.delenv("CXPA_INGEST_KEY", raising=False)
+    missing = cxpa("trigger", "1", "--base-url", "http://127.0.0.1:9")
+    assert missing.code == 2
+    assert "CXPA_INGEST_KEY" in missing.err
+    unreachable = cxpa("trigger", "1", "--base-url", "http://127.0.0.1:9", "--ingest-key", "k")
+    assert unreachable.code == 4
+    assert "APIConnectionError" in unreachable.err
+
+
+def test_usage_error_is_exit_2() -> None:
+    """An unknown subcommand or option is exit 2 (argparse)."""
+    assert cxpa("frobnicate").code == 2
+
+
+def test_demo_runs_every_step(tmp_path: Path) -> None:
+    """`cxpa demo` walks through the six seed operations over real HTTP and exits 0."""
+    result = cxpa("demo", "--output-dir", str(tmp_path / "demo"))
+    assert result.code == 0, result.out
+    for step in (
+        "trigger_run",
+        "trigger_run_and_wait",
+        "trigger_run_and_download",
+        "register_run",
+        "ingest_run",
+        "agent runtime",
+    ):
+        assert step in result.out
+    assert "all steps passed" in result.out
+    assert (tmp_path / "demo" / "q3-report.pdf").stat().st_size == 8 << 20
+
+
+BLOCK_EXTRAS = (
+    "import sys\n"
+    "class Block:\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name.split('.')[0] in ('rich', 'starlette', 'uvicorn'):\n"
+    "            raise ImportError(f'No module named {name!r}')\n"
+    "sys.meta_path.insert(0, Block())\n"
+)
+
+
+@pytest.mark.parametrize("entry", ["cxpa_sdk._cli", "cxpa_sdk"], ids=["cxpa", "python-m-cxpa_sdk"])
+def test_help_works_without_the_extras(entry: str) -> None:
+    """`cxpa --help` and `python -m cxpa_sdk --help` work when rich, Starlette and uvicorn are absent."""
+    code = (
+        BLOCK_EXTRAS + f"import runpy; sys.argv = ['cxpa', '--help']; runpy.run_module({entry!r}, run_name='__main__')"
+    )
+    if entry == "cxpa_sdk._cli":
+        code = BLOCK_EXTRAS + "from cxpa_sdk._cli import run; sys.exit(run(['--help']))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Exit codes: 0 success" in done.stdout
+
+
+def test_demo_without_the_testing_extra_says_what_to_install() -> None:
+    """Without the testing extra, `cxpa demo` exits 2 naming the extra."""
+    code = BLOCK_EXTRAS + "from cxpa_sdk._cli import run; sys.exit(run(['demo']))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert "pip install 'cxpa-sdk[testing]'" in done.stderr
+
+
+def test_progress_bar_only_on_a_terminal(cxpa_platform: LocalPlatform, tmp_path: Path) -> None:
+    """On a terminal stderr shows a progress bar; stdout still carries exactly one JSON document."""
+    primary, secondary = pty.openpty()
+    env = {
+        **os.environ,
+        "CXPA_API_URL": cxpa_platform.base_url,
+        "CXPA_INGEST_KEY": cxpa_platform.ingest_key,
+        "COLUMNS": "100",
+    }
+    with subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cxpa_sdk",
+            "download",
+            str(REPORT),
+            "--input",
+            '{"sizeBytes": 3000000}',
+            "-o",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        env=env,
+        text=True,
+    ) as process:
+        os.close(secondary)
+        terminal = b""
+        while True:
+            ready, _, _ = select.select([primary], [], [], 30)
+            if not ready:
+                break
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            terminal += chunk
+        out, _ = process.communicate(timeout=30)
+    os.close(primary)
+    assert process.returncode == 0
+    assert json.loads(out)["bytes"] == 3_000_000
+    assert b"MB" in terminal or b"MiB" in terminal
+
+
+def test_dev_server_serves_until_interrupted() -> None:
+    """`cxpa dev-server` prints the URL, the key and the agents, and stops cleanly on Ctrl-C."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "cxpa_sdk", "dev-server", "--port", "0", "--ingest-key", "k-dev"],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(3)]
+        process.send_signal(signal.SIGINT)
+        process.wait(30)
+        rest = process.stdout.read()
+    assert lines[0].startswith("CXPA local platform at http://127.0.0.1:")
+    assert lines[1] == "ingest key: k-dev\n"
+    assert "echo" in rest
+    assert process.returncode == 0
