@@ -1,0 +1,44 @@
+"""Every script in examples/ runs against the local platform, so no example can rot."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cxpa_sdk.testing import LocalPlatform
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+SCRIPTS = {
+    "trigger_run.py": ([], "started run_"),
+    "trigger_run_and_wait.py": ([], "output of run_"),
+    "trigger_run_and_download.py": ([], "saved report.pdf (application/pdf, 1048576 bytes)"),
+    "register_run.py": ([], "registered run_"),
+    "ingest_run.py": ([], "is completed"),
+    "agent_runtime.py": (["--self-test"], "completed, output {'words': 6}"),
+    "smoke.py": ([], '"runId": "run_smoke"'),
+}
+
+
+def test_every_example_is_tested() -> None:
+    """No script in examples/ escapes this test."""
+    assert {p.name for p in EXAMPLES.glob("*.py")} == set(SCRIPTS)
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_example_runs(name: str, cxpa_platform: LocalPlatform, tmp_path: Path) -> None:
+    """The example exits 0 and prints what it promises, configured only through the environment."""
+    args, expected = SCRIPTS[name]
+    env = {**os.environ, "CXPA_API_URL": cxpa_platform.base_url, "CXPA_INGEST_KEY": cxpa_platform.ingest_key}
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert expected in done.stdout
