@@ -12,14 +12,14 @@ import httpx
 
 from . import _config as check
 from . import _operations as ops
-from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, make_settings, verify_option
+from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, ForkGuard, make_settings, verify_option
 from ._engine import Flow, Settings, T, adrive, drive
 from ._errors import CxpaError, InvalidArgumentError
 from ._transport import async_client, enable_env_logging, logger, sync_client
 from .types import Credential, RunStatus, TriggerPayload
 
 
-class _AgentBase:
+class _AgentBase(ForkGuard):
     """What both agent clients share: checked settings, the run, the credentials token, the events."""
 
     _settings: Settings
@@ -159,9 +159,12 @@ class AgentClient(_AgentBase):
         )
         self._owns_http = http_client is None
         self._sleep = time.sleep  # the backoff's sleep; tests replace it to retry without waiting
-        self._http = http_client or sync_client(
-            self._settings.base_url, self._settings.timeout, self._settings.authorization, verify_option(verify)
-        )
+        self._verify = verify_option(verify)
+        self._guard(brought_http=http_client is not None)
+        self._http = http_client or self._new_pool()
+
+    def _new_pool(self) -> httpx.Client:
+        return sync_client(self._settings.base_url, self._settings.timeout, self._settings.authorization, self._verify)
 
     @classmethod
     def from_payload(
@@ -182,6 +185,7 @@ class AgentClient(_AgentBase):
         )
 
     def _do(self, flow: Flow[T]) -> T:
+        self._http = self._pool(self._http, self._new_pool)
         return drive(flow, self._http, self._sleep)
 
     def started(self) -> RunStatus:
@@ -273,9 +277,12 @@ class AsyncAgentClient(_AgentBase):
         import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
 
         self._asleep = asyncio.sleep  # the backoff's sleep; tests replace it to retry without waiting
-        self._http = http_client or async_client(
-            self._settings.base_url, self._settings.timeout, self._settings.authorization, verify_option(verify)
-        )
+        self._verify = verify_option(verify)
+        self._guard(brought_http=http_client is not None)
+        self._http = http_client or self._new_pool()
+
+    def _new_pool(self) -> httpx.AsyncClient:
+        return async_client(self._settings.base_url, self._settings.timeout, self._settings.authorization, self._verify)
 
     @classmethod
     def from_payload(
@@ -296,6 +303,7 @@ class AsyncAgentClient(_AgentBase):
         )
 
     async def _do(self, flow: Flow[T]) -> T:
+        self._http = self._pool(self._http, self._new_pool)
         return await adrive(flow, self._http, self._asleep)
 
     async def started(self) -> RunStatus:

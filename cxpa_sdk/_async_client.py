@@ -68,11 +68,15 @@ class AsyncCxpa(BaseClient):
         import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
 
         self._asleep = asyncio.sleep  # the backoff's sleep; tests replace it to retry without waiting
-        self._http = http_client or async_client(
-            self._settings.base_url, self._settings.timeout, self._settings.authorization, verify_option(verify)
-        )
+        self._verify = verify_option(verify)
+        self._guard(brought_http=http_client is not None)
+        self._http = http_client or self._new_pool()
+
+    def _new_pool(self) -> httpx.AsyncClient:
+        return async_client(self._settings.base_url, self._settings.timeout, self._settings.authorization, self._verify)
 
     async def _run(self, flow: Flow[T]) -> T:
+        self._http = self._pool(self._http, self._new_pool)
         return await adrive(flow, self._http, self._asleep)
 
     @property

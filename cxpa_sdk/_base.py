@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import ssl
-from typing import TYPE_CHECKING, Any, Self
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 
 from . import _config as check
 from ._engine import Settings
-from ._errors import InvalidArgumentError, InvalidArgumentTypeError
+from ._errors import CxpaError, InvalidArgumentError, InvalidArgumentTypeError
 from ._retry import RetryPolicy
 from ._transport import enable_env_logging, timeout_of
 
 if TYPE_CHECKING:
     from cxpa_api import AuthenticatedClient
 
+H = TypeVar("H")
 DEFAULT_DEADLINE_S = 120.0
 DEFAULT_MAX_RETRIES = 2
 
@@ -46,7 +49,34 @@ def make_settings(
     )
 
 
-class BaseClient:
+class ForkGuard:
+    """Gives a forked child its own connection pool: sockets inherited from the parent are never shared.
+
+    Clients call `_pool(current, build)` before each call; in the process that created them it
+    returns the pool as it is (one getpid() call). In a forked child it builds a fresh pool, or,
+    for an httpx client brought with `http_client=`, refuses with a clear error.
+    """
+
+    _pid: int
+    _brought_http: bool
+
+    def _guard(self, *, brought_http: bool) -> None:
+        self._pid = os.getpid()
+        self._brought_http = brought_http
+
+    def _pool(self, current: H, build: Callable[[], H]) -> H:
+        if self._pid == os.getpid():
+            return current
+        if self._brought_http:
+            raise CxpaError(
+                f"this {type(self).__name__} was created in process {self._pid} with http_client=..., and is used "
+                f"in forked process {os.getpid()}: its sockets belong to the parent. Create the client in the child."
+            )
+        self._pid = os.getpid()
+        return build()
+
+
+class BaseClient(ForkGuard):
     """Configuration shared by Cxpa and AsyncCxpa: settings, `with_options`, `raw`, repr."""
 
     _settings: Settings

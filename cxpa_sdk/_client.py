@@ -67,11 +67,15 @@ class Cxpa(BaseClient):
         )
         self._owns_http = http_client is None
         self._sleep = time.sleep  # the backoff's sleep; tests replace it to retry without waiting
-        self._http = http_client or sync_client(
-            self._settings.base_url, self._settings.timeout, self._settings.authorization, verify_option(verify)
-        )
+        self._verify = verify_option(verify)
+        self._guard(brought_http=http_client is not None)
+        self._http = http_client or self._new_pool()
+
+    def _new_pool(self) -> httpx.Client:
+        return sync_client(self._settings.base_url, self._settings.timeout, self._settings.authorization, self._verify)
 
     def _run(self, flow: Flow[T]) -> T:
+        self._http = self._pool(self._http, self._new_pool)
         return drive(flow, self._http, self._sleep)
 
     @property

@@ -271,9 +271,15 @@ def test_dev_server_serves_until_interrupted() -> None:
     ) as process:
         assert process.stdout is not None
         lines = [process.stdout.readline() for _ in range(3)]
+        rest = ""
+        for _ in range(20):  # read up to the last line of the banner: then it is serving
+            line = process.stdout.readline()
+            rest += line
+            if line in ("Ctrl-C stops it.\n", ""):
+                break
         process.send_signal(signal.SIGINT)
         process.wait(30)
-        rest = process.stdout.read()
+        rest += process.stdout.read()
     assert lines[0].startswith("CXPA local platform at http://127.0.0.1:")
     assert lines[1] == "ingest key: k-dev\n"
     assert "echo" in rest
