@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     register = command("register", "register an externally triggered run")
     register.add_argument("agent_id", type=int)
     register.add_argument("external_run_id")
+    register.add_argument("--show-secrets", action="store_true", help="print the credentials token (hidden by default)")
     ingest = command("ingest", "report the status of a standalone agent's run")
     ingest.add_argument("agent_id", type=int)
     ingest.add_argument("external_run_id")
@@ -189,11 +190,10 @@ def _cancel(args: argparse.Namespace, streams: Streams) -> Exit:
 def _register(args: argparse.Namespace, streams: Streams) -> Exit:
     with _client(args) as client:
         registered = client.register_run(args.agent_id, args.external_run_id)
-    # The credentials token is what register is for: it is printed, as `cxpa credential` needs it.
     emit(
         {
             "run_id": registered.run_id,
-            "credentials_token": registered.credentials_token,
+            "credentials_token": registered.credentials_token if args.show_secrets else "***",
             "expires_in_seconds": registered.expires_in_seconds,
         },
         streams,
