@@ -81,6 +81,7 @@ HEADERS = st.fixed_dictionaries(
     },
 )
 
+
 def _download(client: Cxpa, folder: Path) -> Path:
     with client.trigger_run_and_download(4, {}) as download:
         return download.save(folder)
