@@ -159,51 +159,27 @@ class _Temp:
             self.path.unlink()
 
 
-class Download:
-    """A file a run produces, streamed (sync). Use it as a context manager; read the body once.
+class _DownloadBase:
+    """What both download flavours share: the headers' metadata and the read-once rule."""
 
-    Example:
-        >>> with client.trigger_run_and_download(42, {"topic": "Q3"}) as download:  # doctest: +SKIP
-        ...     path = download.save("reports/")
+    _usage = "use the download as a context manager"
 
-    Attributes:
-        run_id: The run that produced the file.
-        filename: The server's filename, made safe to use as a plain file name.
-        content_type: The file's media type.
-        content_length: Its size in bytes, or None when the server did not say.
-    """
-
-    def __init__(self, open_answer: Callable[[], Answer], on_close: Callable[[], None] | None = None) -> None:
-        self._open_answer = open_answer
-        self._on_close = on_close
+    def _reset(self) -> None:
         self._response: httpx.Response | None = None
         self._info: DownloadInfo | None = None
         self._consumed = False
 
-    def __enter__(self) -> Download:
-        answer = self._open_answer()
-        self._response = answer.response
-        try:
-            self._info = DownloadInfo.of(answer.response)
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         if self._info is None:
-            return "Download(not opened)"
-        return f"Download(run_id={self.run_id!r}, filename={self.filename!r}, content_length={self.content_length})"
+            return f"{type(self).__name__}(not opened)"
+        info = self._info
+        fields = f"run_id={info.run_id!r}, filename={info.filename!r}, content_length={info.content_length}"
+        return f"{type(self).__name__}({fields})"
 
     @property
     def _meta(self) -> DownloadInfo:
         if self._info is None:
-            raise DownloadConsumedError("use the download as a context manager: `with ... as download:`")
+            raise DownloadConsumedError(self._usage)
         return self._info
 
     @property
@@ -225,6 +201,47 @@ class Download:
     def content_length(self) -> int | None:
         """The file's size in bytes, or None when unknown."""
         return self._meta.content_length
+
+    def _take(self) -> httpx.Response:
+        if self._consumed or self._response is None or self._response.is_closed:
+            raise DownloadConsumedError("this download's body was already read or closed: it can be read once")
+        self._consumed = True
+        return self._response
+
+
+class Download(_DownloadBase):
+    """A file a run produces, streamed (sync). Use it as a context manager; read the body once.
+
+    Example:
+        >>> with client.trigger_run_and_download(42, {"topic": "Q3"}) as download:  # doctest: +SKIP
+        ...     path = download.save("reports/")
+
+    Attributes:
+        run_id: The run that produced the file.
+        filename: The server's filename, made safe to use as a plain file name.
+        content_type: The file's media type.
+        content_length: Its size in bytes, or None when the server did not say.
+    """
+
+    def __init__(self, open_answer: Callable[[], Answer], on_close: Callable[[], None] | None = None) -> None:
+        self._open_answer = open_answer
+        self._on_close = on_close
+        self._reset()
+
+    def __enter__(self) -> Download:
+        answer = self._open_answer()
+        self._response = answer.response
+        try:
+            self._info = DownloadInfo.of(answer.response)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
     def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
         """The file's bytes as they arrive; IncompleteDownloadError if the stream ends early."""
@@ -273,14 +290,8 @@ class Download:
             self._on_close()
             self._on_close = None
 
-    def _take(self) -> httpx.Response:
-        if self._consumed or self._response is None or self._response.is_closed:
-            raise DownloadConsumedError("this download's body was already read or closed: it can be read once")
-        self._consumed = True
-        return self._response
 
-
-class AsyncDownload:
+class AsyncDownload(_DownloadBase):
     """A file a run produces, streamed (async). Use it as an async context manager; read the body once.
 
     Example:
@@ -288,14 +299,14 @@ class AsyncDownload:
         ...     path = await download.save("reports/")
     """
 
+    _usage = "use the download as an async context manager"
+
     def __init__(
         self, open_answer: Callable[[], Awaitable[Answer]], on_close: Callable[[], Awaitable[None]] | None = None
     ) -> None:
         self._open_answer = open_answer
         self._on_close = on_close
-        self._response: httpx.Response | None = None
-        self._info: DownloadInfo | None = None
-        self._consumed = False
+        self._reset()
 
     async def __aenter__(self) -> AsyncDownload:
         answer = await self._open_answer()
@@ -311,39 +322,6 @@ class AsyncDownload:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
-
-    def __repr__(self) -> str:
-        if self._info is None:
-            return "AsyncDownload(not opened)"
-        return (
-            f"AsyncDownload(run_id={self.run_id!r}, filename={self.filename!r}, content_length={self.content_length})"
-        )
-
-    @property
-    def _meta(self) -> DownloadInfo:
-        if self._info is None:
-            raise DownloadConsumedError("use the download as an async context manager: `async with ... as download:`")
-        return self._info
-
-    @property
-    def run_id(self) -> str:
-        """The run that produced the file."""
-        return self._meta.run_id
-
-    @property
-    def filename(self) -> str:
-        """The server's filename, safe to use as a plain file name in a folder."""
-        return self._meta.filename
-
-    @property
-    def content_type(self) -> str:
-        """The file's media type."""
-        return self._meta.content_type
-
-    @property
-    def content_length(self) -> int | None:
-        """The file's size in bytes, or None when unknown."""
-        return self._meta.content_length
 
     async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
         """The file's bytes as they arrive; IncompleteDownloadError if the stream ends early."""
@@ -393,9 +371,3 @@ class AsyncDownload:
         if self._on_close is not None:
             on_close, self._on_close = self._on_close, None
             await on_close()
-
-    def _take(self) -> httpx.Response:
-        if self._consumed or self._response is None or self._response.is_closed:
-            raise DownloadConsumedError("this download's body was already read or closed: it can be read once")
-        self._consumed = True
-        return self._response
