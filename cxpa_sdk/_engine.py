@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from ._errors import APITimeoutError, InvalidResponseError, status_error, transport_error
+from ._errors import APITimeoutError, CxpaError, InvalidResponseError, status_error, transport_error
 from ._retry import RetryPolicy, decide, is_retryable_status, parse_retry_after
 from ._schema import SchemaError, validate
 from ._transport import logger
@@ -213,6 +213,7 @@ def call(settings: Settings, op: Operation, *, deadline: float, idempotency_key:
         InvalidResponseError: an answer outside the spec.
     """
     attempt = 0
+    applied_earlier = False
     while True:
         attempt += 1
         common: dict[str, Any] = {"attempts": attempt, "idempotency_key": idempotency_key}
@@ -222,7 +223,7 @@ def call(settings: Settings, op: Operation, *, deadline: float, idempotency_key:
                 f"{op.name}: the call's deadline passed",
                 attempts=attempt - 1,
                 idempotency_key=idempotency_key,
-                may_have_been_applied=attempt > 1,
+                may_have_been_applied=applied_earlier,
             )
         request = _request(settings, op, idempotency_key, left)
         started = settings.clock()
@@ -232,12 +233,16 @@ def call(settings: Settings, op: Operation, *, deadline: float, idempotency_key:
             response = yield Send(request)
             outcome = yield from _outcome(settings, op, response, started, common)
         except httpx.TransportError as exc:
-            failure: Exception = transport_error(exc, **common)
+            failure: CxpaError = transport_error(exc, **common)
             retryable, retry_after = True, None
         else:
             if isinstance(outcome, Answer):
                 return outcome
             failure, retryable, retry_after = outcome
+        # An earlier attempt that may have been applied makes the call's outcome unknown, whatever
+        # a later attempt was told (a replayed download answers 409 download_not_replayable, say).
+        applied_earlier = applied_earlier or failure.may_have_been_applied
+        failure.may_have_been_applied = applied_earlier
         verdict = decide(
             attempt=attempt,
             policy=settings.retry,
@@ -257,7 +262,7 @@ def call(settings: Settings, op: Operation, *, deadline: float, idempotency_key:
 
 def _outcome(
     settings: Settings, op: Operation, response: httpx.Response, started: float, common: dict[str, Any]
-) -> Generator[Step, Any, Answer | tuple[Exception, bool, float | None]]:
+) -> Generator[Step, Any, Answer | tuple[CxpaError, bool, float | None]]:
     """The Answer of a success, or the failure of an error answer with whether to retry and Retry-After."""
     request_id = response.headers.get("x-request-id")
     if logger.isEnabledFor(logging.DEBUG):

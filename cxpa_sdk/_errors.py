@@ -298,10 +298,10 @@ def status_error(
         "run_id": run_id,
         "attempts": attempts,
         "idempotency_key": idempotency_key,
-        # A 5xx (other than an answer about the run itself) leaves the outcome unknown, and so does an
-        # earlier attempt with the same key still in progress.
+        # A 5xx (other than an answer about the run itself) leaves the outcome unknown; an earlier
+        # attempt with the same key still in progress, or a download already streamed, was applied.
         "may_have_been_applied": (response.status_code >= 500 and code not in ("run_failed", "wait_timeout"))
-        or code == "idempotency_in_progress",
+        or code in ("idempotency_in_progress", "download_not_replayable"),
     }
     if cls is RateLimitError:
         return RateLimitError(message, retry_after=retry_after, **common)
