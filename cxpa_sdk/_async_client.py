@@ -12,7 +12,7 @@ import httpx
 from . import _operations as ops
 from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, BaseClient, verify_option
 from ._download import AsyncDownload
-from ._engine import Flow, T, adrive
+from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T, adrive
 from ._transport import async_client
 from .types import IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
 
@@ -42,6 +42,8 @@ class AsyncCxpa(BaseClient):
         http_client: An httpx.AsyncClient to use instead of the SDK's own (not closed by `close`).
         verify: TLS verification: True, a CA bundle path, or an ssl.SSLContext.
         allow_insecure: Allow a plain http:// URL to a host that is not this machine.
+        max_answer_bytes: The largest JSON answer read into memory (default 8 MiB); a larger one is
+            InvalidResponseError, read no further.
     """
 
     def __init__(
@@ -55,6 +57,7 @@ class AsyncCxpa(BaseClient):
         http_client: httpx.AsyncClient | None = None,
         verify: bool | str | ssl.SSLContext = True,
         allow_insecure: bool = False,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         self._init_settings(
             base_url=base_url,
@@ -63,6 +66,7 @@ class AsyncCxpa(BaseClient):
             max_retries=max_retries,
             deadline=deadline,
             allow_insecure=allow_insecure,
+            max_answer_bytes=max_answer_bytes,
         )
         self._owns_http = http_client is None
         import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio

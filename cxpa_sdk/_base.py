@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import httpx
 
 from . import _config as check
-from ._engine import Settings
+from ._engine import DEFAULT_MAX_ANSWER_BYTES, Settings
 from ._errors import CxpaError, InvalidArgumentError, InvalidArgumentTypeError
 from ._retry import RetryPolicy
 from ._transport import enable_env_logging, timeout_of
@@ -32,6 +32,7 @@ def make_settings(
     max_retries: int,
     deadline: float,
     allow_insecure: bool,
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
 ) -> Settings:
     """Checked settings for a client; keys are checked here and never leave the Authorization header."""
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
@@ -46,6 +47,7 @@ def make_settings(
         timeout=timeouts,
         deadline=check.seconds(deadline, "deadline"),
         retry=RetryPolicy(max_retries=max_retries),
+        max_answer_bytes=check.positive_int(max_answer_bytes, "max_answer_bytes"),
     )
 
 
@@ -91,6 +93,7 @@ class BaseClient(ForkGuard):
         max_retries: int,
         deadline: float,
         allow_insecure: bool,
+        max_answer_bytes: int,
     ) -> None:
         enable_env_logging()
         self._settings = make_settings(
@@ -101,6 +104,7 @@ class BaseClient(ForkGuard):
             max_retries=max_retries,
             deadline=deadline,
             allow_insecure=allow_insecure,
+            max_answer_bytes=max_answer_bytes,
         )
 
     @property

@@ -13,7 +13,7 @@ import httpx
 from . import _operations as ops
 from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, BaseClient, verify_option
 from ._download import Download
-from ._engine import Flow, T, drive
+from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T, drive
 from ._transport import sync_client
 from .types import IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
 
@@ -43,6 +43,8 @@ class Cxpa(BaseClient):
         http_client: An httpx.Client to use instead of the SDK's own (not closed by `close`).
         verify: TLS verification: True, a CA bundle path, or an ssl.SSLContext.
         allow_insecure: Allow a plain http:// URL to a host that is not this machine.
+        max_answer_bytes: The largest JSON answer read into memory (default 8 MiB); a larger one is
+            InvalidResponseError, read no further.
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class Cxpa(BaseClient):
         http_client: httpx.Client | None = None,
         verify: bool | str | ssl.SSLContext = True,
         allow_insecure: bool = False,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         self._init_settings(
             base_url=base_url,
@@ -64,6 +67,7 @@ class Cxpa(BaseClient):
             max_retries=max_retries,
             deadline=deadline,
             allow_insecure=allow_insecure,
+            max_answer_bytes=max_answer_bytes,
         )
         self._owns_http = http_client is None
         self._sleep = time.sleep  # the backoff's sleep; tests replace it to retry without waiting

@@ -93,7 +93,7 @@ def test_download_to_a_folder(cxpa_platform: LocalPlatform, tmp_path: Path) -> N
 
 
 def test_register_ingest_and_credential(cxpa_platform: LocalPlatform) -> None:
-    """register and credential hide the token and the values unless --show-secrets."""
+    """The register and credential commands hide the token and the values unless --show-secrets."""
     hidden_token = cxpa("register", str(ECHO), "cli-ext-1", platform=cxpa_platform).json
     assert hidden_token["credentials_token"] == "***"
     registered = cxpa("register", str(ECHO), "cli-ext-1", "--show-secrets", platform=cxpa_platform).json

@@ -163,8 +163,8 @@ def test_huge_json_answer_is_bounded() -> None:
         ingest_api_key="k",
         http_client=httpx.Client(transport=httpx.MockTransport(handler)),
         max_retries=0,
+        max_answer_bytes=4 << 20,
     )
-    client._settings = client._settings.with_changes(max_answer_bytes=4 << 20)
     with pytest.raises(InvalidResponseError, match="over 4194304 bytes"):
         client.trigger_run(1, {})
     assert served["bytes"] <= (4 << 20) + 2 * 65536

@@ -174,13 +174,13 @@ def test_unknown_status_from_a_newer_platform_does_not_crash() -> None:
 
 
 def test_huge_answer_is_refused_in_bounded_memory() -> None:
-    """An answer over the size limit is InvalidResponseError, read no further than the limit."""
+    """An answer over max_answer_bytes is InvalidResponseError, read no further than the limit."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(202, stream=httpx.ByteStream(b"[" + b"1," * (5 << 20) + b"1]"))
 
-    with mock_client(handler) as client:
-        client._settings = client._settings.with_changes(max_answer_bytes=1 << 20)
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    with Cxpa(base_url="http://127.0.0.1:1", ingest_api_key="k", http_client=http, max_answer_bytes=1 << 20) as client:
         with pytest.raises(InvalidResponseError, match="over 1048576 bytes"):
             client.trigger_run(ECHO, {})
 

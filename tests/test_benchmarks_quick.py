@@ -1,0 +1,24 @@
+"""The benchmark suite runs end to end in --quick mode and writes a row for each measure (no speed checks)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_benchmarks_write_every_row(tmp_path: Path) -> None:
+    """`python -m benchmarks --quick --output B.md` exits 0 and the table has rows 1 to 7."""
+    output = tmp_path / "B.md"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--output", str(output)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    table = [line for line in output.read_text(encoding="utf-8").splitlines() if line.startswith("| ")]
+    numbers = {line.split("|")[1].strip() for line in table}
+    assert {str(n) for n in range(1, 8)} <= numbers
