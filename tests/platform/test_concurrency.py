@@ -15,6 +15,9 @@ import pytest
 
 from cxpa_sdk.testing import ECHO, SLOW, LocalPlatform
 
+# Load and chaos tests: the primary Python runs them; the others run the rest (tox.ini).
+pytestmark = pytest.mark.heavy
+
 TRIGGERS = 100
 SLOW_RUNS = 20
 WAITERS_PER_RUN = 10

@@ -24,6 +24,9 @@ import cxpa_api
 import cxpa_sdk
 from cxpa_sdk.testing import DEFAULT_INGEST_KEY, REPORT, report_bytes
 
+# Load and chaos tests: the primary Python runs them; the others run the rest (tox.ini).
+pytestmark = pytest.mark.heavy
+
 MIB = 1 << 20
 FILE_BYTES = 256 * MIB
 CHUNK_BYTES = 64 << 10

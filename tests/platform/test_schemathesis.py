@@ -26,6 +26,9 @@ from schemathesis.generation.meta import negated_parameters
 
 from cxpa_sdk.testing import APPROVAL, ECHO, FAIL, REPORT, SLOW, STANDALONE, LocalPlatform
 
+# Load and chaos tests: the primary Python runs them; the others run the rest (tox.ini).
+pytestmark = pytest.mark.heavy
+
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 MAX_EXAMPLES = 400 if LONG else 40
 REQUEST_TIMEOUT_S = 30.0

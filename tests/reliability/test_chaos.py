@@ -32,6 +32,9 @@ from cxpa_sdk import (
 )
 from cxpa_sdk.testing import ECHO, REPORT, LocalPlatform, report_bytes
 
+# Load and chaos tests: the primary Python runs them; the others run the rest (tox.ini).
+pytestmark = pytest.mark.heavy
+
 T = TypeVar("T")
 SCALE = 10 if os.environ.get("CXPA_LONG") == "1" else 1
 TRIGGERS = 1000 * SCALE

@@ -26,6 +26,9 @@ import pytest
 from cxpa_sdk import AsyncCxpa, Cxpa, CxpaError, Run, TriggeredRun
 from cxpa_sdk.testing import DEFAULT_INGEST_KEY, ECHO, REPORT, SLOW, STANDALONE, LocalPlatform, report_bytes
 
+# Load and chaos tests: the primary Python runs them; the others run the rest (tox.ini).
+pytestmark = pytest.mark.heavy
+
 THREADS = 16
 OPS_PER_THREAD = 24
 TASKS = 500
