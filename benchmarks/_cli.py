@@ -1,0 +1,102 @@
+"""The command line: choose rows and scale, start the server, run the rows, print and write the table."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import shlex
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from benchmarks import _row_cpu, _row_create, _row_download, _row_fanout, _row_import, _row_wait
+from benchmarks._common import REPO_ROOT
+from benchmarks._report import render
+from benchmarks._result import FULL, QUICK, RowResult, Scale, failed_row
+from benchmarks._server import serve_in_process
+
+ALL_ROWS = (1, 2, 3, 4, 5, 6, 7)
+SERVED_ROWS = frozenset({2, 3, 4, 5})
+NAMES = {1: "import", 2: "CPU per call, sync", 3: "CPU per call, async", 4: "async fan-out", 5: "download"}
+NAMES |= {6: "wait latency", 7: "client creation"}
+
+
+def _rows(text: str) -> list[int]:
+    """Parse `--rows 2,3`."""
+    rows = sorted({int(part) for part in text.split(",") if part.strip()})
+    if not rows or any(r not in ALL_ROWS for r in rows):
+        raise argparse.ArgumentTypeError(f"rows are numbers among {ALL_ROWS}, comma-separated")
+    return rows
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The options."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description="cxpa-sdk against raw httpx.")
+    parser.add_argument("--quick", action="store_true", help="tiny counts and sizes: seconds in total")
+    parser.add_argument("--rows", type=_rows, default=list(ALL_ROWS), help="rows to run, e.g. 2,3 (default: all)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="the markdown to write (default: BENCHMARKS.md at the repository root; none with --quick)",
+    )
+    return parser.parse_args(argv)
+
+
+def _measure(number: int, scale: Scale, base_url: str | None) -> list[RowResult]:
+    """Run one row."""
+    served: dict[int, Callable[[Scale, str], list[RowResult]]] = {
+        2: _row_cpu.run_sync,
+        3: _row_cpu.run_async,
+        4: _row_fanout.run,
+        5: _row_download.run,
+    }
+    if number in served:
+        if base_url is None:
+            raise RuntimeError("the benchmark server is not running")
+        return served[number](scale, base_url)
+    local: dict[int, Callable[[Scale], list[RowResult]]] = {1: _row_import.run, 6: _row_wait.run, 7: _row_create.run}
+    return local[number](scale)
+
+
+@contextlib.contextmanager
+def _server_if(needed: bool) -> Iterator[str | None]:
+    """The benchmark server's URL when some row needs it, else None."""
+    if not needed:
+        yield None
+        return
+    with serve_in_process() as base_url:
+        yield base_url
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks; 0 when every selected row could be measured (goals met or not), else 1."""
+    args = parse(sys.argv[1:] if argv is None else argv)
+    scale = QUICK if args.quick else FULL
+    output = args.output if args.output is not None or args.quick else REPO_ROOT / "BENCHMARKS.md"
+    command = shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)])
+    started_at = datetime.datetime.now(datetime.UTC)
+    started = time.perf_counter()
+    results: list[RowResult] = []
+    with _server_if(bool(SERVED_ROWS & set(args.rows))) as base_url:
+        for number in args.rows:
+            row_started = time.perf_counter()
+            print(f"row {number} ({NAMES[number]}) ...", end=" ", flush=True)
+            try:
+                lines = _measure(number, scale, base_url)
+            except Exception as exc:  # one failed row must not lose the others
+                lines = [failed_row(number, NAMES[number], exc)]
+            results += lines
+            print(f"{time.perf_counter() - row_started:.1f} s")
+            for line in lines:
+                print(
+                    f"  {line.measure}: SDK {line.sdk}, raw {line.raw}, ratio {line.ratio}, goal {line.goal}, "
+                    f"met {line.met}"
+                )
+    document = render(results, command, args.quick, started_at, time.perf_counter() - started)
+    if output is not None:
+        output.write_text(document, encoding="utf-8")
+        print(f"wrote {output}")
+    return 1 if any(r.met is None for r in results) else 0

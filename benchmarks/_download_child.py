@@ -1,0 +1,99 @@
+"""One download measurement in a fresh process: `python -m benchmarks._download_child sdk|raw URL SIZE DIR`.
+
+Prints one JSON line: seconds (request sent to file closed), bytes written, and the peak RSS growth
+during the download in KiB. The peak is measured by resetting VmHWM (writing 5 to
+/proc/self/clear_refs) after the client is built, then reading VmHWM after the download, against
+VmRSS before it; where that reset is not allowed it falls back to ru_maxrss after minus before.
+The written file is deleted before the process exits.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+from benchmarks._common import API_KEY, DOWNLOAD_PATH, encode, raw_client, raw_headers
+from cxpa_sdk import Cxpa
+
+
+def _status_kib(field: str) -> int:
+    """A /proc/self/status field in KiB (VmRSS, VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise LookupError(field)
+
+
+def _reset_peak() -> bool:
+    """Reset VmHWM to the current RSS; whether the kernel allowed it."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _sdk(base_url: str, size: int, folder: Path) -> tuple[float, Path]:
+    """`trigger_run_and_download(...).save(folder)`: seconds and the file written."""
+    with Cxpa(base_url=base_url, ingest_api_key=API_KEY) as client:
+        before, reset, rss_before = _baseline()
+        started = time.perf_counter()
+        with client.trigger_run_and_download(4, {"sizeBytes": size}) as download:
+            path = download.save(folder)
+        seconds = time.perf_counter() - started
+        _report(seconds, path, before, reset, rss_before)
+    return seconds, path
+
+
+def _raw(base_url: str, size: int, folder: Path) -> tuple[float, Path]:
+    """`client.stream("POST", ...)` + `iter_raw()` written to a file: seconds and the file written."""
+    body = encode({"input": {"sizeBytes": size}, "timeoutMs": 30_000})
+    path = folder / "raw-bench.bin"
+    with raw_client() as http:
+        before, reset, rss_before = _baseline()
+        started = time.perf_counter()
+        with (
+            http.stream("POST", base_url + DOWNLOAD_PATH, content=body, headers=raw_headers()) as response,
+            path.open("wb") as file,
+        ):
+            if response.status_code != 200:
+                raise RuntimeError(f"raw download answered {response.status_code}")
+            for chunk in response.iter_raw():
+                file.write(chunk)
+        seconds = time.perf_counter() - started
+        _report(seconds, path, before, reset, rss_before)
+    return seconds, path
+
+
+def _baseline() -> tuple[int, bool, int]:
+    """RSS before the download (KiB), whether the peak was reset, and ru_maxrss before (KiB)."""
+    gc.collect()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return _status_kib("VmRSS"), _reset_peak(), rss_before
+
+
+def _report(seconds: float, path: Path, before: int, reset: bool, maxrss_before: int) -> None:
+    """Print the measurement as one JSON line."""
+    if reset:
+        growth, method = _status_kib("VmHWM") - before, "VmHWM after reset - VmRSS before"
+    else:
+        growth, method = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - maxrss_before, "ru_maxrss delta"
+    print(json.dumps({"seconds": seconds, "bytes": path.stat().st_size, "rss_growth_kib": growth, "method": method}))
+
+
+def main(argv: list[str]) -> None:
+    """Command line: `sdk|raw URL SIZE DIR`."""
+    side, base_url, size, folder = argv[0], argv[1], int(argv[2]), Path(argv[3])
+    try:
+        (_sdk if side == "sdk" else _raw)(base_url, size, folder)
+    finally:
+        for leftover in folder.iterdir():
+            leftover.unlink()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,96 @@
+"""BENCHMARKS.md: the machine, the command, the table and the notes."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+from importlib.metadata import version
+from pathlib import Path
+
+from benchmarks._result import RowResult
+
+_MET = {True: "yes", False: "**no**", None: "n/a"}
+
+
+def cpu_model() -> str:
+    """The CPU model from /proc/cpuinfo (or platform.processor() elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> list[str]:
+    """The machine and software lines."""
+    return [
+        f"- CPU: {cpu_model()}, {os.cpu_count()} cores",
+        f"- Python {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}",
+        f"- httpx {version('httpx')}, httpcore {version('httpcore')}, h11 {version('h11')}, "
+        f"cxpa-sdk {version('cxpa-sdk')}, uvicorn {version('uvicorn')}",
+    ]
+
+
+def _cell(text: str) -> str:
+    """A table cell (pipes escaped)."""
+    return text.replace("|", "\\|")
+
+
+def render(rows: list[RowResult], command: str, quick: bool, started: datetime.datetime, seconds: float) -> str:
+    """The markdown document."""
+    met = [r for r in rows if r.met is True]
+    out = [
+        "# Benchmarks: cxpa-sdk against raw httpx",
+        "",
+        f"Measured {started:%Y-%m-%d %H:%M} UTC in {seconds:.0f} s"
+        + (" (**--quick**: tiny counts and sizes, numbers not meaningful)" if quick else "")
+        + f"; {len(met)} of {len(rows)} goals met.",
+        "",
+        "Command (from the repository root):",
+        "",
+        "```sh",
+        command,
+        "```",
+        "",
+        "## Machine",
+        "",
+        *machine(),
+        "",
+        "## Results",
+        "",
+        "| # | Measure | cxpa-sdk (median) | raw httpx (median) | Ratio SDK/raw (median of pairs) | Goal | Met |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    out += [
+        f"| {r.number} | {_cell(r.measure)} | {_cell(r.sdk)} | {_cell(r.raw)} | {r.ratio} | {_cell(r.goal)} "
+        f"| {_MET[r.met]} |"
+        for r in rows
+    ]
+    out += [
+        "",
+        "## Method",
+        "",
+        "- Each row runs the SDK side (A) and the raw httpx side (B) alternately, A B A B ..., after a warm-up",
+        "  pair that is not counted (exceptions in the notes). It reports the median of each side and the",
+        "  median of the pairwise ratios SDK/raw (adjacent pairs cancel slow drifts of the machine).",
+        "- Rows 2 to 5 talk to a minimal ASGI app (`benchmarks/_server.py`, no framework) under uvicorn (h11)",
+        "  in another process on 127.0.0.1. Its listening socket is created with IPPROTO_TCP so asyncio sets",
+        "  TCP_NODELAY on its connections. The SDK sets TCP_NODELAY on its client sockets; the raw httpx",
+        "  clients get the same option (`httpx.HTTPTransport(socket_options=[(IPPROTO_TCP, TCP_NODELAY, 1)])`)",
+        "  and the SDK's default timeouts, so neither side waits for delayed ACKs.",
+        "- The raw side sends what the SDK sends for a trigger: `Authorization: Bearer`, a fresh uuid4",
+        "  `Idempotency-Key`, `Content-Type: application/json`, the same body bytes, and parses the JSON answer.",
+        "  The SDK additionally validates the answer against the spec and builds a typed result: that is the",
+        "  overhead measured.",
+        "- Row 5's `save()` also fsyncs the file and renames it into place (complete or absent); the raw side",
+        "  only writes and closes.",
+        "",
+        "## Notes",
+        "",
+    ]
+    for r in rows:
+        out += [f"- Row {r.number}: {note}" for note in r.notes]
+    return "\n".join(out) + "\n"

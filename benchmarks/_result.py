@@ -1,0 +1,86 @@
+"""One line of the results table, and the run's scale (full or quick)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from benchmarks._common import MIB
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """One line of the table: what was measured, both medians, the ratio, the goal and whether it is met.
+
+    Attributes:
+        number: The row's number (1 to 7); a row may have several lines.
+        measure: What was measured.
+        sdk: The SDK side's median, formatted.
+        raw: The raw httpx side's median, formatted.
+        ratio: The median of the pairwise ratios SDK/raw, formatted.
+        goal: The goal, in words.
+        met: Whether the goal is met (None: it could not be measured).
+        notes: Details for the notes section (repetitions, errors, method).
+    """
+
+    number: int
+    measure: str
+    sdk: str
+    raw: str
+    ratio: str
+    goal: str
+    met: bool | None
+    notes: list[str] = field(default_factory=list)
+
+
+def failed_row(number: int, measure: str, error: BaseException) -> RowResult:
+    """The line of a row whose measurement raised."""
+    return RowResult(number, measure, "error", "error", "-", "-", None, [f"{type(error).__name__}: {error}"])
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big each row is: counts, sizes and repetitions (pairs after the warm-up)."""
+
+    import_reps: int
+    cpu_calls: int
+    cpu_reps: int
+    fanout_calls: int
+    fanout_pool: int
+    fanout_reps: int
+    download_sizes: tuple[int, int]
+    download_reps: tuple[int, int]
+    wait_seconds: float
+    wait_reps: int
+    create_count: int
+    create_reps: int
+
+
+FULL = Scale(
+    import_reps=9,
+    cpu_calls=2000,
+    cpu_reps=7,
+    fanout_calls=1000,
+    fanout_pool=100,
+    fanout_reps=5,
+    download_sizes=(64 * MIB, 1024 * MIB),
+    download_reps=(7, 5),
+    wait_seconds=0.2,
+    wait_reps=15,
+    create_count=50,
+    create_reps=9,
+)
+
+QUICK = Scale(
+    import_reps=2,
+    cpu_calls=50,
+    cpu_reps=2,
+    fanout_calls=50,
+    fanout_pool=10,
+    fanout_reps=2,
+    download_sizes=(1 * MIB, 2 * MIB),
+    download_reps=(2, 2),
+    wait_seconds=0.2,
+    wait_reps=2,
+    create_count=20,
+    create_reps=2,
+)

@@ -1,0 +1,98 @@
+"""Row 5: download throughput and client peak RSS growth, `save()` against `client.stream()` + `iter_raw()`.
+
+Every measurement runs in a fresh process (`benchmarks._download_child`) writing into its own temporary
+folder, which is deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from functools import partial
+
+from benchmarks._common import MIB, REPO_ROOT
+from benchmarks._result import RowResult, Scale
+from benchmarks._runner import alternate
+
+GOAL_RATIO = 0.95
+GOAL_RSS_MIB = 32
+SAME_RSS_MIB = 4  # "the same for both sizes": the medians differ by less than this
+
+
+def _measure(side: str, base_url: str, size: int, rss: list[float]) -> float:
+    """One download in a fresh process; its throughput in MiB/s (its RSS growth goes to `rss`)."""
+    with tempfile.TemporaryDirectory(prefix="cxpa-bench-") as folder:
+        done = subprocess.run(  # noqa: S603 - our own module, run with this interpreter
+            [sys.executable, "-m", "benchmarks._download_child", side, base_url, str(size), folder],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            check=True,
+            timeout=300,
+        )
+    result = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    if result["bytes"] != size:
+        raise RuntimeError(f"{side} wrote {result['bytes']} bytes, not {size}")
+    rss.append(result["rss_growth_kib"] / 1024)
+    return float(size / MIB / result["seconds"])
+
+
+def _size(size: int) -> str:
+    """A size in words."""
+    return f"{size // 1024 // MIB} GiB" if size >= 1024 * MIB else f"{size // MIB} MiB"
+
+
+def run(scale: Scale, base_url: str) -> list[RowResult]:
+    """Measure both sizes alternately: throughput lines per size, then one peak-RSS line."""
+    lines: list[RowResult] = []
+    sdk_rss: dict[int, list[float]] = {}
+    raw_rss: dict[int, list[float]] = {}
+    for index, (size, reps) in enumerate(zip(scale.download_sizes, scale.download_reps, strict=True)):
+        sdk_rss[size], raw_rss[size] = [], []
+        pairs = alternate(
+            partial(_measure, "sdk", base_url, size, sdk_rss[size]),
+            partial(_measure, "raw", base_url, size, raw_rss[size]),
+            reps=reps,
+            warmup=index == 0,
+        )
+        if index == 0:  # drop the warm-up pair's RSS
+            del sdk_rss[size][0], raw_rss[size][0]
+        warmup = "after a warm-up pair" if index == 0 else "no warm-up of this size (the smaller size warmed up)"
+        lines.append(
+            RowResult(
+                5,
+                f"download {_size(size)}: `save()` vs `stream()` + `iter_raw()` to a file (throughput)",
+                f"{pairs.sdk_median:.0f} MiB/s",
+                f"{pairs.raw_median:.0f} MiB/s",
+                f"{pairs.ratio_median:.2f}",
+                f"ratio >= {GOAL_RATIO}",
+                pairs.ratio_median >= GOAL_RATIO,
+                [
+                    f"{_size(size)}: {pairs.reps} pairs, {warmup}; each measurement a fresh process, timed from "
+                    "the request to the file closed. The SDK side's time includes its first call in the process "
+                    "(loading the spec) and `save()`'s fsync and rename; the raw side neither."
+                ],
+            )
+        )
+    small, large = scale.download_sizes
+    sdk_small, sdk_large = statistics.median(sdk_rss[small]), statistics.median(sdk_rss[large])
+    raw_small, raw_large = statistics.median(raw_rss[small]), statistics.median(raw_rss[large])
+    met = max(sdk_small, sdk_large) < GOAL_RSS_MIB and abs(sdk_large - sdk_small) < SAME_RSS_MIB
+    lines.append(
+        RowResult(
+            5,
+            f"download: client peak RSS growth, {_size(small)} / {_size(large)}",
+            f"{sdk_small:.1f} / {sdk_large:.1f} MiB",
+            f"{raw_small:.1f} / {raw_large:.1f} MiB",
+            "-",
+            f"SDK < {GOAL_RSS_MIB} MiB, the same for both sizes (within {SAME_RSS_MIB} MiB)",
+            met,
+            [
+                "Peak RSS growth: VmHWM reset (/proc/self/clear_refs) after the client is built, then VmHWM "
+                "after the download minus VmRSS before it, in the measuring process; medians of the same runs."
+            ],
+        )
+    )
+    return lines

@@ -1,0 +1,39 @@
+"""Row 1: the wall time of `python -c "import cxpa_sdk"` against `python -c "import httpx"`, fresh processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from benchmarks._common import REPO_ROOT
+from benchmarks._result import RowResult, Scale
+from benchmarks._runner import alternate
+
+GOAL_RATIO = 1.3
+
+
+def _import_seconds(module: str) -> float:
+    """The wall time of a fresh interpreter that imports `module` and exits."""
+    started = time.perf_counter()
+    subprocess.run(  # noqa: S603 - this interpreter, a fixed import statement
+        [sys.executable, "-c", f"import {module}"], cwd=REPO_ROOT, check=True, timeout=60
+    )
+    return time.perf_counter() - started
+
+
+def run(scale: Scale) -> list[RowResult]:
+    """Measure the import pair alternately."""
+    pairs = alternate(lambda: _import_seconds("cxpa_sdk"), lambda: _import_seconds("httpx"), reps=scale.import_reps)
+    return [
+        RowResult(
+            1,
+            'import: `python -c "import cxpa_sdk"` vs `python -c "import httpx"` (subprocess wall time)',
+            f"{pairs.sdk_median * 1000:.0f} ms",
+            f"{pairs.raw_median * 1000:.0f} ms",
+            f"{pairs.ratio_median:.2f}",
+            f"ratio <= {GOAL_RATIO}",
+            pairs.ratio_median <= GOAL_RATIO,
+            [f"{pairs.reps} pairs after a warm-up pair; the wall time includes interpreter start-up on both sides."],
+        )
+    ]

@@ -1,0 +1,65 @@
+"""Alternating pairs: run the SDK side (A) and the raw side (B) as A B A B ..., after a warm-up pair.
+
+The statistics are the median of each side and the median of the pairwise ratios A/B: pairing
+adjacent measurements cancels slow drifts of the machine (other load, CPU frequency, caches).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Measurements of both sides, pair by pair (warm-up excluded)."""
+
+    sdk: list[float]
+    raw: list[float]
+
+    @property
+    def sdk_median(self) -> float:
+        """The SDK side's median."""
+        return statistics.median(self.sdk)
+
+    @property
+    def raw_median(self) -> float:
+        """The raw side's median."""
+        return statistics.median(self.raw)
+
+    @property
+    def ratio_median(self) -> float:
+        """The median of the pairwise ratios SDK/raw."""
+        return statistics.median(a / b if b else float("inf") for a, b in zip(self.sdk, self.raw, strict=True))
+
+    @property
+    def reps(self) -> int:
+        """How many pairs were measured."""
+        return len(self.sdk)
+
+
+def alternate(sdk: Callable[[], float], raw: Callable[[], float], *, reps: int, warmup: bool = True) -> Pairs:
+    """Measure `reps` pairs alternately (SDK then raw), after one warm-up pair unless `warmup` is False."""
+    if warmup:
+        sdk()
+        raw()
+    pairs = Pairs([], [])
+    for _ in range(reps):
+        pairs.sdk.append(sdk())
+        pairs.raw.append(raw())
+    return pairs
+
+
+async def aalternate(
+    sdk: Callable[[], Awaitable[float]], raw: Callable[[], Awaitable[float]], *, reps: int, warmup: bool = True
+) -> Pairs:
+    """The async twin of `alternate`, for measurements that run on the event loop."""
+    if warmup:
+        await sdk()
+        await raw()
+    pairs = Pairs([], [])
+    for _ in range(reps):
+        pairs.sdk.append(await sdk())
+        pairs.raw.append(await raw())
+    return pairs

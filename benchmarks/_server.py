@@ -1,0 +1,187 @@
+"""The benchmark server: a minimal ASGI app answering in the spec's shapes, under uvicorn, in its own process.
+
+`python -m benchmarks._server --port 0` binds a TCP socket (IPPROTO_TCP, so asyncio sets TCP_NODELAY
+on accepted connections), prints `PORT <n>` once uvicorn serves, and stops when its stdin closes or
+after `--max-seconds`. `serve_in_process` runs it for the duration of a `with` block.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import re
+import select
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from typing import Any
+from urllib.parse import parse_qs
+
+import uvicorn
+
+from benchmarks._common import REPO_ROOT
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+CHUNK_BYTES = 64 << 10
+_CHUNK = bytes(range(256)) * (CHUNK_BYTES // 256)
+_TRIGGER = re.compile(r"^/api/agents/(\d+)/runs/trigger$")
+_DOWNLOAD = re.compile(r"^/api/agents/(\d+)/runs/trigger-and-download$")
+_ids = itertools.count(1)
+STARTUP_SECONDS = 15.0
+
+
+async def _read_body(receive: Receive) -> bytes:
+    """The whole request body."""
+    parts = []
+    while True:
+        message = await receive()
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(parts)
+
+
+async def _json(send: Send, status: int, data: Any, request_id: str) -> None:
+    """Send a JSON answer with an X-Request-Id."""
+    body = json.dumps(data, separators=(",", ":")).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _download_size(scope: Scope, body: bytes) -> int:
+    """The size to stream: `?size=` in the query, else `input.sizeBytes` in the JSON body, else 1 MiB."""
+    query = parse_qs(scope.get("query_string", b"").decode())
+    if "size" in query:
+        return int(query["size"][0])
+    try:
+        return int(json.loads(body)["input"]["sizeBytes"])
+    except (ValueError, KeyError, TypeError):
+        return 1 << 20
+
+
+async def _stream(send: Send, size: int, run_id: str, request_id: str) -> None:
+    """Send `size` bytes in 64 KiB chunks with the trigger-and-download headers."""
+    headers = [
+        (b"content-type", b"application/octet-stream"),
+        (b"content-length", str(size).encode()),
+        (b"content-disposition", b'attachment; filename="bench.bin"'),
+        (b"x-run-id", run_id.encode()),
+        (b"x-request-id", request_id.encode()),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    sent = 0
+    while sent < size:
+        length = min(CHUNK_BYTES, size - sent)
+        sent += length
+        chunk = _CHUNK if length == CHUNK_BYTES else _CHUNK[:length]
+        await send({"type": "http.response.body", "body": chunk, "more_body": sent < size})
+    if size == 0:
+        await send({"type": "http.response.body", "body": b""})
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    """The ASGI app: trigger (202 TriggeredRun) and trigger-and-download (200 streamed file); 404 otherwise."""
+    if scope["type"] != "http":
+        return
+    body = await _read_body(receive)
+    number = next(_ids)
+    request_id = f"req_{number}"
+    path, method = scope["path"], scope["method"]
+    if method == "POST" and _TRIGGER.match(path):
+        await _json(send, 202, {"runId": f"run_{number}", "status": "queued"}, request_id)
+    elif method == "POST" and _DOWNLOAD.match(path):
+        await _stream(send, _download_size(scope, body), f"run_{number}", request_id)
+    else:
+        error = {"error": {"code": "not_found", "message": f"no route {method} {path}"}}
+        await _json(send, 404, error, request_id)
+
+
+def _watch_stdin(server: uvicorn.Server) -> None:
+    """Stop the server when stdin closes (the parent ended or closed the pipe)."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdin.buffer.read()
+    server.should_exit = True
+
+
+async def _serve(port: int, max_seconds: float) -> None:
+    """Serve until stdin closes or `max_seconds` pass; print `PORT <n>` once serving."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=60,
+        timeout_graceful_shutdown=1,
+        backlog=2048,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    started = time.monotonic()
+    while not server.started:
+        if task.done() or time.monotonic() - started > STARTUP_SECONDS:
+            raise RuntimeError("the benchmark server did not start")
+        await asyncio.sleep(0.01)
+    print(f"PORT {sock.getsockname()[1]}", flush=True)
+    threading.Thread(target=_watch_stdin, args=(server,), daemon=True).start()
+    asyncio.get_running_loop().call_later(max_seconds, setattr, server, "should_exit", True)
+    try:
+        await task
+    finally:
+        sock.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: `python -m benchmarks._server --port P [--max-seconds S]`."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=0, help="the port (0: a free one)")
+    parser.add_argument("--max-seconds", type=float, default=1800.0, help="stop after this long in any case")
+    args = parser.parse_args(argv)
+    asyncio.run(_serve(args.port, args.max_seconds))
+
+
+@contextlib.contextmanager
+def serve_in_process(max_seconds: float = 1800.0) -> Iterator[str]:
+    """Run the server in a child process for the block; yield its base URL. The child is always stopped."""
+    command = [sys.executable, "-m", "benchmarks._server", "--port", "0", "--max-seconds", str(max_seconds)]
+    process = subprocess.Popen(  # noqa: S603 - our own module, run with this interpreter
+        command, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None  # noqa: S101 - Popen with stdout=PIPE always has it
+        ready, _, _ = select.select([process.stdout], [], [], STARTUP_SECONDS)
+        line = process.stdout.readline().decode().strip() if ready else ""
+        if not line.startswith("PORT "):
+            raise RuntimeError(f"the benchmark server did not start (said {line!r})")
+        yield f"http://127.0.0.1:{int(line.split()[1])}"
+    finally:
+        if process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+if __name__ == "__main__":
+    main()
