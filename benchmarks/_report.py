@@ -49,7 +49,7 @@ def render(rows: list[RowResult], command: str, quick: bool, started: datetime.d
         + (" (**--quick**: tiny counts and sizes, numbers not meaningful)" if quick else "")
         + f"; {len(met)} of {len(rows)} goals met.",
         "",
-        "Command:",
+        "Command, from the repository root (in an environment with cxpa-sdk and its `testing` extra installed):",
         "",
         "```sh",
         command,
