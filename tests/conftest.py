@@ -5,11 +5,11 @@ import os
 from hypothesis import HealthCheck, settings
 
 # `ci` (the default) is what the README's test command runs; `long` is opt-in for deeper fuzzing:
-# HYPOTHESIS_PROFILE=long tox -e py311
+# CXPA_HYPOTHESIS_PROFILE=long tox -e py311
 settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=False
 )
 settings.register_profile("long", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+settings.load_profile(os.environ.get("CXPA_HYPOTHESIS_PROFILE", "ci"))
 
 pytest_plugins = ["pytester"]

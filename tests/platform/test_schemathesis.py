@@ -5,7 +5,7 @@ be a 5xx, except trigger-and-download's documented `502 run_failed` and `504 wai
 authenticate with the ingest key; runtimes with agent 1's API key and, to resolve credentials, a live
 credentials token of one of agent 1's runs. Half of the generated agent ids, run ids and connection
 ids are real ones (runs seeded in every state), so the success answers are checked as well as the
-errors. `HYPOTHESIS_PROFILE=long` fuzzes deeper.
+errors. `CXPA_HYPOTHESIS_PROFILE=long` fuzzes deeper.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from cxpa_sdk.testing import APPROVAL, ECHO, FAIL, REPORT, SLOW, STANDALONE, Loc
 # Load and chaos tests: the primary Python runs them; the others run the rest (tox.ini).
 pytestmark = pytest.mark.heavy
 
-LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
+LONG = os.environ.get("CXPA_HYPOTHESIS_PROFILE") == "long"
 MAX_EXAMPLES = 400 if LONG else 40
 REQUEST_TIMEOUT_S = 30.0
 # Waits are capped low so that a generated trigger-and-wait on the `slow` or `approval` agent, or a
