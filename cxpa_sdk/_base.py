@@ -23,6 +23,14 @@ DEFAULT_DEADLINE_S = 120.0
 DEFAULT_MAX_RETRIES = 2
 
 
+def checked_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    """The per-request timeouts, every phase finite; InvalidArgumentError naming `timeout` otherwise."""
+    try:
+        return timeout_of(timeout)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentError(f"timeout: {exc}") from None
+
+
 def make_settings(
     *,
     base_url: str | None,
@@ -37,14 +45,10 @@ def make_settings(
     """Checked settings for a client; keys are checked here and never leave the Authorization header."""
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise InvalidArgumentError(f"max_retries must be an int >= 0, got {max_retries!r}")
-    try:
-        timeouts = timeout_of(timeout)
-    except (TypeError, ValueError) as exc:
-        raise InvalidArgumentError(f"timeout: {exc}") from None
     return Settings(
         base_url=check.base_url(base_url, allow_insecure=allow_insecure),
         authorization=f"Bearer {check.secret(key, key_name)}",
-        timeout=timeouts,
+        timeout=checked_timeout(timeout),
         deadline=check.seconds(deadline, "deadline"),
         retry=RetryPolicy(max_retries=max_retries),
         max_answer_bytes=check.positive_int(max_answer_bytes, "max_answer_bytes"),
@@ -146,15 +150,7 @@ class BaseClient(ForkGuard):
         """
         changes: dict[str, Any] = {}
         if timeout is not None:
-            changes["timeout"] = make_settings(
-                base_url=self.base_url,
-                key="x",
-                key_name="key",
-                timeout=timeout,
-                max_retries=0,
-                deadline=1.0,
-                allow_insecure=True,
-            ).timeout
+            changes["timeout"] = checked_timeout(timeout)
         if max_retries is not None:
             if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
                 raise InvalidArgumentError(f"max_retries must be an int >= 0, got {max_retries!r}")
