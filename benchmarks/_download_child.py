@@ -1,4 +1,7 @@
-"""One download measurement in a fresh process: `python -m benchmarks._download_child sdk|raw URL SIZE DIR`.
+"""One download measurement in a fresh process: `python -m benchmarks._download_child SIDE URL SIZE DIR`.
+
+SIDE is `sdk` (`save()`), `raw` (`stream()` + `iter_raw()` to a file), or `sdk-fsync` / `raw-fsync`,
+the same with the file synced to disk before it is closed (`save(fsync=True)`, `os.fsync`).
 
 Prints one JSON line: seconds (request sent to file closed), bytes written, and the peak RSS growth
 during the download in KiB. The peak is measured by resetting VmHWM (writing 5 to
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import resource
 import sys
 import time
@@ -37,20 +41,20 @@ def _reset_peak() -> bool:
     return True
 
 
-def _sdk(base_url: str, size: int, folder: Path) -> tuple[float, Path]:
-    """`trigger_run_and_download(...).save(folder)`: seconds and the file written."""
+def _sdk(base_url: str, size: int, folder: Path, fsync: bool) -> tuple[float, Path]:
+    """`trigger_run_and_download(...).save(folder, fsync=...)`: seconds and the file written."""
     with Cxpa(base_url=base_url, ingest_api_key=API_KEY) as client:
         before, reset, rss_before = _baseline()
         started = time.perf_counter()
         with client.trigger_run_and_download(4, {"sizeBytes": size}) as download:
-            path = download.save(folder)
+            path = download.save(folder, fsync=fsync)
         seconds = time.perf_counter() - started
         _report(seconds, path, before, reset, rss_before)
     return seconds, path
 
 
-def _raw(base_url: str, size: int, folder: Path) -> tuple[float, Path]:
-    """`client.stream("POST", ...)` + `iter_raw()` written to a file: seconds and the file written."""
+def _raw(base_url: str, size: int, folder: Path, fsync: bool) -> tuple[float, Path]:
+    """`client.stream("POST", ...)` + `iter_raw()` written to a file (then fsynced): seconds and the file written."""
     body = encode({"input": {"sizeBytes": size}, "timeoutMs": 30_000})
     path = folder / "raw-bench.bin"
     with raw_client() as http:
@@ -64,6 +68,9 @@ def _raw(base_url: str, size: int, folder: Path) -> tuple[float, Path]:
                 raise RuntimeError(f"raw download answered {response.status_code}")
             for chunk in response.iter_raw():
                 file.write(chunk)
+            if fsync:
+                file.flush()
+                os.fsync(file.fileno())
         seconds = time.perf_counter() - started
         _report(seconds, path, before, reset, rss_before)
     return seconds, path
@@ -86,10 +93,11 @@ def _report(seconds: float, path: Path, before: int, reset: bool, maxrss_before:
 
 
 def main(argv: list[str]) -> None:
-    """Command line: `sdk|raw URL SIZE DIR`."""
+    """Command line: `SIDE URL SIZE DIR`."""
     side, base_url, size, folder = argv[0], argv[1], int(argv[2]), Path(argv[3])
+    measure = {"sdk": _sdk, "raw": _raw, "sdk-fsync": _sdk, "raw-fsync": _raw}[side]
     try:
-        (_sdk if side == "sdk" else _raw)(base_url, size, folder)
+        measure(base_url, size, folder, side.endswith("-fsync"))
     finally:
         for leftover in folder.iterdir():
             leftover.unlink()

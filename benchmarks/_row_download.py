@@ -1,5 +1,8 @@
 """Row 5: download throughput and client peak RSS growth, `save()` against `client.stream()` + `iter_raw()`.
 
+Throughput is measured without syncing to disk (`save()`, the default) and with it on both sides
+(`save(fsync=True)` against the raw loop followed by `os.fsync`).
+
 Every measurement runs in a fresh process (`benchmarks._download_child`) writing into its own temporary
 folder, which is deleted afterwards.
 """
@@ -44,38 +47,55 @@ def _size(size: int) -> str:
     return f"{size // 1024 // MIB} GiB" if size >= 1024 * MIB else f"{size // MIB} MiB"
 
 
+def _throughput(
+    base_url: str, size: int, reps: int, *, fsync: bool, warmup: bool
+) -> tuple[RowResult, list[float], list[float]]:
+    """One throughput line for a size (with both sides syncing to disk or neither), and each side's RSS growths."""
+    sdk_rss: list[float] = []
+    raw_rss: list[float] = []
+    suffix = "-fsync" if fsync else ""
+    pairs = alternate(
+        partial(_measure, "sdk" + suffix, base_url, size, sdk_rss),
+        partial(_measure, "raw" + suffix, base_url, size, raw_rss),
+        reps=reps,
+        warmup=warmup,
+    )
+    if warmup:  # drop the warm-up pair's RSS
+        del sdk_rss[0], raw_rss[0]
+    sides = (
+        "`save(fsync=True)` vs `stream()` + `iter_raw()` to a file + `os.fsync`"
+        if fsync
+        else "`save()` vs `stream()` + `iter_raw()` to a file"
+    )
+    done = "synced to disk" if fsync else "closed"
+    warmed = "after a warm-up pair" if warmup else "no warm-up of this size (the smaller size warmed up)"
+    line = RowResult(
+        5,
+        f"download {_size(size)}: {sides} (throughput)",
+        f"{pairs.sdk_median:.0f} MiB/s",
+        f"{pairs.raw_median:.0f} MiB/s",
+        f"{pairs.ratio_median:.2f}",
+        f"ratio >= {GOAL_RATIO}",
+        pairs.ratio_median >= GOAL_RATIO,
+        [
+            f"{_size(size)}{', fsync' if fsync else ''}: {pairs.reps} pairs, {warmed}; each measurement a fresh "
+            f"process, timed from the request to the file {done}. The SDK side's time includes its first call in "
+            "the process (loading the spec) and `save()`'s temporary file and rename."
+        ],
+    )
+    return line, sdk_rss, raw_rss
+
+
 def run(scale: Scale, base_url: str) -> list[RowResult]:
-    """Measure both sizes alternately: throughput lines per size, then one peak-RSS line."""
+    """Measure both sizes alternately, without then with fsync: a throughput line each, then one peak-RSS line."""
     lines: list[RowResult] = []
     sdk_rss: dict[int, list[float]] = {}
     raw_rss: dict[int, list[float]] = {}
     for index, (size, reps) in enumerate(zip(scale.download_sizes, scale.download_reps, strict=True)):
-        sdk_rss[size], raw_rss[size] = [], []
-        pairs = alternate(
-            partial(_measure, "sdk", base_url, size, sdk_rss[size]),
-            partial(_measure, "raw", base_url, size, raw_rss[size]),
-            reps=reps,
-            warmup=index == 0,
-        )
-        if index == 0:  # drop the warm-up pair's RSS
-            del sdk_rss[size][0], raw_rss[size][0]
-        warmup = "after a warm-up pair" if index == 0 else "no warm-up of this size (the smaller size warmed up)"
-        lines.append(
-            RowResult(
-                5,
-                f"download {_size(size)}: `save()` vs `stream()` + `iter_raw()` to a file (throughput)",
-                f"{pairs.sdk_median:.0f} MiB/s",
-                f"{pairs.raw_median:.0f} MiB/s",
-                f"{pairs.ratio_median:.2f}",
-                f"ratio >= {GOAL_RATIO}",
-                pairs.ratio_median >= GOAL_RATIO,
-                [
-                    f"{_size(size)}: {pairs.reps} pairs, {warmup}; each measurement a fresh process, timed from "
-                    "the request to the file closed. The SDK side's time includes its first call in the process "
-                    "(loading the spec) and `save()`'s fsync and rename; the raw side neither."
-                ],
-            )
-        )
+        line, sdk_rss[size], raw_rss[size] = _throughput(base_url, size, reps, fsync=False, warmup=index == 0)
+        lines.append(line)
+    for size, reps in zip(scale.download_sizes, scale.download_reps, strict=True):
+        lines.append(_throughput(base_url, size, reps, fsync=True, warmup=False)[0])
     small, large = scale.download_sizes
     sdk_small, sdk_large = statistics.median(sdk_rss[small]), statistics.median(sdk_rss[large])
     raw_small, raw_large = statistics.median(raw_rss[small]), statistics.median(raw_rss[large])

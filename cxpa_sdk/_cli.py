@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--input", default="{}", help="the run's input: JSON, @file, or - for stdin")
     download.add_argument("-o", "--output", default=".", help="a file path or folder (default: the current one)")
     download.add_argument("--timeout-ms", type=int, default=None, help="how long to wait for the first byte")
+    download.add_argument(
+        "--fsync", action="store_true", help="sync the file to disk before it appears (power-cut safe)"
+    )
     for name, help_text in (("get", "print a run"), ("cancel", "cancel a run")):
         getter = command(name, help_text)
         getter.add_argument("agent_id", type=int)
@@ -163,7 +166,7 @@ def _download(args: argparse.Namespace, streams: Streams) -> Exit:
         client.trigger_run_and_download(args.agent_id, data, timeout_ms=args.timeout_ms) as download,
         progress_bar(streams, download.filename) as progress,
     ):
-        path = download.save(args.output, progress=progress)
+        path = download.save(args.output, progress=progress, fsync=args.fsync)
         result = {
             "run_id": download.run_id,
             "path": str(path),

@@ -3,7 +3,8 @@
 `Download` (sync) and `AsyncDownload` (async) are what `trigger_run_and_download` returns: context
 managers that send the request on entry and close the stream on exit. The body is read once.
 `save` writes to a temporary file beside the target, checks the byte count against
-Content-Length, flushes and fsyncs, then renames: the target is complete or absent.
+Content-Length, then renames: the target is complete or absent. `save(fsync=True)` also syncs
+the file and its folder to disk before and after the rename, for files that must survive a power cut.
 """
 
 from __future__ import annotations
@@ -154,39 +155,41 @@ def _achunks(response: httpx.Response, chunk_size: int | None) -> AsyncIterator[
 
 
 class _Temp:
-    """A temporary file beside the target, removed unless it was renamed into place.
+    """A temporary file beside the target, renamed into place when complete and removed otherwise."""
 
-    Every 8 MiB written it asks the kernel to start writing those pages back (Linux
-    POSIX_FADV_DONTNEED starts writeback without waiting), so the final fsync waits for the tail
-    only, not for the whole file.
-    """
-
-    WRITEBACK_BYTES = 8 << 20
-
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path, *, fsync: bool) -> None:
         fd, name = tempfile.mkstemp(prefix=f".{target.name[:200]}.", suffix=".part", dir=target.parent)
         self.path = Path(name)
         self.file: IO[bytes] = os.fdopen(fd, "wb", buffering=0)
-        self.written = 0
-        self.flushed = 0
+        self.fsync = fsync
 
     def write(self, chunk: bytes) -> None:
         self.file.write(chunk)
-        self.written += len(chunk)
-        if self.written - self.flushed >= self.WRITEBACK_BYTES and hasattr(os, "posix_fadvise"):
-            os.posix_fadvise(self.file.fileno(), self.flushed, self.written - self.flushed, os.POSIX_FADV_DONTNEED)
-            self.flushed = self.written
 
     def finish(self, target: Path) -> None:
-        os.fsync(self.file.fileno())
+        if self.fsync:
+            os.fsync(self.file.fileno())
         self.file.close()
         os.replace(self.path, target)
+        if self.fsync:
+            _fsync_folder(target.parent)
 
     def discard(self) -> None:
         with contextlib.suppress(OSError):
             self.file.close()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX; Windows cannot open a folder for syncing)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class _DownloadBase:
@@ -291,14 +294,18 @@ class Download(_DownloadBase):
         """The whole file in memory (prefer `save` or `iter_bytes` for large files)."""
         return b"".join(self.iter_bytes())
 
-    def save(self, path_or_folder: str | os.PathLike[str] = ".", *, progress: Progress | None = None) -> Path:
+    def save(
+        self, path_or_folder: str | os.PathLike[str] = ".", *, progress: Progress | None = None, fsync: bool = False
+    ) -> Path:
         """Write the file to a path, or into a folder under its server filename; the path written.
 
         The bytes go to a temporary file beside the target, which is renamed into place only when
-        every byte arrived, flushed and fsynced: the target is complete or absent.
+        every byte arrived: the target is complete or absent, whatever happens to the connection or
+        the process. With `fsync=True` the file is also synced to disk before the rename and its
+        folder after it, so that it survives a power cut too (at the cost of waiting for the disk).
         """
         target = target_path(path_or_folder, self._meta.filename)
-        temp = _Temp(target)
+        temp = _Temp(target, fsync=fsync)
         try:
             received = 0
             for chunk in self.iter_bytes():
@@ -371,14 +378,16 @@ class AsyncDownload(_DownloadBase):
         """The whole file in memory (prefer `save` or `iter_bytes` for large files)."""
         return b"".join([chunk async for chunk in self.iter_bytes()])
 
-    async def save(self, path_or_folder: str | os.PathLike[str] = ".", *, progress: Progress | None = None) -> Path:
+    async def save(
+        self, path_or_folder: str | os.PathLike[str] = ".", *, progress: Progress | None = None, fsync: bool = False
+    ) -> Path:
         """Write the file to a path, or into a folder under its server filename; the path written.
 
-        Complete or absent, as with `Download.save`; the final flush, fsync and rename run off the
-        event loop.
+        Complete or absent, as with `Download.save`, and synced to disk with `fsync=True`; the
+        final close, sync and rename run off the event loop.
         """
         target = target_path(path_or_folder, self._meta.filename)
-        temp = _Temp(target)
+        temp = _Temp(target, fsync=fsync)
         try:
             received = 0
             async for chunk in self.iter_bytes():

@@ -43,15 +43,19 @@ class Api:
 
         return call
 
-    def download(self, *args: Any, save_to: Any = None, **kwargs: Any) -> tuple[Any, Any]:
-        """Open a download, then save it (to `save_to`) or read it; (download, path or bytes)."""
+    def download(
+        self, *args: Any, save_to: Any = None, save_options: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[Any, Any]:
+        """Open a download, then save it (to `save_to`, with `save_options`) or read it; (download, path or bytes)."""
+        options = save_options or {}
         if self.mode == "sync":
             with self.client.trigger_run_and_download(*args, **kwargs) as download:
-                return download, download.save(save_to) if save_to is not None else download.read()
+                return download, download.save(save_to, **options) if save_to is not None else download.read()
 
         async def flow() -> tuple[Any, Any]:
             async with self.client.trigger_run_and_download(*args, **kwargs) as download:
-                return download, await download.save(save_to) if save_to is not None else await download.read()
+                saved = await download.save(save_to, **options) if save_to is not None else await download.read()
+                return download, saved
 
         return self.runner.run(flow())
 

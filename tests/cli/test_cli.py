@@ -92,6 +92,23 @@ def test_download_to_a_folder(cxpa_platform: LocalPlatform, tmp_path: Path) -> N
     assert result.err == ""
 
 
+def test_download_fsync_syncs_before_the_file_appears(
+    cxpa_platform: LocalPlatform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cxpa download --fsync` syncs the file (then its folder) to disk; without the flag nothing is synced."""
+    calls: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd))[1])
+    argv = ("download", str(REPORT), "--input", '{"sizeBytes": 4096}', "-o", str(tmp_path / "a.pdf"))
+    assert cxpa(*argv, platform=cxpa_platform).code == 0
+    assert calls == []
+    synced = cxpa(*argv[:-1], str(tmp_path / "b.pdf"), "--fsync", platform=cxpa_platform)
+    assert synced.code == 0
+    assert synced.json["bytes"] == 4096
+    assert len(calls) == 2
+    assert sorted(os.listdir(tmp_path)) == ["a.pdf", "b.pdf"]
+
+
 def test_register_ingest_and_credential(cxpa_platform: LocalPlatform) -> None:
     """The register and credential commands hide the token and the values unless --show-secrets."""
     hidden_token = cxpa("register", str(ECHO), "cli-ext-1", platform=cxpa_platform).json

@@ -23,6 +23,28 @@ def test_cut_download_leaves_no_file(api: Api, tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize("fsync", [False, True], ids=["default", "fsync"])
+def test_save_syncs_to_disk_only_when_asked(
+    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: bool
+) -> None:
+    """save() renames without syncing; save(fsync=True) syncs the file before the rename and the folder after."""
+    target = tmp_path / "report.bin"
+    synced: list[tuple[str, bool]] = []  # (what the descriptor is, whether the target existed then)
+    real_fsync = os.fsync
+
+    def spy(fd: int) -> None:
+        kind = "folder" if os.path.isdir(os.readlink(f"/proc/self/fd/{fd}")) else "file"
+        synced.append((kind, target.exists()))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    options = {"fsync": True} if fsync else {}
+    _, path = api.download(REPORT, {"sizeBytes": 70_000}, save_to=target, save_options=options)
+    assert path.stat().st_size == 70_000
+    assert synced == ([("file", False), ("folder", True)] if fsync else [])
+    assert os.listdir(tmp_path) == ["report.bin"]
+
+
 def test_save_to_an_explicit_path(api: Api, tmp_path: Path) -> None:
     """save() to a file path writes there, whatever the server's name."""
     _, path = api.download(REPORT, {"sizeBytes": 10}, save_to=tmp_path / "mine.bin")
