@@ -68,6 +68,7 @@ def _throughput(
         else "`save()` vs `stream()` + `iter_raw()` to a file"
     )
     done = "synced to disk" if fsync else "closed"
+    low, high = pairs.ratio_range
     warmed = "after a warm-up pair" if warmup else "no warm-up of this size (the smaller size warmed up)"
     line = RowResult(
         5,
@@ -78,7 +79,8 @@ def _throughput(
         f"ratio >= {GOAL_RATIO}",
         pairs.ratio_median >= GOAL_RATIO,
         [
-            f"{_size(size)}{', fsync' if fsync else ''}: {pairs.reps} pairs, {warmed}; each measurement a fresh "
+            f"{_size(size)}{', fsync' if fsync else ''}: {pairs.reps} pairs, {warmed}; pairwise ratios from "
+            f"{low:.2f} to {high:.2f}. Each measurement a fresh "
             f"process, timed from the request to the file {done}. The SDK side's time includes its first call in "
             "the process (loading the spec) and `save()`'s temporary file and rename."
         ],

@@ -34,6 +34,12 @@ class Pairs:
         return statistics.median(a / b if b else float("inf") for a, b in zip(self.sdk, self.raw, strict=True))
 
     @property
+    def ratio_range(self) -> tuple[float, float]:
+        """The smallest and the largest pairwise ratio SDK/raw: how noisy the row is."""
+        ratios = [a / b if b else float("inf") for a, b in zip(self.sdk, self.raw, strict=True)]
+        return min(ratios), max(ratios)
+
+    @property
     def reps(self) -> int:
         """How many pairs were measured."""
         return len(self.sdk)
