@@ -69,7 +69,7 @@ def _throughput(
     )
     done = "synced to disk" if fsync else "closed"
     low, high = pairs.ratio_range
-    warmed = "after a warm-up pair" if warmup else "no warm-up of this size (the smaller size warmed up)"
+    warmed = "after a warm-up pair" if warmup else "no warm-up pair (the row's first line warmed up)"
     line = RowResult(
         5,
         f"download {_size(size)}: {sides} (throughput)",
