@@ -256,6 +256,9 @@ def _dev_server(args: argparse.Namespace, streams: Streams) -> Exit:
     return Exit.OK
 
 
+# The modules the `testing` extra installs (`demo` and `dev-server` need them).
+TESTING_EXTRA = frozenset({"starlette", "uvicorn"})
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Streams], Exit]] = {
     "demo": _demo,
     "dev-server": _dev_server,
@@ -274,7 +277,7 @@ def describe(exc: Exception) -> tuple[Exit, str]:
     """The exit code and the one stderr line for a failure."""
     if isinstance(exc, UsageError | InvalidArgumentError | InvalidArgumentTypeError):
         return Exit.USAGE, str(exc)
-    if isinstance(exc, ImportError):
+    if isinstance(exc, ModuleNotFoundError):
         return Exit.USAGE, f"{exc}; install the extra: pip install 'cxpa-sdk[testing]'"
     if isinstance(exc, WaitTimeoutError):
         return Exit.WAIT_TIMED_OUT, f"wait_timeout: {exc}"
@@ -302,7 +305,9 @@ def run(argv: Sequence[str] | None = None, streams: Streams | None = None) -> in
     except KeyboardInterrupt:
         streams.stderr.write("cxpa: interrupted\n")
         return Exit.INTERRUPTED
-    except (UsageError, CxpaError, ImportError) as exc:
+    except (UsageError, CxpaError, ModuleNotFoundError) as exc:
+        if isinstance(exc, ModuleNotFoundError) and (exc.name or "").partition(".")[0] not in TESTING_EXTRA:
+            raise  # not a missing extra: a defect, shown with its traceback
         code, line = describe(exc)
         if getattr(args, "debug", False) and code == Exit.API_ERROR:
             raise

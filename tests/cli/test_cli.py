@@ -209,7 +209,7 @@ BLOCK_EXTRAS = (
     "class Block:\n"
     "    def find_spec(self, name, path=None, target=None):\n"
     "        if name.split('.')[0] in ('rich', 'starlette', 'uvicorn'):\n"
-    "            raise ImportError(f'No module named {name!r}')\n"
+    "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
     "sys.meta_path.insert(0, Block())\n"
 )
 
@@ -233,6 +233,24 @@ def test_demo_without_the_testing_extra_says_what_to_install() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert "pip install 'cxpa-sdk[testing]'" in done.stderr
+
+
+def test_another_missing_module_is_not_blamed_on_the_extra() -> None:
+    """A missing module that no extra provides (a broken install) ends with its traceback, not an install hint."""
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'cxpa_sdk._demo':\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from cxpa_sdk._cli import run; sys.exit(run(['demo']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr
+    assert "No module named 'cxpa_sdk._demo'" in done.stderr
+    assert "pip install" not in done.stderr
 
 
 def test_progress_bar_only_on_a_terminal(cxpa_platform: LocalPlatform, tmp_path: Path) -> None:
