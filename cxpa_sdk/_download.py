@@ -133,6 +133,7 @@ def _incomplete(info: DownloadInfo, received: int, why: str) -> IncompleteDownlo
 
 
 def _check_end(info: DownloadInfo, received: int) -> None:
+    """Raise IncompleteDownloadError unless `received` (bytes on the wire, as Content-Length counts) matches."""
     if info.content_length is not None and received != info.content_length:
         raise _incomplete(
             info, received, "the stream ended early" if received < info.content_length else "more bytes than announced"
@@ -279,16 +280,13 @@ class Download(_DownloadBase):
     def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
         """The file's bytes as they arrive; IncompleteDownloadError if the stream ends early."""
         info, response = self._meta, self._take()
-        received = 0
         try:
-            for chunk in _chunks(response, chunk_size):
-                received += len(chunk)
-                yield chunk
+            yield from _chunks(response, chunk_size)
         except httpx.TransportError as exc:
-            raise _incomplete(info, received, type(exc).__name__) from None
+            raise _incomplete(info, response.num_bytes_downloaded, type(exc).__name__) from None
         finally:
             response.close()
-        _check_end(info, received)
+        _check_end(info, response.num_bytes_downloaded)
 
     def read(self) -> bytes:
         """The whole file in memory (prefer `save` or `iter_bytes` for large files)."""
@@ -363,16 +361,14 @@ class AsyncDownload(_DownloadBase):
     async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
         """The file's bytes as they arrive; IncompleteDownloadError if the stream ends early."""
         info, response = self._meta, self._take()
-        received = 0
         try:
             async for chunk in _achunks(response, chunk_size):
-                received += len(chunk)
                 yield chunk
         except httpx.TransportError as exc:
-            raise _incomplete(info, received, type(exc).__name__) from None
+            raise _incomplete(info, response.num_bytes_downloaded, type(exc).__name__) from None
         finally:
             await response.aclose()
-        _check_end(info, received)
+        _check_end(info, response.num_bytes_downloaded)
 
     async def read(self) -> bytes:
         """The whole file in memory (prefer `save` or `iter_bytes` for large files)."""

@@ -303,6 +303,18 @@ def _outcome(
     return failure, is_retryable_status(response.status_code, code), retry_after
 
 
+def with_client_headers(request: httpx.Request, client_headers: httpx.Headers) -> httpx.Request:
+    """The request with its httpx client's headers beneath its own, merged as httpx's `build_request` does.
+
+    That sends the SDK's User-Agent, and the headers of a client brought with `http_client=`; the
+    headers a call sets (Authorization, Idempotency-Key, Accept...) win.
+    """
+    merged = httpx.Headers(client_headers)
+    merged.update(request.headers)
+    request.headers = merged
+    return request
+
+
 def drive(flow: Flow[T], client: httpx.Client, sleep: Callable[[float], None] = time.sleep) -> T:
     """Perform a flow's steps with a sync httpx client; its result."""
     try:
@@ -310,7 +322,7 @@ def drive(flow: Flow[T], client: httpx.Client, sleep: Callable[[float], None] = 
         while True:
             try:
                 if isinstance(step, Send):
-                    result: Any = client.send(step.request, stream=True)
+                    result: Any = client.send(with_client_headers(step.request, client.headers), stream=True)
                 elif isinstance(step, ReadBody):
                     result = _read_sync(step)
                 elif isinstance(step, Close):
@@ -337,7 +349,7 @@ async def adrive(flow: Flow[T], client: httpx.AsyncClient, sleep: Callable[[floa
         while True:
             try:
                 if isinstance(step, Send):
-                    result: Any = await client.send(step.request, stream=True)
+                    result: Any = await client.send(with_client_headers(step.request, client.headers), stream=True)
                 elif isinstance(step, ReadBody):
                     result = await _read_async(step)
                 elif isinstance(step, Close):

@@ -52,11 +52,20 @@ def _post(
     body: Mapping[str, Any] | None,
     answers: Mapping[int, str | None],
     read_timeout: float | None = None,
+    extra_headers: Mapping[str, str] | None = None,
     **params: str | int,
 ) -> Operation:
     method, path = _route(operation_id, **params)
     content = None if body is None else check.encode_body(body)
-    return Operation(operation_id, method, path, content, answers=answers, read_timeout=read_timeout)
+    return Operation(
+        operation_id,
+        method,
+        path,
+        content,
+        answers=answers,
+        extra_headers=extra_headers or {},
+        read_timeout=read_timeout,
+    )
 
 
 def trigger_run(
@@ -246,6 +255,8 @@ def open_download(
         body,
         {200: None},
         read_timeout=wait_ms / 1000 + WINDOW_GRACE_S,
+        # A file of any type, byte for byte: its size can then be checked against Content-Length.
+        extra_headers={"Accept": "*/*", "Accept-Encoding": "identity"},
         agentId=check.agent_id(agent_id),
     )
     deadline = deadline_at(settings, wait_ms / 1000 + settings.deadline)

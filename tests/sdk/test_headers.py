@@ -1,0 +1,123 @@
+"""What goes on the wire: the SDK's User-Agent, a brought client's own headers, and byte-exact downloads.
+
+A stdlib HTTP server on 127.0.0.1 records each request's headers as they arrived (the local
+platform does not expose them) and answers in the spec's shapes.
+"""
+
+import asyncio
+import gzip
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cxpa_sdk import AsyncCxpa, Cxpa, __version__
+
+FILE = b"%PDF-1.7 report bytes " * 100
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """Records the headers of every request; answers a trigger with 202 and a download with a file."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list[dict[str, str]]
+
+    def do_POST(self) -> None:
+        """Record the headers, then answer as the platform would."""
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.seen.append({name.lower(): value for name, value in self.headers.items()})
+        if self.path.endswith("/trigger-and-download"):
+            self._answer(200, FILE, "application/pdf", {"X-Run-Id": "run_1"})
+        else:
+            self._answer(202, json.dumps({"runId": "run_1", "status": "queued"}).encode(), "application/json", {})
+
+    def _answer(self, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in {"Content-Type": content_type, "Content-Length": str(len(body)), **headers}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Log nothing."""
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """The recording server's base URL and the headers of the requests it received."""
+    seen: list[dict[str, str]] = []
+    handler = type("Handler", (Recorder,), {"seen": seen})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def _trigger_and_download(mode: str, base_url: str, tmp_path: Path, http: httpx.Client | None = None) -> bytes:
+    """One trigger and one download through the sync or the async client; the saved file's bytes."""
+    if mode == "sync":
+        with Cxpa(base_url=base_url, ingest_api_key="k", http_client=http) as client:
+            client.trigger_run(1, {})
+            with client.trigger_run_and_download(4, {}) as download:
+                return download.save(tmp_path / "f.pdf").read_bytes()
+
+    async def flow() -> bytes:
+        brought = None if http is None else httpx.AsyncClient(headers=http.headers)
+        async with AsyncCxpa(base_url=base_url, ingest_api_key="k", http_client=brought) as client:
+            await client.trigger_run(1, {})
+            async with client.trigger_run_and_download(4, {}) as download:
+                saved = (await download.save(tmp_path / "f.pdf")).read_bytes()
+        if brought is not None:
+            await brought.aclose()
+        return saved
+
+    return asyncio.run(flow())
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_the_sdk_names_itself_and_asks_for_files_byte_exact(
+    recorder: tuple[str, list[dict[str, str]]], tmp_path: Path, mode: str
+) -> None:
+    """Every request carries the SDK's User-Agent; a download asks for any type, not content-encoded."""
+    base_url, seen = recorder
+    assert _trigger_and_download(mode, base_url, tmp_path) == FILE
+    trigger, download = seen
+    for headers in (trigger, download):
+        assert headers["user-agent"].startswith(f"cxpa-sdk-python/{__version__} python/")
+        assert headers["authorization"] == "Bearer k"
+    assert trigger["accept"] == "application/json"
+    assert (download["accept"], download["accept-encoding"]) == ("*/*", "identity")
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_brought_clients_headers_are_sent_under_the_sdks_own(
+    recorder: tuple[str, list[dict[str, str]]], tmp_path: Path, mode: str
+) -> None:
+    """`http_client=` headers (tracing, a gateway's) are sent; the SDK's Authorization still wins."""
+    base_url, seen = recorder
+    with httpx.Client(headers={"X-Trace-Id": "trace-7", "Authorization": "Bearer not-this"}) as http:
+        _trigger_and_download(mode, base_url, tmp_path, http)
+    assert [(h["x-trace-id"], h["authorization"]) for h in seen] == [("trace-7", "Bearer k")] * 2
+
+
+def test_a_content_encoded_download_is_checked_by_its_bytes_on_the_wire(tmp_path: Path) -> None:
+    """A server that gzips anyway: Content-Length counts the encoded bytes, the file gets the decoded ones."""
+    encoded = gzip.compress(FILE)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"X-Run-Id": "run_9", "Content-Encoding": "gzip", "Content-Length": str(len(encoded))}
+        return httpx.Response(200, stream=httpx.ByteStream(encoded), headers=headers)
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    with Cxpa(base_url="http://127.0.0.1:1", ingest_api_key="k", http_client=http) as client:
+        with client.trigger_run_and_download(4, {}) as download:
+            assert download.save(tmp_path / "f.pdf").read_bytes() == FILE
