@@ -309,9 +309,10 @@ def with_client_headers(request: httpx.Request, client_headers: httpx.Headers) -
     That sends the SDK's User-Agent, and the headers of a client brought with `http_client=`; the
     headers a call sets (Authorization, Idempotency-Key, Accept...) win.
     """
-    merged = httpx.Headers(client_headers)
-    merged.update(request.headers)
-    request.headers = merged
+    own = {name.lower() for name, _ in request.headers.raw}
+    missing = [(name, value) for name, value in client_headers.raw if name.lower() not in own]
+    if missing:
+        request.headers = httpx.Headers(missing + request.headers.raw)
     return request
 
 
