@@ -58,7 +58,7 @@ class Scale:
 FULL = Scale(
     import_reps=9,
     cpu_calls=2000,
-    cpu_reps=7,
+    cpu_reps=11,
     fanout_calls=1000,
     fanout_pool=100,
     fanout_reps=5,
