@@ -47,6 +47,7 @@ class Scale:
     fanout_calls: int
     fanout_pool: int
     fanout_reps: int
+    fanout_warmup_pairs: int
     download_sizes: tuple[int, int]
     download_reps: tuple[int, int]
     wait_seconds: float
@@ -61,7 +62,8 @@ FULL = Scale(
     cpu_reps=11,
     fanout_calls=1000,
     fanout_pool=100,
-    fanout_reps=5,
+    fanout_reps=9,
+    fanout_warmup_pairs=2,
     download_sizes=(64 * MIB, 1024 * MIB),
     download_reps=(11, 7),
     wait_seconds=0.2,
@@ -77,6 +79,7 @@ QUICK = Scale(
     fanout_calls=50,
     fanout_pool=10,
     fanout_reps=2,
+    fanout_warmup_pairs=1,
     download_sizes=(1 * MIB, 2 * MIB),
     download_reps=(2, 2),
     wait_seconds=0.2,

@@ -58,10 +58,10 @@ def alternate(sdk: Callable[[], float], raw: Callable[[], float], *, reps: int, 
 
 
 async def aalternate(
-    sdk: Callable[[], Awaitable[float]], raw: Callable[[], Awaitable[float]], *, reps: int, warmup: bool = True
+    sdk: Callable[[], Awaitable[float]], raw: Callable[[], Awaitable[float]], *, reps: int, warmup_pairs: int = 1
 ) -> Pairs:
-    """The async twin of `alternate`, for measurements that run on the event loop."""
-    if warmup:
+    """The async twin of `alternate`, for measurements that run on the event loop, after `warmup_pairs`."""
+    for _ in range(warmup_pairs):
         await sdk()
         await raw()
     pairs = Pairs([], [])
