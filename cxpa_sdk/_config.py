@@ -19,6 +19,9 @@ from ._errors import InvalidArgumentError, InvalidArgumentTypeError, MissingConf
 ENV_API_URL = "CXPA_API_URL"
 ENV_INGEST_KEY = "CXPA_INGEST_KEY"
 MAX_BODY_BYTES = 1 << 20
+# Compact UTF-8 JSON without NaN or Infinity. One encoder for every call: json.dumps with options
+# builds a new one each time.
+_JSON = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False)
 MAX_ID_LENGTH = 128
 MAX_AGENT_ID = 2**63 - 1
 
@@ -134,13 +137,12 @@ def encode_body(body: Mapping[str, Any]) -> bytes:
 
     The error names the body's fields (`input`, `output`, ...) so the caller knows which argument to fix.
     """
-    fields = ", ".join(body)
     try:
-        data = json.dumps(body, allow_nan=False, separators=(",", ":"), ensure_ascii=False).encode()
+        data = _JSON.encode(body).encode()
     except (TypeError, ValueError) as exc:
-        raise InvalidArgumentError(f"{fields} must be JSON-serialisable: {exc}") from None
+        raise InvalidArgumentError(f"{', '.join(body)} must be JSON-serialisable: {exc}") from None
     except RecursionError:
-        raise InvalidArgumentError(f"{fields} is nested too deeply to serialise") from None
+        raise InvalidArgumentError(f"{', '.join(body)} is nested too deeply to serialise") from None
     if len(data) > MAX_BODY_BYTES:
         raise InvalidArgumentError(
             f"the request body would be {len(data)} bytes, over the platform's limit of {MAX_BODY_BYTES} bytes"
