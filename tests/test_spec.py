@@ -3,7 +3,7 @@
 from typing import Any
 
 import pytest
-from openapi_spec import component_schemas, load_spec
+from openapi_spec import component_schemas, json_schema, load_spec
 from openapi_spec_validator import validate
 
 ERRORS_ALL = {"400", "401", "403", "404", "429", "500", "503"}
@@ -273,3 +273,20 @@ def test_wait_timed_out_carries_a_const_tag() -> None:
     assert schema["properties"]["timedOut"]["const"] is True
     assert "timedOut" in schema["required"]
     assert "timedOut" not in component_schemas()["Run"]["properties"]
+
+
+@pytest.mark.parametrize(
+    ("event", "valid"),
+    [
+        ({"type": "output", "complete": True}, True),
+        ({"type": "output", "failed": True, "error": {"message": "boom"}}, True),
+        ({"type": "output", "complete": True, "failed": True, "error": {"message": "boom"}}, False),
+        ({"type": "output", "failed": True}, False),
+    ],
+    ids=["complete", "failed-with-error", "complete-and-failed", "failed-without-error"],
+)
+def test_output_event_states_the_platforms_cross_field_rules(event: dict[str, Any], valid: bool) -> None:
+    """The spec itself says what the platform refuses: complete and failed together, failed without an error."""
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 - only this test needs it
+
+    assert Draft202012Validator(json_schema("OutputEvent")).is_valid(event) is valid
