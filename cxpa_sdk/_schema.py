@@ -117,6 +117,18 @@ def _check(value: Any, node: dict[str, Any], path: str, open_enums: bool) -> Non
             raise SchemaError(f"{_where(path)}: must be at most {node['maximum']}")
     if isinstance(value, dict):
         _check_object(value, node, path, open_enums)
+    if "not" in node and _matches(value, node["not"], path, open_enums):
+        raise SchemaError(f"{_where(path)}: {node['not'].get('description', 'matches a form the schema forbids')}")
+    if "if" in node and _matches(value, node["if"], path, open_enums):
+        _check(value, node.get("then", {}), path, open_enums)
+
+
+def _matches(value: Any, node: dict[str, Any], path: str, open_enums: bool) -> bool:
+    try:
+        _check(value, node, path, open_enums)
+    except SchemaError:
+        return False
+    return True
 
 
 def _check_object(value: dict[str, Any], node: dict[str, Any], path: str, open_enums: bool) -> None:

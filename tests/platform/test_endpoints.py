@@ -294,7 +294,12 @@ class TestCallback:
         assert httpx.post(url, json=started, headers=auth).status_code == 200
         no_error = httpx.post(url, json={"type": "output", "failed": True}, headers=auth)
         assert no_error.status_code == 400
-        assert no_error.json()["error"]["message"] == "error: is required when failed is true"
+        assert no_error.json()["error"]["message"] == "error: is required"
+        both = httpx.post(
+            url, json={"type": "output", "complete": True, "failed": True, "error": {"message": "x"}}, headers=auth
+        )
+        assert both.status_code == 400
+        assert both.json()["error"]["message"] == "body: `complete` and `failed` are never both true."
         bad_tag = httpx.post(url, json={"type": "finished"}, headers=auth)
         assert bad_tag.status_code == 400
         assert bad_tag.json()["error"]["message"] == "type: must be one of started, output, waiting"
