@@ -58,7 +58,7 @@ def _throughput(
         partial(_measure, "sdk" + suffix, base_url, size, sdk_rss),
         partial(_measure, "raw" + suffix, base_url, size, raw_rss),
         reps=reps,
-        warmup=warmup,
+        warmup_pairs=int(warmup),
     )
     if warmup:  # drop the warm-up pair's RSS
         del sdk_rss[0], raw_rss[0]

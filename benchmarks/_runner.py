@@ -45,9 +45,9 @@ class Pairs:
         return len(self.sdk)
 
 
-def alternate(sdk: Callable[[], float], raw: Callable[[], float], *, reps: int, warmup: bool = True) -> Pairs:
-    """Measure `reps` pairs alternately (SDK then raw), after one warm-up pair unless `warmup` is False."""
-    if warmup:
+def alternate(sdk: Callable[[], float], raw: Callable[[], float], *, reps: int, warmup_pairs: int = 1) -> Pairs:
+    """Measure `reps` pairs alternately (SDK then raw), after `warmup_pairs` pairs that are not counted."""
+    for _ in range(warmup_pairs):
         sdk()
         raw()
     pairs = Pairs([], [])

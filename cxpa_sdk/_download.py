@@ -164,9 +164,6 @@ class _Temp:
         self.file: IO[bytes] = os.fdopen(fd, "wb", buffering=0)
         self.fsync = fsync
 
-    def write(self, chunk: bytes) -> None:
-        self.file.write(chunk)
-
     def finish(self, target: Path) -> None:
         if self.fsync:
             os.fsync(self.file.fileno())
@@ -307,7 +304,7 @@ class Download(_DownloadBase):
         try:
             received = 0
             for chunk in self.iter_bytes():
-                temp.write(chunk)
+                temp.file.write(chunk)
                 received += len(chunk)
                 if progress is not None:
                     progress(received, self.content_length)
@@ -387,7 +384,7 @@ class AsyncDownload(_DownloadBase):
         try:
             received = 0
             async for chunk in self.iter_bytes():
-                temp.write(chunk)
+                temp.file.write(chunk)
                 received += len(chunk)
                 if progress is not None:
                     progress(received, self.content_length)
