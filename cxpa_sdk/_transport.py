@@ -15,13 +15,15 @@ from functools import cache
 
 import httpx
 
+from ._gate import AsyncGatedTransport, GatedTransport
 from ._version import __version__
 
 logger = logging.getLogger("cxpa_sdk")
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=60.0, write=60.0, pool=10.0)
 # Keep as many idle connections as the pool may open, so a fan-out reuses them instead of reconnecting.
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=30.0)
+POOL_SIZE = 100
+DEFAULT_LIMITS = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE, keepalive_expiry=30.0)
 USER_AGENT = f"cxpa-sdk-python/{__version__} python/{sys.version_info.major}.{sys.version_info.minor}"
 
 
@@ -77,10 +79,13 @@ class BearerAuth(httpx.Auth):
 def sync_client(
     base_url: str, timeout: httpx.Timeout, authorization: str, verify: bool | str | ssl.SSLContext = True
 ) -> httpx.Client:
-    """An httpx.Client as the SDK wants it: no redirects followed, keepalive on, the shared SSL context."""
+    """An httpx.Client as the SDK wants it: no redirects followed, keepalive on, the shared SSL context.
+
+    Its pool is gated (`_gate`): requests beyond its connections wait in the SDK, not in httpcore's queue.
+    """
     transport = httpx.HTTPTransport(verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS)
     return httpx.Client(
-        transport=transport,
+        transport=GatedTransport(transport, POOL_SIZE),
         base_url=base_url,
         timeout=timeout,
         follow_redirects=False,
@@ -97,7 +102,7 @@ def async_client(
         verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS
     )
     return httpx.AsyncClient(
-        transport=transport,
+        transport=AsyncGatedTransport(transport, POOL_SIZE),
         base_url=base_url,
         timeout=timeout,
         follow_redirects=False,

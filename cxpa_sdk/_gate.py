@@ -1,0 +1,130 @@
+"""Gated transports: never more requests inside httpx's pool than it has connections.
+
+httpcore 1.0.9's pool rescans every queued request against every connection on each event, so work
+grows with queued x connections: 1000 `trigger_run` calls started at once on a pool of 100 all
+failed with timeouts, after about 2 minutes of CPU. The SDK's own pools therefore let at most
+`limit` requests in at a time; the rest wait in a first-come, first-served semaphore, which costs
+O(1) per event. A slot is held from sending the request until its response is closed, as a pool
+connection is, and the wait for one is bounded by the request's pool timeout, as httpx's own is.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import cast
+
+import httpx
+
+
+def _pool_timeout(request: httpx.Request) -> float | None:
+    """The pool phase of the request's timeout (httpx puts it in the request's extensions)."""
+    timeout: dict[str, float | None] = request.extensions.get("timeout", {})
+    return timeout.get("pool")
+
+
+def _no_slot(limit: int, seconds: float | None) -> httpx.PoolTimeout:
+    """The error for a wait that outlasted the pool timeout: the one httpx raises for its own pool."""
+    return httpx.PoolTimeout(f"no free connection among {limit} within the pool timeout ({seconds} s)")
+
+
+class _ReleasingStream(httpx.SyncByteStream):
+    """A response body that frees its slot when closed (once, however often it is closed)."""
+
+    def __init__(self, stream: httpx.SyncByteStream, release: Callable[[], None]) -> None:
+        self._stream = stream
+        self._release: Callable[[], None] | None = release
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._stream
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
+
+
+class _AsyncReleasingStream(httpx.AsyncByteStream):
+    """The async twin of `_ReleasingStream`."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
+        self._stream = stream
+        self._release: Callable[[], None] | None = release
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._stream.aclose()
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
+
+
+class GatedTransport(httpx.BaseTransport):
+    """An httpx transport that lets at most `limit` requests into `inner` at once."""
+
+    def __init__(self, inner: httpx.BaseTransport, limit: int) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._slots = threading.BoundedSemaphore(limit)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Wait for a slot (at most the pool timeout), send, and free the slot when the body is closed."""
+        seconds = _pool_timeout(request)
+        if not self._slots.acquire(timeout=seconds):
+            raise _no_slot(self._limit, seconds)
+        try:
+            response = self._inner.handle_request(request)
+        except BaseException:
+            self._slots.release()
+            raise
+        body = cast(httpx.SyncByteStream, response.stream)  # a sync transport answers with a sync body
+        response.stream = _ReleasingStream(body, self._slots.release)
+        return response
+
+    def close(self) -> None:
+        """Close the pool."""
+        self._inner.close()
+
+
+class AsyncGatedTransport(httpx.AsyncBaseTransport):
+    """The async twin of `GatedTransport` (asyncio)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, limit: int) -> None:
+        import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
+
+        self._inner = inner
+        self._limit = limit
+        self._slots = asyncio.BoundedSemaphore(limit)
+        self._deadline = asyncio.timeout
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Wait for a slot (at most the pool timeout), send, and free the slot when the body is closed."""
+        if self._slots.locked():
+            seconds = _pool_timeout(request)
+            try:
+                async with self._deadline(seconds):
+                    await self._slots.acquire()
+            except TimeoutError:
+                raise _no_slot(self._limit, seconds) from None
+        else:
+            await self._slots.acquire()  # free: returns at once, without yielding to the loop
+        try:
+            response = await self._inner.handle_async_request(request)
+        except BaseException:
+            self._slots.release()
+            raise
+        body = cast(httpx.AsyncByteStream, response.stream)  # an async transport answers with an async body
+        response.stream = _AsyncReleasingStream(body, self._slots.release)
+        return response
+
+    async def aclose(self) -> None:
+        """Close the pool."""
+        await self._inner.aclose()
