@@ -76,6 +76,8 @@ def render(rows: list[RowResult], command: str, quick: bool, started: datetime.d
         "- Each row runs the SDK side (A) and the raw httpx side (B) alternately, A B A B ..., after a warm-up",
         "  pair that is not counted (exceptions in the notes). It reports the median of each side and the",
         "  median of the pairwise ratios SDK/raw (adjacent pairs cancel slow drifts of the machine).",
+        "  In rows 2 and 3 each pair also alternates inside, in blocks of calls, so that shorter drifts",
+        "  cancel too.",
         "- Rows 2 to 5 talk to a minimal ASGI app (`benchmarks/_server.py`, no framework) under uvicorn (h11)",
         "  in another process on 127.0.0.1. Its listening socket is created with IPPROTO_TCP so asyncio sets",
         "  TCP_NODELAY on its connections. The SDK sets TCP_NODELAY on its client sockets; the raw httpx",

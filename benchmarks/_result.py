@@ -44,8 +44,8 @@ class Scale:
     import_reps: int
     cpu_calls: int
     cpu_reps: int
+    cpu_block: int
     fanout_calls: int
-    fanout_pool: int
     fanout_reps: int
     fanout_warmup_pairs: int
     download_sizes: tuple[int, int]
@@ -60,8 +60,8 @@ FULL = Scale(
     import_reps=9,
     cpu_calls=2000,
     cpu_reps=11,
+    cpu_block=50,
     fanout_calls=1000,
-    fanout_pool=100,
     fanout_reps=9,
     fanout_warmup_pairs=2,
     download_sizes=(64 * MIB, 1024 * MIB),
@@ -76,8 +76,8 @@ QUICK = Scale(
     import_reps=2,
     cpu_calls=50,
     cpu_reps=2,
-    fanout_calls=50,
-    fanout_pool=10,
+    cpu_block=10,
+    fanout_calls=40,
     fanout_reps=2,
     fanout_warmup_pairs=1,
     download_sizes=(1 * MIB, 2 * MIB),

@@ -1,7 +1,9 @@
 """Alternating pairs: run the SDK side (A) and the raw side (B) as A B A B ..., after a warm-up pair.
 
 The statistics are the median of each side and the median of the pairwise ratios A/B: pairing
-adjacent measurements cancels slow drifts of the machine (other load, CPU frequency, caches).
+adjacent measurements cancels slow drifts of the machine (other load, CPU frequency, caches). Where
+one measurement is many small calls, `interleave` alternates inside it too, block by block, so that
+drifts shorter than a measurement cancel as well.
 """
 
 from __future__ import annotations
@@ -69,3 +71,40 @@ async def aalternate(
         pairs.sdk.append(await sdk())
         pairs.raw.append(await raw())
     return pairs
+
+
+def interleave(sdk: Callable[[int], float], raw: Callable[[int], float], *, calls: int, block: int, reps: int) -> Pairs:
+    """`reps` pairs of `calls` calls a side, each pair run as blocks of `block` calls, A B A B ...
+
+    `sdk(n)` and `raw(n)` make n calls and return the seconds they took; a pair's values are per call.
+    One pair before them is a warm-up.
+    """
+    sdk_per_call, raw_per_call = [], []
+    for _ in range(reps + 1):
+        sdk_spent = raw_spent = 0.0
+        for _ in range(calls // block):
+            sdk_spent += sdk(block)
+            raw_spent += raw(block)
+        sdk_per_call.append(sdk_spent / calls)
+        raw_per_call.append(raw_spent / calls)
+    return Pairs(sdk_per_call[1:], raw_per_call[1:])  # the first pair was the warm-up
+
+
+async def ainterleave(
+    sdk: Callable[[int], Awaitable[float]],
+    raw: Callable[[int], Awaitable[float]],
+    *,
+    calls: int,
+    block: int,
+    reps: int,
+) -> Pairs:
+    """The async twin of `interleave`."""
+    sdk_per_call, raw_per_call = [], []
+    for _ in range(reps + 1):
+        sdk_spent = raw_spent = 0.0
+        for _ in range(calls // block):
+            sdk_spent += await sdk(block)
+            raw_spent += await raw(block)
+        sdk_per_call.append(sdk_spent / calls)
+        raw_per_call.append(raw_spent / calls)
+    return Pairs(sdk_per_call[1:], raw_per_call[1:])  # the first pair was the warm-up
