@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import subprocess
 import sys
 import time
@@ -22,8 +23,19 @@ def _import_seconds(module: str) -> float:
     return time.perf_counter() - started
 
 
+def _compile_sources() -> None:
+    """Bring the repository's bytecode up to date, as `pip install` does for an installed package.
+
+    With PYTHONDONTWRITEBYTECODE set (as on some machines) a source edited since its .pyc was written
+    is compiled again on every import: 1.7 ms for one 130-line module here, paid by the SDK side only.
+    """
+    for package in ("cxpa_sdk", "generated"):
+        compileall.compile_dir(REPO_ROOT / package, quiet=1)
+
+
 def run(scale: Scale) -> list[RowResult]:
-    """Measure the import pair alternately."""
+    """Measure the import pair alternately, on up-to-date bytecode."""
+    _compile_sources()
     pairs = alternate(lambda: _import_seconds("cxpa_sdk"), lambda: _import_seconds("httpx"), reps=scale.import_reps)
     return [
         RowResult(
@@ -34,6 +46,9 @@ def run(scale: Scale) -> list[RowResult]:
             f"{pairs.ratio_median:.2f}",
             f"ratio <= {GOAL_RATIO}",
             pairs.ratio_median <= GOAL_RATIO,
-            [f"{pairs.reps} pairs after a warm-up pair; the wall time includes interpreter start-up on both sides."],
+            [
+                f"{pairs.reps} pairs after a warm-up pair; the wall time includes interpreter start-up on both sides. "
+                "The repository's bytecode is compiled first (compileall), as pip does for an installed package."
+            ],
         )
     ]
