@@ -4,12 +4,14 @@ Throughput is measured without syncing to disk (`save()`, the default) and with 
 (`save(fsync=True)` against the raw loop followed by `os.fsync`).
 
 Every measurement runs in a fresh process (`benchmarks._download_child`) writing into its own temporary
-folder, which is deleted afterwards.
+folder, which is deleted afterwards. Before each one the disk is brought up to date (os.sync, untimed),
+so that no measurement starts with the previous one's writeback still running.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -27,6 +29,7 @@ SAME_RSS_MIB = 4  # "the same for both sizes": the medians differ by less than t
 
 def _measure(side: str, base_url: str, size: int, rss: list[float]) -> float:
     """One download in a fresh process; its throughput in MiB/s (its RSS growth goes to `rss`)."""
+    os.sync()
     with tempfile.TemporaryDirectory(prefix="cxpa-bench-") as folder:
         done = subprocess.run(  # noqa: S603 - our own module, run with this interpreter
             [sys.executable, "-m", "benchmarks._download_child", side, base_url, str(size), folder],
