@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import httpx
+
+if TYPE_CHECKING:
+    import asyncio
 
 
 def _pool_timeout(request: httpx.Request) -> float | None:
@@ -102,27 +105,35 @@ class AsyncGatedTransport(httpx.AsyncBaseTransport):
 
         self._inner = inner
         self._limit = limit
-        self._slots = asyncio.BoundedSemaphore(limit)
-        self._deadline = asyncio.timeout
+        self._asyncio = asyncio
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.BoundedSemaphore] | None = None
+
+    def _slots_here(self) -> asyncio.BoundedSemaphore:
+        """The running event loop's semaphore (an asyncio semaphore is bound to the loop it first waits on)."""
+        loop = self._asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, self._asyncio.BoundedSemaphore(self._limit))
+        return self._slots[1]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Wait for a slot (at most the pool timeout), send, and free the slot when the body is closed."""
-        if self._slots.locked():
+        slots = self._slots_here()
+        if slots.locked():
             seconds = _pool_timeout(request)
             try:
-                async with self._deadline(seconds):
-                    await self._slots.acquire()
+                async with self._asyncio.timeout(seconds):
+                    await slots.acquire()
             except TimeoutError:
                 raise _no_slot(self._limit, seconds) from None
         else:
-            await self._slots.acquire()  # free: returns at once, without yielding to the loop
+            await slots.acquire()  # free: returns at once, without yielding to the loop
         try:
             response = await self._inner.handle_async_request(request)
         except BaseException:
-            self._slots.release()
+            slots.release()
             raise
         body = cast(httpx.AsyncByteStream, response.stream)  # an async transport answers with an async body
-        response.stream = _AsyncReleasingStream(body, self._slots.release)
+        response.stream = _AsyncReleasingStream(body, slots.release)
         return response
 
     async def aclose(self) -> None:

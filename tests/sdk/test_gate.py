@@ -248,6 +248,22 @@ class TestAsync:
 
         asyncio.run(main())
 
+    def test_each_event_loop_gets_its_own_slots(self, cxpa_platform: LocalPlatform) -> None:
+        """One gate used on two event loops in turn (asyncio.run twice) queues on both: a semaphore is loop-bound."""
+        inside = Inside()
+        counting = AsyncCounting(inside)
+        counting.inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
+        transport = AsyncGatedTransport(counting, 2)
+
+        async def burst() -> list[int]:
+            async with httpx.AsyncClient(transport=transport) as http:
+                answers = await asyncio.gather(*(http.post(**_trigger(cxpa_platform)) for _ in range(12)))
+            return [answer.status_code for answer in answers]
+
+        assert asyncio.run(burst()) == [202] * 12
+        assert asyncio.run(burst()) == [202] * 12
+        assert inside.most == 2
+
     def test_the_sdks_own_pool_is_gated_at_its_size(self, cxpa_platform: LocalPlatform) -> None:
         """AsyncCxpa's own httpx client sends through a gate as large as its pool, and 150 calls at once work."""
 
