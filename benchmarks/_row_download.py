@@ -83,7 +83,8 @@ def _throughput(
         pairs.ratio_median >= GOAL_RATIO,
         [
             f"{_size(size)}{', fsync' if fsync else ''}: {pairs.reps} pairs, {warmed}; pairwise ratios from "
-            f"{low:.2f} to {high:.2f}. Each measurement a fresh "
+            f"{low:.2f} to {high:.2f} (ratio of the two medians: {pairs.sdk_median / pairs.raw_median:.2f}). "
+            "Each measurement a fresh "
             f"process, timed from the request to the file {done}. The SDK side's time includes its first call in "
             "the process (loading the spec) and `save()`'s temporary file and rename."
         ],
