@@ -2,11 +2,11 @@
 
 Both sides start all N calls at once (asyncio.gather). The SDK side is what its users write: a plain
 gather on `AsyncCxpa`'s own pool of P (= 100) connections, whose gate lets P requests into httpx at a
-time. The raw side is what a careful raw httpx user must write: an httpx.AsyncClient with the same pool
-(TCP_NODELAY, max_connections = max_keepalive = P) and an asyncio.Semaphore(P) around each call. Without
-that semaphore httpcore 1.0.9's pool does O(queued x connections) work per event, and every one of
-1000 calls fails with PoolTimeout or ConnectTimeout after about 30 s. Errors (exceptions, or a raw
-answer other than 202) are counted, not raised.
+time. The raw side is what a careful raw httpx user must write: an httpx.AsyncClient with the SDK's pool
+limits (max_connections = max_keepalive = P, keep-alive expiry 30 s), TCP_NODELAY, and an
+asyncio.Semaphore(P) around each call. Without that semaphore httpcore 1.0.9's pool does O(queued x
+connections) work per event, and every one of 1000 calls fails with PoolTimeout or ConnectTimeout
+after about 30 s. Errors (exceptions, or a raw answer other than 202) are counted, not raised.
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-import httpx
-
 from benchmarks._common import API_KEY, TRIGGER_INPUT, TRIGGER_PATH, encode, raw_async_client, raw_headers
 from benchmarks._result import RowResult, Scale
 from benchmarks._runner import Pairs, aalternate
 from cxpa_sdk import AsyncCxpa
-from cxpa_sdk._transport import POOL_SIZE
+from cxpa_sdk._transport import DEFAULT_LIMITS, POOL_SIZE
 
 GOAL_RATIO = 1.1
 BODY = encode({"input": TRIGGER_INPUT})
@@ -38,13 +36,12 @@ async def _fan_out(calls: int, one: Callable[[], Awaitable[None]], errors: list[
 
 async def _pairs(scale: Scale, base_url: str) -> tuple[Pairs, list[str], list[str]]:
     """Measure alternately; the pairs and the errors of each side."""
-    pool = POOL_SIZE  # the SDK's own pool; the raw side gets the same
-    limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool, keepalive_expiry=60.0)
+    pool = POOL_SIZE  # the SDK's own pool; the raw side gets the same limits, keep-alive expiry included
     url = base_url + TRIGGER_PATH
     sdk_errors: list[str] = []
     raw_errors: list[str] = []
     gate = asyncio.Semaphore(pool)
-    async with AsyncCxpa(base_url=base_url, ingest_api_key=API_KEY) as client, raw_async_client(limits) as http:
+    async with AsyncCxpa(base_url=base_url, ingest_api_key=API_KEY) as client, raw_async_client(DEFAULT_LIMITS) as http:
 
         async def sdk_one() -> None:
             await client.trigger_run(1, TRIGGER_INPUT)
