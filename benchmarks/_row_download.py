@@ -51,7 +51,7 @@ def _size(size: int) -> str:
 
 
 def _throughput(
-    base_url: str, size: int, reps: int, *, fsync: bool, warmup: bool
+    base_url: str, size: int, reps: int, *, fsync: bool, warmup_pairs: int
 ) -> tuple[RowResult, list[float], list[float]]:
     """One throughput line for a size (with both sides syncing to disk or neither), and each side's RSS growths."""
     sdk_rss: list[float] = []
@@ -61,10 +61,9 @@ def _throughput(
         partial(_measure, "sdk" + suffix, base_url, size, sdk_rss),
         partial(_measure, "raw" + suffix, base_url, size, raw_rss),
         reps=reps,
-        warmup_pairs=int(warmup),
+        warmup_pairs=warmup_pairs,
     )
-    if warmup:  # drop the warm-up pair's RSS
-        del sdk_rss[0], raw_rss[0]
+    del sdk_rss[:warmup_pairs], raw_rss[:warmup_pairs]  # the warm-up pairs' RSS
     sides = (
         "`save(fsync=True)` vs `stream()` + `iter_raw()` to a file + `os.fsync`"
         if fsync
@@ -72,7 +71,7 @@ def _throughput(
     )
     done = "synced to disk" if fsync else "closed"
     low, high = pairs.ratio_range
-    warmed = "after a warm-up pair" if warmup else "no warm-up pair (the row's first line warmed up)"
+    warmed = "after a warm-up pair" if warmup_pairs else "no warm-up pair (the row's first line warmed up)"
     line = RowResult(
         5,
         f"download {_size(size)}: {sides} (throughput)",
@@ -98,10 +97,11 @@ def run(scale: Scale, base_url: str) -> list[RowResult]:
     sdk_rss: dict[int, list[float]] = {}
     raw_rss: dict[int, list[float]] = {}
     for index, (size, reps) in enumerate(zip(scale.download_sizes, scale.download_reps, strict=True)):
-        line, sdk_rss[size], raw_rss[size] = _throughput(base_url, size, reps, fsync=False, warmup=index == 0)
+        first = int(index == 0)  # the row's first line warms up with one pair
+        line, sdk_rss[size], raw_rss[size] = _throughput(base_url, size, reps, fsync=False, warmup_pairs=first)
         lines.append(line)
     for size, reps in zip(scale.download_sizes, scale.download_reps, strict=True):
-        lines.append(_throughput(base_url, size, reps, fsync=True, warmup=False)[0])
+        lines.append(_throughput(base_url, size, reps, fsync=True, warmup_pairs=0)[0])
     small, large = scale.download_sizes
     sdk_small, sdk_large = statistics.median(sdk_rss[small]), statistics.median(sdk_rss[large])
     raw_small, raw_large = statistics.median(raw_rss[small]), statistics.median(raw_rss[large])

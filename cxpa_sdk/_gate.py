@@ -31,12 +31,25 @@ def _no_slot(limit: int, seconds: float | None) -> httpx.PoolTimeout:
     return httpx.PoolTimeout(f"no free connection among {limit} within the pool timeout ({seconds} s)")
 
 
+def _once(release: Callable[[], None]) -> Callable[[], None]:
+    """`release` that acts on its first call only: a body may be closed more than once."""
+    pending = True
+
+    def release_once() -> None:
+        nonlocal pending
+        if pending:
+            pending = False
+            release()
+
+    return release_once
+
+
 class _ReleasingStream(httpx.SyncByteStream):
-    """A response body that frees its slot when closed (once, however often it is closed)."""
+    """A response body that frees its slot when closed."""
 
     def __init__(self, stream: httpx.SyncByteStream, release: Callable[[], None]) -> None:
         self._stream = stream
-        self._release: Callable[[], None] | None = release
+        self._release = _once(release)
 
     def __iter__(self) -> Iterator[bytes]:
         yield from self._stream
@@ -45,9 +58,7 @@ class _ReleasingStream(httpx.SyncByteStream):
         try:
             self._stream.close()
         finally:
-            release, self._release = self._release, None
-            if release is not None:
-                release()
+            self._release()
 
 
 class _AsyncReleasingStream(httpx.AsyncByteStream):
@@ -55,7 +66,7 @@ class _AsyncReleasingStream(httpx.AsyncByteStream):
 
     def __init__(self, stream: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
         self._stream = stream
-        self._release: Callable[[], None] | None = release
+        self._release = _once(release)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self._stream:
@@ -65,9 +76,7 @@ class _AsyncReleasingStream(httpx.AsyncByteStream):
         try:
             await self._stream.aclose()
         finally:
-            release, self._release = self._release, None
-            if release is not None:
-                release()
+            self._release()
 
 
 class GatedTransport(httpx.BaseTransport):

@@ -123,6 +123,19 @@ def _closed_port() -> str:
         return f"http://127.0.0.1:{probe.getsockname()[1]}/"
 
 
+def _one_slot(inner: httpx.BaseTransport | None = None) -> httpx.Client:
+    """A client whose requests pass a gate of one slot, waiting at most 0.2 s for it."""
+    return httpx.Client(
+        transport=GatedTransport(inner or httpx.HTTPTransport(), 1), timeout=httpx.Timeout(5.0, pool=0.2)
+    )
+
+
+def _async_one_slot(pool_timeout: float = 0.2) -> httpx.AsyncClient:
+    """The async twin of `_one_slot`, on a plain transport."""
+    transport = AsyncGatedTransport(httpx.AsyncHTTPTransport(), 1)
+    return httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(5.0, pool=pool_timeout))
+
+
 class TestSync:
     """GatedTransport with threads."""
 
@@ -148,8 +161,7 @@ class TestSync:
 
     def test_a_slot_is_held_until_the_response_is_closed(self, cxpa_platform: LocalPlatform) -> None:
         """With the only slot taken by an open stream, the next request times out; once closed, it goes."""
-        transport = GatedTransport(httpx.HTTPTransport(), 1)
-        with httpx.Client(transport=transport, timeout=httpx.Timeout(5.0, pool=0.2)) as http:
+        with _one_slot() as http:
             with http.stream("POST", **_trigger(cxpa_platform)) as held:
                 assert held.status_code == 202
                 with pytest.raises(httpx.PoolTimeout, match="no free connection among 1"):
@@ -158,17 +170,14 @@ class TestSync:
 
     def test_a_failed_send_frees_its_slot(self, cxpa_platform: LocalPlatform) -> None:
         """A request that fails to connect gives its slot back."""
-        transport = GatedTransport(httpx.HTTPTransport(), 1)
-        with httpx.Client(transport=transport, timeout=httpx.Timeout(5.0, pool=0.2)) as http:
+        with _one_slot() as http:
             with pytest.raises(httpx.ConnectError):
                 http.get(_closed_port())
             assert http.post(**_trigger(cxpa_platform)).status_code == 202
 
     def test_closing_twice_frees_one_slot(self, cxpa_platform: LocalPlatform) -> None:
         """A response closed twice does not free a slot it does not hold (the gate's limit stays 1)."""
-        inside = Inside()
-        transport = GatedTransport(Counting(inside), 1)
-        with httpx.Client(transport=transport, timeout=httpx.Timeout(5.0, pool=0.2)) as http:
+        with _one_slot(Counting(Inside())) as http:
             response = http.post(**_trigger(cxpa_platform))
             response.close()
             response.stream.close()  # type: ignore[union-attr]
@@ -209,8 +218,7 @@ class TestAsync:
         """With the only slot taken by an open stream, the next request times out; once closed, it goes."""
 
         async def main() -> None:
-            transport = AsyncGatedTransport(httpx.AsyncHTTPTransport(), 1)
-            async with httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(5.0, pool=0.2)) as http:
+            async with _async_one_slot() as http:
                 async with http.stream("POST", **_trigger(cxpa_platform)) as held:
                     assert held.status_code == 202
                     with pytest.raises(httpx.PoolTimeout, match="no free connection among 1"):
@@ -223,8 +231,7 @@ class TestAsync:
         """A request that fails to connect gives its slot back."""
 
         async def main() -> None:
-            transport = AsyncGatedTransport(httpx.AsyncHTTPTransport(), 1)
-            async with httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(5.0, pool=0.2)) as http:
+            async with _async_one_slot() as http:
                 with pytest.raises(httpx.ConnectError):
                     await http.get(_closed_port())
                 assert (await http.post(**_trigger(cxpa_platform))).status_code == 202
@@ -235,8 +242,7 @@ class TestAsync:
         """A request cancelled while it waits for a slot leaves the slot to the next request."""
 
         async def main() -> None:
-            transport = AsyncGatedTransport(httpx.AsyncHTTPTransport(), 1)
-            async with httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(5.0, pool=1.0)) as http:
+            async with _async_one_slot(pool_timeout=1.0) as http:
                 async with http.stream("POST", **_trigger(cxpa_platform)):
                     waiter = asyncio.create_task(http.post(**_trigger(cxpa_platform)))
                     await asyncio.sleep(0.05)
