@@ -13,7 +13,7 @@ from . import _config as check
 from ._engine import DEFAULT_MAX_ANSWER_BYTES, Settings
 from ._errors import CxpaError, InvalidArgumentError, InvalidArgumentTypeError
 from ._retry import RetryPolicy
-from ._transport import enable_env_logging, timeout_of
+from ._transport import DEFAULT_TIMEOUT, enable_env_logging
 
 if TYPE_CHECKING:
     from cxpa_api import AuthenticatedClient
@@ -24,11 +24,21 @@ DEFAULT_MAX_RETRIES = 2
 
 
 def checked_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
-    """The per-request timeouts, every phase finite; InvalidArgumentError naming `timeout` otherwise."""
-    try:
-        return timeout_of(timeout)
-    except (TypeError, ValueError) as exc:
-        raise InvalidArgumentError(f"timeout: {exc}") from None
+    """The per-request timeouts: every phase a positive, finite number of seconds (None: the defaults).
+
+    0, negative, NaN, infinite and None phases are refused with an InvalidArgumentError naming the
+    phase: a request must never wait forever, nor fail before it is sent.
+    """
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(timeout, httpx.Timeout):
+        for phase in ("connect", "read", "write", "pool"):
+            value = getattr(timeout, phase)
+            if value is None:
+                raise InvalidArgumentError(f"timeout.{phase} must be finite: a request must never wait forever")
+            check.seconds(value, f"timeout.{phase}")
+        return timeout
+    return httpx.Timeout(check.seconds(timeout, "timeout"))
 
 
 def make_settings(

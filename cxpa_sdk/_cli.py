@@ -51,11 +51,15 @@ def json_argument(text: str, name: str, streams: Streams) -> Any:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"{name}: can't read {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"{name}: {path} is not UTF-8 text") from None
         source = f"{name} ({path})"
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{source}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise UsageError(f"{source}: the JSON is nested too deeply") from None
 
 
 def build_parser() -> argparse.ArgumentParser:

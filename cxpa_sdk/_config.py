@@ -24,6 +24,9 @@ MAX_BODY_BYTES = 1 << 20
 _JSON = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False)
 MAX_ID_LENGTH = 128
 MAX_AGENT_ID = 2**63 - 1
+# The longest duration any option takes (a timeout, a deadline, a wait): a year, in seconds. Longer is
+# a mistake (10**400 ms overflows a float), and every clock and sleep handles it.
+MAX_SECONDS = 366 * 86400
 
 
 def setting(value: str | None, argument: str, env_var: str) -> str:
@@ -98,13 +101,34 @@ def identifier(value: object, argument: str, max_length: int = MAX_ID_LENGTH) ->
     return value
 
 
-def positive_int(value: object, argument: str) -> int:
-    """A positive int, such as timeout_ms."""
+def header_value(value: object, argument: str, max_length: int) -> str:
+    """A value sent in a header as given (an Idempotency-Key): printable ASCII, no surrounding space."""
+    if not isinstance(value, str):
+        raise InvalidArgumentTypeError(f"{argument} must be a str, not {type(value).__name__}")
+    if not 1 <= len(value) <= max_length:
+        raise InvalidArgumentError(f"{argument} must be 1 to {max_length} characters, got {len(value)}")
+    if not value.isascii() or not value.isprintable() or value != value.strip():
+        raise InvalidArgumentError(
+            f"{argument} must be printable ASCII without leading or trailing spaces (it travels in a header), "
+            f"got {value[:40]!r}"
+        )
+    return value
+
+
+def positive_int(value: object, argument: str, maximum: int | None = None) -> int:
+    """A positive int, such as max_answer_bytes, at most `maximum` when given."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgumentTypeError(f"{argument} must be an int, not {type(value).__name__}")
     if value < 1:
         raise InvalidArgumentError(f"{argument} must be positive, got {value}")
+    if maximum is not None and value > maximum:
+        raise InvalidArgumentError(f"{argument} must be at most {maximum}, got {_short(value)}")
     return value
+
+
+def milliseconds(value: object, argument: str) -> int:
+    """A positive int of milliseconds, such as timeout_ms, at most a year."""
+    return positive_int(value, argument, MAX_SECONDS * 1000)
 
 
 def non_negative_int(value: object, argument: str) -> int:
@@ -116,12 +140,21 @@ def non_negative_int(value: object, argument: str) -> int:
     return value
 
 
+def _short(number: int | float) -> str:
+    """A number as text, huge ints shortened (str() of a 5000-digit int raises ValueError)."""
+    if isinstance(number, int) and abs(number) > 10**30:
+        return f"an int of {number.bit_length()} bits"
+    return repr(number)
+
+
 def seconds(value: object, argument: str) -> float:
-    """A positive, finite number of seconds."""
+    """A positive, finite number of seconds, at most a year (MAX_SECONDS)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidArgumentTypeError(f"{argument} must be a number of seconds, not {type(value).__name__}")
-    if not math.isfinite(value) or value <= 0:
-        raise InvalidArgumentError(f"{argument} must be a positive number of seconds, got {value}")
+    if not (0 < value <= MAX_SECONDS) or (isinstance(value, float) and not math.isfinite(value)):
+        raise InvalidArgumentError(
+            f"{argument} must be a positive number of seconds, at most {MAX_SECONDS} (a year), got {_short(value)}"
+        )
     return float(value)
 
 

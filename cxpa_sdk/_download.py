@@ -96,7 +96,7 @@ class DownloadInfo:
                 "the download answer has no X-Run-Id header",
                 status_code=200,
                 request_id=request_id,
-                may_have_been_applied=True,
+                applied=True,
             )
         length = response.headers.get("content-length")
         if length is not None and not length.isdigit():
@@ -104,7 +104,7 @@ class DownloadInfo:
                 f"the download answer's Content-Length is not a size: {length[:40]!r}",
                 status_code=200,
                 request_id=request_id,
-                may_have_been_applied=True,
+                applied=True,
             )
         name = filename_from_disposition(response.headers.get("content-disposition"))
         return cls(
@@ -128,7 +128,7 @@ def _incomplete(info: DownloadInfo, received: int, why: str) -> IncompleteDownlo
         received=received,
         expected=info.content_length,
         run_id=info.run_id,
-        may_have_been_applied=True,
+        applied=True,
     )
 
 
@@ -279,7 +279,7 @@ class Download(_DownloadBase):
         info, response = self._meta, self._take()
         try:
             yield from _chunks(response, chunk_size)
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, httpx.DecodingError) as exc:
             raise _incomplete(info, response.num_bytes_downloaded, type(exc).__name__) from None
         finally:
             response.close()
@@ -361,7 +361,7 @@ class AsyncDownload(_DownloadBase):
         try:
             async for chunk in _achunks(response, chunk_size):
                 yield chunk
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, httpx.DecodingError) as exc:
             raise _incomplete(info, response.num_bytes_downloaded, type(exc).__name__) from None
         finally:
             await response.aclose()

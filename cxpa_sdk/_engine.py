@@ -13,13 +13,23 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import httpx
 
-from ._errors import APITimeoutError, CxpaError, InvalidResponseError, status_error, transport_error
+from . import _deadline
+from ._decoding import ACCEPT_ENCODING, Decoder, DecodingError
+from ._errors import (
+    APITimeoutError,
+    CxpaError,
+    InvalidResponseError,
+    applied_by_answer,
+    scrub,
+    status_error,
+    transport_error,
+)
 from ._retry import RetryPolicy, decide, is_retryable_status, parse_retry_after
 from ._schema import SchemaError, validate
 from ._transport import logger
@@ -42,13 +52,15 @@ class Send:
 
 @dataclass(frozen=True, slots=True)
 class ReadBody:
-    """Read a response's body, at most `limit` bytes, and close it.
+    """Read a response's body, decoded, at most `limit` bytes of it, by `deadline`, and close it.
 
-    The driver answers with the bytes, or throws BodyTooLarge or an httpx.TransportError.
+    The driver answers with the bytes, or throws BodyTooLarge, DecodingError or an
+    httpx.TransportError.
     """
 
     response: httpx.Response
     limit: int
+    deadline: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +85,10 @@ class BodyTooLarge(Exception):
     """Raised by a driver into the flow when an answer's body passes ReadBody's limit."""
 
 
+# What a driver throws into the flow instead of raising: the flow turns each into a typed error.
+_THROWN = (httpx.TransportError, BodyTooLarge, DecodingError)
+
+
 @dataclass(frozen=True)
 class Settings:
     """What a client fixes for its calls: where, who, and how patient.
@@ -83,9 +99,8 @@ class Settings:
         timeout: Each HTTP request's timeouts (every phase finite).
         deadline: The most one call may take in all, attempts and backoff included, in seconds.
         retry: The retry policy.
-        max_answer_bytes: The largest JSON answer read into memory.
+        max_answer_bytes: The largest JSON answer read into memory, decoded.
         rng: The jitter source (tests pass a seeded one).
-        clock: The monotonic clock (tests may pass a fake one).
     """
 
     base_url: str
@@ -95,7 +110,6 @@ class Settings:
     retry: RetryPolicy
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     rng: random.Random | None = field(default=None, compare=False)
-    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
     def with_changes(self, **changes: Any) -> Settings:
         """A copy with some settings changed."""
@@ -113,8 +127,9 @@ class Operation:
         body: The JSON body bytes, or None.
         params: Query parameters.
         answers: Success status -> the component schema of its JSON body (None: a streamed file).
-        extra_headers: Headers beyond Authorization and Idempotency-Key.
+        extra_headers: Headers beyond Authorization and Idempotency-Key (not shown: one may be a token).
         read_timeout: A longer read timeout for requests the server holds open (long polls), in seconds.
+        secrets: Values the call sends that no error may show (a credentials token), beside the key.
     """
 
     name: str
@@ -123,8 +138,9 @@ class Operation:
     body: bytes | None = None
     params: Mapping[str, str] | None = None
     answers: Mapping[int, str | None] = field(default_factory=dict)
-    extra_headers: Mapping[str, str] = field(default_factory=dict)
+    extra_headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     read_timeout: float | None = None
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +148,7 @@ class Answer:
     """A successful answer: its status, its validated JSON (None for a stream), and the open response."""
 
     status: int
-    data: Any
+    data: Any = field(repr=False)
     response: httpx.Response
 
 
@@ -142,8 +158,8 @@ def new_idempotency_key() -> str:
 
 
 def deadline_at(settings: Settings, seconds: float | None = None) -> float:
-    """The clock value at which a call started now must give up."""
-    return settings.clock() + (settings.deadline if seconds is None else seconds)
+    """The `time.monotonic()` value at which a call started now must give up."""
+    return time.monotonic() + (settings.deadline if seconds is None else seconds)
 
 
 def _attempt_timeout(settings: Settings, op: Operation, left: float) -> dict[str, float]:
@@ -158,8 +174,13 @@ def _attempt_timeout(settings: Settings, op: Operation, left: float) -> dict[str
     return {name: min(float(value or left), left) for name, value in phases.items()}
 
 
-def _request(settings: Settings, op: Operation, key: str | None, left: float) -> httpx.Request:
-    headers = {"Authorization": settings.authorization, "Accept": "application/json", **op.extra_headers}
+def _request(settings: Settings, op: Operation, key: str | None, left: float, deadline: float) -> httpx.Request:
+    headers = {
+        "Authorization": settings.authorization,
+        "Accept": "application/json",
+        "Accept-Encoding": ACCEPT_ENCODING,
+        **op.extra_headers,
+    }
     if op.body is not None:
         headers["Content-Type"] = "application/json"
     if key is not None:
@@ -170,26 +191,23 @@ def _request(settings: Settings, op: Operation, key: str | None, left: float) ->
         params=op.params,
         content=op.body,
         headers=headers,
-        extensions={"timeout": _attempt_timeout(settings, op, left)},
+        extensions={"timeout": _attempt_timeout(settings, op, left), _deadline.EXTENSION: deadline},
     )
 
 
-def _decode(body: bytes, status: int, request_id: str | None, schema: str, common: dict[str, Any]) -> Any:
-    """JSON answer bytes, checked against the spec's schema; InvalidResponseError otherwise."""
+def _decode(body: bytes | bytearray, schema: str) -> tuple[Any, str | None]:
+    """JSON answer bytes checked against the spec's schema: (the data, None), or (None, what is wrong)."""
     try:
         data = json.loads(body)
         validate(data, schema, open_enums=True)
-    except (ValueError, SchemaError, RecursionError) as exc:
-        raise InvalidResponseError(
-            f"the platform's {status} answer is not a valid {schema}: {exc}",
-            status_code=status,
-            request_id=request_id,
-            **common,
-        ) from None
-    return data
+    except (ValueError, SchemaError) as exc:
+        return None, str(exc)
+    except RecursionError:
+        return None, "the JSON is nested too deeply"
+    return data, None
 
 
-def _error_fields(body: bytes) -> tuple[str, str, str | None] | None:
+def _error_fields(body: bytes | bytearray) -> tuple[str, str, str | None] | None:
     """The Error envelope's code, message and run id, or None when the body is not one."""
     try:
         data = json.loads(body)
@@ -200,11 +218,36 @@ def _error_fields(body: bytes) -> tuple[str, str, str | None] | None:
     return detail["code"], detail["message"], detail.get("runId")
 
 
+def _secrets(settings: Settings, op: Operation) -> tuple[str, ...]:
+    """What a call sends that no error or log line may show: its key, and the operation's tokens."""
+    return (settings.authorization.removeprefix("Bearer "), *op.secrets)
+
+
+def _scrubbed(text: str | None, settings: Settings, op: Operation) -> str | None:
+    """Text from the server with the call's secrets masked (a server may echo what it was sent)."""
+    if text is None:
+        return None
+    for secret in _secrets(settings, op):
+        text = text.replace(secret, "***")
+    return text
+
+
+def _combine(earlier: bool | None, now: bool | None) -> bool | None:
+    """What all attempts together prove: applied if any was, unknown if any may have been, else not."""
+    if earlier is True or now is True:
+        return True
+    if earlier is None or now is None:
+        return None
+    return False
+
+
 def call(settings: Settings, op: Operation, *, deadline: float, idempotency_key: str | None = None) -> Flow[Answer]:
     """Perform one operation with retries, within `deadline`; its successful Answer.
 
-    A JSON answer is read and validated; a file answer (schema None) is returned with its body
-    unread, for the caller to stream. POSTs carry `idempotency_key` on every attempt.
+    A JSON answer is read, decoded and validated; a file answer (schema None) is returned with its
+    body unread, for the caller to stream. POSTs carry `idempotency_key` on every attempt. Every
+    error raised says what all the attempts together prove of whether the request was applied, and
+    shows none of the call's secrets.
 
     Raises:
         APIStatusError: an error answer that is not retried, or the last one when retries ran out.
@@ -213,46 +256,52 @@ def call(settings: Settings, op: Operation, *, deadline: float, idempotency_key:
         InvalidResponseError: an answer outside the spec.
     """
     attempt = 0
-    applied_earlier = False
+    applied: bool | None = False
     while True:
         attempt += 1
         common: dict[str, Any] = {"attempts": attempt, "idempotency_key": idempotency_key}
-        left = deadline - settings.clock()
+        left = deadline - time.monotonic()
         if left <= 0:
             raise APITimeoutError(
                 f"{op.name}: the call's deadline passed",
                 attempts=attempt - 1,
                 idempotency_key=idempotency_key,
-                may_have_been_applied=applied_earlier,
+                applied=applied,
             )
-        request = _request(settings, op, idempotency_key, left)
-        started = settings.clock()
+        request = _request(settings, op, idempotency_key, left, deadline)
+        started = time.monotonic()
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s %s attempt %d", op.name, op.method, request.url.path, attempt)
+        response: httpx.Response | None = None
         try:
             response = yield Send(request)
-            outcome = yield from _outcome(settings, op, response, started, common)
+            outcome = yield from _outcome(settings, op, response, started=started, deadline=deadline, common=common)
         except httpx.TransportError as exc:
-            failure: CxpaError = transport_error(exc, **common)
-            retryable, retry_after = True, None
+            failure: CxpaError = transport_error(
+                exc, **common, status=None if response is None else response.status_code
+            )
+            if isinstance(failure, APITimeoutError) and time.monotonic() >= deadline:
+                failure.message = f"{op.name}: the call's deadline passed before the platform answered ({failure})"
+            # A request h11 refused to send (a malformed header) fails the same way every time.
+            retryable, retry_after = not isinstance(exc, httpx.LocalProtocolError), None
         else:
             if isinstance(outcome, Answer):
                 return outcome
             failure, retryable, retry_after = outcome
         # An earlier attempt that may have been applied makes the call's outcome unknown, whatever
         # a later attempt was told (a replayed download answers 409 download_not_replayable, say).
-        applied_earlier = applied_earlier or failure.may_have_been_applied
-        failure.may_have_been_applied = applied_earlier
+        applied = _combine(applied, failure.applied)
+        failure.applied = applied
         verdict = decide(
             attempt=attempt,
             policy=settings.retry,
             retryable=retryable,
             retry_after=retry_after,
-            time_left=deadline - settings.clock(),
+            time_left=deadline - time.monotonic(),
             rng=settings.rng,
         )
         if not verdict.retry:
-            raise failure
+            raise scrub(failure, _secrets(settings, op))
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s retry in %.3f s after attempt %d: %s", op.name, verdict.delay, attempt, type(failure).__name__
@@ -260,47 +309,82 @@ def call(settings: Settings, op: Operation, *, deadline: float, idempotency_key:
         yield Sleep(verdict.delay)
 
 
+Outcome = Answer | tuple[CxpaError, bool, float | None]
+
+
 def _outcome(
-    settings: Settings, op: Operation, response: httpx.Response, started: float, common: dict[str, Any]
-) -> Generator[Step, Any, Answer | tuple[CxpaError, bool, float | None]]:
-    """The Answer of a success, or the failure of an error answer with whether to retry and Retry-After."""
-    request_id = response.headers.get("x-request-id")
+    settings: Settings,
+    op: Operation,
+    response: httpx.Response,
+    *,
+    started: float,
+    deadline: float,
+    common: dict[str, Any],
+) -> Generator[Step, Any, Outcome]:
+    """The Answer of a success, or the failure of an answer with whether to retry it and its Retry-After.
+
+    Failures are returned, not raised, so that no frame holding the answer's bytes outlives the call.
+    """
+    status = response.status_code
+    request_id = _scrubbed(response.headers.get("x-request-id"), settings, op)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
             "%s -> %d request %s attempt %d in %.1f ms",
             op.name,
-            response.status_code,
+            status,
             request_id,
             common["attempts"],
-            (settings.clock() - started) * 1000,
+            (time.monotonic() - started) * 1000,
         )
-    schema = op.answers.get(response.status_code, "")
+    schema = op.answers.get(status, "")
     if schema is None:
-        return Answer(response.status_code, None, response)
+        return Answer(status, None, response)
+    invalid = {"status_code": status, "request_id": request_id, "applied": applied_by_answer(status, None), **common}
     try:
-        body = yield ReadBody(response, settings.max_answer_bytes)
+        body = yield ReadBody(response, settings.max_answer_bytes, deadline)
     except BodyTooLarge:
-        raise InvalidResponseError(
-            f"the platform's {response.status_code} answer is over {settings.max_answer_bytes} bytes",
-            status_code=response.status_code,
-            request_id=request_id,
-            **common,
-        ) from None
-    if response.status_code in op.answers:
-        return Answer(response.status_code, _decode(body, response.status_code, request_id, schema, common), response)
+        limit = settings.max_answer_bytes
+        return InvalidResponseError(f"the platform's {status} answer is over {limit} bytes", **invalid), False, None
+    except DecodingError as exc:
+        return InvalidResponseError(f"the platform's {status} answer can't be decoded: {exc}", **invalid), False, None
+    return _judge(response, body, schema, invalid=invalid, request_id=request_id, common=common)
+
+
+def _judge(
+    response: httpx.Response,
+    body: bytes | bytearray,
+    schema: str,
+    *,
+    invalid: dict[str, Any],
+    request_id: str | None,
+    common: dict[str, Any],
+) -> Outcome:
+    """What a read answer is: an Answer, or a failure with whether to retry it and its Retry-After."""
+    status = response.status_code
+    if schema:
+        data, problem = _decode(body, schema)
+        if problem is None:
+            return Answer(status, data, response)
+        message = f"the platform's {status} answer is not a valid {schema}: {problem}"
+        return InvalidResponseError(message, **invalid), False, None
+    if 200 <= status < 300:
+        message = f"the platform answered {status}, which the operation does not document"
+        return InvalidResponseError(message, **invalid), False, None
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
     fields = _error_fields(body)
     if fields is None:
-        raise InvalidResponseError(
-            f"the platform answered {response.status_code}, which {op.name} does not document, "
-            "without an Error envelope",
-            status_code=response.status_code,
-            request_id=request_id,
-            **common,
+        kind = response.headers.get("content-type", "no Content-Type")[:60]
+        message = (
+            f"the answer {status} is not in the platform's Error envelope ({kind}, {len(body)} bytes): "
+            "a proxy or load balancer may have sent it"
         )
-    code, message, run_id = fields
-    retry_after = parse_retry_after(response.headers.get("retry-after"))
-    failure = status_error(response, code=code, message=message, run_id=run_id, retry_after=retry_after, **common)
-    return failure, is_retryable_status(response.status_code, code), retry_after
+        code, run_id = None, None
+    else:
+        code, message, run_id = fields
+    failure = status_error(
+        response, code=code, message=message, run_id=run_id, request_id=request_id, retry_after=retry_after, **common
+    )
+    return failure, is_retryable_status(status, code), retry_after
 
 
 def with_client_headers(request: httpx.Request, client_headers: httpx.Headers) -> httpx.Request:
@@ -332,10 +416,13 @@ def drive(flow: Flow[T], client: httpx.Client, sleep: Callable[[float], None] = 
                 else:
                     sleep(step.seconds)
                     result = None
-            except (httpx.TransportError, BodyTooLarge) as exc:
-                step = flow.throw(exc)
+            except _THROWN as exc:
+                thrown = [exc.with_traceback(None)]
             else:
                 step = flow.send(result)
+                continue
+            # Thrown outside the `except`, so that the flow's error does not chain the driver's.
+            step = flow.throw(thrown.pop())
     except StopIteration as stop:
         value: T = stop.value
         return value
@@ -359,10 +446,12 @@ async def adrive(flow: Flow[T], client: httpx.AsyncClient, sleep: Callable[[floa
                 else:
                     await sleep(step.seconds)
                     result = None
-            except (httpx.TransportError, BodyTooLarge) as exc:
-                step = flow.throw(exc)
+            except _THROWN as exc:
+                thrown = [exc.with_traceback(None)]
             else:
                 step = flow.send(result)
+                continue
+            step = flow.throw(thrown.pop())
     except StopIteration as stop:
         value: T = stop.value
         return value
@@ -370,27 +459,52 @@ async def adrive(flow: Flow[T], client: httpx.AsyncClient, sleep: Callable[[floa
         flow.close()
 
 
-def _read_sync(step: ReadBody) -> bytes:
-    chunks, size = [], 0
+def _add(body: bytearray, pieces: Iterator[bytes], step: ReadBody) -> None:
+    """Append decoded pieces, refusing the answer once it passes the limit."""
+    for piece in pieces:
+        body += piece
+        if len(body) > step.limit:
+            raise BodyTooLarge
+
+
+def _check_deadline(step: ReadBody) -> None:
+    """Between reads: the SDK's own sockets end by the deadline; a brought client's are checked here."""
+    if time.monotonic() >= step.deadline:
+        raise httpx.ReadTimeout("the call's deadline passed")
+
+
+def _already_read(step: ReadBody) -> bytearray:
+    """The body of a response read before the SDK saw it (a mock transport's), decoded by httpx already."""
+    if len(step.response.content) > step.limit:
+        raise BodyTooLarge
+    return bytearray(step.response.content)
+
+
+def _read_sync(step: ReadBody) -> bytearray:
+    if step.response.is_stream_consumed:
+        return _already_read(step)
+    body = bytearray()
     try:
-        for chunk in step.response.iter_bytes():
-            size += len(chunk)
-            if size > step.limit:
-                raise BodyTooLarge
-            chunks.append(chunk)
+        decoder = Decoder(step.response.headers.get("content-encoding"))
+        for raw in step.response.iter_raw():
+            _add(body, decoder.feed(raw), step)
+            _check_deadline(step)
+        _add(body, decoder.finish(), step)
     finally:
         step.response.close()
-    return b"".join(chunks)
+    return body
 
 
-async def _read_async(step: ReadBody) -> bytes:
-    chunks, size = [], 0
+async def _read_async(step: ReadBody) -> bytearray:
+    if step.response.is_stream_consumed:
+        return _already_read(step)
+    body = bytearray()
     try:
-        async for chunk in step.response.aiter_bytes():
-            size += len(chunk)
-            if size > step.limit:
-                raise BodyTooLarge
-            chunks.append(chunk)
+        decoder = Decoder(step.response.headers.get("content-encoding"))
+        async for raw in step.response.aiter_raw():
+            _add(body, decoder.feed(raw), step)
+            _check_deadline(step)
+        _add(body, decoder.finish(), step)
     finally:
         await step.response.aclose()
-    return b"".join(chunks)
+    return body

@@ -23,8 +23,9 @@
     └── InvalidArgumentTypeError      an argument of the wrong type (also TypeError)
 
 Every error says how many attempts were made (`attempts`), carries the call's `idempotency_key`,
-and tells a request that may have been applied (`may_have_been_applied`) from one that certainly
-was not. No error ever holds a key, a token or a credential value.
+and says whether the request was applied (`applied`: True, False, or None when nobody can know;
+`may_have_been_applied` is `applied is not False`). No error ever holds a key, a token or a
+credential value: text that came from the server is scrubbed of the call's secrets (`scrub`).
 """
 
 from __future__ import annotations
@@ -68,8 +69,10 @@ class CxpaError(Exception):
         message: What went wrong, for a person.
         attempts: How many HTTP attempts the call made (0 when nothing was sent).
         idempotency_key: The call's Idempotency-Key, when it had one: a retry with it is safe.
-        may_have_been_applied: False when the request was certainly not applied (never sent, or
-            refused by the platform); True when it may have been (no answer, or a 5xx).
+        applied: True when the platform certainly applied the request (it answered 2xx, or said the
+            run exists); False when it certainly did not (never sent, or refused with a 4xx in the
+            platform's Error envelope); None when nobody can know (no answer, a 5xx, an answer that
+            is not the platform's).
     """
 
     def __init__(
@@ -78,18 +81,23 @@ class CxpaError(Exception):
         *,
         attempts: int = 0,
         idempotency_key: str | None = None,
-        may_have_been_applied: bool = False,
+        applied: bool | None = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.attempts = attempts
         self.idempotency_key = idempotency_key
-        self.may_have_been_applied = may_have_been_applied
+        self.applied = applied
+
+    @property
+    def may_have_been_applied(self) -> bool:
+        """Whether the request may have been applied: `applied` is True or unknown (retry with the same key)."""
+        return self.applied is not False
 
     def __str__(self) -> str:
         if self.attempts == 0:
             return self.message
-        outcome = "may have been applied" if self.may_have_been_applied else "was not applied"
+        outcome = {True: "was applied", False: "was not applied", None: "may have been applied"}[self.applied]
         key = f"; Idempotency-Key {self.idempotency_key}" if self.idempotency_key else ""
         plural = "s" if self.attempts != 1 else ""
         return f"{self.message} ({self.attempts} attempt{plural}; the request {outcome}{key})"
@@ -98,8 +106,8 @@ class CxpaError(Exception):
 class APIConnectionError(CxpaError):
     """No HTTP answer arrived: the connection failed, was reset, or was dropped.
 
-    `may_have_been_applied` is False only when the request was certainly not sent (the connection
-    was never made).
+    `applied` is False only when the request was certainly not sent (the connection was never
+    made), True when a 2xx status arrived before the connection failed, and None otherwise.
     """
 
 
@@ -277,48 +285,91 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 }
 
 
+# Codes that say the run exists (the request was applied), or that an earlier attempt with the same
+# key is still being handled (it may yet be applied).
+_APPLIED_CODES = frozenset({"run_failed", "wait_timeout", "download_not_replayable"})
+NO_ENVELOPE = "no_envelope"
+"""The `code` of an error answer that did not come in the platform's Error envelope (a proxy's page)."""
+
+
+def applied_by_answer(status: int, code: str | None) -> bool | None:
+    """What an answer proves about its request: applied (True), not applied (False), or nothing (None).
+
+    A 2xx was accepted. A 4xx in the platform's envelope (`code` given) was refused, unless its code
+    says the run exists. A 5xx, or any answer without the envelope (`code` None: a proxy or load
+    balancer may have answered after the platform acted), proves nothing.
+    """
+    if 200 <= status < 300:
+        return True
+    if code is None or code == "idempotency_in_progress":
+        return None
+    if code in _APPLIED_CODES:
+        return True
+    return False if 400 <= status < 500 else None
+
+
 def status_error(
     response: httpx.Response,
     *,
-    code: str,
+    code: str | None,
     message: str,
     run_id: str | None,
+    request_id: str | None,
     attempts: int,
     idempotency_key: str | None,
     retry_after: float | None,
 ) -> APIStatusError:
-    """The typed error for an error answer: the class by status, 5xx as InternalServerError."""
-    cls = _STATUS_ERRORS.get(
-        response.status_code, InternalServerError if response.status_code >= 500 else APIStatusError
-    )
+    """The typed error for an error answer: the class by status, 5xx as InternalServerError.
+
+    `code` is None for an answer without the platform's Error envelope; the error's code is then
+    `no_envelope`.
+    """
+    status = response.status_code
+    cls = _STATUS_ERRORS.get(status, InternalServerError if status >= 500 else APIStatusError)
     common: dict[str, Any] = {
-        "status_code": response.status_code,
-        "code": code,
-        "request_id": response.headers.get("x-request-id"),
+        "status_code": status,
+        "code": NO_ENVELOPE if code is None else code,
+        "request_id": request_id,
         "run_id": run_id,
         "attempts": attempts,
         "idempotency_key": idempotency_key,
-        # A 5xx (other than an answer about the run itself) leaves the outcome unknown; an earlier
-        # attempt with the same key still in progress, or a download already streamed, was applied.
-        "may_have_been_applied": (response.status_code >= 500 and code not in ("run_failed", "wait_timeout"))
-        or code in ("idempotency_in_progress", "download_not_replayable"),
+        "applied": applied_by_answer(status, code),
     }
     if cls is RateLimitError:
         return RateLimitError(message, retry_after=retry_after, **common)
     return cls(message, **common)
 
 
-def transport_error(exc: Exception, *, attempts: int, idempotency_key: str | None) -> APIConnectionError:
-    """The typed error for an httpx transport failure; says whether the request may have been applied."""
+def transport_error(
+    exc: Exception, *, attempts: int, idempotency_key: str | None, status: int | None = None
+) -> APIConnectionError:
+    """The typed error for an httpx transport failure; says whether the request was applied.
+
+    `status` is the answer's status when the failure came while reading its body: a 2xx status
+    proves the request was applied.
+    """
     import httpx  # noqa: PLC0415 - already imported by every caller; keeps this module light
 
     never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
     what = type(exc).__name__
     detail = str(exc) or what
+    applied = False if never_sent else None if status is None else applied_by_answer(status, None)
     return cls(
         f"no answer from the platform: {what}: {detail}",
         attempts=attempts,
         idempotency_key=idempotency_key,
-        may_have_been_applied=not never_sent,
+        applied=applied,
     )
+
+
+def scrub(error: CxpaError, secrets: tuple[str, ...]) -> CxpaError:
+    """The error with every secret in its text replaced by `***` (a server may echo what it was sent)."""
+    for name in ("message", "code", "run_id", "request_id"):
+        value = getattr(error, name, None)
+        if isinstance(value, str) and any(secret in value for secret in secrets):
+            for secret in secrets:
+                value = value.replace(secret, "***")
+            setattr(error, name, value)
+    error.args = (error.message,)
+    return error

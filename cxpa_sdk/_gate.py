@@ -6,6 +6,10 @@ failed with timeouts, after about 2 minutes of CPU. The SDK's own pools therefor
 `limit` requests in at a time; the rest wait in a first-come, first-served semaphore, which costs
 O(1) per event. A slot is held from sending the request until its response is closed, as a pool
 connection is, and the wait for one is bounded by the request's pool timeout, as httpx's own is.
+
+The same transports carry the call's deadline (`_deadline`) from the request's extensions to the
+sockets: it is in force while the request is sent and its headers read, and around each read of
+the body, whoever reads it and whenever.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import TYPE_CHECKING, cast
 
 import httpx
 
+from . import _deadline
+
 if TYPE_CHECKING:
     import asyncio
 
@@ -24,6 +30,12 @@ def _pool_timeout(request: httpx.Request) -> float | None:
     """The pool phase of the request's timeout (httpx puts it in the request's extensions)."""
     timeout: dict[str, float | None] = request.extensions.get("timeout", {})
     return timeout.get("pool")
+
+
+def _deadline_of(request: httpx.Request) -> float | None:
+    """The call's deadline the engine put in the request (None for a request made without the engine)."""
+    deadline: float | None = request.extensions.get(_deadline.EXTENSION)
+    return deadline
 
 
 def _no_slot(limit: int, seconds: float | None) -> httpx.PoolTimeout:
@@ -45,14 +57,24 @@ def _once(release: Callable[[], None]) -> Callable[[], None]:
 
 
 class _ReleasingStream(httpx.SyncByteStream):
-    """A response body that frees its slot when closed."""
+    """A response body that frees its slot when closed, each read under the call's deadline."""
 
-    def __init__(self, stream: httpx.SyncByteStream, release: Callable[[], None]) -> None:
+    def __init__(self, stream: httpx.SyncByteStream, release: Callable[[], None], deadline: float | None) -> None:
         self._stream = stream
         self._release = _once(release)
+        self._deadline = deadline
 
     def __iter__(self) -> Iterator[bytes]:
-        yield from self._stream
+        chunks = iter(self._stream)
+        while True:
+            token = _deadline.current.set(self._deadline)
+            try:
+                chunk = next(chunks, None)
+            finally:
+                _deadline.current.reset(token)
+            if chunk is None:
+                return
+            yield chunk
 
     def close(self) -> None:
         try:
@@ -64,12 +86,21 @@ class _ReleasingStream(httpx.SyncByteStream):
 class _AsyncReleasingStream(httpx.AsyncByteStream):
     """The async twin of `_ReleasingStream`."""
 
-    def __init__(self, stream: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
+    def __init__(self, stream: httpx.AsyncByteStream, release: Callable[[], None], deadline: float | None) -> None:
         self._stream = stream
         self._release = _once(release)
+        self._deadline = deadline
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
+        chunks = aiter(self._stream)
+        while True:
+            token = _deadline.current.set(self._deadline)
+            try:
+                chunk = await anext(chunks, None)
+            finally:
+                _deadline.current.reset(token)
+            if chunk is None:
+                return
             yield chunk
 
     async def aclose(self) -> None:
@@ -89,16 +120,21 @@ class GatedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Wait for a slot (at most the pool timeout), send, and free the slot when the body is closed."""
-        seconds = _pool_timeout(request)
-        if not self._slots.acquire(timeout=seconds):
-            raise _no_slot(self._limit, seconds)
+        deadline = _deadline_of(request)
+        token = _deadline.current.set(deadline)
         try:
-            response = self._inner.handle_request(request)
-        except BaseException:
-            self._slots.release()
-            raise
+            seconds = _deadline.clamp(_pool_timeout(request), httpx.PoolTimeout)
+            if not self._slots.acquire(timeout=seconds):
+                raise _no_slot(self._limit, seconds)
+            try:
+                response = self._inner.handle_request(request)
+            except BaseException:
+                self._slots.release()
+                raise
+        finally:
+            _deadline.current.reset(token)
         body = cast(httpx.SyncByteStream, response.stream)  # a sync transport answers with a sync body
-        response.stream = _ReleasingStream(body, self._slots.release)
+        response.stream = _ReleasingStream(body, self._slots.release, deadline)
         return response
 
     def close(self) -> None:
@@ -127,22 +163,27 @@ class AsyncGatedTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Wait for a slot (at most the pool timeout), send, and free the slot when the body is closed."""
         slots = self._slots_here()
-        if slots.locked():
-            seconds = _pool_timeout(request)
-            try:
-                async with self._asyncio.timeout(seconds):
-                    await slots.acquire()
-            except TimeoutError:
-                raise _no_slot(self._limit, seconds) from None
-        else:
-            await slots.acquire()  # free: returns at once, without yielding to the loop
+        deadline = _deadline_of(request)
+        token = _deadline.current.set(deadline)
         try:
-            response = await self._inner.handle_async_request(request)
-        except BaseException:
-            slots.release()
-            raise
+            if slots.locked():
+                seconds = _deadline.clamp(_pool_timeout(request), httpx.PoolTimeout)
+                try:
+                    async with self._asyncio.timeout(seconds):
+                        await slots.acquire()
+                except TimeoutError:
+                    raise _no_slot(self._limit, seconds) from None
+            else:
+                await slots.acquire()  # free: returns at once, without yielding to the loop
+            try:
+                response = await self._inner.handle_async_request(request)
+            except BaseException:
+                slots.release()
+                raise
+        finally:
+            _deadline.current.reset(token)
         body = cast(httpx.AsyncByteStream, response.stream)  # an async transport answers with an async body
-        response.stream = _AsyncReleasingStream(body, slots.release)
+        response.stream = _AsyncReleasingStream(body, slots.release, deadline)
         return response
 
     async def aclose(self) -> None:

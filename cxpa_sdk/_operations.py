@@ -6,6 +6,7 @@ Paths come from openapi.json by operationId; ids are percent-encoded so none can
 
 from __future__ import annotations
 
+import time
 import traceback
 from collections.abc import Mapping
 from functools import cache
@@ -13,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import _config as check
-from ._engine import Answer, Flow, Operation, Settings, call, deadline_at, new_idempotency_key
+from ._engine import Answer, Flow, Operation, Settings, Sleep, call, deadline_at, new_idempotency_key
 from ._errors import InvalidArgumentError, InvalidArgumentTypeError, WaitTimeoutError
 from ._schema import spec
 from .types import Credential, IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
@@ -23,6 +24,11 @@ SERVER_WINDOW_MS = 50_000
 # How much longer than the server's window the client waits for the answer, in seconds.
 WINDOW_GRACE_S = 15.0
 DEFAULT_WAIT_MS = 30_000
+# A held read that comes back in under half its window, with the run still going, was not held (an
+# older platform, a proxy that drops waitMs): the next one waits a floor first, which doubles from
+# PACE_MIN_S to PACE_MAX_S while reads keep coming back early, and resets once one is held.
+PACE_MIN_S = 0.1
+PACE_MAX_S = 2.0
 
 
 @cache
@@ -43,7 +49,9 @@ def _route(operation_id: str, **params: str | int) -> tuple[str, str]:
 
 def _key(idempotency_key: str | None) -> str:
     return (
-        new_idempotency_key() if idempotency_key is None else check.identifier(idempotency_key, "idempotency_key", 255)
+        new_idempotency_key()
+        if idempotency_key is None
+        else check.header_value(idempotency_key, "idempotency_key", 255)
     )
 
 
@@ -87,6 +95,38 @@ def _window_ms(left_s: float) -> int:
     return max(1, min(SERVER_WINDOW_MS, int(left_s * 1000)))
 
 
+def pace(floor: float, window_s: float, took_s: float) -> tuple[float, float]:
+    """After a read that found the run still going: (seconds to wait before the next, the new floor).
+
+    Args:
+        floor: The floor so far (0 while the server holds reads as asked).
+        window_s: How long the read asked the server to hold it, in seconds.
+        took_s: How long it took, in seconds.
+    """
+    if took_s >= window_s / 2:
+        return 0.0, 0.0
+    floor = min(PACE_MAX_S, max(PACE_MIN_S, floor * 2))
+    return max(0.0, floor - took_s), floor
+
+
+def _poll(
+    settings: Settings, agent_id: int, run_id: str, *, wait_end: float, deadline: float, floor: float
+) -> Flow[Run | None]:
+    """Long-poll the run until it ends or `wait_end` passes, paced by `pace`; the last Run read (None: none)."""
+    run = None
+    while (left := wait_end - time.monotonic()) > 0:
+        window = _window_ms(left)
+        started = time.monotonic()
+        run = yield from _read_run(settings, agent_id, run_id, window, deadline)
+        if run.status.terminal:
+            break
+        wait, floor = pace(floor, window / 1000, time.monotonic() - started)
+        wait = min(wait, wait_end - time.monotonic())
+        if wait > 0:
+            yield Sleep(wait)
+    return run
+
+
 def trigger_run_and_wait(
     settings: Settings,
     agent_id: int,
@@ -100,10 +140,11 @@ def trigger_run_and_wait(
     The first request is trigger-and-wait with a server window of at most 50 s; while the run goes
     on, run reads with `waitMs` follow on the same run id (never a second trigger).
     """
-    wait_ms = DEFAULT_WAIT_MS if timeout_ms is None else check.positive_int(timeout_ms, "timeout_ms")
+    wait_ms = DEFAULT_WAIT_MS if timeout_ms is None else check.milliseconds(timeout_ms, "timeout_ms")
     agent = check.agent_id(agent_id)
     inputs = check.json_object(input)
-    wait_end = settings.clock() + wait_ms / 1000
+    started = time.monotonic()
+    wait_end = started + wait_ms / 1000
     deadline = deadline_at(settings, wait_ms / 1000 + settings.deadline)
     window = _window_ms(wait_ms / 1000)
     op = _post(
@@ -116,13 +157,14 @@ def trigger_run_and_wait(
     answer = yield from call(settings, op, deadline=deadline, idempotency_key=_key(idempotency_key))
     if answer.status == 200:
         return Run.from_json(answer.data)
-    run_id, status = answer.data["runId"], RunStatus(answer.data["status"])
-    while (left := wait_end - settings.clock()) > 0:
-        run = yield from _read_run(settings, agent, run_id, _window_ms(left), deadline)
-        if run.status.terminal:
-            return run
-        status = run.status
-    return WaitTimedOut(run_id, status)
+    run_id = answer.data["runId"]
+    wait, floor = pace(0.0, window / 1000, time.monotonic() - started)
+    if (wait := min(wait, wait_end - time.monotonic())) > 0:
+        yield Sleep(wait)
+    run = yield from _poll(settings, agent, run_id, wait_end=wait_end, deadline=deadline, floor=floor)
+    if run is not None and run.status.terminal:
+        return run
+    return WaitTimedOut(run_id, RunStatus(answer.data["status"]) if run is None else run.status)
 
 
 def _read_run(settings: Settings, agent_id: int, run_id: str, wait_ms: int, deadline: float) -> Flow[Run]:
@@ -149,14 +191,12 @@ def wait_for_run(settings: Settings, agent_id: int, run_id: str, *, timeout: flo
     """Long-poll a run until it ends; WaitTimeoutError (with the run id) at `timeout` seconds."""
     agent, run_id = check.agent_id(agent_id), check.identifier(run_id, "run_id")
     wait_s = check.seconds(timeout, "timeout")
-    wait_end = settings.clock() + wait_s
+    wait_end = time.monotonic() + wait_s
     deadline = deadline_at(settings, wait_s + settings.deadline)
-    status = "unknown"
-    while (left := wait_end - settings.clock()) > 0:
-        run = yield from _read_run(settings, agent, run_id, _window_ms(left), deadline)
-        if run.status.terminal:
-            return run
-        status = run.status.value
+    run = yield from _poll(settings, agent, run_id, wait_end=wait_end, deadline=deadline, floor=0.0)
+    if run is not None and run.status.terminal:
+        return run
+    status = "unknown" if run is None else run.status.value
     raise WaitTimeoutError(
         f"run {run_id} did not end within {wait_s:g} s (it is {status})", run_id=run_id, status=status
     )
@@ -248,7 +288,7 @@ def open_download(
 ) -> Flow[Answer]:
     """POST trigger-and-download: the 200 answer with its body unread (retried only before it)."""
     body: dict[str, Any] = {"input": check.json_object(input)}
-    wait_ms = DEFAULT_WAIT_MS if timeout_ms is None else check.positive_int(timeout_ms, "timeout_ms")
+    wait_ms = DEFAULT_WAIT_MS if timeout_ms is None else check.milliseconds(timeout_ms, "timeout_ms")
     body["timeoutMs"] = wait_ms
     op = _post(
         "trigger_run_and_download",
@@ -281,6 +321,7 @@ def resolve_credential(settings: Settings, connection_id: str, credentials_token
         path,
         answers={200: "Credential"},
         extra_headers={"X-Credentials-Token": credentials_token},
+        secrets=(credentials_token,),
     )
     answer = yield from call(settings, op, deadline=deadline_at(settings))
     return Credential.from_json(answer.data)

@@ -10,8 +10,9 @@ import os
 import socket
 import ssl
 import sys
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from functools import cache
+from typing import Any
 
 import httpx
 
@@ -76,14 +77,31 @@ class BearerAuth(httpx.Auth):
         yield request
 
 
+def install_backend(transport: httpx.BaseTransport | httpx.AsyncBaseTransport, backend: Callable[[Any], Any]) -> None:
+    """Put a network backend around the one under an httpx transport's pool (httpx has no parameter for it).
+
+    It reaches into `transport._pool._network_backend`, which httpx and httpcore have kept for years;
+    should either rename it, this fails when the client is built, not during a call.
+    """
+    pool = getattr(transport, "_pool", None)
+    inner = getattr(pool, "_network_backend", None)
+    if inner is None:
+        raise RuntimeError("cxpa_sdk needs httpx's transport._pool._network_backend, which this httpx lacks")
+    pool._network_backend = backend(inner)  # type: ignore[union-attr]
+
+
 def sync_client(
     base_url: str, timeout: httpx.Timeout, authorization: str, verify: bool | str | ssl.SSLContext = True
 ) -> httpx.Client:
     """An httpx.Client as the SDK wants it: no redirects followed, keepalive on, the shared SSL context.
 
-    Its pool is gated (`_gate`): requests beyond its connections wait in the SDK, not in httpcore's queue.
+    Its pool is gated (`_gate`): requests beyond its connections wait in the SDK, not in httpcore's
+    queue; and its sockets end every operation by the call's deadline (`_sockets`).
     """
+    from ._sockets import Backend  # noqa: PLC0415 - httpcore loads with the first client, not with the package
+
     transport = httpx.HTTPTransport(verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS)
+    install_backend(transport, Backend)
     return httpx.Client(
         transport=GatedTransport(transport, POOL_SIZE),
         base_url=base_url,
@@ -98,9 +116,12 @@ def async_client(
     base_url: str, timeout: httpx.Timeout, authorization: str, verify: bool | str | ssl.SSLContext = True
 ) -> httpx.AsyncClient:
     """The async twin of `sync_client`."""
+    from ._sockets import AsyncBackend  # noqa: PLC0415 - httpcore loads with the first client, not with the package
+
     transport = httpx.AsyncHTTPTransport(
         verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS
     )
+    install_backend(transport, AsyncBackend)
     return httpx.AsyncClient(
         transport=AsyncGatedTransport(transport, POOL_SIZE),
         base_url=base_url,
@@ -109,17 +130,6 @@ def async_client(
         headers={"User-Agent": USER_AGENT},
         auth=BearerAuth(authorization),
     )
-
-
-def timeout_of(value: float | httpx.Timeout | None) -> httpx.Timeout:
-    """A finite httpx.Timeout from seconds, a Timeout, or None (the default)."""
-    if value is None:
-        return DEFAULT_TIMEOUT
-    if isinstance(value, httpx.Timeout):
-        if None in (value.connect, value.read, value.write, value.pool):
-            raise ValueError("every phase of timeout must be finite: a request must never wait forever")
-        return value
-    return httpx.Timeout(float(value))
 
 
 def enable_env_logging() -> None:

@@ -269,10 +269,14 @@ class TriggerPayload:
                 data = json.loads(payload)
             except ValueError as exc:
                 raise InvalidArgumentError(f"the trigger payload is not JSON: {exc}") from None
+            except RecursionError:
+                raise InvalidArgumentError("the trigger payload is nested too deeply") from None
         if isinstance(data, Mapping):
             data = dict(data)
         try:
             validate(data, "TriggerPayload")
         except SchemaError as exc:
             raise InvalidArgumentError(f"invalid trigger payload: {exc}") from None
+        except RecursionError:
+            raise InvalidArgumentError("the trigger payload is nested too deeply") from None
         return cls(data["runId"], data["agentId"], data["input"], data["agentApiKey"], data.get("credentialsToken"))

@@ -1,5 +1,6 @@
 """Secrets stay secret; transport rules hold; answers outside the spec become InvalidResponseError."""
 
+import asyncio
 import logging
 import subprocess
 import sys
@@ -8,10 +9,14 @@ import httpx
 import pytest
 from sdk_support import Api
 
+import cxpa_api
 from cxpa_sdk import (
     AgentClient,
+    APIStatusError,
+    AsyncCxpa,
     Cxpa,
     CxpaError,
+    InternalServerError,
     InvalidArgumentError,
     InvalidResponseError,
     RunStatus,
@@ -54,6 +59,29 @@ def test_secrets_absent_from_reprs_logs_and_errors(
     everything = "\n".join(texts)
     for secret in (SENTINEL_KEY, agent_key, registered.credentials_token, "cxpa-demo-secret"):
         assert secret not in everything
+
+
+def test_raw_generated_client_hides_the_key() -> None:
+    """repr() and str() of client.raw (sync and async) and of a cxpa_api.AuthenticatedClient never show the key."""
+    texts: list[str] = []
+    with Cxpa(base_url="http://127.0.0.1:1", ingest_api_key=SENTINEL_KEY) as client:
+        assert client.raw.token == SENTINEL_KEY  # the key is there, only out of sight
+        texts += [repr(client.raw), str(client.raw)]
+    async_client = AsyncCxpa(base_url="http://127.0.0.1:1", ingest_api_key=SENTINEL_KEY)
+    texts += [repr(async_client.raw), str(async_client.raw)]
+    asyncio.run(async_client.aclose())
+    direct = cxpa_api.AuthenticatedClient(base_url="http://127.0.0.1:1", token="SENTINEL")
+    texts += [repr(direct), str(direct)]
+    # Building its own httpx clients writes "Authorization: Bearer <token>" into its headers.
+    with direct.get_httpx_client():
+        assert direct.get_httpx_client().headers["Authorization"] == "Bearer SENTINEL"
+        texts += [repr(direct), str(direct), repr(direct.with_headers({"X-Extra": "1"}))]
+    asyncio.run(direct.get_async_httpx_client().aclose())
+    texts += [repr(direct), str(direct)]
+    everything = "\n".join(texts)
+    assert "AuthenticatedClient(" in everything
+    assert SENTINEL_KEY not in everything
+    assert "SENTINEL" not in everything
 
 
 def test_one_debug_line_per_request_response_and_retry(api: Api, caplog: pytest.LogCaptureFixture) -> None:
@@ -126,9 +154,10 @@ def test_redirects_are_not_followed() -> None:
         seen.append(request)
         return httpx.Response(307, headers={"Location": "https://elsewhere.invalid/steal"})
 
-    with mock_client(handler) as client, pytest.raises(InvalidResponseError, match="307"):
+    with mock_client(handler) as client, pytest.raises(APIStatusError, match="307") as caught:
         client.trigger_run(ECHO, {})
     assert [r.url.host for r in seen] == ["127.0.0.1"]
+    assert (caught.value.code, caught.value.applied) == ("no_envelope", None)
 
 
 @pytest.mark.parametrize(
@@ -137,13 +166,12 @@ def test_redirects_are_not_followed() -> None:
         (202, b"{not json", "not a valid TriggeredRun"),
         (202, b'{"runId": 5, "status": "queued"}', "runId: must be string"),
         (202, b'{"status": "queued"}', "runId: is required"),
-        (500, b"<html>oops</html>", "without an Error envelope"),
         (418, b'{"error": {"code": "teapot", "message": "short and stout"}}', None),
     ],
-    ids=["bad-json", "wrong-type", "missing-field", "html-error", "undocumented-status"],
+    ids=["bad-json", "wrong-type", "missing-field", "undocumented-status"],
 )
 def test_answers_outside_the_spec(status: int, body: bytes, message: str | None) -> None:
-    """Bad JSON, wrong types, missing fields and foreign error pages are InvalidResponseError."""
+    """Bad JSON, wrong types and missing fields in a 2xx are InvalidResponseError, and the request was applied."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(status, content=body, headers={"X-Request-Id": "req_mock"})
@@ -157,6 +185,20 @@ def test_answers_outside_the_spec(status: int, body: bytes, message: str | None)
         assert isinstance(caught.value, InvalidResponseError)
         assert message in str(caught.value)
         assert caught.value.request_id == "req_mock"
+        assert caught.value.applied is True
+        assert "the request was applied" in str(caught.value)
+
+
+def test_a_foreign_error_page_is_the_status_error_and_may_have_been_applied() -> None:
+    """A 500 HTML page (not the Error envelope) is InternalServerError `no_envelope`, outcome unknown."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, content=b"<html>oops</html>", headers={"Content-Type": "text/html"})
+
+    with mock_client(handler) as client, pytest.raises(InternalServerError) as caught:
+        client.with_options(max_retries=0).trigger_run(ECHO, {})
+    assert (caught.value.status_code, caught.value.code, caught.value.applied) == (500, "no_envelope", None)
+    assert "not in the platform's Error envelope (text/html, 17 bytes)" in str(caught.value)
 
 
 def test_unknown_status_from_a_newer_platform_does_not_crash() -> None:
