@@ -12,7 +12,7 @@ import httpx
 
 from . import _config as check
 from . import _operations as ops
-from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, ForkGuard, make_settings, verify_option
+from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, AsyncPools, ForkGuard, make_settings, verify_option
 from ._engine import Flow, Settings, T, adrive, drive
 from ._errors import CxpaError, InvalidArgumentError
 from ._transport import async_client, enable_env_logging, logger, sync_client
@@ -63,7 +63,10 @@ class _AgentBase(ForkGuard):
         return self._settings.base_url
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(run_id={self._run_id!r}, base_url={self.base_url!r}, api_key='***')"
+        run_id, settings = getattr(self, "_run_id", None), getattr(self, "_settings", None)
+        if run_id is None or settings is None:  # the constructor refused an argument
+            return f"{type(self).__name__}(not configured)"
+        return f"{type(self).__name__}(run_id={run_id!r}, base_url={settings.base_url!r}, api_key='***')"
 
     def _event(self, event: Mapping[str, Any]) -> Flow[RunStatus]:
         return ops.post_callback(self._settings, self._run_id, event)
@@ -278,8 +281,9 @@ class AsyncAgentClient(_AgentBase):
 
         self._asleep = asyncio.sleep  # the backoff's sleep; tests replace it to retry without waiting
         self._verify = verify_option(verify)
-        self._guard(brought_http=http_client is not None)
-        self._http = http_client or self._new_pool()
+        self._pools = AsyncPools(
+            http_client or self._new_pool(), None if http_client else self._new_pool, type(self).__name__
+        )
 
     def _new_pool(self) -> httpx.AsyncClient:
         return async_client(self._settings.base_url, self._settings.timeout, self._settings.authorization, self._verify)
@@ -303,8 +307,7 @@ class AsyncAgentClient(_AgentBase):
         )
 
     async def _do(self, flow: Flow[T]) -> T:
-        self._http = self._pool(self._http, self._new_pool)
-        return await adrive(flow, self._http, self._asleep)
+        return await adrive(flow, self._pools.here(), self._asleep)
 
     async def started(self) -> RunStatus:
         """Report that the runtime began work; the run's status after it."""
@@ -333,7 +336,7 @@ class AsyncAgentClient(_AgentBase):
     async def aclose(self) -> None:
         """Close the connection pool (unless it was brought with `http_client=`)."""
         if self._owns_http:
-            await self._http.aclose()
+            await self._pools.aclose()
 
     async def __aenter__(self) -> Self:
         try:

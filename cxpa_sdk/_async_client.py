@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from . import _operations as ops
-from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, BaseClient, verify_option
+from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, AsyncPools, BaseClient, verify_option
 from ._download import AsyncDownload
 from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T, adrive
 from ._transport import async_client
@@ -73,15 +73,19 @@ class AsyncCxpa(BaseClient):
 
         self._asleep = asyncio.sleep  # the backoff's sleep; tests replace it to retry without waiting
         self._verify = verify_option(verify)
-        self._guard(brought_http=http_client is not None)
-        self._http = http_client or self._new_pool()
+        self._pools = AsyncPools(
+            http_client or self._new_pool(), None if http_client else self._new_pool, type(self).__name__
+        )
 
     def _new_pool(self) -> httpx.AsyncClient:
         return async_client(self._settings.base_url, self._settings.timeout, self._settings.authorization, self._verify)
 
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        return self._pools.peek()
+
     async def _run(self, flow: Flow[T]) -> T:
-        self._http = self._pool(self._http, self._new_pool)
-        return await adrive(flow, self._http, self._asleep)
+        return await adrive(flow, self._pools.here(), self._asleep)
 
     @property
     def raw(self) -> AuthenticatedClient:
@@ -212,9 +216,13 @@ class AsyncCxpa(BaseClient):
         return await self._run(ops.wait_for_run(self._settings, agent_id, run_id, timeout=timeout))
 
     async def aclose(self) -> None:
-        """Close the connection pool (unless it was brought with `http_client=` or shared by `with_options`)."""
+        """Close the connection pool (unless it was brought with `http_client=` or shared by `with_options`).
+
+        Pools this client opened for other event loops are dropped, not closed: close a client on the
+        loop that used it.
+        """
         if self._owns_http:
-            await self._http.aclose()
+            await self._pools.aclose()
 
     async def __aenter__(self) -> AsyncCxpa:
         return self

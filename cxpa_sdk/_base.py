@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import ssl
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
@@ -16,6 +17,8 @@ from ._retry import RetryPolicy
 from ._transport import DEFAULT_TIMEOUT, enable_env_logging
 
 if TYPE_CHECKING:
+    import asyncio
+
     from cxpa_api import AuthenticatedClient
 
 H = TypeVar("H")
@@ -92,6 +95,84 @@ class ForkGuard:
         return build()
 
 
+class AsyncPools:
+    """An async client's connection pools: one per event loop, and new ones in a forked child.
+
+    An httpx.AsyncClient's connections belong to the event loop that opened them; used from another
+    loop (a second `asyncio.run()`, or a thread with its own loop) they fail with "Event loop is
+    closed" or hang. So the pool the client was built with serves the first loop that uses it, and
+    each other loop gets a pool of its own, built on first use; pools of closed loops are dropped.
+    A pool brought with `http_client=` can't be rebuilt: on another loop, or in a forked child, the
+    call fails at once with a CxpaError that says what to do.
+
+    The fast path is one `get_running_loop()`, one `getpid()` and one identity check.
+    """
+
+    def __init__(self, first: httpx.AsyncClient, build: Callable[[], httpx.AsyncClient] | None, owner: str) -> None:
+        import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
+
+        self._running_loop = asyncio.get_running_loop
+        self._build = build
+        self._owner = owner
+        self._pid = os.getpid()
+        self._unclaimed: httpx.AsyncClient | None = first
+        self._current: tuple[asyncio.AbstractEventLoop | None, httpx.AsyncClient] = (None, first)
+        self._by_loop: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+        self._lock = threading.Lock()
+
+    def here(self) -> httpx.AsyncClient:
+        """The pool for the running event loop."""
+        loop = self._running_loop()
+        current = self._current
+        if current[0] is loop and self._pid == os.getpid():
+            return current[1]
+        with self._lock:
+            return self._switch(loop)
+
+    def peek(self) -> httpx.AsyncClient:
+        """The pool for the running loop if it has one, else the last one used (for `raw`)."""
+        try:
+            loop = self._running_loop()
+        except RuntimeError:
+            return self._current[1]
+        return self._by_loop.get(loop, self._current[1])
+
+    def _switch(self, loop: asyncio.AbstractEventLoop) -> httpx.AsyncClient:
+        if self._pid != os.getpid():
+            if self._build is None:
+                raise CxpaError(
+                    f"this {self._owner} was created in process {self._pid} with http_client=..., and is used in "
+                    f"forked process {os.getpid()}: its sockets belong to the parent. Create the client in the child."
+                )
+            self._pid, self._unclaimed, self._by_loop = os.getpid(), None, {}
+        self._by_loop = {known: pool for known, pool in self._by_loop.items() if not known.is_closed()}
+        pool = self._by_loop.get(loop)
+        if pool is None:
+            if self._unclaimed is not None:
+                pool, self._unclaimed = self._unclaimed, None
+            elif self._build is None:
+                raise CxpaError(
+                    f"this {self._owner} was given http_client=..., which was first used on another event loop: an "
+                    "httpx.AsyncClient can't move between event loops. Create the client (and its httpx.AsyncClient) "
+                    "on the loop that uses it."
+                )
+            else:
+                pool = self._build()
+            self._by_loop[loop] = pool
+        self._current = (loop, pool)
+        return pool
+
+    async def aclose(self) -> None:
+        """Close the running loop's pool; pools of other loops are dropped (they can't be closed from here)."""
+        with self._lock:
+            pools = [self._by_loop.pop(self._running_loop(), None), self._unclaimed]
+            self._unclaimed = None
+            self._by_loop.clear()
+        for pool in pools:
+            if pool is not None:
+                await pool.aclose()
+
+
 class BaseClient(ForkGuard):
     """Configuration shared by Cxpa and AsyncCxpa: settings, `with_options`, `raw`, repr."""
 
@@ -142,7 +223,10 @@ class BaseClient(ForkGuard):
         return self._settings.deadline
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, ingest_api_key='***')"
+        settings = getattr(self, "_settings", None)  # absent when the constructor refused an argument
+        if settings is None:
+            return f"{type(self).__name__}(not configured)"
+        return f"{type(self).__name__}(base_url={settings.base_url!r}, ingest_api_key='***')"
 
     def with_options(
         self,

@@ -30,20 +30,24 @@ class _Stage:
         self._wbits = _WBITS[coding]
         self._inflate = zlib.decompressobj(self._wbits)
         self._started = False
+        # Deflate's input until its first output: replayed as raw deflate if the zlib header is wrong.
+        self._seen = b"" if coding == "deflate" else None
 
     def decode(self, data: bytes) -> Iterator[bytes]:
         """The decoded pieces of `data`, each at most PIECE bytes."""
+        self._started = self._started or bool(data)
         while True:
             try:
                 out = self._inflate.decompress(data, PIECE)
             except zlib.error as exc:
-                if self._coding == "deflate" and not self._started:
+                if self._seen is not None and self._wbits > 0:
+                    data, self._seen = self._seen + data, None
                     self._wbits = -zlib.MAX_WBITS
                     self._inflate = zlib.decompressobj(self._wbits)
-                    self._started = True
                     continue
                 raise DecodingError(f"the body is not valid {self._coding}: {exc}") from None
-            self._started = True
+            if self._seen is not None:
+                self._seen = None if out else self._seen + data[: len(data) - len(self._inflate.unconsumed_tail)]
             data = self._inflate.unconsumed_tail
             if self._inflate.eof and self._inflate.unused_data:  # another gzip member follows
                 data = self._inflate.unused_data

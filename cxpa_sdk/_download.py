@@ -201,9 +201,9 @@ class _DownloadBase:
         self._consumed = False
 
     def __repr__(self) -> str:
-        if self._info is None:
+        info: DownloadInfo | None = getattr(self, "_info", None)
+        if info is None:
             return f"{type(self).__name__}(not opened)"
-        info = self._info
         fields = f"run_id={info.run_id!r}, filename={info.filename!r}, content_length={info.content_length}"
         return f"{type(self).__name__}({fields})"
 

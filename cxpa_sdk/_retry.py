@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import email.utils
+import math
 import random
+import re
 import time
 from dataclasses import dataclass
 
@@ -50,20 +52,29 @@ def backoff(attempt: int, policy: RetryPolicy, rng: random.Random | None = None)
     return (rng or random).uniform(0, ceiling)
 
 
+_DELTA_SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None when absent or unreadable."""
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None when absent or unreadable.
+
+    Only ASCII digits count (`str.isdigit` also takes `²` and other scripts' digits); a delay too
+    long to represent (a date in the year 9999) comes back as infinity, which no cap honours.
+    """
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if _DELTA_SECONDS.fullmatch(value):
+        return float(value)  # thousands of digits come back as infinity
     try:
         moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if moment.tzinfo is None:
+            return None
+        return max(0.0, moment.timestamp() - (time.time() if now is None else now))
+    except (TypeError, ValueError, IndexError):
         return None
-    if moment.tzinfo is None:
-        return None
-    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
+    except OverflowError:
+        return math.inf
 
 
 @dataclass(frozen=True, slots=True)

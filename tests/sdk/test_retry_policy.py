@@ -1,5 +1,6 @@
 """The retry policy as pure functions: what is retried, backoff, Retry-After, deadlines. No sleeping."""
 
+import math
 import random
 
 import pytest
@@ -56,13 +57,40 @@ def test_backoff_is_full_jitter_under_a_doubling_cap() -> None:
         (None, None),
         ("-1", None),
         ("Sat, 28 Nov 2026 09:00:00 GMT", 0.0),
+        ("1.5", 1.5),
+        ("\u00b2", None),
+        ("\u0661\u0662", None),
+        ("9" * 5000, math.inf),
+        ("Fri, 31 Dec 99999 23:59:59 GMT", None),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 253402300799.0 - 1795860000.0),
     ],
-    ids=["delta", "zero", "http-date", "garbage", "absent", "negative", "date-in-the-past"],
+    ids=[
+        "delta",
+        "zero",
+        "http-date",
+        "garbage",
+        "absent",
+        "negative",
+        "date-in-the-past",
+        "fraction",
+        "superscript-two",
+        "arabic-indic-digits",
+        "5000-digits",
+        "year-99999-unreadable",
+        "year-9999",
+    ],
 )
 def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
     """Retry-After as delta-seconds or an HTTP date; garbage is ignored."""
     now = 1795860000.0  # 2026-11-28 10:00:00 UTC
     assert parse_retry_after(header, now=now) == seconds
+
+
+def test_an_endless_retry_after_is_not_waited_for() -> None:
+    """A Retry-After too long to represent is over every cap: the call gives up instead of sleeping."""
+    verdict = decide(attempt=1, policy=RetryPolicy(), retryable=True, retry_after=math.inf, time_left=60)
+    assert not verdict.retry
+    assert "over the 60 s cap" in verdict.why
 
 
 def test_decide_retries_within_budget() -> None:
