@@ -8,9 +8,11 @@ import select
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from child_support import EXIT_TIMEOUT_S, START_TIMEOUT_S, child, python_module_with_sigint
 
 from cxpa_sdk._cli import run
 from cxpa_sdk._cli_output import Streams
@@ -253,6 +255,32 @@ def test_another_missing_module_is_not_blamed_on_the_extra() -> None:
     assert "pip install" not in done.stderr
 
 
+# A 3 MB download from the local platform takes about a second; the bound is for a loaded machine.
+TERMINAL_TIMEOUT_S = 120.0
+
+
+def read_terminal(primary: int, timeout_s: float) -> bytes:
+    """What a child writes to a pseudo-terminal until it closes it; fails the test after `timeout_s`.
+
+    A progress bar redraws itself while it waits, so a stuck child never goes quiet: one deadline
+    bounds the whole read, not each chunk.
+    """
+    terminal = b""
+    deadline = time.monotonic() + timeout_s
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([primary], [], [], left)
+        if not ready:
+            break
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # EIO: every writer closed the terminal
+            return terminal
+        if not chunk:
+            return terminal
+        terminal += chunk
+    pytest.fail(f"the terminal was not closed within {timeout_s:.0f} s; its last bytes: {terminal[-300:]!r}")
+
+
 def test_progress_bar_only_on_a_terminal(cxpa_platform: LocalPlatform, tmp_path: Path) -> None:
     """On a terminal stderr shows a progress bar; stdout still carries exactly one JSON document."""
     primary, secondary = pty.openpty()
@@ -262,62 +290,40 @@ def test_progress_bar_only_on_a_terminal(cxpa_platform: LocalPlatform, tmp_path:
         "CXPA_INGEST_KEY": cxpa_platform.ingest_key,
         "COLUMNS": "100",
     }
-    with subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cxpa_sdk",
-            "download",
-            str(REPORT),
-            "--input",
-            '{"sizeBytes": 3000000}',
-            "-o",
-            str(tmp_path),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=secondary,
-        env=env,
-        text=True,
-    ) as process:
-        os.close(secondary)
-        terminal = b""
-        while True:
-            ready, _, _ = select.select([primary], [], [], 30)
-            if not ready:
-                break
-            try:
-                chunk = os.read(primary, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            terminal += chunk
-        out, _ = process.communicate(timeout=30)
-    os.close(primary)
-    assert process.returncode == 0
+    command = [sys.executable, "-m", "cxpa_sdk", "download", str(REPORT), "--input", '{"sizeBytes": 3000000}']
+    try:
+        with child(
+            [*command, "-o", str(tmp_path)],
+            what="`cxpa download` on a terminal",
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            env=env,
+        ) as download:
+            os.close(secondary)
+            secondary = -1
+            terminal = read_terminal(primary, TERMINAL_TIMEOUT_S)
+            out, _ = download.communicate(EXIT_TIMEOUT_S)
+    finally:
+        os.close(primary)
+        if secondary != -1:
+            os.close(secondary)
+    assert download.process.returncode == 0
     assert json.loads(out)["bytes"] == 3_000_000
     assert b"MB" in terminal or b"MiB" in terminal
 
 
 def test_dev_server_serves_until_interrupted() -> None:
     """`cxpa dev-server` prints the URL, the key and the agents, and stops cleanly on Ctrl-C."""
-    with subprocess.Popen(
-        [sys.executable, "-m", "cxpa_sdk", "dev-server", "--port", "0", "--ingest-key", "k-dev"],
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as process:
-        assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(3)]
-        rest = ""
-        for _ in range(20):  # read up to the last line of the banner: then it is serving
-            line = process.stdout.readline()
-            rest += line
-            if line in ("Ctrl-C stops it.\n", ""):
-                break
-        process.send_signal(signal.SIGINT)
-        process.wait(30)
-        rest += process.stdout.read()
-    assert lines[0].startswith("CXPA local platform at http://127.0.0.1:")
-    assert lines[1] == "ingest key: k-dev\n"
-    assert "echo" in rest
-    assert process.returncode == 0
+    # `python -m cxpa_sdk dev-server`, with SIGINT handled even when this test inherited it ignored
+    # (a background job of a shell): Ctrl-C is what the dev server answers to.
+    command = python_module_with_sigint("cxpa_sdk", "dev-server", "--port", "0", "--ingest-key", "k-dev")
+    with child(command, what="`cxpa dev-server`", lines=True) as server:
+        banner = server.lines.until("Ctrl-C stops it.\n", START_TIMEOUT_S)  # the banner's end: it is serving
+        server.process.send_signal(signal.SIGINT)
+        code = server.wait(EXIT_TIMEOUT_S, since="SIGINT")
+        rest = server.lines.rest(EXIT_TIMEOUT_S)
+    assert banner[0].startswith("CXPA local platform at http://127.0.0.1:")
+    assert banner[1] == "ingest key: k-dev\n"
+    assert any("echo" in line for line in banner[2:])
+    assert rest == "stopped\n"
+    assert code == 0

@@ -39,7 +39,7 @@ def test_key_in_progress_is_409(http: httpx.Client, cxpa_platform: LocalPlatform
     results: list[httpx.Response] = []
     url = f"/api/agents/{SLOW}/runs/trigger-and-wait"
     first = threading.Thread(
-        target=lambda: results.append(http.post(url, json=body, headers={"Idempotency-Key": "held"}))
+        target=lambda: results.append(http.post(url, json=body, headers={"Idempotency-Key": "held"})), daemon=True
     )
     first.start()
     try:
@@ -50,6 +50,7 @@ def test_key_in_progress_is_409(http: httpx.Client, cxpa_platform: LocalPlatform
         second = http.post(url, json=body, headers={"Idempotency-Key": "held"})
     finally:
         first.join(10)
+    assert not first.is_alive(), "the first request with the key did not finish within 10 s"
     assert second.status_code == 409
     assert second.json()["error"]["code"] == "idempotency_in_progress"
     assert results[0].status_code == 200

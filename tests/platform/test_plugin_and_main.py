@@ -5,6 +5,10 @@ import sys
 
 import httpx
 import pytest
+from child_support import EXIT_TIMEOUT_S, START_TIMEOUT_S, child
+
+# A pytest session of three tests on a served platform takes seconds; the bound is for a loaded machine.
+INNER_SESSION_TIMEOUT_S = 300.0
 
 
 def test_plugin_loads_nothing_heavy() -> None:
@@ -44,29 +48,24 @@ def test_users_test_suite_gets_a_served_platform(pytester: pytest.Pytester) -> N
             assert response.status_code == 202
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    # Bounded: a hung inner session fails here (Pytester.TimeoutExpired names the command and the timeout).
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=INNER_SESSION_TIMEOUT_S)
     result.assert_outcomes(passed=3)
 
 
 def test_main_serves_and_prints_url_key_and_agents() -> None:
     """`python -m cxpa_sdk.testing --port 0` prints the base URL, the ingest key and the agent table."""
-    with subprocess.Popen(
-        [sys.executable, "-m", "cxpa_sdk.testing", "--port", "0", "--ingest-key", "k-main"],
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as process:
-        try:
-            assert process.stdout is not None
-            lines = [process.stdout.readline() for _ in range(10)]
-            url = lines[0].split(" at ")[1].strip()
-            assert lines[1].strip() == "ingest key: k-main"
-            table = "".join(lines[2:9])
-            for name in ("echo", "slow", "fail", "report", "standalone", "approval"):
-                assert name in table
-            answer = httpx.post(
-                f"{url}/api/agents/1/runs/trigger", json={"input": {}}, headers={"Authorization": "Bearer k-main"}
-            )
-            assert answer.status_code == 202
-        finally:
-            process.terminate()
-            process.wait(10)
+    command = [sys.executable, "-m", "cxpa_sdk.testing", "--port", "0", "--ingest-key", "k-main"]
+    with child(command, what="`python -m cxpa_sdk.testing`", lines=True) as server:
+        lines = server.lines.until("Ctrl-C stops it.\n", START_TIMEOUT_S)
+        url = lines[0].split(" at ")[1].strip()
+        assert lines[1].strip() == "ingest key: k-main"
+        table = "".join(lines[2:9])
+        for name in ("echo", "slow", "fail", "report", "standalone", "approval"):
+            assert name in table
+        answer = httpx.post(
+            f"{url}/api/agents/1/runs/trigger", json={"input": {}}, headers={"Authorization": "Bearer k-main"}
+        )
+        assert answer.status_code == 202
+        server.process.terminate()
+        server.wait(EXIT_TIMEOUT_S, since="SIGTERM")

@@ -11,6 +11,10 @@ import uvicorn
 from cxpa_sdk import APIConnectionError, Cxpa, InvalidArgumentError
 from cxpa_sdk.testing import ECHO, LocalPlatform
 
+# uvicorn starts in well under a second; the bounds are for a loaded machine.
+SERVER_START_TIMEOUT_S = 30.0
+SERVER_STOP_TIMEOUT_S = 10.0
+
 
 @pytest.fixture(scope="module")
 def tls_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalPlatform, str, Path]]:
@@ -26,21 +30,31 @@ def tls_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Loc
     platform = LocalPlatform()
     with platform.serve():  # binds the runtimes' callbacks to a plain loopback URL
         config = uvicorn.Config(
-            platform.app, host="127.0.0.1", port=0, log_level="warning", ssl_certfile=str(folder / "server.pem")
+            platform.app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            ssl_certfile=str(folder / "server.pem"),
+            timeout_graceful_shutdown=1,  # open connections get a second at the stop, as in LocalPlatform.serve()
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
-        for _ in range(500):
-            if server.started:
-                break
+        started_by = time.monotonic() + SERVER_START_TIMEOUT_S
+        while not server.started:
+            if not thread.is_alive():
+                pytest.fail("the TLS server's thread ended before it started serving")
+            if time.monotonic() > started_by:
+                server.should_exit = True
+                pytest.fail(f"the TLS server did not start within {SERVER_START_TIMEOUT_S:.0f} s")
             time.sleep(0.01)
         port = server.servers[0].sockets[0].getsockname()[1]
         try:
             yield platform, f"https://127.0.0.1:{port}", folder / "ca.pem"
         finally:
             server.should_exit = True
-            thread.join(10)
+            thread.join(SERVER_STOP_TIMEOUT_S)
+            assert not thread.is_alive(), f"the TLS server did not stop within {SERVER_STOP_TIMEOUT_S:.0f} s"
 
 
 def test_self_signed_server_is_refused_by_default(tls_platform: tuple[LocalPlatform, str, Path]) -> None:

@@ -6,6 +6,7 @@ two records how many requests were inside the pool at once (from sending until t
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -16,6 +17,9 @@ from cxpa_sdk import AsyncCxpa, Cxpa
 from cxpa_sdk._gate import AsyncGatedTransport, GatedTransport
 from cxpa_sdk._transport import POOL_SIZE
 from cxpa_sdk.testing import ECHO, LocalPlatform
+
+# 24 requests to the local platform take well under a second; the bound is for a loaded machine.
+THREADS_TIMEOUT_S = 60.0
 
 
 class Inside:
@@ -144,17 +148,20 @@ class TestSync:
         inside = Inside()
         with httpx.Client(transport=GatedTransport(Counting(inside), 3)) as http:
             statuses: list[int] = []
-            start = threading.Barrier(24)
+            start = threading.Barrier(24, timeout=THREADS_TIMEOUT_S)  # a thread that never comes breaks it
 
             def one() -> None:
                 start.wait()
                 statuses.append(http.post(**_trigger(cxpa_platform)).status_code)
 
-            threads = [threading.Thread(target=one) for _ in range(24)]
+            threads = [threading.Thread(target=one, daemon=True) for _ in range(24)]
             for thread in threads:
                 thread.start()
+            deadline = time.monotonic() + THREADS_TIMEOUT_S
             for thread in threads:
-                thread.join(30)
+                thread.join(max(0.0, deadline - time.monotonic()))
+            stuck = sum(thread.is_alive() for thread in threads)
+            assert stuck == 0, f"{stuck} of 24 threads were still sending after {THREADS_TIMEOUT_S:.0f} s"
         assert statuses == [202] * 24
         assert inside.most == 3
         assert inside.now == 0
