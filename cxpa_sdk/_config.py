@@ -66,7 +66,16 @@ def base_url(value: str | None, *, allow_insecure: bool = False) -> str:
     return url.rstrip("/")
 
 
-def secret(value: object, argument: str) -> str:
+class Secret(str):
+    """A key or token: the str itself, whose repr is `'***'` (tracebacks formatted with locals show reprs)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+
+def secret(value: object, argument: str) -> Secret:
     """A key or token: a non-empty str that can travel in a header (no control characters)."""
     if not isinstance(value, str):
         raise InvalidArgumentTypeError(f"{argument} must be a str, not {type(value).__name__}")
@@ -74,7 +83,7 @@ def secret(value: object, argument: str) -> str:
         raise InvalidArgumentError(f"{argument} must not be empty")
     if not value.isascii() or not value.isprintable() or value != value.strip():
         raise InvalidArgumentError(f"{argument} contains characters a header can't carry (its value is not shown)")
-    return value
+    return Secret(value)
 
 
 def agent_id(value: object) -> int:

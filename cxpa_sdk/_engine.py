@@ -419,7 +419,10 @@ def drive(flow: Flow[T], client: httpx.Client, sleep: Callable[[float], None] = 
             except _THROWN as exc:
                 thrown = [exc.with_traceback(None)]
             else:
-                step = flow.send(result)
+                # Handed over through a list, so that no local of this frame still holds an answer's
+                # bytes when the flow raises (a traceback formatted with its locals would show them).
+                sent, result = [result], None
+                step = flow.send(sent.pop())
                 continue
             # Thrown outside the `except`, so that the flow's error does not chain the driver's.
             step = flow.throw(thrown.pop())
@@ -449,7 +452,8 @@ async def adrive(flow: Flow[T], client: httpx.AsyncClient, sleep: Callable[[floa
             except _THROWN as exc:
                 thrown = [exc.with_traceback(None)]
             else:
-                step = flow.send(result)
+                sent, result = [result], None
+                step = flow.send(sent.pop())
                 continue
             step = flow.throw(thrown.pop())
     except StopIteration as stop:

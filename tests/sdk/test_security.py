@@ -4,6 +4,7 @@ import asyncio
 import logging
 import subprocess
 import sys
+import traceback
 
 import httpx
 import pytest
@@ -235,3 +236,38 @@ def test_download_answer_without_run_id_is_invalid() -> None:
 
     with mock_client(handler) as client, pytest.raises(InvalidResponseError, match="X-Run-Id"):
         client.trigger_run_and_download(REPORT, {}).__enter__()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"connectionId": "conn_1", "type": "api_key", "values": {"token": "CRED-SENTINEL"}, "expiresAt": "never"},
+        {"connectionId": "conn_1", "type": "api_key", "values": {"token": "CRED-SENTINEL", "n": 5}},
+    ],
+    ids=["bad-date", "bad-value"],
+)
+def test_tracebacks_with_locals_show_no_secret(answer: dict[str, object]) -> None:
+    """A failed credential read, formatted with every frame's locals, shows no key, token or credential value."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=answer)
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    agent = AgentClient(
+        api_key=SENTINEL_KEY,
+        run_id="run_1",
+        base_url="http://127.0.0.1:1",
+        credentials_token="TOKEN-SENTINEL",
+        http_client=http,
+        max_retries=0,
+    )
+    with pytest.raises(InvalidResponseError) as caught:
+        agent.resolve_credential("conn_1")
+    error = caught.value
+    frames = traceback.TracebackException.from_exception(error, capture_locals=True).stack
+    sdk = [frame for frame in frames if "cxpa_sdk" in frame.filename]  # not this test's own frame
+    text = "".join(traceback.StackSummary.from_list(sdk).format()) + "".join(traceback.format_exception(error))
+    assert "resolve_credential" in text  # the SDK's frames are there, with their locals
+    assert all(frame.locals for frame in sdk)
+    for secret in (SENTINEL_KEY, "TOKEN-SENTINEL", "CRED-SENTINEL"):
+        assert secret not in text
