@@ -327,3 +327,15 @@ def test_dev_server_serves_until_interrupted() -> None:
     assert any("echo" in line for line in banner[2:])
     assert rest == "stopped\n"
     assert code == 0
+
+
+def test_dev_server_stops_cleanly_on_sigterm() -> None:
+    """`cxpa dev-server` started as a background job (SIGINT ignored) stops cleanly on SIGTERM, as `kill` sends."""
+    command = [sys.executable, "-m", "cxpa_sdk", "dev-server", "--port", "0"]
+    with child(command, what="`cxpa dev-server`", lines=True) as server:
+        server.lines.until("Ctrl-C stops it.\n", START_TIMEOUT_S)
+        server.process.send_signal(signal.SIGTERM)
+        code = server.wait(EXIT_TIMEOUT_S, since="SIGTERM")
+        rest = server.lines.rest(EXIT_TIMEOUT_S)
+    assert rest == "stopped\n"
+    assert code == 0
