@@ -13,7 +13,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -463,7 +463,7 @@ async def adrive(flow: Flow[T], client: httpx.AsyncClient, sleep: Callable[[floa
         flow.close()
 
 
-def _add(body: bytearray, pieces: Iterator[bytes], step: ReadBody) -> None:
+def _add(body: bytearray, pieces: Iterable[bytes], step: ReadBody) -> None:
     """Append decoded pieces, refusing the answer once it passes the limit."""
     for piece in pieces:
         body += piece
