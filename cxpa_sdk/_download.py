@@ -15,16 +15,17 @@ import re
 import tempfile
 import unicodedata
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
 import httpx
 
+from ._decoding import Decoder, DecodingError
 from ._engine import Answer
-from ._errors import DownloadConsumedError, IncompleteDownloadError, InvalidResponseError
+from ._errors import DownloadConsumedError, IncompleteDownloadError, InvalidResponseError, mask
 
 Progress = Callable[[int, int | None], None]
 """A progress callback: (bytes received so far, total bytes or None when unknown)."""
@@ -79,39 +80,47 @@ def safe_filename(name: str | None, fallback: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class DownloadInfo:
-    """What a download's headers say."""
+    """What a download's headers say, and what its errors need (attempts, key, secrets to mask)."""
 
     run_id: str
     filename: str
     content_type: str
     content_length: int | None
+    attempts: int = 1
+    idempotency_key: str | None = None
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
-    def of(cls, response: httpx.Response) -> DownloadInfo:
-        """Read from a 200 trigger-and-download answer; InvalidResponseError when a header is missing or bad."""
-        request_id = response.headers.get("x-request-id")
-        run_id = response.headers.get("x-run-id")
+    def of(cls, answer: Answer) -> DownloadInfo:
+        """Read from a 200 trigger-and-download answer; InvalidResponseError when a header is missing or bad.
+
+        Text from the server (run id, filename, request id) has the call's secrets masked.
+        """
+        response, secrets = answer.response, answer.secrets
+        request_id = mask(response.headers.get("x-request-id"), secrets)
+        run_id = mask(response.headers.get("x-run-id"), secrets)
+        common = {"attempts": answer.attempts, "idempotency_key": answer.idempotency_key, "applied": True}
         if not run_id:
             raise InvalidResponseError(
-                "the download answer has no X-Run-Id header",
-                status_code=200,
-                request_id=request_id,
-                applied=True,
+                "the download answer has no X-Run-Id header", status_code=200, request_id=request_id, **common
             )
         length = response.headers.get("content-length")
-        if length is not None and not length.isdigit():
+        if length is not None and not (length.isascii() and length.isdigit()):
             raise InvalidResponseError(
-                f"the download answer's Content-Length is not a size: {length[:40]!r}",
+                f"the download answer's Content-Length is not a size: {mask(length[:40], secrets)!r}",
                 status_code=200,
                 request_id=request_id,
-                applied=True,
+                **common,
             )
-        name = filename_from_disposition(response.headers.get("content-disposition"))
+        name = mask(filename_from_disposition(response.headers.get("content-disposition")), secrets)
         return cls(
             run_id=run_id,
             filename=safe_filename(name, f"{safe_filename(run_id, 'download')}.bin"),
-            content_type=response.headers.get("content-type", "application/octet-stream"),
+            content_type=mask(response.headers.get("content-type"), secrets) or "application/octet-stream",
             content_length=None if length is None else int(length),
+            attempts=answer.attempts,
+            idempotency_key=answer.idempotency_key,
+            secrets=secrets,
         )
 
 
@@ -124,10 +133,12 @@ def target_path(path_or_folder: str | os.PathLike[str], filename: str) -> Path:
 def _incomplete(info: DownloadInfo, received: int, why: str) -> IncompleteDownloadError:
     expected = "an unknown number" if info.content_length is None else str(info.content_length)
     return IncompleteDownloadError(
-        f"download of run {info.run_id} incomplete: {received} of {expected} bytes arrived ({why})",
+        f"download of run {info.run_id} incomplete: {received} of {expected} bytes arrived ({mask(why, info.secrets)})",
         received=received,
         expected=info.content_length,
         run_id=info.run_id,
+        attempts=info.attempts,
+        idempotency_key=info.idempotency_key,
         applied=True,
     )
 
@@ -140,19 +151,62 @@ def _check_end(info: DownloadInfo, received: int) -> None:
         )
 
 
-def _identity(response: httpx.Response, chunk_size: int | None) -> bool:
-    """Whether the body can be read raw: not content-encoded, and no re-chunking asked for."""
-    return chunk_size is None and response.headers.get("content-encoding", "identity").lower() == "identity"
+class _Rechunk:
+    """Regroups pieces into chunks of `size` bytes, the last shorter (size None: the pieces as they come)."""
+
+    def __init__(self, size: int | None) -> None:
+        self._size = size
+        self._pending = bytearray()
+
+    def add(self, pieces: Iterable[bytes]) -> Iterator[bytes]:
+        """The whole chunks the pieces complete."""
+        size = self._size
+        for piece in pieces:
+            if size is None:
+                yield piece
+                continue
+            self._pending += piece
+            while len(self._pending) >= size:
+                yield bytes(self._pending[:size])
+                del self._pending[:size]
+
+    def rest(self) -> Iterator[bytes]:
+        """The last, shorter chunk, if any."""
+        if self._pending:
+            yield bytes(self._pending)
+            self._pending.clear()
 
 
 def _chunks(response: httpx.Response, chunk_size: int | None) -> Iterator[bytes]:
-    """The body's bytes; raw (no decoder, no copy) when nothing needs decoding."""
-    return response.iter_raw() if _identity(response, chunk_size) else response.iter_bytes(chunk_size)
+    """The body's bytes: raw (no copy) when not content-encoded, else decoded with bounded memory.
+
+    httpx decodes a whole network read at once (64 KiB of gzip can become 64 MiB); the SDK's decoder
+    yields at most 64 KiB at a time, so a compressed body costs no more memory than a plain one.
+    """
+    encoding = response.headers.get("content-encoding")
+    if encoding is None and chunk_size is None:
+        yield from response.iter_raw()
+        return
+    decoder = None if encoding is None else Decoder(encoding)
+    rechunk = _Rechunk(chunk_size)
+    for chunk in response.iter_raw():
+        yield from rechunk.add((chunk,) if decoder is None else decoder.feed(chunk))
+    yield from rechunk.add(() if decoder is None else decoder.finish())
+    yield from rechunk.rest()
 
 
-def _achunks(response: httpx.Response, chunk_size: int | None) -> AsyncIterator[bytes]:
-    """The async twin of `_chunks`."""
-    return response.aiter_raw() if _identity(response, chunk_size) else response.aiter_bytes(chunk_size)
+async def _achunks(response: httpx.Response, chunk_size: int | None) -> AsyncIterator[bytes]:
+    """The async twin of `_chunks` (the decoding and regrouping are the same pure functions)."""
+    encoding = response.headers.get("content-encoding")
+    decoder = None if encoding is None else Decoder(encoding)
+    rechunk = _Rechunk(chunk_size)
+    async for chunk in response.aiter_raw():
+        for piece in rechunk.add((chunk,) if decoder is None else decoder.feed(chunk)):
+            yield piece
+    for piece in rechunk.add(() if decoder is None else decoder.finish()):
+        yield piece
+    for piece in rechunk.rest():
+        yield piece
 
 
 class _Temp:
@@ -263,7 +317,7 @@ class Download(_DownloadBase):
         answer = self._open_answer()
         self._response = answer.response
         try:
-            self._info = DownloadInfo.of(answer.response)
+            self._info = DownloadInfo.of(answer)
         except BaseException:
             self.close()
             raise
@@ -279,8 +333,10 @@ class Download(_DownloadBase):
         info, response = self._meta, self._take()
         try:
             yield from _chunks(response, chunk_size)
-        except (httpx.TransportError, httpx.DecodingError) as exc:
+        except httpx.TransportError as exc:
             raise _incomplete(info, response.num_bytes_downloaded, type(exc).__name__) from None
+        except DecodingError as exc:
+            raise _incomplete(info, response.num_bytes_downloaded, str(exc)) from None
         finally:
             response.close()
         _check_end(info, response.num_bytes_downloaded)
@@ -344,7 +400,7 @@ class AsyncDownload(_DownloadBase):
         answer = await self._open_answer()
         self._response = answer.response
         try:
-            self._info = DownloadInfo.of(answer.response)
+            self._info = DownloadInfo.of(answer)
         except BaseException:
             await self.close()
             raise
@@ -361,8 +417,10 @@ class AsyncDownload(_DownloadBase):
         try:
             async for chunk in _achunks(response, chunk_size):
                 yield chunk
-        except (httpx.TransportError, httpx.DecodingError) as exc:
+        except httpx.TransportError as exc:
             raise _incomplete(info, response.num_bytes_downloaded, type(exc).__name__) from None
+        except DecodingError as exc:
+            raise _incomplete(info, response.num_bytes_downloaded, str(exc)) from None
         finally:
             await response.aclose()
         _check_end(info, response.num_bytes_downloaded)

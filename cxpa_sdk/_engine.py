@@ -26,6 +26,7 @@ from ._errors import (
     CxpaError,
     InvalidResponseError,
     applied_by_answer,
+    mask,
     scrub,
     status_error,
     transport_error,
@@ -145,11 +146,18 @@ class Operation:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A successful answer: its status, its validated JSON (None for a stream), and the open response."""
+    """A successful answer: its status, its validated JSON (None for a stream), and the open response.
+
+    A streamed answer also carries what its reader's errors need: the attempts made, the call's
+    Idempotency-Key, and the secrets to mask in text that came from the server.
+    """
 
     status: int
     data: Any = field(repr=False)
     response: httpx.Response
+    attempts: int = 1
+    idempotency_key: str | None = None
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
 def new_idempotency_key() -> str:
@@ -221,15 +229,6 @@ def _error_fields(body: bytes | bytearray) -> tuple[str, str, str | None] | None
 def _secrets(settings: Settings, op: Operation) -> tuple[str, ...]:
     """What a call sends that no error or log line may show: its key, and the operation's tokens."""
     return (settings.authorization.removeprefix("Bearer "), *op.secrets)
-
-
-def _scrubbed(text: str | None, settings: Settings, op: Operation) -> str | None:
-    """Text from the server with the call's secrets masked (a server may echo what it was sent)."""
-    if text is None:
-        return None
-    for secret in _secrets(settings, op):
-        text = text.replace(secret, "***")
-    return text
 
 
 def _combine(earlier: bool | None, now: bool | None) -> bool | None:
@@ -326,7 +325,7 @@ def _outcome(
     Failures are returned, not raised, so that no frame holding the answer's bytes outlives the call.
     """
     status = response.status_code
-    request_id = _scrubbed(response.headers.get("x-request-id"), settings, op)
+    request_id = mask(response.headers.get("x-request-id"), _secrets(settings, op))
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
             "%s -> %d request %s attempt %d in %.1f ms",
@@ -338,7 +337,7 @@ def _outcome(
         )
     schema = op.answers.get(status, "")
     if schema is None:
-        return Answer(status, None, response)
+        return Answer(status, None, response, **common, secrets=_secrets(settings, op))
     invalid = {"status_code": status, "request_id": request_id, "applied": applied_by_answer(status, None), **common}
     try:
         body = yield ReadBody(response, settings.max_answer_bytes, deadline)

@@ -363,13 +363,19 @@ def transport_error(
     )
 
 
+def mask(text: str | None, secrets: tuple[str, ...]) -> str | None:
+    """Text from the server with every secret replaced by `***` (a server may echo what it was sent)."""
+    if text is not None:
+        for secret in secrets:
+            text = text.replace(secret, "***")
+    return text
+
+
 def scrub(error: CxpaError, secrets: tuple[str, ...]) -> CxpaError:
-    """The error with every secret in its text replaced by `***` (a server may echo what it was sent)."""
+    """The error with every secret in its text fields masked."""
     for name in ("message", "code", "run_id", "request_id"):
         value = getattr(error, name, None)
-        if isinstance(value, str) and any(secret in value for secret in secrets):
-            for secret in secrets:
-                value = value.replace(secret, "***")
-            setattr(error, name, value)
+        if isinstance(value, str):
+            setattr(error, name, mask(value, secrets))
     error.args = (error.message,)
     return error
