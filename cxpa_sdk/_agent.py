@@ -13,7 +13,8 @@ import httpx
 from . import _config as check
 from . import _operations as ops
 from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, AsyncPools, ForkGuard, make_settings, verify_option
-from ._engine import Flow, Settings, T, adrive, drive
+from ._driver import adrive, drive
+from ._engine import Flow, Settings, T
 from ._errors import CxpaError, InvalidArgumentError
 from ._transport import async_client, enable_env_logging, logger, sync_client
 from .types import Credential, RunStatus, TriggerPayload

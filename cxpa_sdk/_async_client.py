@@ -12,7 +12,8 @@ import httpx
 from . import _operations as ops
 from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, AsyncPools, BaseClient, verify_option
 from ._download import AsyncDownload
-from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T, adrive
+from ._driver import adrive
+from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
 from ._transport import async_client
 from .types import IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
 

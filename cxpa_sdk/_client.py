@@ -13,7 +13,8 @@ import httpx
 from . import _operations as ops
 from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, BaseClient, verify_option
 from ._download import Download
-from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T, drive
+from ._driver import drive
+from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
 from ._transport import sync_client
 from .types import IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
 

@@ -1,7 +1,7 @@
 """The I/O-free core of every call: building requests, retry decisions, deadlines, parsing answers.
 
 A call is a generator that yields steps (`Send`, `ReadBody`, `Close`, `Sleep`) and receives their
-results; `drive` (sync) and `adrive` (async) perform the steps. Everything else — which request,
+results; `_driver.drive` (sync) and `_driver.adrive` (async) perform the steps. Everything else — which request,
 which answer is a success, what is retried and when, which error is raised — lives here once for
 both the sync and the async clients.
 """
@@ -13,14 +13,14 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import httpx
 
 from . import _deadline
-from ._decoding import ACCEPT_ENCODING, Decoder, DecodingError
+from ._decoding import ACCEPT_ENCODING, DecodingError
 from ._errors import (
     APITimeoutError,
     CxpaError,
@@ -84,10 +84,6 @@ Flow = Generator[Step, Any, T]
 
 class BodyTooLarge(Exception):
     """Raised by a driver into the flow when an answer's body passes ReadBody's limit."""
-
-
-# What a driver throws into the flow instead of raising: the flow turns each into a typed error.
-_THROWN = (httpx.TransportError, BodyTooLarge, DecodingError)
 
 
 @dataclass(frozen=True)
@@ -384,130 +380,3 @@ def _judge(
         response, code=code, message=message, run_id=run_id, request_id=request_id, retry_after=retry_after, **common
     )
     return failure, is_retryable_status(status, code), retry_after
-
-
-def with_client_headers(request: httpx.Request, client_headers: httpx.Headers) -> httpx.Request:
-    """The request with its httpx client's headers beneath its own, merged as httpx's `build_request` does.
-
-    That sends the SDK's User-Agent, and the headers of a client brought with `http_client=`; the
-    headers a call sets (Authorization, Idempotency-Key, Accept...) win.
-    """
-    own = {name.lower() for name, _ in request.headers.raw}
-    missing = [(name, value) for name, value in client_headers.raw if name.lower() not in own]
-    if missing:
-        request.headers = httpx.Headers(missing + request.headers.raw)
-    return request
-
-
-def drive(flow: Flow[T], client: httpx.Client, sleep: Callable[[float], None] = time.sleep) -> T:
-    """Perform a flow's steps with a sync httpx client; its result."""
-    try:
-        step = next(flow)
-        while True:
-            try:
-                if isinstance(step, Send):
-                    result: Any = client.send(with_client_headers(step.request, client.headers), stream=True)
-                elif isinstance(step, ReadBody):
-                    result = _read_sync(step)
-                elif isinstance(step, Close):
-                    step.response.close()
-                    result = None
-                else:
-                    sleep(step.seconds)
-                    result = None
-            except _THROWN as exc:
-                thrown = [exc.with_traceback(None)]
-            else:
-                # Handed over through a list, so that no local of this frame still holds an answer's
-                # bytes when the flow raises (a traceback formatted with its locals would show them).
-                sent, result = [result], None
-                step = flow.send(sent.pop())
-                continue
-            # Thrown outside the `except`, so that the flow's error does not chain the driver's.
-            step = flow.throw(thrown.pop())
-    except StopIteration as stop:
-        value: T = stop.value
-        return value
-    finally:
-        flow.close()
-
-
-async def adrive(flow: Flow[T], client: httpx.AsyncClient, sleep: Callable[[float], Any]) -> T:
-    """Perform a flow's steps with an async httpx client; its result."""
-    try:
-        step = next(flow)
-        while True:
-            try:
-                if isinstance(step, Send):
-                    result: Any = await client.send(with_client_headers(step.request, client.headers), stream=True)
-                elif isinstance(step, ReadBody):
-                    result = await _read_async(step)
-                elif isinstance(step, Close):
-                    await step.response.aclose()
-                    result = None
-                else:
-                    await sleep(step.seconds)
-                    result = None
-            except _THROWN as exc:
-                thrown = [exc.with_traceback(None)]
-            else:
-                sent, result = [result], None
-                step = flow.send(sent.pop())
-                continue
-            step = flow.throw(thrown.pop())
-    except StopIteration as stop:
-        value: T = stop.value
-        return value
-    finally:
-        flow.close()
-
-
-def _add(body: bytearray, pieces: Iterable[bytes], step: ReadBody) -> None:
-    """Append decoded pieces, refusing the answer once it passes the limit."""
-    for piece in pieces:
-        body += piece
-        if len(body) > step.limit:
-            raise BodyTooLarge
-
-
-def _check_deadline(step: ReadBody) -> None:
-    """Between reads: the SDK's own sockets end by the deadline; a brought client's are checked here."""
-    if time.monotonic() >= step.deadline:
-        raise httpx.ReadTimeout("the call's deadline passed")
-
-
-def _already_read(step: ReadBody) -> bytearray:
-    """The body of a response read before the SDK saw it (a mock transport's), decoded by httpx already."""
-    if len(step.response.content) > step.limit:
-        raise BodyTooLarge
-    return bytearray(step.response.content)
-
-
-def _read_sync(step: ReadBody) -> bytearray:
-    if step.response.is_stream_consumed:
-        return _already_read(step)
-    body = bytearray()
-    try:
-        decoder = Decoder(step.response.headers.get("content-encoding"))
-        for raw in step.response.iter_raw():
-            _add(body, decoder.feed(raw), step)
-            _check_deadline(step)
-        _add(body, decoder.finish(), step)
-    finally:
-        step.response.close()
-    return body
-
-
-async def _read_async(step: ReadBody) -> bytearray:
-    if step.response.is_stream_consumed:
-        return _already_read(step)
-    body = bytearray()
-    try:
-        decoder = Decoder(step.response.headers.get("content-encoding"))
-        async for raw in step.response.aiter_raw():
-            _add(body, decoder.feed(raw), step)
-            _check_deadline(step)
-        _add(body, decoder.finish(), step)
-    finally:
-        await step.response.aclose()
-    return body
