@@ -286,7 +286,11 @@ def open_download(
     timeout_ms: int | None = None,
     idempotency_key: str | None = None,
 ) -> Flow[Answer]:
-    """POST trigger-and-download: the 200 answer with its body unread (retried only before it)."""
+    """POST trigger-and-download: the 200 answer with its body unread (retried only before it).
+
+    The arguments are checked now, when the download is made; the returned flow sends nothing until
+    it is driven (on entering the `with` block), and its deadline starts then.
+    """
     body: dict[str, Any] = {"input": check.json_object(input)}
     wait_ms = DEFAULT_WAIT_MS if timeout_ms is None else check.milliseconds(timeout_ms, "timeout_ms")
     body["timeoutMs"] = wait_ms
@@ -299,8 +303,13 @@ def open_download(
         extra_headers={"Accept": "*/*", "Accept-Encoding": "identity"},
         agentId=check.agent_id(agent_id),
     )
-    deadline = deadline_at(settings, wait_ms / 1000 + settings.deadline)
-    return (yield from call(settings, op, deadline=deadline, idempotency_key=_key(idempotency_key)))
+    return _download(settings, op, wait_ms / 1000, _key(idempotency_key))
+
+
+def _download(settings: Settings, op: Operation, wait_s: float, key: str) -> Flow[Answer]:
+    return (
+        yield from call(settings, op, deadline=deadline_at(settings, wait_s + settings.deadline), idempotency_key=key)
+    )
 
 
 def post_callback(

@@ -160,8 +160,10 @@ def test_text_format(cxpa_platform: LocalPlatform) -> None:
         (["trigger", "0"], 2, "agent_id must be a positive integer"),
         (["trigger", "999999"], 4, "agent_not_found"),
         (["ingest", "5", "x", "--status", "done"], 2, "status must be one of"),
+        (["trigger", "1", "--input", "[" * 100_000], 2, "--input: the JSON is nested too deeply"),
+        (["trigger", "1", "--input", '{"a": ' * 5000 + "1" + "}" * 5000], 2, "nested too deeply"),
     ],
-    ids=["bad-json", "missing-file", "bad-agent-id", "unknown-agent", "bad-status"],
+    ids=["bad-json", "missing-file", "bad-agent-id", "unknown-agent", "bad-status", "deep-json", "deep-object"],
 )
 def test_bad_input(cxpa_platform: LocalPlatform, argv: list[str], code: int, message: str) -> None:
     """Bad input: one line on stderr with the problem, the documented exit code, nothing on stdout."""

@@ -114,6 +114,17 @@ def test_trigger_payload_parse_validates() -> None:
         TriggerPayload.parse(b"{nope")
 
 
+@pytest.mark.parametrize(
+    "payload",
+    ["[" * 100_000, b'{"runId": ' * 5000 + b"1" + b"}" * 5000],
+    ids=["deep-list", "deep-object"],
+)
+def test_trigger_payload_parse_refuses_deep_nesting(payload: str | bytes) -> None:
+    """Deeply nested JSON is an InvalidArgumentError naming the problem, not a RecursionError."""
+    with pytest.raises(InvalidArgumentError, match="nested too deeply"):
+        TriggerPayload.parse(payload)
+
+
 def test_async_agent_reports_every_event(cxpa_platform: LocalPlatform, cxpa_client: Cxpa) -> None:
     """The async twin sends the same events and resolves credentials."""
     agent_id, run_id, token = new_run(cxpa_platform, cxpa_client, "agent-async-events")
