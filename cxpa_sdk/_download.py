@@ -185,11 +185,13 @@ def _chunks(response: httpx.Response, chunk_size: int | None) -> Iterator[bytes]
     """
     encoding = response.headers.get("content-encoding")
     if encoding is None and chunk_size is None:
-        yield from response.iter_raw()
-        return
-    decoder = None if encoding is None else Decoder(encoding)
-    rechunk = _Rechunk(chunk_size)
-    for chunk in response.iter_raw():
+        return response.iter_raw()  # no generator of ours in between: the hot path of `save`
+    return _reshaped(response.iter_raw(), None if encoding is None else Decoder(encoding), _Rechunk(chunk_size))
+
+
+def _reshaped(raw: Iterator[bytes], decoder: Decoder | None, rechunk: _Rechunk) -> Iterator[bytes]:
+    """Raw chunks decoded (when a decoder is given) and regrouped."""
+    for chunk in raw:
         yield from rechunk.add((chunk,) if decoder is None else decoder.feed(chunk))
     yield from rechunk.add(() if decoder is None else decoder.finish())
     yield from rechunk.rest()

@@ -8,8 +8,8 @@ O(1) per event. A slot is held from sending the request until its response is cl
 connection is, and the wait for one is bounded by the request's pool timeout, as httpx's own is.
 
 The same transports carry the call's deadline (`_deadline`) from the request's extensions to the
-sockets: it is in force while the request is sent and its headers read, and around each read of
-the body, whoever reads it and whenever.
+sockets: it is in force while the request is sent and its headers read, and then on the answer's
+socket stream for every read of its body, whoever reads it and whenever.
 """
 
 from __future__ import annotations
@@ -57,56 +57,47 @@ def _once(release: Callable[[], None]) -> Callable[[], None]:
 
 
 class _ReleasingStream(httpx.SyncByteStream):
-    """A response body that frees its slot when closed, each read under the call's deadline."""
+    """A response body that frees its slot, and its socket's deadline, when closed."""
 
-    def __init__(self, stream: httpx.SyncByteStream, release: Callable[[], None], deadline: float | None) -> None:
+    def __init__(
+        self, stream: httpx.SyncByteStream, release: Callable[[], None], bound: _deadline.Bound | None
+    ) -> None:
         self._stream = stream
         self._release = _once(release)
-        self._deadline = deadline
+        self._bound = bound
 
     def __iter__(self) -> Iterator[bytes]:
-        chunks = iter(self._stream)
-        while True:
-            token = _deadline.current.set(self._deadline)
-            try:
-                chunk = next(chunks, None)
-            finally:
-                _deadline.current.reset(token)
-            if chunk is None:
-                return
-            yield chunk
+        yield from self._stream
 
     def close(self) -> None:
         try:
             self._stream.close()
         finally:
+            if self._bound is not None:
+                self._bound.deadline = None
             self._release()
 
 
 class _AsyncReleasingStream(httpx.AsyncByteStream):
     """The async twin of `_ReleasingStream`."""
 
-    def __init__(self, stream: httpx.AsyncByteStream, release: Callable[[], None], deadline: float | None) -> None:
+    def __init__(
+        self, stream: httpx.AsyncByteStream, release: Callable[[], None], bound: _deadline.Bound | None
+    ) -> None:
         self._stream = stream
         self._release = _once(release)
-        self._deadline = deadline
+        self._bound = bound
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        chunks = aiter(self._stream)
-        while True:
-            token = _deadline.current.set(self._deadline)
-            try:
-                chunk = await anext(chunks, None)
-            finally:
-                _deadline.current.reset(token)
-            if chunk is None:
-                return
+        async for chunk in self._stream:
             yield chunk
 
     async def aclose(self) -> None:
         try:
             await self._stream.aclose()
         finally:
+            if self._bound is not None:
+                self._bound.deadline = None
             self._release()
 
 
@@ -134,7 +125,8 @@ class GatedTransport(httpx.BaseTransport):
         finally:
             _deadline.current.reset(token)
         body = cast(httpx.SyncByteStream, response.stream)  # a sync transport answers with a sync body
-        response.stream = _ReleasingStream(body, self._slots.release, deadline)
+        bound = _deadline.bind(response.extensions, deadline)
+        response.stream = _ReleasingStream(body, self._slots.release, bound)
         return response
 
     def close(self) -> None:
@@ -183,7 +175,8 @@ class AsyncGatedTransport(httpx.AsyncBaseTransport):
         finally:
             _deadline.current.reset(token)
         body = cast(httpx.AsyncByteStream, response.stream)  # an async transport answers with an async body
-        response.stream = _AsyncReleasingStream(body, slots.release, deadline)
+        bound = _deadline.bind(response.extensions, deadline)
+        response.stream = _AsyncReleasingStream(body, slots.release, bound)
         return response
 
     async def aclose(self) -> None:

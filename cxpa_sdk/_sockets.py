@@ -10,26 +10,26 @@ from typing import TYPE_CHECKING, Any
 
 import httpcore
 
-from ._deadline import clamp
+from ._deadline import Bound, clamp
 
 if TYPE_CHECKING:
     import ssl
     from collections.abc import Iterable
 
 
-class _Stream(httpcore.NetworkStream):
-    """A socket stream whose every operation ends by the deadline."""
+class _Stream(Bound, httpcore.NetworkStream):
+    """A socket stream whose every operation ends by the deadline (its own while it reads a body)."""
 
     def __init__(self, stream: httpcore.NetworkStream) -> None:
         self._stream = stream
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         """Read, waiting at most until the deadline."""
-        return self._stream.read(max_bytes, clamp(timeout, httpcore.ReadTimeout))
+        return self._stream.read(max_bytes, clamp(timeout, httpcore.ReadTimeout, self.deadline))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         """Write, waiting at most until the deadline."""
-        self._stream.write(buffer, clamp(timeout, httpcore.WriteTimeout))
+        self._stream.write(buffer, clamp(timeout, httpcore.WriteTimeout, self.deadline))
 
     def close(self) -> None:
         """Close the socket."""
@@ -76,7 +76,7 @@ class Backend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-class _AsyncStream(httpcore.AsyncNetworkStream):
+class _AsyncStream(Bound, httpcore.AsyncNetworkStream):
     """The async twin of `_Stream`."""
 
     def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
@@ -84,11 +84,11 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         """Read, waiting at most until the deadline."""
-        return await self._stream.read(max_bytes, clamp(timeout, httpcore.ReadTimeout))
+        return await self._stream.read(max_bytes, clamp(timeout, httpcore.ReadTimeout, self.deadline))
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         """Write, waiting at most until the deadline."""
-        await self._stream.write(buffer, clamp(timeout, httpcore.WriteTimeout))
+        await self._stream.write(buffer, clamp(timeout, httpcore.WriteTimeout, self.deadline))
 
     async def aclose(self) -> None:
         """Close the socket."""
