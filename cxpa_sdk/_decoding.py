@@ -8,7 +8,7 @@ pieces of at most `PIECE` bytes, so the caller's limit is checked as the bytes a
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 # The most bytes one decoding step produces before the caller sees them.
 PIECE = 64 << 10
@@ -86,10 +86,8 @@ class Decoder:
     def __init__(self, content_encoding: str | None) -> None:
         self._stages = [_Stage(name) for name in codings(content_encoding)]
 
-    def feed(self, data: bytes) -> Iterable[bytes]:
+    def feed(self, data: bytes) -> Iterator[bytes]:
         """The decoded pieces of the next raw bytes."""
-        if not self._stages:  # the common case: nothing to decode
-            return (data,)
         return self._through(0, data)
 
     def finish(self) -> Iterator[bytes]:

@@ -118,30 +118,36 @@ def _already_read(step: ReadBody) -> bytearray:
 
 
 def _read_sync(step: ReadBody) -> bytearray:
-    if step.response.is_stream_consumed:
+    response = step.response
+    if response.is_stream_consumed:
         return _already_read(step)
     body = bytearray()
     try:
-        decoder = Decoder(step.response.headers.get("content-encoding"))
-        for raw in step.response.iter_raw():
-            _add(body, decoder.feed(raw), step)
+        encoding = response.headers.get("content-encoding")
+        decoder = None if encoding is None else Decoder(encoding)
+        for raw in response.iter_raw():
+            _add(body, (raw,) if decoder is None else decoder.feed(raw), step)
             _check_deadline(step)
-        _add(body, decoder.finish(), step)
+        if decoder is not None:
+            _add(body, decoder.finish(), step)
     finally:
-        step.response.close()
+        response.close()
     return body
 
 
 async def _read_async(step: ReadBody) -> bytearray:
-    if step.response.is_stream_consumed:
+    response = step.response
+    if response.is_stream_consumed:
         return _already_read(step)
     body = bytearray()
     try:
-        decoder = Decoder(step.response.headers.get("content-encoding"))
-        async for raw in step.response.aiter_raw():
-            _add(body, decoder.feed(raw), step)
+        encoding = response.headers.get("content-encoding")
+        decoder = None if encoding is None else Decoder(encoding)
+        async for raw in response.aiter_raw():
+            _add(body, (raw,) if decoder is None else decoder.feed(raw), step)
             _check_deadline(step)
-        _add(body, decoder.finish(), step)
+        if decoder is not None:
+            _add(body, decoder.finish(), step)
     finally:
-        await step.response.aclose()
+        await response.aclose()
     return body

@@ -334,15 +334,22 @@ def _outcome(
     schema = op.answers.get(status, "")
     if schema is None:
         return Answer(status, None, response, **common, secrets=_secrets(settings, op))
-    invalid = {"status_code": status, "request_id": request_id, "applied": applied_by_answer(status, None), **common}
     try:
         body = yield ReadBody(response, settings.max_answer_bytes, deadline)
     except BodyTooLarge:
-        limit = settings.max_answer_bytes
-        return InvalidResponseError(f"the platform's {status} answer is over {limit} bytes", **invalid), False, None
+        problem = f"is over {settings.max_answer_bytes} bytes"
     except DecodingError as exc:
-        return InvalidResponseError(f"the platform's {status} answer can't be decoded: {exc}", **invalid), False, None
-    return _judge(response, body, schema, invalid=invalid, request_id=request_id, common=common)
+        problem = f"can't be decoded: {exc}"
+    else:
+        return _judge(response, body, schema, request_id=request_id, common=common)
+    return _invalid(f"the platform's {status} answer {problem}", status, request_id, common), False, None
+
+
+def _invalid(message: str, status: int, request_id: str | None, common: dict[str, Any]) -> InvalidResponseError:
+    """The error for an answer outside the spec; a 2xx one was applied all the same."""
+    return InvalidResponseError(
+        message, status_code=status, request_id=request_id, applied=applied_by_answer(status, None), **common
+    )
 
 
 def _judge(
@@ -350,7 +357,6 @@ def _judge(
     body: bytes | bytearray,
     schema: str,
     *,
-    invalid: dict[str, Any],
     request_id: str | None,
     common: dict[str, Any],
 ) -> Outcome:
@@ -361,10 +367,10 @@ def _judge(
         if problem is None:
             return Answer(status, data, response)
         message = f"the platform's {status} answer is not a valid {schema}: {problem}"
-        return InvalidResponseError(message, **invalid), False, None
+        return _invalid(message, status, request_id, common), False, None
     if 200 <= status < 300:
         message = f"the platform answered {status}, which the operation does not document"
-        return InvalidResponseError(message, **invalid), False, None
+        return _invalid(message, status, request_id, common), False, None
     retry_after = parse_retry_after(response.headers.get("retry-after"))
     fields = _error_fields(body)
     if fields is None:

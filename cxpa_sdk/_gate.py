@@ -114,9 +114,10 @@ class GatedTransport(httpx.BaseTransport):
         deadline = _deadline_of(request)
         token = _deadline.current.set(deadline)
         try:
-            seconds = _deadline.clamp(_pool_timeout(request), httpx.PoolTimeout)
-            if not self._slots.acquire(timeout=seconds):
-                raise _no_slot(self._limit, seconds)
+            if not self._slots.acquire(blocking=False):  # a free slot needs no clock
+                seconds = _deadline.clamp(_pool_timeout(request), httpx.PoolTimeout)
+                if not self._slots.acquire(timeout=seconds):
+                    raise _no_slot(self._limit, seconds)
             try:
                 response = self._inner.handle_request(request)
             except BaseException:
