@@ -96,18 +96,32 @@ async def adrive(flow: Flow[T], client: httpx.AsyncClient, sleep: Callable[[floa
         flow.close()
 
 
-def _add(body: bytearray, pieces: Iterable[bytes], step: ReadBody) -> None:
-    """Append decoded pieces, refusing the answer once it passes the limit."""
-    for piece in pieces:
-        body += piece
-        if len(body) > step.limit:
-            raise BodyTooLarge
+class _Body:
+    """An answer's body as it is read: decoded, refused past the limit, checked against the deadline."""
 
+    def __init__(self, step: ReadBody) -> None:
+        encoding = step.response.headers.get("content-encoding")
+        self._decoder = None if encoding is None else Decoder(encoding)
+        self._step = step
+        self._data = bytearray()
 
-def _check_deadline(step: ReadBody) -> None:
-    """Between reads: the SDK's own sockets end by the deadline; a brought client's are checked here."""
-    if time.monotonic() >= step.deadline:
-        raise httpx.ReadTimeout("the call's deadline passed")
+    def _take(self, pieces: Iterable[bytes]) -> None:
+        for piece in pieces:
+            self._data += piece
+            if len(self._data) > self._step.limit:
+                raise BodyTooLarge
+
+    def add(self, raw: bytes) -> None:
+        """The next raw bytes; then, between reads, the deadline (a brought client's sockets don't end by it)."""
+        self._take((raw,) if self._decoder is None else self._decoder.feed(raw))
+        if time.monotonic() >= self._step.deadline:
+            raise httpx.ReadTimeout("the call's deadline passed")
+
+    def finish(self) -> bytearray:
+        """The whole decoded body, once the raw one ended."""
+        if self._decoder is not None:
+            self._take(self._decoder.finish())
+        return self._data
 
 
 def _already_read(step: ReadBody) -> bytearray:
@@ -118,36 +132,24 @@ def _already_read(step: ReadBody) -> bytearray:
 
 
 def _read_sync(step: ReadBody) -> bytearray:
-    response = step.response
-    if response.is_stream_consumed:
+    if step.response.is_stream_consumed:
         return _already_read(step)
-    body = bytearray()
     try:
-        encoding = response.headers.get("content-encoding")
-        decoder = None if encoding is None else Decoder(encoding)
-        for raw in response.iter_raw():
-            _add(body, (raw,) if decoder is None else decoder.feed(raw), step)
-            _check_deadline(step)
-        if decoder is not None:
-            _add(body, decoder.finish(), step)
+        body = _Body(step)
+        for raw in step.response.iter_raw():
+            body.add(raw)
+        return body.finish()
     finally:
-        response.close()
-    return body
+        step.response.close()
 
 
 async def _read_async(step: ReadBody) -> bytearray:
-    response = step.response
-    if response.is_stream_consumed:
+    if step.response.is_stream_consumed:
         return _already_read(step)
-    body = bytearray()
     try:
-        encoding = response.headers.get("content-encoding")
-        decoder = None if encoding is None else Decoder(encoding)
-        async for raw in response.aiter_raw():
-            _add(body, (raw,) if decoder is None else decoder.feed(raw), step)
-            _check_deadline(step)
-        if decoder is not None:
-            _add(body, decoder.finish(), step)
+        body = _Body(step)
+        async for raw in step.response.aiter_raw():
+            body.add(raw)
+        return body.finish()
     finally:
-        await response.aclose()
-    return body
+        await step.response.aclose()

@@ -276,7 +276,9 @@ def call(settings: Settings, op: Operation, *, deadline: float, idempotency_key:
                 exc, **common, status=None if response is None else response.status_code
             )
             if isinstance(failure, APITimeoutError) and time.monotonic() >= deadline:
-                failure.message = f"{op.name}: the call's deadline passed before the platform answered ({failure})"
+                failure.message = (
+                    f"{op.name}: the call's deadline passed before the platform answered ({failure.message})"
+                )
             # A request h11 refused to send (a malformed header) fails the same way every time.
             retryable, retry_after = not isinstance(exc, httpx.LocalProtocolError), None
         else:
