@@ -116,7 +116,7 @@ def test_trigger_payload_parse_validates() -> None:
 
 @pytest.mark.parametrize(
     "payload",
-    ["[" * 100_000, b'{"runId": ' * 5000 + b"1" + b"}" * 5000],
+    ["[" * 100_000, b'{"runId": ' * 100_000 + b"1" + b"}" * 100_000],
     ids=["deep-list", "deep-object"],
 )
 def test_trigger_payload_parse_refuses_deep_nesting(payload: str | bytes) -> None:
