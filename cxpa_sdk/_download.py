@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 import unicodedata
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
@@ -31,7 +30,11 @@ Progress = Callable[[int, int | None], None]
 """A progress callback: (bytes received so far, total bytes or None when unknown)."""
 
 MAX_FILENAME_BYTES = 255
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+# Controls (C0, DEL, C1), bidirectional overrides and marks (`invoice\u202efdp.exe` shows as
+# "invoiceexe.pdf"), and what Windows forbids in a name.
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069/\\:*?"<>|]')
+# Names Windows reserves for devices, with any extension (`CON.txt` is the console too).
+_RESERVED = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9\u00b9\u00b2\u00b3]|LPT[0-9\u00b9\u00b2\u00b3])(\..*)?", re.IGNORECASE)
 
 
 _PARAM = re.compile(r';\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
@@ -60,15 +63,19 @@ def filename_from_disposition(header: str | None) -> str | None:
 def safe_filename(name: str | None, fallback: str) -> str:
     """A name that can only ever be a plain file in the target folder.
 
-    Path separators, drive letters, control characters and characters Windows forbids become `_`;
-    leading dots are dropped (no `..`, no hidden files); the name is cut to 255 bytes keeping its
-    extension; an empty result becomes `fallback`.
+    Path separators, drive letters, control characters (C0 and C1), bidirectional overrides and
+    characters Windows forbids become `_`; leading dots are dropped (no `..`, no hidden files), and
+    trailing dots and spaces too (Windows drops them); a name Windows reserves for a device (`CON`,
+    `NUL.txt`, `COM1`, ...) gets a leading `_`; the name is cut to 255 bytes keeping its extension;
+    an empty result becomes `fallback`.
     """
     name = unicodedata.normalize("NFC", name or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("_", name).strip().lstrip(".").strip()
+    name = _UNSAFE.sub("_", name).strip().lstrip(".").rstrip(". ").strip()
     if not name:
         return fallback
+    if _RESERVED.fullmatch(name):
+        name = f"_{name}"
     stem, dot, ext = name.rpartition(".")
     if not dot or len(ext) > 16:
         stem, ext = name, ""
@@ -86,6 +93,7 @@ class DownloadInfo:
     filename: str
     content_type: str
     content_length: int | None
+    server_filename: str | None = None
     attempts: int = 1
     idempotency_key: str | None = None
     secrets: tuple[str, ...] = field(default=(), repr=False)
@@ -118,6 +126,7 @@ class DownloadInfo:
             filename=safe_filename(name, f"{safe_filename(run_id, 'download')}.bin"),
             content_type=mask(response.headers.get("content-type"), secrets) or "application/octet-stream",
             content_length=None if length is None else int(length),
+            server_filename=name,
             attempts=answer.attempts,
             idempotency_key=answer.idempotency_key,
             secrets=secrets,
@@ -125,8 +134,16 @@ class DownloadInfo:
 
 
 def target_path(path_or_folder: str | os.PathLike[str], filename: str) -> Path:
-    """Where `save` writes: the folder joined with the server's (safe) filename, or the path given."""
-    target = Path(path_or_folder)
+    """Where `save` writes: the folder joined with the server's (safe) filename, or the path given.
+
+    A path that ends with a separator (`reports/`) always means a folder: it is created (with its
+    parents) when missing, never written as a file named `reports`.
+    """
+    text = os.fspath(path_or_folder)
+    target = Path(text)
+    if text.endswith(("/", os.sep)) or (os.altsep is not None and text.endswith(os.altsep)):
+        target.mkdir(parents=True, exist_ok=True)
+        return target / filename
     return target / filename if target.is_dir() else target
 
 
@@ -211,12 +228,34 @@ async def _achunks(response: httpx.Response, chunk_size: int | None) -> AsyncIte
         yield piece
 
 
+def _fit(name: str, max_bytes: int) -> str:
+    """`name` cut to at most `max_bytes` bytes of UTF-8, never inside a character."""
+    return name.encode()[:max_bytes].decode("utf-8", "ignore")
+
+
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_TEMP_SUFFIX_BYTES = len(".12345678.part")
+
+
 class _Temp:
-    """A temporary file beside the target, renamed into place when complete and removed otherwise."""
+    """A temporary file beside the target, renamed into place when complete and removed otherwise.
+
+    Its name, `.<target name>.<8 hex>.part`, fits the filesystem's 255 bytes whatever the target's
+    name; it is created with mode 0666 less the umask, as `open()` creates a file, so the saved file
+    gets the mode any other tool would give it (mkstemp's 0600 would not).
+    """
 
     def __init__(self, target: Path, *, fsync: bool) -> None:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name[:200]}.", suffix=".part", dir=target.parent)
-        self.path = Path(name)
+        stem = _fit(target.name, MAX_FILENAME_BYTES - 1 - _TEMP_SUFFIX_BYTES)
+        for _ in range(100):
+            self.path = target.parent / f".{stem}.{os.urandom(4).hex()}.part"
+            try:
+                fd = os.open(self.path, _TEMP_FLAGS, 0o666)
+            except FileExistsError:
+                continue
+            break
+        else:
+            raise FileExistsError(f"no free temporary name beside {target}")
         self.file: IO[bytes] = os.fdopen(fd, "wb", buffering=0)
         self.fsync = fsync
 
@@ -280,6 +319,15 @@ class _DownloadBase:
         return self._meta.filename
 
     @property
+    def server_filename(self) -> str | None:
+        """The name exactly as the server sent it (decoded from Content-Disposition), or None.
+
+        Not safe as a path: use `filename` for that. A forwarding app may pass it on, quoted, in a
+        Content-Disposition of its own.
+        """
+        return self._meta.server_filename
+
+    @property
     def content_type(self) -> str:
         """The file's media type."""
         return self._meta.content_type
@@ -306,6 +354,7 @@ class Download(_DownloadBase):
     Attributes:
         run_id: The run that produced the file.
         filename: The server's filename, made safe to use as a plain file name.
+        server_filename: The name as the server sent it, or None (not safe as a path).
         content_type: The file's media type.
         content_length: Its size in bytes, or None when the server did not say.
     """

@@ -94,6 +94,16 @@ def test_download_to_a_folder(cxpa_platform: LocalPlatform, tmp_path: Path) -> N
     assert result.err == ""
 
 
+def test_download_to_a_new_folder_with_a_trailing_separator(cxpa_platform: LocalPlatform, tmp_path: Path) -> None:
+    """`cxpa download -o reports/` (the README's example, on a fresh checkout) creates the folder and saves into it."""
+    folder = tmp_path / "reports"
+    argv = ("download", str(REPORT), "--input", '{"sizeBytes": 100}', "-o", f"{folder}{os.sep}")
+    result = cxpa(*argv, platform=cxpa_platform)
+    assert result.code == 0
+    assert result.json["path"] == str(folder / "report.pdf")
+    assert folder.is_dir()
+
+
 def test_download_fsync_syncs_before_the_file_appears(
     cxpa_platform: LocalPlatform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -161,7 +171,7 @@ def test_text_format(cxpa_platform: LocalPlatform) -> None:
         (["trigger", "999999"], 4, "agent_not_found"),
         (["ingest", "5", "x", "--status", "done"], 2, "status must be one of"),
         (["trigger", "1", "--input", "[" * 100_000], 2, "--input: the JSON is nested too deeply"),
-        (["trigger", "1", "--input", '{"a": ' * 5000 + "1" + "}" * 5000], 2, "nested too deeply"),
+        (["trigger", "1", "--input", '{"a": ' * 100_000 + "1" + "}" * 100_000], 2, "nested too deeply"),
     ],
     ids=["bad-json", "missing-file", "bad-agent-id", "unknown-agent", "bad-status", "deep-json", "deep-object"],
 )

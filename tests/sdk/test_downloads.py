@@ -9,7 +9,7 @@ from sdk_support import Api
 
 from cxpa_sdk import Cxpa, DownloadConsumedError, IncompleteDownloadError
 from cxpa_sdk._download import filename_from_disposition, safe_filename
-from cxpa_sdk.testing import REPORT
+from cxpa_sdk.testing import REPORT, report_bytes
 
 
 def test_cut_download_leaves_no_file(api: Api, tmp_path: Path) -> None:
@@ -114,8 +114,35 @@ def test_filename_from_disposition(header: str | None, name: str | None) -> None
         ("a\x00b\r\nc.txt", "a_b__c.txt"),
         ("", "fallback.bin"),
         ("x" * 300 + ".pdf", "x" * 251 + ".pdf"),
+        ("a\x85b\x9fc.pdf", "a_b_c.pdf"),
+        ("invoice\u202efdp.exe", "invoice_fdp.exe"),
+        ("a\u2066b\u2069c\u200f.txt", "a_b_c_.txt"),
+        ("CON", "_CON"),
+        ("nul.txt", "_nul.txt"),
+        ("COM1.tar.gz", "_COM1.tar.gz"),
+        ("LPT9", "_LPT9"),
+        ("CONSOLE.txt", "CONSOLE.txt"),
+        ("report.pdf. . ", "report.pdf"),
+        ("report ", "report"),
     ],
-    ids=["windows-path", "absolute", "hidden", "control-chars", "empty", "too-long"],
+    ids=[
+        "windows-path",
+        "absolute",
+        "hidden",
+        "control-chars",
+        "empty",
+        "too-long",
+        "c1-controls",
+        "bidi-override",
+        "bidi-isolates-and-marks",
+        "reserved-con",
+        "reserved-nul-with-extension",
+        "reserved-com1",
+        "reserved-lpt9",
+        "not-reserved",
+        "trailing-dots-and-spaces",
+        "trailing-space",
+    ],
 )
 def test_safe_filename(name: str, safe: str) -> None:
     """Hostile names become plain file names of at most 255 bytes."""
@@ -147,3 +174,43 @@ def test_lying_content_length_is_incomplete(tmp_path: Path) -> None:
         with client.trigger_run_and_download(REPORT, {}) as download, pytest.raises(IncompleteDownloadError):
             download.save(tmp_path)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_trailing_separator_always_means_a_folder(api: Api, tmp_path: Path) -> None:
+    """save("reports/") creates the folder and saves into it under the server's name, never a file named reports."""
+    folder = tmp_path / "reports" / "q3"
+    _, path = api.download(REPORT, {"sizeBytes": 10, "filename": "r.pdf"}, save_to=f"{folder}{os.sep}")
+    assert path == folder / "r.pdf"
+    assert path.read_bytes() == b"".join(report_bytes(10))
+    _, again = api.download(REPORT, {"sizeBytes": 12, "filename": "s.pdf"}, save_to=f"{folder}{os.sep}")
+    assert sorted(os.listdir(folder)) == ["r.pdf", "s.pdf"]
+    assert again.stat().st_size == 12
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)], ids=oct)
+def test_saved_files_follow_the_umask(api: Api, tmp_path: Path, umask: int, mode: int) -> None:
+    """A saved file gets 0666 less the umask, as open() and curl give it (mkstemp gave 0600)."""
+    previous = os.umask(umask)
+    try:
+        _, path = api.download(REPORT, {"sizeBytes": 10}, save_to=tmp_path)
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == mode
+
+
+def test_a_long_non_ascii_name_saves_into_a_folder(api: Api, tmp_path: Path) -> None:
+    """A 400-byte non-ASCII server name is cut to 255 bytes, and so is its temporary file's name."""
+    requested = "é" * 200 + ".pdf"
+    download, path = api.download(REPORT, {"sizeBytes": 1000, "filename": requested}, save_to=tmp_path)
+    assert len(path.name.encode()) <= 255
+    assert path.name.endswith(".pdf")
+    assert path.stat().st_size == 1000
+    assert download.server_filename == requested
+    assert os.listdir(tmp_path) == [path.name]
+
+
+def test_the_server_name_is_kept_as_sent(api: Api, tmp_path: Path) -> None:
+    """server_filename is the name as the server sent it; filename is the safe one used on disk."""
+    download, path = api.download(REPORT, {"sizeBytes": 3, "filename": "../inv\u202efdp.exe"}, save_to=tmp_path)
+    assert download.server_filename == "../inv\u202efdp.exe"
+    assert download.filename == path.name == "inv_fdp.exe"
