@@ -17,6 +17,7 @@ from ._errors import (
     CxpaError,
     InvalidArgumentError,
     InvalidArgumentTypeError,
+    LocalFileError,
     MissingConfigError,
     RunFailedError,
     WaitTimeoutError,
@@ -32,6 +33,7 @@ class Exit(enum.IntEnum):
     USAGE = 2  # bad arguments, bad JSON, missing configuration
     WAIT_TIMED_OUT = 3  # the wait ended before the run did
     API_ERROR = 4  # the platform answered an error, or could not be reached
+    LOCAL_FILE = 5  # the run's file arrived but could not be saved here (folder, permissions, disk)
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -60,6 +62,20 @@ def json_argument(text: str, name: str, streams: Streams) -> Any:
         raise UsageError(f"{source}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except RecursionError:
         raise UsageError(f"{source}: the JSON is nested too deeply") from None
+
+
+def _download_arguments(download: argparse.ArgumentParser) -> None:
+    """The arguments of `cxpa download`."""
+    download.add_argument("agent_id", type=int)
+    download.add_argument("--input", default="{}", help="the run's input: JSON, @file, or - for stdin")
+    download.add_argument("-o", "--output", default=".", help="a file path or folder (default: the current one)")
+    download.add_argument("--timeout-ms", type=int, default=None, help="how long to wait for the first byte")
+    download.add_argument(
+        "--fsync", action="store_true", help="sync the file to disk before it appears (power-cut safe)"
+    )
+    download.add_argument(
+        "--overwrite", action="store_true", help="replace a file of the server's name (default: save as 'name (1)')"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,14 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     wait.add_argument("--input", default="{}", help="the run's input: JSON, @file, or - for stdin")
     wait.add_argument("--run-id", help="wait for this existing run instead of starting one")
     wait.add_argument("--timeout-ms", type=int, default=300_000, help="how long to wait (default 300000)")
-    download = command("download", "start a run of a file agent and save its file")
-    download.add_argument("agent_id", type=int)
-    download.add_argument("--input", default="{}", help="the run's input: JSON, @file, or - for stdin")
-    download.add_argument("-o", "--output", default=".", help="a file path or folder (default: the current one)")
-    download.add_argument("--timeout-ms", type=int, default=None, help="how long to wait for the first byte")
-    download.add_argument(
-        "--fsync", action="store_true", help="sync the file to disk before it appears (power-cut safe)"
-    )
+    _download_arguments(command("download", "start a run of a file agent and save its file"))
     for name, help_text in (("get", "print a run"), ("cancel", "cancel a run")):
         getter = command(name, help_text)
         getter.add_argument("agent_id", type=int)
@@ -170,7 +179,7 @@ def _download(args: argparse.Namespace, streams: Streams) -> Exit:
         client.trigger_run_and_download(args.agent_id, data, timeout_ms=args.timeout_ms) as download,
         progress_bar(streams, download.filename) as progress,
     ):
-        path = download.save(args.output, progress=progress, fsync=args.fsync)
+        path = download.save(args.output, progress=progress, fsync=args.fsync, overwrite=args.overwrite)
         result = {
             "run_id": download.run_id,
             "path": str(path),
@@ -277,16 +286,22 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Streams], Exit]] = {
 }
 
 
+# Failures whose exit code and line follow from their class alone: (classes, code, line prefix).
+_BY_CLASS: tuple[tuple[tuple[type[Exception], ...], Exit, str], ...] = (
+    ((UsageError, InvalidArgumentError, InvalidArgumentTypeError), Exit.USAGE, ""),
+    ((LocalFileError,), Exit.LOCAL_FILE, "local_file_error: "),
+    ((WaitTimeoutError,), Exit.WAIT_TIMED_OUT, "wait_timeout: "),
+    ((RunFailedError,), Exit.RUN_FAILED, ""),
+)
+
+
 def describe(exc: Exception) -> tuple[Exit, str]:
     """The exit code and the one stderr line for a failure."""
-    if isinstance(exc, UsageError | InvalidArgumentError | InvalidArgumentTypeError):
-        return Exit.USAGE, str(exc)
+    for classes, code, prefix in _BY_CLASS:
+        if isinstance(exc, classes):
+            return code, f"{prefix}{exc}"
     if isinstance(exc, ModuleNotFoundError):
         return Exit.USAGE, f"{exc}; install the extra: pip install 'cxpa-sdk[testing]'"
-    if isinstance(exc, WaitTimeoutError):
-        return Exit.WAIT_TIMED_OUT, f"wait_timeout: {exc}"
-    if isinstance(exc, RunFailedError):
-        return Exit.RUN_FAILED, str(exc)
     if isinstance(exc, APIStatusError):
         line = f"{exc.code}: {exc.message} (HTTP {exc.status_code}, request {exc.request_id or 'unknown'})"
         return (Exit.RUN_FAILED if exc.code == "run_failed" else Exit.API_ERROR), line

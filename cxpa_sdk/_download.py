@@ -10,6 +10,7 @@ the file and its folder to disk before and after the rename, for files that must
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import unicodedata
@@ -24,7 +25,7 @@ import httpx
 
 from ._decoding import Decoder, DecodingError
 from ._engine import Answer
-from ._errors import DownloadConsumedError, IncompleteDownloadError, InvalidResponseError, mask
+from ._errors import DownloadConsumedError, IncompleteDownloadError, InvalidResponseError, LocalFileError, mask
 
 Progress = Callable[[int, int | None], None]
 """A progress callback: (bytes received so far, total bytes or None when unknown)."""
@@ -133,18 +134,41 @@ class DownloadInfo:
         )
 
 
-def target_path(path_or_folder: str | os.PathLike[str], filename: str) -> Path:
-    """Where `save` writes: the folder joined with the server's (safe) filename, or the path given.
+def target_path(path_or_folder: str | os.PathLike[str], filename: str) -> tuple[Path, bool]:
+    """Where `save` writes, and whether the name there is the server's (a folder target).
 
-    A path that ends with a separator (`reports/`) always means a folder: it is created (with its
-    parents) when missing, never written as a file named `reports`.
+    A folder, or a path that ends with a separator (`reports/`, created with its parents when
+    missing, never written as a file named `reports`), gets the server's safe filename; any other
+    path is the file's own.
     """
     text = os.fspath(path_or_folder)
     target = Path(text)
     if text.endswith(("/", os.sep)) or (os.altsep is not None and text.endswith(os.altsep)):
         target.mkdir(parents=True, exist_ok=True)
-        return target / filename
-    return target / filename if target.is_dir() else target
+        return target / filename, True
+    return (target / filename, True) if target.is_dir() else (target, False)
+
+
+def numbered(target: Path, number: int) -> Path:
+    """`report (1).pdf` for `report.pdf` and 1: the name a browser picks when the first is taken, in 255 bytes."""
+    stem, dot, ext = target.name.rpartition(".")
+    if not dot or not stem or len(ext) > 16:
+        stem, ext = target.name, ""
+    tail = f" ({number})" + (f".{ext}" if ext else "")
+    return target.with_name(_fit(stem, MAX_FILENAME_BYTES - len(tail.encode())) + tail)
+
+
+def _local_error(info: DownloadInfo, path: str | os.PathLike[str], exc: OSError) -> LocalFileError:
+    """The typed error for a file that could not be written: the run happened, and says so."""
+    return LocalFileError(
+        f"run {info.run_id}: its file could not be saved to {os.fspath(path)}: {exc.strerror or exc}",
+        run_id=info.run_id,
+        path=os.fspath(path),
+        errno=exc.errno,
+        attempts=info.attempts,
+        idempotency_key=info.idempotency_key,
+        applied=True,
+    )
 
 
 def _incomplete(info: DownloadInfo, received: int, why: str) -> IncompleteDownloadError:
@@ -259,13 +283,36 @@ class _Temp:
         self.file: IO[bytes] = os.fdopen(fd, "wb", buffering=0)
         self.fsync = fsync
 
-    def finish(self, target: Path) -> None:
+    def finish(self, target: Path, *, replace: bool) -> Path:
+        """Put the complete file in place: at `target` (replacing it), or at the first free `numbered` name."""
         if self.fsync:
             os.fsync(self.file.fileno())
         self.file.close()
-        os.replace(self.path, target)
+        final = target
+        if replace:
+            os.replace(self.path, target)
+        else:
+            final = self._place_new(target)
         if self.fsync:
-            _fsync_folder(target.parent)
+            _fsync_folder(final.parent)
+        return final
+
+    def _place_new(self, target: Path) -> Path:
+        """Link the file in under a name nobody has (a hard link never replaces), then drop the temporary name."""
+        for number in range(1000):
+            candidate = target if number == 0 else numbered(target, number)
+            try:
+                os.link(self.path, candidate)
+            except FileExistsError:
+                continue
+            except OSError:  # a filesystem without hard links: check, then rename (not atomic there)
+                if os.path.lexists(candidate):
+                    continue
+                os.replace(self.path, candidate)
+                return candidate
+            os.unlink(self.path)
+            return candidate
+        raise FileExistsError(errno.EEXIST, "1000 names like it are taken", str(target))
 
     def discard(self) -> None:
         with contextlib.suppress(OSError):
@@ -397,7 +444,12 @@ class Download(_DownloadBase):
         return b"".join(self.iter_bytes())
 
     def save(
-        self, path_or_folder: str | os.PathLike[str] = ".", *, progress: Progress | None = None, fsync: bool = False
+        self,
+        path_or_folder: str | os.PathLike[str] = ".",
+        *,
+        progress: Progress | None = None,
+        fsync: bool = False,
+        overwrite: bool = False,
     ) -> Path:
         """Write the file to a path, or into a folder under its server filename; the path written.
 
@@ -405,21 +457,39 @@ class Download(_DownloadBase):
         every byte arrived: the target is complete or absent, whatever happens to the connection or
         the process. With `fsync=True` the file is also synced to disk before the rename and its
         folder after it, so that it survives a power cut too (at the cost of waiting for the disk).
+
+        A name that comes from the server never replaces an existing file: the file is saved as
+        `report (1).pdf` (and so on) instead, unless `overwrite=True`. A path you name yourself is
+        replaced, as `open(path, "wb")` would.
+
+        Raises:
+            IncompleteDownloadError: the body ended before all its bytes arrived.
+            LocalFileError: the file could not be written here (a missing or read-only folder, a
+                full disk); nothing is left behind.
         """
-        target = target_path(path_or_folder, self._meta.filename)
-        temp = _Temp(target, fsync=fsync)
+        info = self._meta
+        try:
+            target, named_by_server = target_path(path_or_folder, info.filename)
+            temp = _Temp(target, fsync=fsync)
+        except OSError as exc:
+            raise _local_error(info, path_or_folder, exc) from None
         try:
             received = 0
             for chunk in self.iter_bytes():
-                temp.file.write(chunk)
+                try:
+                    temp.file.write(chunk)
+                except OSError as exc:
+                    raise _local_error(info, target, exc) from None
                 received += len(chunk)
                 if progress is not None:
                     progress(received, self.content_length)
-            temp.finish(target)
+            try:
+                return temp.finish(target, replace=overwrite or not named_by_server)
+            except OSError as exc:
+                raise _local_error(info, target, exc) from None
         except BaseException:
             temp.discard()
             raise
-        return target
 
     def close(self) -> None:
         """Close the stream (idempotent)."""
@@ -481,29 +551,44 @@ class AsyncDownload(_DownloadBase):
         return b"".join([chunk async for chunk in self.iter_bytes()])
 
     async def save(
-        self, path_or_folder: str | os.PathLike[str] = ".", *, progress: Progress | None = None, fsync: bool = False
+        self,
+        path_or_folder: str | os.PathLike[str] = ".",
+        *,
+        progress: Progress | None = None,
+        fsync: bool = False,
+        overwrite: bool = False,
     ) -> Path:
         """Write the file to a path, or into a folder under its server filename; the path written.
 
-        Complete or absent, as with `Download.save`, and synced to disk with `fsync=True`; the
-        final close, sync and rename run off the event loop.
+        Complete or absent, never replacing a file under a server's name unless `overwrite=True`,
+        and synced to disk with `fsync=True`, as with `Download.save`; the final close, sync and
+        rename run off the event loop.
         """
-        target = target_path(path_or_folder, self._meta.filename)
-        temp = _Temp(target, fsync=fsync)
+        info = self._meta
+        try:
+            target, named_by_server = target_path(path_or_folder, info.filename)
+            temp = _Temp(target, fsync=fsync)
+        except OSError as exc:
+            raise _local_error(info, path_or_folder, exc) from None
         try:
             received = 0
             async for chunk in self.iter_bytes():
-                temp.file.write(chunk)
+                try:
+                    temp.file.write(chunk)
+                except OSError as exc:
+                    raise _local_error(info, target, exc) from None
                 received += len(chunk)
                 if progress is not None:
                     progress(received, self.content_length)
             import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
 
-            await asyncio.to_thread(temp.finish, target)
+            try:
+                return await asyncio.to_thread(temp.finish, target, replace=overwrite or not named_by_server)
+            except OSError as exc:
+                raise _local_error(info, target, exc) from None
         except BaseException:
             temp.discard()
             raise
-        return target
 
     async def close(self) -> None:
         """Close the stream (idempotent)."""

@@ -17,6 +17,7 @@
     ├── WaitTimeoutError              a run did not end before the wait's deadline
     ├── RunFailedError                a helper that demands success saw the run fail or be cancelled
     ├── IncompleteDownloadError       a download ended before all its bytes arrived
+    ├── LocalFileError                a download arrived but could not be written (a folder, a disk)
     ├── DownloadConsumedError         a download's body was read a second time (also RuntimeError)
     ├── InvalidArgumentError          a bad argument, caught before anything is sent (also ValueError)
     │   └── MissingConfigError        no base URL or key given, nor in the environment
@@ -51,6 +52,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidArgumentTypeError",
     "InvalidResponseError",
+    "LocalFileError",
     "MissingConfigError",
     "NotFoundError",
     "PayloadTooLargeError",
@@ -245,6 +247,25 @@ class IncompleteDownloadError(CxpaError):
         self.received = received
         self.expected = expected
         self.run_id = run_id
+
+
+class LocalFileError(CxpaError):
+    """A download's file could not be written here: the run happened, nothing was left behind.
+
+    A missing or read-only folder, a parent that is a file, a full disk. The run exists (`applied`
+    is True); save again into a place that can take it, or read the run's output another way.
+
+    Attributes:
+        run_id: The run that produced the file.
+        path: Where the SDK tried to write.
+        errno: The operating system's error number (`errno.ENOSPC`, ...).
+    """
+
+    def __init__(self, message: str, *, run_id: str, path: str, errno: int | None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.run_id = run_id
+        self.path = path
+        self.errno = errno
 
 
 class DownloadConsumedError(CxpaError, RuntimeError):

@@ -351,3 +351,28 @@ def test_dev_server_stops_cleanly_on_sigterm() -> None:
         rest = server.lines.rest(EXIT_TIMEOUT_S)
     assert rest == "stopped\n"
     assert code == 0
+
+
+def test_download_to_a_folder_that_cannot_take_it(cxpa_platform: LocalPlatform, tmp_path: Path) -> None:
+    """A local file error is one line naming the run and the path, exit 5, and nothing is left behind."""
+    (tmp_path / "plain").write_bytes(b"x")
+    target = tmp_path / "plain" / "r.pdf"
+    result = cxpa("download", str(REPORT), "--input", '{"sizeBytes": 100}', "-o", str(target), platform=cxpa_platform)
+    assert result.code == 5
+    assert result.err.startswith("cxpa: local_file_error: run run_")
+    assert str(target) in result.err
+    assert result.err.count("\n") == 1
+    assert "Traceback" not in result.err
+    assert os.listdir(tmp_path) == ["plain"]
+
+
+def test_download_overwrite_flag(cxpa_platform: LocalPlatform, tmp_path: Path) -> None:
+    """`cxpa download -o DIR` keeps an existing file of the server's name; `--overwrite` replaces it."""
+    (tmp_path / "report.pdf").write_bytes(b"mine")
+    argv = ("download", str(REPORT), "--input", '{"sizeBytes": 100}', "-o", str(tmp_path))
+    kept = cxpa(*argv, platform=cxpa_platform)
+    assert kept.json["path"] == str(tmp_path / "report (1).pdf")
+    assert (tmp_path / "report.pdf").read_bytes() == b"mine"
+    replaced = cxpa(*argv, "--overwrite", platform=cxpa_platform)
+    assert replaced.json["path"] == str(tmp_path / "report.pdf")
+    assert (tmp_path / "report.pdf").stat().st_size == 100

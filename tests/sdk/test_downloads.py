@@ -7,8 +7,8 @@ import httpx
 import pytest
 from sdk_support import Api
 
-from cxpa_sdk import Cxpa, DownloadConsumedError, IncompleteDownloadError
-from cxpa_sdk._download import filename_from_disposition, safe_filename
+from cxpa_sdk import Cxpa, DownloadConsumedError, IncompleteDownloadError, LocalFileError
+from cxpa_sdk._download import filename_from_disposition, numbered, safe_filename
 from cxpa_sdk.testing import REPORT, report_bytes
 
 
@@ -214,3 +214,89 @@ def test_the_server_name_is_kept_as_sent(api: Api, tmp_path: Path) -> None:
     download, path = api.download(REPORT, {"sizeBytes": 3, "filename": "../inv\u202efdp.exe"}, save_to=tmp_path)
     assert download.server_filename == "../inv\u202efdp.exe"
     assert download.filename == path.name == "inv_fdp.exe"
+
+
+def test_a_server_name_never_replaces_an_existing_file(api: Api, tmp_path: Path) -> None:
+    """A second file of the same server name is saved as `report (1).pdf`; the first is untouched."""
+    mine = tmp_path / "report.pdf"
+    mine.write_bytes(b"my own report")
+    _, first = api.download(REPORT, {"sizeBytes": 10}, save_to=tmp_path)
+    _, second = api.download(REPORT, {"sizeBytes": 20}, save_to=tmp_path)
+    assert mine.read_bytes() == b"my own report"
+    assert (first.name, second.name) == ("report (1).pdf", "report (2).pdf")
+    assert (first.stat().st_size, second.stat().st_size) == (10, 20)
+    assert sorted(os.listdir(tmp_path)) == ["report (1).pdf", "report (2).pdf", "report.pdf"]
+
+
+def test_overwrite_replaces_a_file_of_the_server_name(api: Api, tmp_path: Path) -> None:
+    """save(folder, overwrite=True) replaces the file of the server's name, and an explicit path is replaced anyway."""
+    (tmp_path / "report.pdf").write_bytes(b"old")
+    _, path = api.download(REPORT, {"sizeBytes": 10}, save_to=tmp_path, save_options={"overwrite": True})
+    assert path == tmp_path / "report.pdf"
+    assert path.stat().st_size == 10
+    explicit = tmp_path / "mine.pdf"
+    explicit.write_bytes(b"old")
+    _, again = api.download(REPORT, {"sizeBytes": 12}, save_to=explicit)
+    assert again == explicit
+    assert explicit.stat().st_size == 12
+    assert sorted(os.listdir(tmp_path)) == ["mine.pdf", "report.pdf"]
+
+
+def test_numbered_names_fit_255_bytes() -> None:
+    """`name (n).ext` keeps the extension and cuts the stem so the whole stays within 255 bytes."""
+    long = Path("/d") / ("é" * 126 + ".pdf")  # 256 bytes once numbered without cutting
+    assert numbered(Path("/d/report.pdf"), 3) == Path("/d/report (3).pdf")
+    assert numbered(Path("/d/README"), 1) == Path("/d/README (1)")
+    assert len(numbered(long, 12).name.encode()) <= 255
+    assert numbered(long, 12).name.endswith(" (12).pdf")
+
+
+@pytest.mark.parametrize("where", ["missing-parent", "parent-is-a-file"])
+def test_a_local_file_error_is_typed_and_leaves_nothing(api: Api, tmp_path: Path, where: str) -> None:
+    """A folder that can't take the file raises LocalFileError with the run id and the path; nothing is left."""
+    if where == "missing-parent":
+        target = tmp_path / "no" / "such" / "file.pdf"
+    else:
+        (tmp_path / "plain").write_bytes(b"x")
+        target = tmp_path / "plain" / "file.pdf"
+    with pytest.raises(LocalFileError) as caught:
+        api.download(REPORT, {"sizeBytes": 10}, save_to=target)
+    error = caught.value
+    assert error.run_id.startswith("run_")
+    assert error.path == str(target)
+    assert error.applied is True
+    assert error.run_id in str(error)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(
+        {"missing-parent": [], "parent-is-a-file": ["plain"]}[where]
+    )
+
+
+def test_a_full_disk_is_a_local_file_error(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that fails with ENOSPC midway raises LocalFileError and removes the temporary file."""
+    import errno  # noqa: PLC0415
+    import io  # noqa: PLC0415
+
+    real_fdopen = os.fdopen
+
+    class Full(io.RawIOBase):
+        def __init__(self, fd: int) -> None:
+            self._file = real_fdopen(fd, "wb", buffering=0)
+            self._written = 0
+
+        def write(self, data) -> int:  # type: ignore[override]
+            if self._written > 1000:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            self._written += len(data)
+            return self._file.write(data)
+
+        def fileno(self) -> int:
+            return self._file.fileno()
+
+        def close(self) -> None:
+            self._file.close()
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, *args, **kwargs: Full(fd))
+    with pytest.raises(LocalFileError, match="No space left on device") as caught:
+        api.download(REPORT, {"sizeBytes": 300_000}, save_to=tmp_path)
+    assert caught.value.errno == errno.ENOSPC
+    assert os.listdir(tmp_path) == []
