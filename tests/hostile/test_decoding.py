@@ -6,6 +6,7 @@ stays under the limit plus 4 MiB. Stacking more than two codings is refused outr
 """
 
 import functools
+import gzip
 import itertools
 import json
 from pathlib import Path
@@ -26,7 +27,7 @@ from hostile.hostile_server import (
     send,
 )
 
-from cxpa_sdk import CxpaError, InvalidResponseError
+from cxpa_sdk import CxpaError, IncompleteDownloadError, InvalidResponseError
 from cxpa_sdk._engine import DEFAULT_MAX_ANSWER_BYTES
 
 LIMIT = 1 << 20
@@ -185,3 +186,25 @@ def test_a_huge_plain_answer_is_refused_in_bounded_memory(mode: str, name: str) 
     bounded(outcome.peak, LIMIT)
     outcome.raised(InvalidResponseError)
     assert_applied(outcome.error, True)
+
+
+@both
+@pytest.mark.parametrize(
+    "framing",
+    ["content-length", "chunked"],
+)
+def test_a_coded_download_cut_inside_its_coding_saves_nothing(mode: str, tmp_path: Path, framing: str) -> None:
+    """Complete or absent: a gzip file whose framing is whole but whose gzip stream stops early is not saved."""
+    whole = gzip.compress(bytes(range(256)) * 800)  # 204,800 bytes of file
+    cut = whole[: len(whole) // 2]  # the framing below says this is all there is
+    headers = {**FILE_HEADERS, "Content-Encoding": "gzip"}
+    if framing == "chunked":
+        body = f"{len(cut):x}\r\n".encode() + cut + b"\r\n0\r\n\r\n"
+        answer = response(200, body, {**headers, "Transfer-Encoding": "chunked"})
+    else:
+        answer = response(200, cut, headers)
+    with HostileServer(send(answer)) as server:
+        outcome = perform(mode, server, save_download(tmp_path))
+    outcome.raised(IncompleteDownloadError)
+    assert "ends before its end marker" in str(outcome.error)
+    assert list(tmp_path.iterdir()) == [], "a cut coded download left a file"
