@@ -28,7 +28,12 @@ from ._engine import Answer
 from ._errors import DownloadConsumedError, IncompleteDownloadError, InvalidResponseError, LocalFileError, mask
 
 Progress = Callable[[int, int | None], None]
-"""A progress callback: (bytes received so far, total bytes or None when unknown)."""
+"""A progress callback: (bytes received so far, total or None when unknown), both as sent on the wire.
+
+The unit is the one Content-Length counts: for a file sent as it is (what the platform does), the
+file's own bytes; for one a server compressed anyway, its compressed bytes, so done never passes
+the total.
+"""
 
 MAX_FILENAME_BYTES = 255
 # Controls (C0, DEL, C1), bidirectional overrides and marks (`invoice\u202efdp.exe` shows as
@@ -473,16 +478,15 @@ class Download(_DownloadBase):
             temp = _Temp(target, fsync=fsync)
         except OSError as exc:
             raise _local_error(info, path_or_folder, exc) from None
+        response = self._response
         try:
-            received = 0
             for chunk in self.iter_bytes():
                 try:
                     temp.file.write(chunk)
                 except OSError as exc:
                     raise _local_error(info, target, exc) from None
-                received += len(chunk)
-                if progress is not None:
-                    progress(received, self.content_length)
+                if progress is not None and response is not None:
+                    progress(response.num_bytes_downloaded, self.content_length)
             try:
                 return temp.finish(target, replace=overwrite or not named_by_server)
             except OSError as exc:
@@ -570,16 +574,15 @@ class AsyncDownload(_DownloadBase):
             temp = _Temp(target, fsync=fsync)
         except OSError as exc:
             raise _local_error(info, path_or_folder, exc) from None
+        response = self._response
         try:
-            received = 0
             async for chunk in self.iter_bytes():
                 try:
                     temp.file.write(chunk)
                 except OSError as exc:
                     raise _local_error(info, target, exc) from None
-                received += len(chunk)
-                if progress is not None:
-                    progress(received, self.content_length)
+                if progress is not None and response is not None:
+                    progress(response.num_bytes_downloaded, self.content_length)
             import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
 
             try:

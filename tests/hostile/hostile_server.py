@@ -613,19 +613,22 @@ def perform(
 # Calls -------------------------------------------------------------------------------------------
 
 
-def save_download(folder: Path, agent_id: int = 4, **options: Any) -> Callable[[Any], Any]:
-    """An action that opens a download and saves it into `folder` (async: a coroutine)."""
+def save_download(
+    folder: Path, agent_id: int = 4, save_options: dict[str, Any] | None = None, **options: Any
+) -> Callable[[Any], Any]:
+    """An action that opens a download (with `options`) and saves it into `folder` (with `save_options`)."""
+    saving = save_options or {}
 
     def action(client: Any) -> Any:
         if isinstance(client, AsyncCxpa):
 
             async def save() -> Path:
                 async with client.trigger_run_and_download(agent_id, {}, **options) as download:
-                    return await download.save(folder)
+                    return await download.save(folder, **saving)
 
             return save()
         with client.trigger_run_and_download(agent_id, {}, **options) as download:
-            return download.save(folder)
+            return download.save(folder, **saving)
 
     return action
 

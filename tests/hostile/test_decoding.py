@@ -208,3 +208,18 @@ def test_a_coded_download_cut_inside_its_coding_saves_nothing(mode: str, tmp_pat
     outcome.raised(IncompleteDownloadError)
     assert "ends before its end marker" in str(outcome.error)
     assert list(tmp_path.iterdir()) == [], "a cut coded download left a file"
+
+
+@both
+def test_progress_of_a_coded_download_counts_wire_bytes(mode: str, tmp_path: Path) -> None:
+    """Progress: a download a server gzip-coded anyway reports wire bytes against Content-Length, never past it."""
+    file = bytes(range(256)) * 4000  # 1,024,000 bytes, compressible
+    coded = gzip.compress(file)
+    answer = response(200, coded, {**FILE_HEADERS, "Content-Encoding": "gzip"})
+    seen: list[tuple[int, int | None]] = []
+    with HostileServer(send(answer)) as server:
+        outcome = perform(mode, server, save_download(tmp_path, save_options={"progress": lambda *a: seen.append(a)}))
+    assert outcome.error is None, outcome.describe()
+    assert seen[-1] == (len(coded), len(coded))
+    assert all(done <= total for done, total in seen if total is not None)
+    assert (tmp_path / "report.pdf").read_bytes() == file

@@ -300,3 +300,14 @@ def test_a_full_disk_is_a_local_file_error(api: Api, tmp_path: Path, monkeypatch
         api.download(REPORT, {"sizeBytes": 300_000}, save_to=tmp_path)
     assert caught.value.errno == errno.ENOSPC
     assert os.listdir(tmp_path) == []
+
+
+def test_progress_counts_the_file_up_to_its_size(api: Api, tmp_path: Path) -> None:
+    """progress(done, total) rises to (size, size) for a file sent as it is."""
+    seen: list[tuple[int, int | None]] = []
+    _, path = api.download(
+        REPORT, {"sizeBytes": 300_000}, save_to=tmp_path, save_options={"progress": lambda *a: seen.append(a)}
+    )
+    assert seen[-1] == (300_000, 300_000)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    assert path.stat().st_size == 300_000
