@@ -100,6 +100,7 @@ class DownloadInfo:
     content_type: str
     content_length: int | None
     server_filename: str | None = None
+    proven_by: str = "length"
     attempts: int = 1
     idempotency_key: str | None = None
     secrets: tuple[str, ...] = field(default=(), repr=False)
@@ -133,6 +134,7 @@ class DownloadInfo:
             content_type=mask(response.headers.get("content-type"), secrets) or "application/octet-stream",
             content_length=None if length is None else int(length),
             server_filename=name,
+            proven_by=_proof(response.headers),
             attempts=answer.attempts,
             idempotency_key=answer.idempotency_key,
             secrets=secrets,
@@ -189,12 +191,37 @@ def _incomplete(info: DownloadInfo, received: int, why: str) -> IncompleteDownlo
     )
 
 
-def _check_end(info: DownloadInfo, received: int) -> None:
-    """Raise IncompleteDownloadError unless `received` (bytes on the wire, as Content-Length counts) matches."""
+def _proof(headers: httpx.Headers) -> str:
+    """What proves a body complete: its `length`, its `chunked` terminator, its `coding`'s end marker, or `nothing`.
+
+    A body with neither Content-Length nor chunked framing ends when the server closes the
+    connection (close-delimited, as HTTP/1.0 does): a cut there looks exactly like the end.
+    """
+    if "content-length" in headers:
+        return "length"
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return "chunked"
+    return "coding" if headers.get("content-encoding", "identity").strip().lower() != "identity" else "nothing"
+
+
+_UNPROVEN = (
+    "the server closed the connection without saying the file's length (no Content-Length, not chunked), so "
+    "nothing proves the file whole; pass allow_close_delimited=True to accept such a file"
+)
+
+
+def _check_end(info: DownloadInfo, received: int, *, allow_close_delimited: bool) -> None:
+    """Raise IncompleteDownloadError unless the framing proves the body whole.
+
+    `received` is the bytes on the wire, as Content-Length counts them; a close-delimited body is
+    refused unless `allow_close_delimited` (or its coding's end marker, checked by the decoder).
+    """
     if info.content_length is not None and received != info.content_length:
         raise _incomplete(
             info, received, "the stream ended early" if received < info.content_length else "more bytes than announced"
         )
+    if info.proven_by == "nothing" and not allow_close_delimited:
+        raise _incomplete(info, received, _UNPROVEN)
 
 
 class _Rechunk:
@@ -431,8 +458,12 @@ class Download(_DownloadBase):
     ) -> None:
         self.close()
 
-    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
-        """The file's bytes as they arrive; IncompleteDownloadError if the stream ends early."""
+    def iter_bytes(self, chunk_size: int | None = None, *, allow_close_delimited: bool = False) -> Iterator[bytes]:
+        """The file's bytes as they arrive; IncompleteDownloadError if the framing doesn't prove them whole.
+
+        A body cut short, or close-delimited (no Content-Length, not chunked: a cut looks like the
+        end) unless `allow_close_delimited=True`, raises after its last bytes.
+        """
         info, response = self._meta, self._take()
         try:
             yield from _chunks(response, chunk_size)
@@ -442,11 +473,11 @@ class Download(_DownloadBase):
             raise _incomplete(info, response.num_bytes_downloaded, str(exc)) from None
         finally:
             response.close()
-        _check_end(info, response.num_bytes_downloaded)
+        _check_end(info, response.num_bytes_downloaded, allow_close_delimited=allow_close_delimited)
 
-    def read(self) -> bytes:
+    def read(self, *, allow_close_delimited: bool = False) -> bytes:
         """The whole file in memory (prefer `save` or `iter_bytes` for large files)."""
-        return b"".join(self.iter_bytes())
+        return b"".join(self.iter_bytes(allow_close_delimited=allow_close_delimited))
 
     def save(
         self,
@@ -455,6 +486,7 @@ class Download(_DownloadBase):
         progress: Progress | None = None,
         fsync: bool = False,
         overwrite: bool = False,
+        allow_close_delimited: bool = False,
     ) -> Path:
         """Write the file to a path, or into a folder under its server filename; the path written.
 
@@ -465,7 +497,8 @@ class Download(_DownloadBase):
 
         A name that comes from the server never replaces an existing file: the file is saved as
         `report (1).pdf` (and so on) instead, unless `overwrite=True`. A path you name yourself is
-        replaced, as `open(path, "wb")` would.
+        replaced, as `open(path, "wb")` would. A close-delimited body (no Content-Length, not
+        chunked) is refused unless `allow_close_delimited=True`: nothing proves it whole.
 
         Raises:
             IncompleteDownloadError: the body ended before all its bytes arrived.
@@ -480,7 +513,7 @@ class Download(_DownloadBase):
             raise _local_error(info, path_or_folder, exc) from None
         response = self._response
         try:
-            for chunk in self.iter_bytes():
+            for chunk in self.iter_bytes(allow_close_delimited=allow_close_delimited):
                 try:
                     temp.file.write(chunk)
                 except OSError as exc:
@@ -536,8 +569,10 @@ class AsyncDownload(_DownloadBase):
     ) -> None:
         await self.close()
 
-    async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
-        """The file's bytes as they arrive; IncompleteDownloadError if the stream ends early."""
+    async def iter_bytes(
+        self, chunk_size: int | None = None, *, allow_close_delimited: bool = False
+    ) -> AsyncIterator[bytes]:
+        """The file's bytes as they arrive; IncompleteDownloadError if the framing doesn't prove them whole."""
         info, response = self._meta, self._take()
         try:
             async for chunk in _achunks(response, chunk_size):
@@ -548,11 +583,11 @@ class AsyncDownload(_DownloadBase):
             raise _incomplete(info, response.num_bytes_downloaded, str(exc)) from None
         finally:
             await response.aclose()
-        _check_end(info, response.num_bytes_downloaded)
+        _check_end(info, response.num_bytes_downloaded, allow_close_delimited=allow_close_delimited)
 
-    async def read(self) -> bytes:
+    async def read(self, *, allow_close_delimited: bool = False) -> bytes:
         """The whole file in memory (prefer `save` or `iter_bytes` for large files)."""
-        return b"".join([chunk async for chunk in self.iter_bytes()])
+        return b"".join([chunk async for chunk in self.iter_bytes(allow_close_delimited=allow_close_delimited)])
 
     async def save(
         self,
@@ -561,6 +596,7 @@ class AsyncDownload(_DownloadBase):
         progress: Progress | None = None,
         fsync: bool = False,
         overwrite: bool = False,
+        allow_close_delimited: bool = False,
     ) -> Path:
         """Write the file to a path, or into a folder under its server filename; the path written.
 
@@ -576,7 +612,7 @@ class AsyncDownload(_DownloadBase):
             raise _local_error(info, path_or_folder, exc) from None
         response = self._response
         try:
-            async for chunk in self.iter_bytes():
+            async for chunk in self.iter_bytes(allow_close_delimited=allow_close_delimited):
                 try:
                     temp.file.write(chunk)
                 except OSError as exc:
