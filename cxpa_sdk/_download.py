@@ -353,6 +353,42 @@ class _Temp:
             self.path.unlink()
 
 
+class _Saving:
+    """One `save`: its target, its temporary file, and every local failure as a LocalFileError.
+
+    The sync and async `save` differ only in how they read the body and where `finish` runs.
+    """
+
+    def __init__(
+        self, info: DownloadInfo, path_or_folder: str | os.PathLike[str], *, fsync: bool, overwrite: bool
+    ) -> None:
+        self._info = info
+        try:
+            self._target, named_by_server = target_path(path_or_folder, info.filename)
+            self._temp = _Temp(self._target, fsync=fsync)
+        except OSError as exc:
+            raise _local_error(info, path_or_folder, exc) from None
+        self._replace = overwrite or not named_by_server
+
+    def write(self, chunk: bytes) -> None:
+        """Append the next bytes of the file."""
+        try:
+            self._temp.file.write(chunk)
+        except OSError as exc:
+            raise _local_error(self._info, self._target, exc) from None
+
+    def finish(self) -> Path:
+        """Put the complete file in place; the path it has."""
+        try:
+            return self._temp.finish(self._target, replace=self._replace)
+        except OSError as exc:
+            raise _local_error(self._info, self._target, exc) from None
+
+    def discard(self) -> None:
+        """Remove the temporary file (the target is left as it was)."""
+        self._temp.discard()
+
+
 def _fsync_folder(folder: Path) -> None:
     """Make a rename in `folder` durable (POSIX; Windows cannot open a folder for syncing)."""
     if os.name != "posix":
@@ -505,27 +541,16 @@ class Download(_DownloadBase):
             LocalFileError: the file could not be written here (a missing or read-only folder, a
                 full disk); nothing is left behind.
         """
-        info = self._meta
-        try:
-            target, named_by_server = target_path(path_or_folder, info.filename)
-            temp = _Temp(target, fsync=fsync)
-        except OSError as exc:
-            raise _local_error(info, path_or_folder, exc) from None
+        saving = _Saving(self._meta, path_or_folder, fsync=fsync, overwrite=overwrite)
         response = self._response
         try:
             for chunk in self.iter_bytes(allow_close_delimited=allow_close_delimited):
-                try:
-                    temp.file.write(chunk)
-                except OSError as exc:
-                    raise _local_error(info, target, exc) from None
+                saving.write(chunk)
                 if progress is not None and response is not None:
                     progress(response.num_bytes_downloaded, self.content_length)
-            try:
-                return temp.finish(target, replace=overwrite or not named_by_server)
-            except OSError as exc:
-                raise _local_error(info, target, exc) from None
+            return saving.finish()
         except BaseException:
-            temp.discard()
+            saving.discard()
             raise
 
     def close(self) -> None:
@@ -604,29 +629,18 @@ class AsyncDownload(_DownloadBase):
         and synced to disk with `fsync=True`, as with `Download.save`; the final close, sync and
         rename run off the event loop.
         """
-        info = self._meta
-        try:
-            target, named_by_server = target_path(path_or_folder, info.filename)
-            temp = _Temp(target, fsync=fsync)
-        except OSError as exc:
-            raise _local_error(info, path_or_folder, exc) from None
+        saving = _Saving(self._meta, path_or_folder, fsync=fsync, overwrite=overwrite)
         response = self._response
         try:
             async for chunk in self.iter_bytes(allow_close_delimited=allow_close_delimited):
-                try:
-                    temp.file.write(chunk)
-                except OSError as exc:
-                    raise _local_error(info, target, exc) from None
+                saving.write(chunk)
                 if progress is not None and response is not None:
                     progress(response.num_bytes_downloaded, self.content_length)
             import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
 
-            try:
-                return await asyncio.to_thread(temp.finish, target, replace=overwrite or not named_by_server)
-            except OSError as exc:
-                raise _local_error(info, target, exc) from None
+            return await asyncio.to_thread(saving.finish)
         except BaseException:
-            temp.discard()
+            saving.discard()
             raise
 
     async def close(self) -> None:
