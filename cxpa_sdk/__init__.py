@@ -19,6 +19,7 @@ from ._errors import (
     ConflictError,
     CxpaError,
     DownloadConsumedError,
+    DownloadTooLargeError,
     IncompleteDownloadError,
     InternalServerError,
     InvalidArgumentError,
@@ -34,6 +35,7 @@ from ._errors import (
     UnprocessableEntityError,
     WaitTimeoutError,
 )
+from ._filenames import content_disposition
 from ._functions import (
     create_agent_client,
     ingest_run,
@@ -72,6 +74,7 @@ __all__ = [
     "CxpaError",
     "Download",
     "DownloadConsumedError",
+    "DownloadTooLargeError",
     "IncompleteDownloadError",
     "IngestedRun",
     "InternalServerError",
@@ -96,6 +99,7 @@ __all__ = [
     "WaitTimedOut",
     "WaitTimeoutError",
     "__version__",
+    "content_disposition",
     "create_agent_client",
     "ingest_run",
     "register_run",

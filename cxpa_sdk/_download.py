@@ -13,8 +13,6 @@ import contextlib
 import errno
 import os
 import re
-import unicodedata
-import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +23,23 @@ import httpx
 
 from ._decoding import Decoder, DecodingError
 from ._engine import Answer
-from ._errors import DownloadConsumedError, IncompleteDownloadError, InvalidResponseError, LocalFileError, mask
+from ._errors import (
+    DownloadConsumedError,
+    DownloadTooLargeError,
+    IncompleteDownloadError,
+    InvalidArgumentError,
+    InvalidResponseError,
+    LocalFileError,
+    mask,
+)
+from ._filenames import (
+    MAX_FILENAME_BYTES,
+    content_disposition,
+    filename_from_disposition,
+    fit_bytes,
+    numbered,
+    safe_filename,
+)
 
 Progress = Callable[[int, int | None], None]
 """A progress callback: (bytes received so far, total or None when unknown), both as sent on the wire.
@@ -34,61 +48,6 @@ The unit is the one Content-Length counts: for a file sent as it is (what the pl
 file's own bytes; for one a server compressed anyway, its compressed bytes, so done never passes
 the total.
 """
-
-MAX_FILENAME_BYTES = 255
-# Controls (C0, DEL, C1), bidirectional overrides and marks (`invoice\u202efdp.exe` shows as
-# "invoiceexe.pdf"), and what Windows forbids in a name.
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069/\\:*?"<>|]')
-# Names Windows reserves for devices, with any extension (`CON.txt` is the console too).
-_RESERVED = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9\u00b9\u00b2\u00b3]|LPT[0-9\u00b9\u00b2\u00b3])(\..*)?", re.IGNORECASE)
-
-
-_PARAM = re.compile(r';\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
-
-
-def filename_from_disposition(header: str | None) -> str | None:
-    """The filename a Content-Disposition names (RFC 6266: `filename*` preferred over `filename`), or None."""
-    if not header:
-        return None
-    params: dict[str, str] = {}
-    for name, raw in _PARAM.findall(header):
-        value = raw.strip()
-        if value.startswith('"'):
-            value = re.sub(r"\\(.)", r"\1", value[1:-1])
-        params.setdefault(name.lower(), value)
-    extended = params.get("filename*")
-    if extended and extended.count("'") >= 2:
-        charset, _, encoded = extended.split("'", 2)
-        with contextlib.suppress(LookupError, UnicodeDecodeError):
-            decoded = urllib.parse.unquote(encoded, encoding=charset or "utf-8", errors="strict")
-            if decoded:
-                return decoded
-    return params.get("filename") or None
-
-
-def safe_filename(name: str | None, fallback: str) -> str:
-    """A name that can only ever be a plain file in the target folder.
-
-    Path separators, drive letters, control characters (C0 and C1), bidirectional overrides and
-    characters Windows forbids become `_`; leading dots are dropped (no `..`, no hidden files), and
-    trailing dots and spaces too (Windows drops them); a name Windows reserves for a device (`CON`,
-    `NUL.txt`, `COM1`, ...) gets a leading `_`; the name is cut to 255 bytes keeping its extension;
-    an empty result becomes `fallback`.
-    """
-    name = unicodedata.normalize("NFC", name or "")
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("_", name).strip().lstrip(".").rstrip(". ").strip()
-    if not name:
-        return fallback
-    if _RESERVED.fullmatch(name):
-        name = f"_{name}"
-    stem, dot, ext = name.rpartition(".")
-    if not dot or len(ext) > 16:
-        stem, ext = name, ""
-    while len(name.encode()) > MAX_FILENAME_BYTES:
-        stem = stem[:-1]
-        name = f"{stem}.{ext}" if ext else stem
-    return name or fallback
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +60,7 @@ class DownloadInfo:
     content_length: int | None
     server_filename: str | None = None
     proven_by: str = "length"
+    coded: bool = False
     attempts: int = 1
     idempotency_key: str | None = None
     secrets: tuple[str, ...] = field(default=(), repr=False)
@@ -135,6 +95,7 @@ class DownloadInfo:
             content_length=None if length is None else int(length),
             server_filename=name,
             proven_by=_proof(response.headers),
+            coded=response.headers.get("content-encoding", "identity").strip().lower() != "identity",
             attempts=answer.attempts,
             idempotency_key=answer.idempotency_key,
             secrets=secrets,
@@ -154,15 +115,6 @@ def target_path(path_or_folder: str | os.PathLike[str], filename: str) -> tuple[
         target.mkdir(parents=True, exist_ok=True)
         return target / filename, True
     return (target / filename, True) if target.is_dir() else (target, False)
-
-
-def numbered(target: Path, number: int) -> Path:
-    """`report (1).pdf` for `report.pdf` and 1: the name a browser picks when the first is taken, in 255 bytes."""
-    stem, dot, ext = target.name.rpartition(".")
-    if not dot or not stem or len(ext) > 16:
-        stem, ext = target.name, ""
-    tail = f" ({number})" + (f".{ext}" if ext else "")
-    return target.with_name(_fit(stem, MAX_FILENAME_BYTES - len(tail.encode())) + tail)
 
 
 def _local_error(info: DownloadInfo, path: str | os.PathLike[str], exc: OSError) -> LocalFileError:
@@ -222,6 +174,45 @@ def _check_end(info: DownloadInfo, received: int, *, allow_close_delimited: bool
         )
     if info.proven_by == "nothing" and not allow_close_delimited:
         raise _incomplete(info, received, _UNPROVEN)
+
+
+def _too_large(info: DownloadInfo, max_bytes: int, received: int) -> DownloadTooLargeError:
+    size = f"{info.content_length} bytes announced" if received == 0 else f"more than {max_bytes} bytes arrived"
+    return DownloadTooLargeError(
+        f"download of run {info.run_id} refused: {size}, over the max_bytes of {max_bytes}",
+        max_bytes=max_bytes,
+        received=received,
+        expected=info.content_length,
+        run_id=info.run_id,
+        attempts=info.attempts,
+        idempotency_key=info.idempotency_key,
+        applied=True,
+    )
+
+
+def _check_max(info: DownloadInfo, max_bytes: int | None) -> None:
+    """Refuse up front a file whose Content-Length is over `max_bytes` (a coded body's length is not the file's)."""
+    if max_bytes is None:
+        return
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+        raise InvalidArgumentError(f"max_bytes must be a whole number of bytes >= 0 or None, not {max_bytes!r}")
+    if info.content_length is not None and not info.coded and info.content_length > max_bytes:
+        raise _too_large(info, max_bytes, 0)
+
+
+def _counted(info: DownloadInfo, max_bytes: int, total: int, chunk: bytes) -> int:
+    """`total` plus the chunk's bytes; DownloadTooLargeError when that passes `max_bytes`."""
+    if total + len(chunk) > max_bytes:
+        raise _too_large(info, max_bytes, total)
+    return total + len(chunk)
+
+
+def _capped(chunks: Iterable[bytes], info: DownloadInfo, max_bytes: int) -> Iterator[bytes]:
+    """The chunks, stopped with DownloadTooLargeError before the one that would pass `max_bytes` in all."""
+    total = 0
+    for chunk in chunks:
+        total = _counted(info, max_bytes, total, chunk)
+        yield chunk
 
 
 class _Rechunk:
@@ -284,11 +275,6 @@ async def _achunks(response: httpx.Response, chunk_size: int | None) -> AsyncIte
         yield piece
 
 
-def _fit(name: str, max_bytes: int) -> str:
-    """`name` cut to at most `max_bytes` bytes of UTF-8, never inside a character."""
-    return name.encode()[:max_bytes].decode("utf-8", "ignore")
-
-
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 _TEMP_SUFFIX_BYTES = len(".12345678.part")
 
@@ -302,7 +288,7 @@ class _Temp:
     """
 
     def __init__(self, target: Path, *, fsync: bool) -> None:
-        stem = _fit(target.name, MAX_FILENAME_BYTES - 1 - _TEMP_SUFFIX_BYTES)
+        stem = fit_bytes(target.name, MAX_FILENAME_BYTES - 1 - _TEMP_SUFFIX_BYTES)
         for _ in range(100):
             self.path = target.parent / f".{stem}.{os.urandom(4).hex()}.part"
             try:
@@ -400,6 +386,13 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+# A media type with parameters (RFC 9110 section 8.3.1): nothing else is passed on to a browser.
+_MEDIA_TYPE = re.compile(
+    rf'{_TCHARS}/{_TCHARS}(?:[ \t]*;[ \t]*{_TCHARS}=(?:{_TCHARS}|"[\t !#-\[\]-~]*"))*'
+)
+
+
 class _DownloadBase:
     """What both download flavours share: the headers' metadata and the read-once rule."""
 
@@ -409,6 +402,7 @@ class _DownloadBase:
         self._response: httpx.Response | None = None
         self._info: DownloadInfo | None = None
         self._consumed = False
+        self._opened = False
 
     def __repr__(self) -> str:
         info: DownloadInfo | None = getattr(self, "_info", None)
@@ -452,6 +446,33 @@ class _DownloadBase:
         """The file's size in bytes, or None when unknown."""
         return self._meta.content_length
 
+    def forward_headers(self, *, inline: bool = False) -> dict[str, str]:
+        """The headers a web app sends on with the file, so a browser saves it under its name.
+
+        `Content-Type` (the server's, when it is a well-formed media type, else
+        `application/octet-stream`), `Content-Disposition` (`attachment`, or `inline=True`, with
+        the safe filename: an ASCII `filename` and an RFC 6266 `filename*` for any other name),
+        `Content-Length` when the server gave the file's own length (not for a body it
+        compressed, which the SDK decodes), and `X-Content-Type-Options: nosniff`, so a browser
+        does not guess a different type.
+        """
+        info = self._meta
+        headers = {
+            "Content-Type": info.content_type
+            if _MEDIA_TYPE.fullmatch(info.content_type)
+            else "application/octet-stream",
+            "Content-Disposition": content_disposition(info.filename, inline=inline),
+            "X-Content-Type-Options": "nosniff",
+        }
+        if info.content_length is not None and not info.coded:
+            headers["Content-Length"] = str(info.content_length)
+        return headers
+
+    def _check_unopened(self) -> None:
+        if self._opened:
+            raise DownloadConsumedError("this download was already opened: each one sends its request once")
+        self._opened = True
+
     def _take(self) -> httpx.Response:
         if self._consumed or self._response is None or self._response.is_closed:
             raise DownloadConsumedError("this download's body was already read or closed: it can be read once")
@@ -480,6 +501,7 @@ class Download(_DownloadBase):
         self._reset()
 
     def __enter__(self) -> Download:
+        self._check_unopened()
         answer = self._open_answer()
         self._response = answer.response
         try:
@@ -494,26 +516,47 @@ class Download(_DownloadBase):
     ) -> None:
         self.close()
 
-    def iter_bytes(self, chunk_size: int | None = None, *, allow_close_delimited: bool = False) -> Iterator[bytes]:
+    def open(self) -> Download:
+        """Send the request now and return the download, open, for code that cannot use `with`.
+
+        This is how a web app hands the file to a streaming response: pass `iter_bytes()` as the
+        response's body and `forward_headers()` as its headers. The body closes the download once
+        it is read to the end, fails, or is closed (a server closes it when the browser goes
+        away), so nothing is left open. If you end up not streaming it, call `close()`.
+
+        Example:
+            >>> download = client.trigger_run_and_download(4, {"topic": "Q3"}).open()  # doctest: +SKIP
+            >>> return Response(download.iter_bytes(), headers=download.forward_headers())  # doctest: +SKIP
+        """
+        return self.__enter__()
+
+    def iter_bytes(
+        self, chunk_size: int | None = None, *, allow_close_delimited: bool = False, max_bytes: int | None = None
+    ) -> Iterator[bytes]:
         """The file's bytes as they arrive; IncompleteDownloadError if the framing doesn't prove them whole.
 
         A body cut short, or close-delimited (no Content-Length, not chunked: a cut looks like the
-        end) unless `allow_close_delimited=True`, raises after its last bytes.
+        end) unless `allow_close_delimited=True`, raises after its last bytes. With `max_bytes`, a
+        file larger than that raises DownloadTooLargeError: before its first byte when its
+        Content-Length says so, else before the chunk that passes the limit. The download is
+        closed when the iteration ends, however it ends.
         """
         info, response = self._meta, self._take()
         try:
-            yield from _chunks(response, chunk_size)
+            _check_max(info, max_bytes)
+            chunks = _chunks(response, chunk_size)
+            yield from chunks if max_bytes is None else _capped(chunks, info, max_bytes)
         except httpx.TransportError as exc:
             raise _incomplete(info, response.num_bytes_downloaded, type(exc).__name__) from None
         except DecodingError as exc:
             raise _incomplete(info, response.num_bytes_downloaded, str(exc)) from None
         finally:
-            response.close()
+            self.close()
         _check_end(info, response.num_bytes_downloaded, allow_close_delimited=allow_close_delimited)
 
-    def read(self, *, allow_close_delimited: bool = False) -> bytes:
-        """The whole file in memory (prefer `save` or `iter_bytes` for large files)."""
-        return b"".join(self.iter_bytes(allow_close_delimited=allow_close_delimited))
+    def read(self, *, allow_close_delimited: bool = False, max_bytes: int | None = None) -> bytes:
+        """The whole file in memory (prefer `save` or `iter_bytes` for large files; `max_bytes` bounds it)."""
+        return b"".join(self.iter_bytes(allow_close_delimited=allow_close_delimited, max_bytes=max_bytes))
 
     def save(
         self,
@@ -523,6 +566,7 @@ class Download(_DownloadBase):
         fsync: bool = False,
         overwrite: bool = False,
         allow_close_delimited: bool = False,
+        max_bytes: int | None = None,
     ) -> Path:
         """Write the file to a path, or into a folder under its server filename; the path written.
 
@@ -534,17 +578,19 @@ class Download(_DownloadBase):
         A name that comes from the server never replaces an existing file: the file is saved as
         `report (1).pdf` (and so on) instead, unless `overwrite=True`. A path you name yourself is
         replaced, as `open(path, "wb")` would. A close-delimited body (no Content-Length, not
-        chunked) is refused unless `allow_close_delimited=True`: nothing proves it whole.
+        chunked) is refused unless `allow_close_delimited=True`: nothing proves it whole. With
+        `max_bytes`, a larger file is refused (DownloadTooLargeError) and nothing is saved.
 
         Raises:
             IncompleteDownloadError: the body ended before all its bytes arrived.
+            DownloadTooLargeError: the file is larger than `max_bytes`.
             LocalFileError: the file could not be written here (a missing or read-only folder, a
                 full disk); nothing is left behind.
         """
         saving = _Saving(self._meta, path_or_folder, fsync=fsync, overwrite=overwrite)
         response = self._response
         try:
-            for chunk in self.iter_bytes(allow_close_delimited=allow_close_delimited):
+            for chunk in self.iter_bytes(allow_close_delimited=allow_close_delimited, max_bytes=max_bytes):
                 saving.write(chunk)
                 if progress is not None and response is not None:
                     progress(response.num_bytes_downloaded, self.content_length)
@@ -580,6 +626,7 @@ class AsyncDownload(_DownloadBase):
         self._reset()
 
     async def __aenter__(self) -> AsyncDownload:
+        self._check_unopened()
         answer = await self._open_answer()
         self._response = answer.response
         try:
@@ -594,25 +641,48 @@ class AsyncDownload(_DownloadBase):
     ) -> None:
         await self.close()
 
+    async def open(self) -> AsyncDownload:
+        """Send the request now and return the download, open, for code that cannot use `async with`.
+
+        This is how a web app hands the file to a streaming response: pass `iter_bytes()` as the
+        response's body and `forward_headers()` as its headers. The body closes the download once
+        it is read to the end, fails, or is closed (a server closes it when the browser goes
+        away). If you end up not streaming it, `await download.close()`.
+
+        Example:
+            >>> download = await client.trigger_run_and_download(4, {"topic": "Q3"}).open()  # doctest: +SKIP
+            >>> return StreamingResponse(download.iter_bytes(), headers=download.forward_headers())  # doctest: +SKIP
+        """
+        return await self.__aenter__()
+
     async def iter_bytes(
-        self, chunk_size: int | None = None, *, allow_close_delimited: bool = False
+        self, chunk_size: int | None = None, *, allow_close_delimited: bool = False, max_bytes: int | None = None
     ) -> AsyncIterator[bytes]:
-        """The file's bytes as they arrive; IncompleteDownloadError if the framing doesn't prove them whole."""
+        """The file's bytes as they arrive; IncompleteDownloadError if the framing doesn't prove them whole.
+
+        `allow_close_delimited` and `max_bytes` as in `Download.iter_bytes`; the download is
+        closed when the iteration ends, however it ends.
+        """
         info, response = self._meta, self._take()
+        total = 0
         try:
+            _check_max(info, max_bytes)
             async for chunk in _achunks(response, chunk_size):
+                if max_bytes is not None:
+                    total = _counted(info, max_bytes, total, chunk)
                 yield chunk
         except httpx.TransportError as exc:
             raise _incomplete(info, response.num_bytes_downloaded, type(exc).__name__) from None
         except DecodingError as exc:
             raise _incomplete(info, response.num_bytes_downloaded, str(exc)) from None
         finally:
-            await response.aclose()
+            await self.close()
         _check_end(info, response.num_bytes_downloaded, allow_close_delimited=allow_close_delimited)
 
-    async def read(self, *, allow_close_delimited: bool = False) -> bytes:
-        """The whole file in memory (prefer `save` or `iter_bytes` for large files)."""
-        return b"".join([chunk async for chunk in self.iter_bytes(allow_close_delimited=allow_close_delimited)])
+    async def read(self, *, allow_close_delimited: bool = False, max_bytes: int | None = None) -> bytes:
+        """The whole file in memory (prefer `save` or `iter_bytes` for large files; `max_bytes` bounds it)."""
+        chunks = self.iter_bytes(allow_close_delimited=allow_close_delimited, max_bytes=max_bytes)
+        return b"".join([chunk async for chunk in chunks])
 
     async def save(
         self,
@@ -622,17 +692,18 @@ class AsyncDownload(_DownloadBase):
         fsync: bool = False,
         overwrite: bool = False,
         allow_close_delimited: bool = False,
+        max_bytes: int | None = None,
     ) -> Path:
         """Write the file to a path, or into a folder under its server filename; the path written.
 
         Complete or absent, never replacing a file under a server's name unless `overwrite=True`,
-        and synced to disk with `fsync=True`, as with `Download.save`; the final close, sync and
+        bounded by `max_bytes`, and synced to disk with `fsync=True`, as with `Download.save`; the final close, sync and
         rename run off the event loop.
         """
         saving = _Saving(self._meta, path_or_folder, fsync=fsync, overwrite=overwrite)
         response = self._response
         try:
-            async for chunk in self.iter_bytes(allow_close_delimited=allow_close_delimited):
+            async for chunk in self.iter_bytes(allow_close_delimited=allow_close_delimited, max_bytes=max_bytes):
                 saving.write(chunk)
                 if progress is not None and response is not None:
                     progress(response.num_bytes_downloaded, self.content_length)

@@ -17,6 +17,7 @@
     ├── WaitTimeoutError              a run did not end before the wait's deadline
     ├── RunFailedError                a helper that demands success saw the run fail or be cancelled
     ├── IncompleteDownloadError       a download ended before all its bytes arrived
+    ├── DownloadTooLargeError         a download is larger than the caller's max_bytes
     ├── LocalFileError                a download arrived but could not be written (a folder, a disk)
     ├── DownloadConsumedError         a download's body was read a second time (also RuntimeError)
     ├── InvalidArgumentError          a bad argument, caught before anything is sent (also ValueError)
@@ -47,6 +48,7 @@ __all__ = [
     "ConflictError",
     "CxpaError",
     "DownloadConsumedError",
+    "DownloadTooLargeError",
     "IncompleteDownloadError",
     "InternalServerError",
     "InvalidArgumentError",
@@ -244,6 +246,29 @@ class IncompleteDownloadError(CxpaError):
 
     def __init__(self, message: str, *, received: int, expected: int | None, run_id: str, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
+        self.received = received
+        self.expected = expected
+        self.run_id = run_id
+
+
+class DownloadTooLargeError(CxpaError):
+    """A download is larger than the `max_bytes` the caller allowed; it was stopped and nothing was saved.
+
+    Refused before its first byte when its Content-Length already says so, else as soon as the
+    file's bytes pass the limit. The run happened (`applied` is True).
+
+    Attributes:
+        max_bytes: The limit the caller gave.
+        received: How many of the file's bytes were read before it was stopped (0 when refused up front).
+        expected: The size the Content-Length announced (None when unknown).
+        run_id: The run that produced the file.
+    """
+
+    def __init__(
+        self, message: str, *, max_bytes: int, received: int, expected: int | None, run_id: str, **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.max_bytes = max_bytes
         self.received = received
         self.expected = expected
         self.run_id = run_id
