@@ -27,7 +27,7 @@ from hostile.hostile_server import (
     send,
 )
 
-from cxpa_sdk import CxpaError, IncompleteDownloadError, InvalidResponseError
+from cxpa_sdk import CxpaError, DownloadTooLargeError, IncompleteDownloadError, InvalidResponseError
 from cxpa_sdk._engine import DEFAULT_MAX_ANSWER_BYTES
 
 LIMIT = 1 << 20
@@ -223,3 +223,29 @@ def test_progress_of_a_coded_download_counts_wire_bytes(mode: str, tmp_path: Pat
     assert seen[-1] == (len(coded), len(coded))
     assert all(done <= total for done, total in seen if total is not None)
     assert (tmp_path / "report.pdf").read_bytes() == file
+
+
+@both
+def test_a_coded_download_over_max_bytes_is_stopped_in_bounded_memory(mode: str, tmp_path: Path) -> None:
+    """Size cap: 64 MiB of zeros gzip-coded (65 KB on the wire) with max_bytes=1 MiB: refused, nothing saved."""
+    answer = response(200, b"".join(gzip_of_zeros(64 << 20)), {**FILE_HEADERS, "Content-Encoding": "gzip"})
+    with HostileServer(send(answer)) as server:
+        outcome = perform(mode, server, save_download(tmp_path, save_options={"max_bytes": 1 << 20}), memory=True)
+    error = outcome.raised(DownloadTooLargeError)
+    bounded(outcome.peak, 1 << 20)
+    assert (error.max_bytes, error.run_id, error.applied) == (1 << 20, "run_1", True)
+    assert error.received <= 1 << 20, "the cap let more than max_bytes through"
+    assert list(tmp_path.iterdir()) == [], "a refused download left a file"
+
+
+@both
+def test_a_download_announced_over_max_bytes_is_refused_before_its_body(mode: str, tmp_path: Path) -> None:
+    """Size cap: a Content-Length over max_bytes is refused before any byte is read (the server then stalls)."""
+    head = response(200, b"", {**FILE_HEADERS, "Content-Length": str(10 << 20)})  # the body never comes
+    with HostileServer(send(head)) as server:
+        outcome = perform(mode, server, save_download(tmp_path, save_options={"max_bytes": 1 << 20}))
+    error = outcome.raised(DownloadTooLargeError)
+    assert (error.received, error.expected) == (0, 10 << 20)
+    assert "10485760 bytes announced, over the max_bytes of 1048576" in str(error)
+    assert outcome.elapsed < 5, "the refusal waited for a body that never comes"
+    assert list(tmp_path.iterdir()) == []
