@@ -1,0 +1,65 @@
+"""Each forwarding example, run as a user runs it: the whole file with its name, a cut never looks whole, a leave closes.
+
+The examples (examples/forward_*.py) are the recipes of docs/downloads.md; each test here starts one
+as a child process in front of the local platform and downloads through it over real HTTP.
+"""
+
+import hashlib
+
+import httpx
+import pytest
+from forwarding_support import FORWARDING_EXAMPLES, ended_run, served_example, sha256_of_report
+
+from cxpa_sdk import content_disposition
+from cxpa_sdk.testing import LocalPlatform
+
+NAME = "Résumé – Q3 报告.pdf"
+BIG = 256 << 20  # more than loopback's socket buffers hold: a reader that leaves stalls the servers behind it
+
+
+@pytest.fixture(params=FORWARDING_EXAMPLES, ids=lambda name: name.removesuffix(".py"))
+def example(request: pytest.FixtureRequest) -> str:
+    """The file name of one forwarding example."""
+    return str(request.param)
+
+
+def test_the_whole_file_arrives_under_its_name(example: str, cxpa_platform: LocalPlatform) -> None:
+    """3 MB through the example: its sha256, an RFC 6266 disposition of the non-ASCII name, the length, the type."""
+    size = 3_000_000
+    with served_example(example, cxpa_platform) as url:
+        digest = hashlib.sha256()
+        with httpx.stream("GET", f"{url}/reports/Q3", params={"size": size, "filename": NAME}, timeout=60) as answer:
+            assert answer.status_code == 200
+            for chunk in answer.iter_raw():
+                digest.update(chunk)
+    assert digest.hexdigest() == sha256_of_report(size)
+    assert answer.headers["content-disposition"] == content_disposition(NAME)
+    assert answer.headers["content-length"] == str(size)
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert ended_run(cxpa_platform)["status"] == "completed"
+
+
+def test_a_cut_upstream_never_looks_like_a_whole_file(example: str, cxpa_platform: LocalPlatform) -> None:
+    """The platform's stream is cut after 100 KB: the browser's side ends short of its Content-Length, an error."""
+    cxpa_platform.faults.cut_next_download(100_000)
+    with served_example(example, cxpa_platform) as url:
+        received = 0
+        with (
+            pytest.raises(httpx.RemoteProtocolError),
+            httpx.stream("GET", f"{url}/reports/Q3", params={"size": 3_000_000}, timeout=60) as answer,
+        ):
+            for chunk in answer.iter_raw():
+                received += len(chunk)
+    assert received < 3_000_000
+
+
+def test_a_browser_that_leaves_closes_the_upstream(example: str, cxpa_platform: LocalPlatform) -> None:
+    """A reader that goes away after the first bytes of 256 MiB: the platform sees its caller leave within seconds."""
+    with served_example(example, cxpa_platform) as url:
+        with httpx.stream("GET", f"{url}/reports/Q3", params={"size": BIG}, timeout=60) as answer:
+            assert answer.status_code == 200
+            assert next(answer.iter_raw())
+        run = ended_run(cxpa_platform)
+    assert run["status"] == "failed"
+    assert "went away" in str(run["error"])
