@@ -388,9 +388,7 @@ def _fsync_folder(folder: Path) -> None:
 
 _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 # A media type with parameters (RFC 9110 section 8.3.1): nothing else is passed on to a browser.
-_MEDIA_TYPE = re.compile(
-    rf'{_TCHARS}/{_TCHARS}(?:[ \t]*;[ \t]*{_TCHARS}=(?:{_TCHARS}|"[\t !#-\[\]-~]*"))*'
-)
+_MEDIA_TYPE = re.compile(rf'{_TCHARS}/{_TCHARS}(?:[ \t]*;[ \t]*{_TCHARS}=(?:{_TCHARS}|"[\t !#-\[\]-~]*"))*')
 
 
 class _DownloadBase:

@@ -59,7 +59,7 @@ def test_an_opened_download_streams_outside_a_with_block_and_closes_itself(cxpa_
 
 
 def test_an_async_opened_download_streams_outside_a_with_block(cxpa_platform: LocalPlatform) -> None:
-    """await open() then async iter_bytes(): the whole file, and the run completes."""
+    """Await open(), then async iter_bytes(): the whole file, and the run completes."""
 
     async def flow() -> tuple[str, str]:
         async with AsyncCxpa(base_url=cxpa_platform.base_url, ingest_api_key=cxpa_platform.ingest_key) as client:
@@ -130,8 +130,8 @@ def test_a_download_opens_once(cxpa_platform: LocalPlatform) -> None:
     [
         ({"sizeBytes": 1000}, "report.pdf", 'attachment; filename="report.pdf"', "1000"),
         (
-            {"sizeBytes": 1000, "filename": "Résumé – Q3 报告.pdf"},
-            "Résumé – Q3 报告.pdf",
+            {"sizeBytes": 1000, "filename": "R\u00e9sum\u00e9 \u2013 Q3 \u62a5\u544a.pdf"},
+            "R\u00e9sum\u00e9 \u2013 Q3 \u62a5\u544a.pdf",
             "attachment; filename=\"Resume _ Q3 __.pdf\"; filename*=UTF-8''R%C3%A9sum%C3%A9%20%E2%80%93%20Q3%20"
             "%E6%8A%A5%E5%91%8A.pdf",
             "1000",
