@@ -15,6 +15,7 @@ from ._cli_output import Streams, emit, progress_bar
 from ._errors import (
     APIStatusError,
     CxpaError,
+    DownloadTooLargeError,
     InvalidArgumentError,
     InvalidArgumentTypeError,
     LocalFileError,
@@ -33,7 +34,7 @@ class Exit(enum.IntEnum):
     USAGE = 2  # bad arguments, bad JSON, missing configuration
     WAIT_TIMED_OUT = 3  # the wait ended before the run did
     API_ERROR = 4  # the platform answered an error, or could not be reached
-    LOCAL_FILE = 5  # the run's file arrived but could not be saved here (folder, permissions, disk)
+    LOCAL_FILE = 5  # the run's file was not saved here: a folder, permissions, a full disk, or over --max-bytes
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -75,6 +76,14 @@ def _download_arguments(download: argparse.ArgumentParser) -> None:
     )
     download.add_argument(
         "--overwrite", action="store_true", help="replace a file of the server's name (default: save as 'name (1)')"
+    )
+    download.add_argument(
+        "--max-bytes", type=int, default=None, help="refuse a file larger than this many bytes (nothing is saved)"
+    )
+    download.add_argument(
+        "--allow-close-delimited",
+        action="store_true",
+        help="accept a file that nothing proves whole (no Content-Length, not chunked)",
     )
 
 
@@ -179,7 +188,14 @@ def _download(args: argparse.Namespace, streams: Streams) -> Exit:
         client.trigger_run_and_download(args.agent_id, data, timeout_ms=args.timeout_ms) as download,
         progress_bar(streams, download.filename) as progress,
     ):
-        path = download.save(args.output, progress=progress, fsync=args.fsync, overwrite=args.overwrite)
+        path = download.save(
+            args.output,
+            progress=progress,
+            fsync=args.fsync,
+            overwrite=args.overwrite,
+            max_bytes=args.max_bytes,
+            allow_close_delimited=args.allow_close_delimited,
+        )
         result = {
             "run_id": download.run_id,
             "path": str(path),
@@ -290,6 +306,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Streams], Exit]] = {
 _BY_CLASS: tuple[tuple[tuple[type[Exception], ...], Exit, str], ...] = (
     ((UsageError, InvalidArgumentError, InvalidArgumentTypeError), Exit.USAGE, ""),
     ((LocalFileError,), Exit.LOCAL_FILE, "local_file_error: "),
+    ((DownloadTooLargeError,), Exit.LOCAL_FILE, "download_too_large: "),
     ((WaitTimeoutError,), Exit.WAIT_TIMED_OUT, "wait_timeout: "),
     ((RunFailedError,), Exit.RUN_FAILED, ""),
 )

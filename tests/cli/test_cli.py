@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from child_support import EXIT_TIMEOUT_S, START_TIMEOUT_S, child, python_module_with_sigint
+from hostile.hostile_server import FILE_HEADERS, HostileServer, response, send
 
 from cxpa_sdk._cli import run
 from cxpa_sdk._cli_output import Streams
@@ -376,3 +377,31 @@ def test_download_overwrite_flag(cxpa_platform: LocalPlatform, tmp_path: Path) -
     replaced = cxpa(*argv, "--overwrite", platform=cxpa_platform)
     assert replaced.json["path"] == str(tmp_path / "report.pdf")
     assert (tmp_path / "report.pdf").stat().st_size == 100
+
+
+def test_download_max_bytes_refuses_a_larger_file(cxpa_platform: LocalPlatform, tmp_path: Path) -> None:
+    """`--max-bytes` under the file's size: one line naming the run and the limit, exit 5, no file."""
+    argv = ("download", str(REPORT), "--input", '{"sizeBytes": 5000}', "-o", str(tmp_path))
+    refused = cxpa(*argv, "--max-bytes", "4999", platform=cxpa_platform)
+    assert refused.code == 5
+    assert refused.err.startswith("cxpa: download_too_large: download of run run_")
+    assert "over the max_bytes of 4999" in refused.err
+    assert refused.err.count("\n") == 1
+    assert os.listdir(tmp_path) == []
+    taken = cxpa(*argv, "--max-bytes", "5000", platform=cxpa_platform)
+    assert taken.code == 0
+    assert taken.json["bytes"] == 5000
+
+
+def test_download_of_a_close_delimited_file_needs_the_flag(tmp_path: Path) -> None:
+    """A file nothing proves whole is refused (exit 4, nothing saved) unless --allow-close-delimited."""
+    answer = response(200, b"x" * 5000, FILE_HEADERS, length=False)
+    argv = ("download", "4", "--base-url", "", "--ingest-key", "k", "-o", str(tmp_path))
+    with HostileServer(send(answer)) as server:
+        target = [a if a else server.base_url for a in argv]
+        refused = cxpa(*target)
+        taken = cxpa(*target, "--allow-close-delimited")
+    assert refused.code == 4
+    assert "nothing proves the file whole" in refused.err
+    assert taken.code == 0, taken.err
+    assert (tmp_path / "report.pdf").read_bytes() == b"x" * 5000
