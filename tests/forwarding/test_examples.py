@@ -5,10 +5,11 @@ as a child process in front of the local platform and downloads through it over 
 """
 
 import hashlib
+import re
 
 import httpx
 import pytest
-from forwarding_support import FORWARDING_EXAMPLES, ended_run, served_example, sha256_of_report
+from forwarding_support import EXAMPLES, FORWARDING_EXAMPLES, ended_run, served_example, sha256_of_report
 
 from cxpa_sdk import content_disposition
 from cxpa_sdk.testing import LocalPlatform
@@ -60,3 +61,12 @@ def test_a_browser_that_leaves_closes_the_upstream(example: str, cxpa_platform: 
         run = ended_run(cxpa_platform)
     assert run["status"] == "failed"
     assert "went away" in str(run["error"])
+
+
+def test_the_recipes_in_the_docs_are_the_examples_code() -> None:
+    """Each recipe in docs/downloads.md headed `# examples/NAME` is an exact excerpt of that script, so none rots."""
+    docs = (EXAMPLES.parent / "docs" / "downloads.md").read_text(encoding="utf-8")
+    recipes = re.findall(r"```python\n# examples/(\S+)\n(.*?)```", docs, flags=re.DOTALL)
+    assert sorted(name for name, _ in recipes) == sorted(FORWARDING_EXAMPLES)
+    for name, code in recipes:
+        assert code in (EXAMPLES / name).read_text(encoding="utf-8"), f"the {name} recipe differs from the script"
