@@ -1,8 +1,9 @@
-"""Streaming downloads: headers read (RFC 6266 filenames, made safe), bytes counted, files saved atomically.
+"""Streaming downloads: headers read, bodies proven whole by their framing, files saved atomically, forwarding.
 
 `Download` (sync) and `AsyncDownload` (async) are what `trigger_run_and_download` returns: context
-managers that send the request on entry and close the stream on exit. The body is read once.
-`save` writes to a temporary file beside the target, checks the byte count against
+managers that send the request on entry and close the stream on exit (or `open()`, which hands
+the download's lifetime to its body, for a web framework's streaming response). The body is read
+once. `save` writes to a temporary file beside the target, checks the byte count against
 Content-Length, then renames: the target is complete or absent. `save(fsync=True)` also syncs
 the file and its folder to disk before and after the rename, for files that must survive a power cut.
 """
