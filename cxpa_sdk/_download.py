@@ -14,7 +14,7 @@ import contextlib
 import errno
 import os
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -387,6 +387,47 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+class _Body(Iterator[bytes]):
+    """A download's body: its chunks, and a `close()` that closes the download even before the first one.
+
+    A generator's close() before its first item runs none of its code, so a WSGI server closing a
+    body it never read (a HEAD, a browser gone before the first byte) would leave the connection
+    to the platform open; this closes it.
+    """
+
+    __slots__ = ("_chunks", "_close")
+
+    def __init__(self, chunks: Generator[bytes, None, None], close: Callable[[], None]) -> None:
+        self._chunks = chunks
+        self._close = close
+
+    def __next__(self) -> bytes:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        """Stop reading and close the download (idempotent)."""
+        self._chunks.close()
+        self._close()
+
+
+class _AsyncBody(AsyncIterator[bytes]):
+    """The async twin of `_Body`: its `aclose()` closes the download even before the first chunk."""
+
+    __slots__ = ("_chunks", "_close")
+
+    def __init__(self, chunks: AsyncGenerator[bytes, None], close: Callable[[], Awaitable[None]]) -> None:
+        self._chunks = chunks
+        self._close = close
+
+    async def __anext__(self) -> bytes:
+        return await anext(self._chunks)
+
+    async def aclose(self) -> None:
+        """Stop reading and close the download (idempotent)."""
+        await self._chunks.aclose()
+        await self._close()
+
+
 _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 # A media type with parameters (RFC 9110 section 8.3.1): nothing else is passed on to a browser.
 _MEDIA_TYPE = re.compile(rf'{_TCHARS}/{_TCHARS}(?:[ \t]*;[ \t]*{_TCHARS}=(?:{_TCHARS}|"[\t !#-\[\]-~]*"))*')
@@ -538,9 +579,16 @@ class Download(_DownloadBase):
         end) unless `allow_close_delimited=True`, raises after its last bytes. With `max_bytes`, a
         file larger than that raises DownloadTooLargeError: before its first byte when its
         Content-Length says so, else before the chunk that passes the limit. The download is
-        closed when the iteration ends, however it ends.
+        closed when the iteration ends, however it ends, and by the iterator's `close()`, even
+        before its first chunk (what a WSGI server calls when the browser goes away).
         """
-        info, response = self._meta, self._take()
+        response = self._take()
+        return _Body(self._stream(response, chunk_size, allow_close_delimited, max_bytes), self.close)
+
+    def _stream(
+        self, response: httpx.Response, chunk_size: int | None, allow_close_delimited: bool, max_bytes: int | None
+    ) -> Generator[bytes, None, None]:
+        info = self._meta
         try:
             _check_max(info, max_bytes)
             chunks = _chunks(response, chunk_size)
@@ -555,7 +603,7 @@ class Download(_DownloadBase):
 
     def read(self, *, allow_close_delimited: bool = False, max_bytes: int | None = None) -> bytes:
         """The whole file in memory (prefer `save` or `iter_bytes` for large files; `max_bytes` bounds it)."""
-        return b"".join(self.iter_bytes(allow_close_delimited=allow_close_delimited, max_bytes=max_bytes))
+        return b"".join(self._stream(self._take(), None, allow_close_delimited, max_bytes))
 
     def save(
         self,
@@ -589,7 +637,7 @@ class Download(_DownloadBase):
         saving = _Saving(self._meta, path_or_folder, fsync=fsync, overwrite=overwrite)
         response = self._response
         try:
-            for chunk in self.iter_bytes(allow_close_delimited=allow_close_delimited, max_bytes=max_bytes):
+            for chunk in self._stream(self._take(), None, allow_close_delimited, max_bytes):
                 saving.write(chunk)
                 if progress is not None and response is not None:
                     progress(response.num_bytes_downloaded, self.content_length)
@@ -654,15 +702,22 @@ class AsyncDownload(_DownloadBase):
         """
         return await self.__aenter__()
 
-    async def iter_bytes(
+    def iter_bytes(
         self, chunk_size: int | None = None, *, allow_close_delimited: bool = False, max_bytes: int | None = None
     ) -> AsyncIterator[bytes]:
         """The file's bytes as they arrive; IncompleteDownloadError if the framing doesn't prove them whole.
 
         `allow_close_delimited` and `max_bytes` as in `Download.iter_bytes`; the download is
-        closed when the iteration ends, however it ends.
+        closed when the iteration ends, however it ends, and by the iterator's `aclose()`, even
+        before its first chunk.
         """
-        info, response = self._meta, self._take()
+        response = self._take()
+        return _AsyncBody(self._stream(response, chunk_size, allow_close_delimited, max_bytes), self.close)
+
+    async def _stream(
+        self, response: httpx.Response, chunk_size: int | None, allow_close_delimited: bool, max_bytes: int | None
+    ) -> AsyncGenerator[bytes, None]:
+        info = self._meta
         total = 0
         try:
             _check_max(info, max_bytes)
@@ -680,7 +735,7 @@ class AsyncDownload(_DownloadBase):
 
     async def read(self, *, allow_close_delimited: bool = False, max_bytes: int | None = None) -> bytes:
         """The whole file in memory (prefer `save` or `iter_bytes` for large files; `max_bytes` bounds it)."""
-        chunks = self.iter_bytes(allow_close_delimited=allow_close_delimited, max_bytes=max_bytes)
+        chunks = self._stream(self._take(), None, allow_close_delimited, max_bytes)
         return b"".join([chunk async for chunk in chunks])
 
     async def save(
@@ -702,7 +757,7 @@ class AsyncDownload(_DownloadBase):
         saving = _Saving(self._meta, path_or_folder, fsync=fsync, overwrite=overwrite)
         response = self._response
         try:
-            async for chunk in self.iter_bytes(allow_close_delimited=allow_close_delimited, max_bytes=max_bytes):
+            async for chunk in self._stream(self._take(), None, allow_close_delimited, max_bytes):
                 saving.write(chunk)
                 if progress is not None and response is not None:
                     progress(response.num_bytes_downloaded, self.content_length)

@@ -16,7 +16,7 @@ from cxpa_sdk.testing import REPORT, LocalPlatform, report_bytes
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # Each web framework's recipe of docs/downloads.md, as a script: `--port 0` serves it on a free port.
-FORWARDING_EXAMPLES = ["forward_fastapi.py"]
+FORWARDING_EXAMPLES = ["forward_fastapi.py", "forward_flask.py", "forward_django.py"]
 
 
 @contextmanager

@@ -87,6 +87,33 @@ def test_closing_the_body_early_closes_the_upstream_at_once(cxpa_platform: Local
     assert "went away" in message
 
 
+def test_closing_a_body_never_read_closes_the_upstream(cxpa_platform: LocalPlatform) -> None:
+    """close() before the first chunk (a WSGI server's HEAD, or a browser gone at once) closes the download too."""
+    with Cxpa(base_url=cxpa_platform.base_url, ingest_api_key=cxpa_platform.ingest_key) as client:
+        download = client.trigger_run_and_download(REPORT, {"sizeBytes": BIG}).open()
+        download.iter_bytes().close()
+        status, message = run_status_soon(cxpa_platform, download.run_id)
+    assert status == "failed"
+    assert message is not None
+    assert "went away" in message
+
+
+def test_closing_an_async_body_never_read_closes_the_upstream(cxpa_platform: LocalPlatform) -> None:
+    """aclose() before the first chunk closes the async download too."""
+
+    async def flow() -> str:
+        async with AsyncCxpa(base_url=cxpa_platform.base_url, ingest_api_key=cxpa_platform.ingest_key) as client:
+            download = await client.trigger_run_and_download(REPORT, {"sizeBytes": BIG}).open()
+            body = download.iter_bytes()
+            await body.aclose()  # type: ignore[attr-defined]
+            return download.run_id
+
+    status, message = run_status_soon(cxpa_platform, asyncio.run(flow()))
+    assert status == "failed"
+    assert message is not None
+    assert "went away" in message
+
+
 def test_cancelling_an_async_body_closes_the_upstream_at_once(cxpa_platform: LocalPlatform) -> None:
     """An ASGI server cancels the task streaming the body when the browser goes away: the upstream closes too."""
 
