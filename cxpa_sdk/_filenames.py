@@ -64,9 +64,9 @@ def safe_filename(name: str | None, fallback: str) -> str:
     stem, dot, ext = name.rpartition(".")
     if not dot or len(ext) > 16:
         stem, ext = name, ""
-    while len(name.encode()) > MAX_FILENAME_BYTES:
-        stem = stem[:-1]
-        name = f"{stem}.{ext}" if ext else stem
+    if len(name.encode()) > MAX_FILENAME_BYTES:  # cut once, in bytes: a character at a time is quadratic
+        tail = f".{ext}" if ext else ""
+        name = fit_bytes(stem, MAX_FILENAME_BYTES - len(tail.encode())).rstrip(". ") + tail
     return name or fallback
 
 

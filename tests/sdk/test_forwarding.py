@@ -249,3 +249,13 @@ def test_max_bytes_must_be_a_whole_number(client: Cxpa, bad: object) -> None:
         pytest.raises(InvalidArgumentError, match="max_bytes"),
     ):
         download.read(max_bytes=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["\u00e9" * 1_000_000 + ".pdf", "a" * 1_000_000, "\u62a5" * 300 + ". .pdf"])
+def test_a_huge_name_is_cut_once_to_255_bytes_keeping_its_extension(name: str) -> None:
+    """A megabyte of name (an app's own input to content_disposition) is cut in one step, never inside a character."""
+    safe = safe_filename(name, "download")
+    assert len(safe.encode()) <= 255
+    assert safe.endswith(".pdf") == name.endswith(".pdf")
+    assert name.startswith(safe.removesuffix(".pdf"))
+    assert filename_from_disposition(content_disposition(name)) == safe
