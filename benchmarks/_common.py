@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "cxpa_bench_ingest_key"
@@ -19,7 +19,7 @@ DOWNLOAD_PATH = "/api/agents/4/runs/trigger-and-download"
 # for delayed ACKs.
 NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 # The SDK's default timeouts, used for the raw clients too.
-TIMEOUT = httpx.Timeout(connect=5.0, read=60.0, write=60.0, pool=10.0)
+TIMEOUT = httpx2.Timeout(connect=5.0, read=60.0, write=60.0, pool=10.0)
 MIB = 1 << 20
 
 
@@ -37,12 +37,12 @@ def raw_headers() -> dict[str, str]:
     }
 
 
-def raw_client() -> httpx.Client:
+def raw_client() -> httpx2.Client:
     """A plain sync httpx client with TCP_NODELAY, as the raw side of a comparison."""
-    return httpx.Client(transport=httpx.HTTPTransport(socket_options=NODELAY), timeout=TIMEOUT)
+    return httpx2.Client(transport=httpx2.HTTPTransport(socket_options=NODELAY), timeout=TIMEOUT)
 
 
-def raw_async_client(limits: httpx.Limits | None = None) -> httpx.AsyncClient:
+def raw_async_client(limits: httpx2.Limits | None = None) -> httpx2.AsyncClient:
     """A plain async httpx client with TCP_NODELAY (and optional pool limits), as the raw side."""
-    transport = httpx.AsyncHTTPTransport(socket_options=NODELAY, limits=limits or httpx.Limits())
-    return httpx.AsyncClient(transport=transport, timeout=TIMEOUT)
+    transport = httpx2.AsyncHTTPTransport(socket_options=NODELAY, limits=limits or httpx2.Limits())
+    return httpx2.AsyncClient(transport=transport, timeout=TIMEOUT)

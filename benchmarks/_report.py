@@ -81,7 +81,7 @@ def render(rows: list[RowResult], command: str, quick: bool, started: datetime.d
         "- Rows 2 to 5 talk to a minimal ASGI app (`benchmarks/_server.py`, no framework) under uvicorn (h11)",
         "  in another process on 127.0.0.1. Its listening socket is created with IPPROTO_TCP so asyncio sets",
         "  TCP_NODELAY on its connections. The SDK sets TCP_NODELAY on its client sockets; the raw httpx",
-        "  clients get the same option (`httpx.HTTPTransport(socket_options=[(IPPROTO_TCP, TCP_NODELAY, 1)])`)",
+        "  clients get the same option (`httpx2.HTTPTransport(socket_options=[(IPPROTO_TCP, TCP_NODELAY, 1)])`)",
         "  and the SDK's default timeouts, so neither side waits for delayed ACKs.",
         "- The raw side sends what the SDK sends for a trigger: `Authorization: Bearer`, a fresh uuid4",
         "  `Idempotency-Key`, `Content-Type: application/json`, the same body bytes, and parses the JSON answer.",

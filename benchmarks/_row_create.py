@@ -1,10 +1,10 @@
-"""Row 7: creating and closing a client, `Cxpa(base_url=..., ingest_api_key=...)` against `httpx.Client()`."""
+"""Row 7: creating and closing a client, `Cxpa(base_url=..., ingest_api_key=...)` against `httpx2.Client()`."""
 
 from __future__ import annotations
 
 import time
 
-import httpx
+import httpx2
 
 from benchmarks._common import API_KEY
 from benchmarks._result import RowResult, Scale
@@ -28,21 +28,21 @@ def run(scale: Scale) -> list[RowResult]:
     def raw() -> float:
         started = time.perf_counter()
         for _ in range(count):
-            httpx.Client().close()
+            httpx2.Client().close()
         return (time.perf_counter() - started) / count * 1000
 
     pairs = alternate(sdk, raw, reps=scale.create_reps)
     return [
         RowResult(
             7,
-            "client creation: `Cxpa(base_url=..., ingest_api_key=...)` + close vs `httpx.Client()` + close",
+            "client creation: `Cxpa(base_url=..., ingest_api_key=...)` + close vs `httpx2.Client()` + close",
             f"{pairs.sdk_median:.2f} ms",
             f"{pairs.raw_median:.2f} ms",
             f"{pairs.ratio_median:.3f}",
             f"SDK < {GOAL_MS:.0f} ms",
             pairs.sdk_median < GOAL_MS,
             [
-                f"{pairs.reps} pairs of {count} creations each, after a warm-up pair. httpx.Client() builds a new "
+                f"{pairs.reps} pairs of {count} creations each, after a warm-up pair. httpx2.Client() builds a new "
                 "SSL context (certifi bundle) every time; the SDK builds one per process and reuses it."
             ],
         )

@@ -2,7 +2,7 @@
 
 Both sides start all N calls at once (asyncio.gather). The SDK side is what its users write: a plain
 gather on `AsyncCxpa`'s own pool of P (= 100) connections, whose gate lets P requests into httpx at a
-time. The raw side is what a careful raw httpx user must write: an httpx.AsyncClient with the SDK's pool
+time. The raw side is what a careful raw httpx user must write: an httpx2.AsyncClient with the SDK's pool
 limits (max_connections = max_keepalive = P, keep-alive expiry 30 s), TCP_NODELAY, and an
 asyncio.Semaphore(P) around each call. Without that semaphore httpcore 1.0.9's pool does O(queued x
 connections) work per event, and every one of 1000 calls fails with PoolTimeout or ConnectTimeout
@@ -72,7 +72,7 @@ def run(scale: Scale, base_url: str) -> list[RowResult]:
         f"{pairs.reps} pairs after {scale.fanout_warmup_pairs} warm-up pairs; pairwise ratios from {low:.2f} to "
         f"{high:.2f}. Each measurement starts {scale.fanout_calls} calls at once (asyncio.gather). SDK: a plain "
         f"gather on `AsyncCxpa`'s own pool of {POOL_SIZE}, whose gate lets {POOL_SIZE} requests into httpx at a "
-        f"time. Raw: an httpx.AsyncClient with the same pool and an asyncio.Semaphore({POOL_SIZE}) around each "
+        f"time. Raw: an httpx2.AsyncClient with the same pool and an asyncio.Semaphore({POOL_SIZE}) around each "
         "call, which a raw user has to write: without it all 1000 calls failed (PoolTimeout, ConnectTimeout) "
         "after about 30 s in this benchmark's setting, because httpcore 1.0.9's pool does O(queued x "
         "connections) work per event (encode/httpcore#1035).",

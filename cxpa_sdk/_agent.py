@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self
 
-import httpx
+import httpx2
 
 from . import _config as check
 from . import _operations as ops
@@ -33,7 +33,7 @@ class _AgentBase(ForkGuard):
         run_id: str,
         base_url: str | None,
         credentials_token: str | None,
-        timeout: float | httpx.Timeout | None,
+        timeout: float | httpx2.Timeout | None,
         max_retries: int,
         deadline: float,
         allow_insecure: bool,
@@ -129,10 +129,10 @@ class AgentClient(_AgentBase):
         run_id: The run to report on.
         base_url: The platform's URL; falls back to `CXPA_API_URL`.
         credentials_token: The run's credentials token, needed by `resolve_credential`.
-        timeout: Each HTTP request's timeouts, in seconds or as an httpx.Timeout.
+        timeout: Each HTTP request's timeouts, in seconds or as an httpx2.Timeout.
         max_retries: Retries after the first attempt (each event carries one Idempotency-Key).
         deadline: The most one call may take in all, in seconds.
-        http_client: An httpx.Client to use (not closed by `close`).
+        http_client: An httpx2.Client to use (not closed by `close`).
         verify: TLS verification: True, a CA bundle path, or an ssl.SSLContext.
         allow_insecure: Allow a plain http:// URL to a host that is not this machine.
     """
@@ -144,10 +144,10 @@ class AgentClient(_AgentBase):
         run_id: str,
         base_url: str | None = None,
         credentials_token: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: float | httpx2.Timeout | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         deadline: float = DEFAULT_DEADLINE_S,
-        http_client: httpx.Client | None = None,
+        http_client: httpx2.Client | None = None,
         verify: bool | str | ssl.SSLContext = True,
         allow_insecure: bool = False,
     ) -> None:
@@ -167,7 +167,7 @@ class AgentClient(_AgentBase):
         self._guard(brought_http=http_client is not None)
         self._http = http_client or self._new_pool()
 
-    def _new_pool(self) -> httpx.Client:
+    def _new_pool(self) -> httpx2.Client:
         return sync_client(self._settings.base_url, self._settings.timeout, self._settings.authorization, self._verify)
 
     @classmethod
@@ -260,10 +260,10 @@ class AsyncAgentClient(_AgentBase):
         run_id: str,
         base_url: str | None = None,
         credentials_token: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: float | httpx2.Timeout | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         deadline: float = DEFAULT_DEADLINE_S,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx2.AsyncClient | None = None,
         verify: bool | str | ssl.SSLContext = True,
         allow_insecure: bool = False,
     ) -> None:
@@ -286,7 +286,7 @@ class AsyncAgentClient(_AgentBase):
             http_client or self._new_pool(), None if http_client else self._new_pool, type(self).__name__
         )
 
-    def _new_pool(self) -> httpx.AsyncClient:
+    def _new_pool(self) -> httpx2.AsyncClient:
         return async_client(self._settings.base_url, self._settings.timeout, self._settings.authorization, self._verify)
 
     @classmethod

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import httpx
+import httpx2
 
 from . import _operations as ops
 from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, AsyncPools, BaseClient, verify_option
@@ -35,12 +35,12 @@ class AsyncCxpa(BaseClient):
         base_url: The platform's URL; falls back to `CXPA_API_URL`.
         ingest_api_key: The ingest API key; falls back to `CXPA_INGEST_KEY`. Sent only in the
             Authorization header, never shown.
-        timeout: Each HTTP request's timeouts, in seconds or as an httpx.Timeout (default: connect
+        timeout: Each HTTP request's timeouts, in seconds or as an httpx2.Timeout (default: connect
             5 s, read 60 s, write 60 s, pool 10 s; every phase finite).
         max_retries: Retries after the first attempt for transient failures (0 disables them).
         deadline: The most one call may take in all, attempts and backoff included, in seconds;
             waits add their own time on top.
-        http_client: An httpx.AsyncClient to use instead of the SDK's own (not closed by `close`).
+        http_client: An httpx2.AsyncClient to use instead of the SDK's own (not closed by `close`).
         verify: TLS verification: True, a CA bundle path, or an ssl.SSLContext.
         allow_insecure: Allow a plain http:// URL to a host that is not this machine.
         max_answer_bytes: The largest JSON answer read into memory (default 8 MiB); a larger one is
@@ -52,10 +52,10 @@ class AsyncCxpa(BaseClient):
         *,
         base_url: str | None = None,
         ingest_api_key: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: float | httpx2.Timeout | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         deadline: float = DEFAULT_DEADLINE_S,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx2.AsyncClient | None = None,
         verify: bool | str | ssl.SSLContext = True,
         allow_insecure: bool = False,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
@@ -78,11 +78,11 @@ class AsyncCxpa(BaseClient):
             http_client or self._new_pool(), None if http_client else self._new_pool, type(self).__name__
         )
 
-    def _new_pool(self) -> httpx.AsyncClient:
+    def _new_pool(self) -> httpx2.AsyncClient:
         return async_client(self._settings.base_url, self._settings.timeout, self._settings.authorization, self._verify)
 
     @property
-    def _http(self) -> httpx.AsyncClient:
+    def _http(self) -> httpx2.AsyncClient:
         return self._pools.peek()
 
     async def _run(self, flow: Flow[T]) -> T:

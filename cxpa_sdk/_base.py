@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-import httpx
+import httpx2
 
 from . import _config as check
 from ._engine import DEFAULT_MAX_ANSWER_BYTES, Settings
@@ -26,7 +26,7 @@ DEFAULT_DEADLINE_S = 120.0
 DEFAULT_MAX_RETRIES = 2
 
 
-def checked_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+def checked_timeout(timeout: float | httpx2.Timeout | None) -> httpx2.Timeout:
     """The per-request timeouts: every phase a positive, finite number of seconds (None: the defaults).
 
     0, negative, NaN, infinite and None phases are refused with an InvalidArgumentError naming the
@@ -34,14 +34,14 @@ def checked_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
     """
     if timeout is None:
         return DEFAULT_TIMEOUT
-    if isinstance(timeout, httpx.Timeout):
+    if isinstance(timeout, httpx2.Timeout):
         for phase in ("connect", "read", "write", "pool"):
             value = getattr(timeout, phase)
             if value is None:
                 raise InvalidArgumentError(f"timeout.{phase} must be finite: a request must never wait forever")
             check.seconds(value, f"timeout.{phase}")
         return timeout
-    return httpx.Timeout(check.seconds(timeout, "timeout"))
+    return httpx2.Timeout(check.seconds(timeout, "timeout"))
 
 
 def make_settings(
@@ -49,7 +49,7 @@ def make_settings(
     base_url: str | None,
     key: str,
     key_name: str,
-    timeout: float | httpx.Timeout | None,
+    timeout: float | httpx2.Timeout | None,
     max_retries: int,
     deadline: float,
     allow_insecure: bool,
@@ -98,7 +98,7 @@ class ForkGuard:
 class AsyncPools:
     """An async client's connection pools: one per event loop, and new ones in a forked child.
 
-    An httpx.AsyncClient's connections belong to the event loop that opened them; used from another
+    An httpx2.AsyncClient's connections belong to the event loop that opened them; used from another
     loop (a second `asyncio.run()`, or a thread with its own loop) they fail with "Event loop is
     closed" or hang. So the pool the client was built with serves the first loop that uses it, and
     each other loop gets a pool of its own, built on first use; pools of closed loops are dropped.
@@ -108,19 +108,19 @@ class AsyncPools:
     The fast path is one `get_running_loop()`, one `getpid()` and one identity check.
     """
 
-    def __init__(self, first: httpx.AsyncClient, build: Callable[[], httpx.AsyncClient] | None, owner: str) -> None:
+    def __init__(self, first: httpx2.AsyncClient, build: Callable[[], httpx2.AsyncClient] | None, owner: str) -> None:
         import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
 
         self._running_loop = asyncio.get_running_loop
         self._build = build
         self._owner = owner
         self._pid = os.getpid()
-        self._unclaimed: httpx.AsyncClient | None = first
-        self._current: tuple[asyncio.AbstractEventLoop | None, httpx.AsyncClient] = (None, first)
-        self._by_loop: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+        self._unclaimed: httpx2.AsyncClient | None = first
+        self._current: tuple[asyncio.AbstractEventLoop | None, httpx2.AsyncClient] = (None, first)
+        self._by_loop: dict[asyncio.AbstractEventLoop, httpx2.AsyncClient] = {}
         self._lock = threading.Lock()
 
-    def here(self) -> httpx.AsyncClient:
+    def here(self) -> httpx2.AsyncClient:
         """The pool for the running event loop."""
         loop = self._running_loop()
         current = self._current
@@ -129,7 +129,7 @@ class AsyncPools:
         with self._lock:
             return self._switch(loop)
 
-    def peek(self) -> httpx.AsyncClient:
+    def peek(self) -> httpx2.AsyncClient:
         """The pool for the running loop if it has one, else the last one used (for `raw`)."""
         try:
             loop = self._running_loop()
@@ -137,7 +137,7 @@ class AsyncPools:
             return self._current[1]
         return self._by_loop.get(loop, self._current[1])
 
-    def _switch(self, loop: asyncio.AbstractEventLoop) -> httpx.AsyncClient:
+    def _switch(self, loop: asyncio.AbstractEventLoop) -> httpx2.AsyncClient:
         if self._pid != os.getpid():
             if self._build is None:
                 raise CxpaError(
@@ -153,7 +153,7 @@ class AsyncPools:
             elif self._build is None:
                 raise CxpaError(
                     f"this {self._owner} was given http_client=..., which was first used on another event loop: an "
-                    "httpx.AsyncClient can't move between event loops. Create the client (and its httpx.AsyncClient) "
+                    "httpx2.AsyncClient can't move between event loops. Create the client (and its httpx2.AsyncClient) "
                     "on the loop that uses it."
                 )
             else:
@@ -184,7 +184,7 @@ class BaseClient(ForkGuard):
         *,
         base_url: str | None,
         ingest_api_key: str | None,
-        timeout: float | httpx.Timeout | None,
+        timeout: float | httpx2.Timeout | None,
         max_retries: int,
         deadline: float,
         allow_insecure: bool,
@@ -208,7 +208,7 @@ class BaseClient(ForkGuard):
         return self._settings.base_url
 
     @property
-    def timeout(self) -> httpx.Timeout:
+    def timeout(self) -> httpx2.Timeout:
         """Each HTTP request's timeouts."""
         return self._settings.timeout
 
@@ -231,14 +231,14 @@ class BaseClient(ForkGuard):
     def with_options(
         self,
         *,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: float | httpx2.Timeout | None = None,
         max_retries: int | None = None,
         deadline: float | None = None,
     ) -> Self:
         """A client with other options that shares this one's connection pool (closing it is a no-op).
 
         Args:
-            timeout: Each request's timeouts, in seconds or as an httpx.Timeout.
+            timeout: Each request's timeouts, in seconds or as an httpx2.Timeout.
             max_retries: Retries after the first attempt (0 disables retrying).
             deadline: The most one call may take in all, in seconds.
         """
@@ -257,12 +257,12 @@ class BaseClient(ForkGuard):
         clone._owns_http = False
         return clone
 
-    def _raw(self, http: httpx.Client | httpx.AsyncClient) -> AuthenticatedClient:
+    def _raw(self, http: httpx2.Client | httpx2.AsyncClient) -> AuthenticatedClient:
         from cxpa_api import AuthenticatedClient  # noqa: PLC0415 - only edge cases need the generated client
 
         key = self._settings.authorization.removeprefix("Bearer ")
         raw = AuthenticatedClient(base_url=self.base_url, token=key, timeout=self.timeout)
-        if isinstance(http, httpx.Client):
+        if isinstance(http, httpx2.Client):
             raw.set_httpx_client(http)
         else:
             raw.set_async_httpx_client(http)

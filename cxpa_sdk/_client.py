@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import httpx
+import httpx2
 
 from . import _operations as ops
 from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, BaseClient, verify_option
@@ -36,12 +36,12 @@ class Cxpa(BaseClient):
         base_url: The platform's URL; falls back to `CXPA_API_URL`.
         ingest_api_key: The ingest API key; falls back to `CXPA_INGEST_KEY`. Sent only in the
             Authorization header, never shown.
-        timeout: Each HTTP request's timeouts, in seconds or as an httpx.Timeout (default: connect
+        timeout: Each HTTP request's timeouts, in seconds or as an httpx2.Timeout (default: connect
             5 s, read 60 s, write 60 s, pool 10 s; every phase finite).
         max_retries: Retries after the first attempt for transient failures (0 disables them).
         deadline: The most one call may take in all, attempts and backoff included, in seconds;
             waits add their own time on top.
-        http_client: An httpx.Client to use instead of the SDK's own (not closed by `close`).
+        http_client: An httpx2.Client to use instead of the SDK's own (not closed by `close`).
         verify: TLS verification: True, a CA bundle path, or an ssl.SSLContext.
         allow_insecure: Allow a plain http:// URL to a host that is not this machine.
         max_answer_bytes: The largest JSON answer read into memory (default 8 MiB); a larger one is
@@ -53,10 +53,10 @@ class Cxpa(BaseClient):
         *,
         base_url: str | None = None,
         ingest_api_key: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: float | httpx2.Timeout | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         deadline: float = DEFAULT_DEADLINE_S,
-        http_client: httpx.Client | None = None,
+        http_client: httpx2.Client | None = None,
         verify: bool | str | ssl.SSLContext = True,
         allow_insecure: bool = False,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
@@ -76,7 +76,7 @@ class Cxpa(BaseClient):
         self._guard(brought_http=http_client is not None)
         self._http = http_client or self._new_pool()
 
-    def _new_pool(self) -> httpx.Client:
+    def _new_pool(self) -> httpx2.Client:
         return sync_client(self._settings.base_url, self._settings.timeout, self._settings.authorization, self._verify)
 
     def _run(self, flow: Flow[T]) -> T:

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-import httpx
+import httpx2
 
 from ._decoding import Decoder, DecodingError
 from ._engine import Answer
@@ -144,7 +144,7 @@ def _incomplete(info: DownloadInfo, received: int, why: str) -> IncompleteDownlo
     )
 
 
-def _proof(headers: httpx.Headers) -> str:
+def _proof(headers: httpx2.Headers) -> str:
     """What proves a body complete: its `length`, its `chunked` terminator, its `coding`'s end marker, or `nothing`.
 
     A body with neither Content-Length nor chunked framing ends when the server closes the
@@ -242,7 +242,7 @@ class _Rechunk:
             self._pending.clear()
 
 
-def _chunks(response: httpx.Response, chunk_size: int | None) -> Iterator[bytes]:
+def _chunks(response: httpx2.Response, chunk_size: int | None) -> Iterator[bytes]:
     """The body's bytes: raw (no copy) when not content-encoded, else decoded with bounded memory.
 
     httpx decodes a whole network read at once (64 KiB of gzip can become 64 MiB); the SDK's decoder
@@ -262,7 +262,7 @@ def _reshaped(raw: Iterator[bytes], decoder: Decoder | None, rechunk: _Rechunk) 
     yield from rechunk.rest()
 
 
-async def _achunks(response: httpx.Response, chunk_size: int | None) -> AsyncIterator[bytes]:
+async def _achunks(response: httpx2.Response, chunk_size: int | None) -> AsyncIterator[bytes]:
     """The async twin of `_chunks` (the decoding and regrouping are the same pure functions)."""
     encoding = response.headers.get("content-encoding")
     decoder = None if encoding is None else Decoder(encoding)
@@ -439,7 +439,7 @@ class _DownloadBase:
     _usage = "use the download as a context manager"
 
     def _reset(self) -> None:
-        self._response: httpx.Response | None = None
+        self._response: httpx2.Response | None = None
         self._info: DownloadInfo | None = None
         self._consumed = False
         self._opened = False
@@ -513,7 +513,7 @@ class _DownloadBase:
             raise DownloadConsumedError("this download was already opened: each one sends its request once")
         self._opened = True
 
-    def _take(self) -> httpx.Response:
+    def _take(self) -> httpx2.Response:
         if self._consumed or self._response is None or self._response.is_closed:
             raise DownloadConsumedError("this download's body was already read or closed: it can be read once")
         self._consumed = True
@@ -586,14 +586,14 @@ class Download(_DownloadBase):
         return _Body(self._stream(response, chunk_size, allow_close_delimited, max_bytes), self.close)
 
     def _stream(
-        self, response: httpx.Response, chunk_size: int | None, allow_close_delimited: bool, max_bytes: int | None
+        self, response: httpx2.Response, chunk_size: int | None, allow_close_delimited: bool, max_bytes: int | None
     ) -> Generator[bytes, None, None]:
         info = self._meta
         try:
             _check_max(info, max_bytes)
             chunks = _chunks(response, chunk_size)
             yield from chunks if max_bytes is None else _capped(chunks, info, max_bytes)
-        except httpx.TransportError as exc:
+        except httpx2.TransportError as exc:
             raise _incomplete(info, response.num_bytes_downloaded, type(exc).__name__) from None
         except DecodingError as exc:
             raise _incomplete(info, response.num_bytes_downloaded, str(exc)) from None
@@ -715,7 +715,7 @@ class AsyncDownload(_DownloadBase):
         return _AsyncBody(self._stream(response, chunk_size, allow_close_delimited, max_bytes), self.close)
 
     async def _stream(
-        self, response: httpx.Response, chunk_size: int | None, allow_close_delimited: bool, max_bytes: int | None
+        self, response: httpx2.Response, chunk_size: int | None, allow_close_delimited: bool, max_bytes: int | None
     ) -> AsyncGenerator[bytes, None]:
         info = self._meta
         total = 0
@@ -725,7 +725,7 @@ class AsyncDownload(_DownloadBase):
                 if max_bytes is not None:
                     total = _counted(info, max_bytes, total, chunk)
                 yield chunk
-        except httpx.TransportError as exc:
+        except httpx2.TransportError as exc:
             raise _incomplete(info, response.num_bytes_downloaded, type(exc).__name__) from None
         except DecodingError as exc:
             raise _incomplete(info, response.num_bytes_downloaded, str(exc)) from None

@@ -11,16 +11,16 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import httpx
+import httpx2
 
 from ._decoding import Decoder, DecodingError
 from ._engine import BodyTooLarge, Close, Flow, ReadBody, Send, T
 
 # What a driver throws into the flow instead of raising: the flow turns each into a typed error.
-_THROWN = (httpx.TransportError, BodyTooLarge, DecodingError)
+_THROWN = (httpx2.TransportError, BodyTooLarge, DecodingError)
 
 
-def with_client_headers(request: httpx.Request, client_headers: httpx.Headers) -> httpx.Request:
+def with_client_headers(request: httpx2.Request, client_headers: httpx2.Headers) -> httpx2.Request:
     """The request with its httpx client's headers beneath its own, merged as httpx's `build_request` does.
 
     That sends the SDK's User-Agent, and the headers of a client brought with `http_client=`; the
@@ -29,11 +29,11 @@ def with_client_headers(request: httpx.Request, client_headers: httpx.Headers) -
     own = {name.lower() for name, _ in request.headers.raw}
     missing = [(name, value) for name, value in client_headers.raw if name.lower() not in own]
     if missing:
-        request.headers = httpx.Headers(missing + request.headers.raw)
+        request.headers = httpx2.Headers(missing + request.headers.raw)
     return request
 
 
-def drive(flow: Flow[T], client: httpx.Client, sleep: Callable[[float], None] = time.sleep) -> T:
+def drive(flow: Flow[T], client: httpx2.Client, sleep: Callable[[float], None] = time.sleep) -> T:
     """Perform a flow's steps with a sync httpx client; its result."""
     try:
         step = next(flow)
@@ -66,7 +66,7 @@ def drive(flow: Flow[T], client: httpx.Client, sleep: Callable[[float], None] = 
         flow.close()
 
 
-async def adrive(flow: Flow[T], client: httpx.AsyncClient, sleep: Callable[[float], Any]) -> T:
+async def adrive(flow: Flow[T], client: httpx2.AsyncClient, sleep: Callable[[float], Any]) -> T:
     """Perform a flow's steps with an async httpx client; its result."""
     try:
         step = next(flow)
@@ -115,7 +115,7 @@ class _Body:
         """The next raw bytes; then, between reads, the deadline (a brought client's sockets don't end by it)."""
         self._take((raw,) if self._decoder is None else self._decoder.feed(raw))
         if time.monotonic() >= self._step.deadline:
-            raise httpx.ReadTimeout("the call's deadline passed")
+            raise httpx2.ReadTimeout("the call's deadline passed")
 
     def finish(self) -> bytearray:
         """The whole decoded body, once the raw one ended."""

@@ -17,7 +17,7 @@ from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-import httpx
+import httpx2
 
 from . import _deadline
 from ._decoding import ACCEPT_ENCODING, DecodingError
@@ -45,10 +45,10 @@ class Send:
     """Send a request.
 
     The driver answers with the response (headers read, body not yet), or throws the
-    httpx.TransportError it raised.
+    httpx2.TransportError it raised.
     """
 
-    request: httpx.Request
+    request: httpx2.Request
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +56,10 @@ class ReadBody:
     """Read a response's body, decoded, at most `limit` bytes of it, by `deadline`, and close it.
 
     The driver answers with the bytes, or throws BodyTooLarge, DecodingError or an
-    httpx.TransportError.
+    httpx2.TransportError.
     """
 
-    response: httpx.Response
+    response: httpx2.Response
     limit: int
     deadline: float
 
@@ -68,7 +68,7 @@ class ReadBody:
 class Close:
     """Close a response (return its connection to the pool)."""
 
-    response: httpx.Response
+    response: httpx2.Response
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,7 @@ class Settings:
 
     base_url: str
     authorization: str = field(repr=False)
-    timeout: httpx.Timeout
+    timeout: httpx2.Timeout
     deadline: float
     retry: RetryPolicy
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
@@ -150,7 +150,7 @@ class Answer:
 
     status: int
     data: Any = field(repr=False)
-    response: httpx.Response
+    response: httpx2.Response
     attempts: int = 1
     idempotency_key: str | None = None
     secrets: tuple[str, ...] = field(default=(), repr=False)
@@ -178,7 +178,7 @@ def _attempt_timeout(settings: Settings, op: Operation, left: float) -> dict[str
     return {name: min(float(value or left), left) for name, value in phases.items()}
 
 
-def _request(settings: Settings, op: Operation, key: str | None, left: float, deadline: float) -> httpx.Request:
+def _request(settings: Settings, op: Operation, key: str | None, left: float, deadline: float) -> httpx2.Request:
     headers = {
         "Authorization": settings.authorization,
         "Accept": "application/json",
@@ -189,7 +189,7 @@ def _request(settings: Settings, op: Operation, key: str | None, left: float, de
         headers["Content-Type"] = "application/json"
     if key is not None:
         headers["Idempotency-Key"] = key
-    return httpx.Request(
+    return httpx2.Request(
         op.method,
         settings.base_url + op.path,
         params=op.params,
@@ -267,11 +267,11 @@ def call(settings: Settings, op: Operation, *, deadline: float, idempotency_key:
         started = time.monotonic()
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s %s attempt %d", op.name, op.method, request.url.path, attempt)
-        response: httpx.Response | None = None
+        response: httpx2.Response | None = None
         try:
             response = yield Send(request)
             outcome = yield from _outcome(settings, op, response, started=started, deadline=deadline, common=common)
-        except httpx.TransportError as exc:
+        except httpx2.TransportError as exc:
             failure: CxpaError = transport_error(
                 exc, **common, status=None if response is None else response.status_code
             )
@@ -280,7 +280,7 @@ def call(settings: Settings, op: Operation, *, deadline: float, idempotency_key:
                     f"{op.name}: the call's deadline passed before the platform answered ({failure.message})"
                 )
             # A request h11 refused to send (a malformed header) fails the same way every time.
-            retryable, retry_after = not isinstance(exc, httpx.LocalProtocolError), None
+            retryable, retry_after = not isinstance(exc, httpx2.LocalProtocolError), None
         else:
             if isinstance(outcome, Answer):
                 return outcome
@@ -312,7 +312,7 @@ Outcome = Answer | tuple[CxpaError, bool, float | None]
 def _outcome(
     settings: Settings,
     op: Operation,
-    response: httpx.Response,
+    response: httpx2.Response,
     *,
     started: float,
     deadline: float,
@@ -355,7 +355,7 @@ def _invalid(message: str, status: int, request_id: str | None, common: dict[str
 
 
 def _judge(
-    response: httpx.Response,
+    response: httpx2.Response,
     body: bytes | bytearray,
     schema: str,
     *,

@@ -35,7 +35,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import httpx
+    import httpx2
 
     from .types import Run
 
@@ -355,7 +355,7 @@ def applied_by_answer(status: int, code: str | None) -> bool | None:
 
 
 def status_error(
-    response: httpx.Response,
+    response: httpx2.Response,
     *,
     code: str | None,
     message: str,
@@ -394,10 +394,10 @@ def transport_error(
     `status` is the answer's status when the failure came while reading its body: a 2xx status
     proves the request was applied.
     """
-    import httpx  # noqa: PLC0415 - already imported by every caller; keeps this module light
+    import httpx2  # noqa: PLC0415 - already imported by every caller; keeps this module light
 
-    never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    never_sent = isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout | httpx2.PoolTimeout)
+    cls = APITimeoutError if isinstance(exc, httpx2.TimeoutException) else APIConnectionError
     what = type(exc).__name__
     detail = str(exc) or what
     applied = False if never_sent else None if status is None else applied_by_answer(status, None)

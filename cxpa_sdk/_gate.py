@@ -18,7 +18,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, cast
 
-import httpx
+import httpx2
 
 from . import _deadline
 
@@ -26,21 +26,21 @@ if TYPE_CHECKING:
     import asyncio
 
 
-def _pool_timeout(request: httpx.Request) -> float | None:
+def _pool_timeout(request: httpx2.Request) -> float | None:
     """The pool phase of the request's timeout (httpx puts it in the request's extensions)."""
     timeout: dict[str, float | None] = request.extensions.get("timeout", {})
     return timeout.get("pool")
 
 
-def _deadline_of(request: httpx.Request) -> float | None:
+def _deadline_of(request: httpx2.Request) -> float | None:
     """The call's deadline the engine put in the request (None for a request made without the engine)."""
     deadline: float | None = request.extensions.get(_deadline.EXTENSION)
     return deadline
 
 
-def _no_slot(limit: int, seconds: float | None) -> httpx.PoolTimeout:
+def _no_slot(limit: int, seconds: float | None) -> httpx2.PoolTimeout:
     """The error for a wait that outlasted the pool timeout: the one httpx raises for its own pool."""
-    return httpx.PoolTimeout(f"no free connection among {limit} within the pool timeout ({seconds} s)")
+    return httpx2.PoolTimeout(f"no free connection among {limit} within the pool timeout ({seconds} s)")
 
 
 def _once(release: Callable[[], None]) -> Callable[[], None]:
@@ -56,11 +56,11 @@ def _once(release: Callable[[], None]) -> Callable[[], None]:
     return release_once
 
 
-class _ReleasingStream(httpx.SyncByteStream):
+class _ReleasingStream(httpx2.SyncByteStream):
     """A response body that frees its slot, and its socket's deadline, when closed."""
 
     def __init__(
-        self, stream: httpx.SyncByteStream, release: Callable[[], None], bound: _deadline.Bound | None
+        self, stream: httpx2.SyncByteStream, release: Callable[[], None], bound: _deadline.Bound | None
     ) -> None:
         self._stream = stream
         self._release = _once(release)
@@ -78,11 +78,11 @@ class _ReleasingStream(httpx.SyncByteStream):
             self._release()
 
 
-class _AsyncReleasingStream(httpx.AsyncByteStream):
+class _AsyncReleasingStream(httpx2.AsyncByteStream):
     """The async twin of `_ReleasingStream`."""
 
     def __init__(
-        self, stream: httpx.AsyncByteStream, release: Callable[[], None], bound: _deadline.Bound | None
+        self, stream: httpx2.AsyncByteStream, release: Callable[[], None], bound: _deadline.Bound | None
     ) -> None:
         self._stream = stream
         self._release = _once(release)
@@ -101,21 +101,21 @@ class _AsyncReleasingStream(httpx.AsyncByteStream):
             self._release()
 
 
-class GatedTransport(httpx.BaseTransport):
+class GatedTransport(httpx2.BaseTransport):
     """An httpx transport that lets at most `limit` requests into `inner` at once."""
 
-    def __init__(self, inner: httpx.BaseTransport, limit: int) -> None:
+    def __init__(self, inner: httpx2.BaseTransport, limit: int) -> None:
         self._inner = inner
         self._limit = limit
         self._slots = threading.BoundedSemaphore(limit)
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         """Wait for a slot (at most the pool timeout), send, and free the slot when the body is closed."""
         deadline = _deadline_of(request)
         token = _deadline.current.set(deadline)
         try:
             if not self._slots.acquire(blocking=False):  # a free slot needs no clock
-                seconds = _deadline.clamp(_pool_timeout(request), httpx.PoolTimeout)
+                seconds = _deadline.clamp(_pool_timeout(request), httpx2.PoolTimeout)
                 if not self._slots.acquire(timeout=seconds):
                     raise _no_slot(self._limit, seconds)
             try:
@@ -125,7 +125,7 @@ class GatedTransport(httpx.BaseTransport):
                 raise
         finally:
             _deadline.current.reset(token)
-        body = cast(httpx.SyncByteStream, response.stream)  # a sync transport answers with a sync body
+        body = cast(httpx2.SyncByteStream, response.stream)  # a sync transport answers with a sync body
         bound = _deadline.bind(response.extensions, deadline)
         response.stream = _ReleasingStream(body, self._slots.release, bound)
         return response
@@ -135,10 +135,10 @@ class GatedTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-class AsyncGatedTransport(httpx.AsyncBaseTransport):
+class AsyncGatedTransport(httpx2.AsyncBaseTransport):
     """The async twin of `GatedTransport` (asyncio)."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, limit: int) -> None:
+    def __init__(self, inner: httpx2.AsyncBaseTransport, limit: int) -> None:
         import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
 
         self._inner = inner
@@ -153,14 +153,14 @@ class AsyncGatedTransport(httpx.AsyncBaseTransport):
             self._slots = (loop, self._asyncio.BoundedSemaphore(self._limit))
         return self._slots[1]
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """Wait for a slot (at most the pool timeout), send, and free the slot when the body is closed."""
         slots = self._slots_here()
         deadline = _deadline_of(request)
         token = _deadline.current.set(deadline)
         try:
             if slots.locked():
-                seconds = _deadline.clamp(_pool_timeout(request), httpx.PoolTimeout)
+                seconds = _deadline.clamp(_pool_timeout(request), httpx2.PoolTimeout)
                 try:
                     async with self._asyncio.timeout(seconds):
                         await slots.acquire()
@@ -175,7 +175,7 @@ class AsyncGatedTransport(httpx.AsyncBaseTransport):
                 raise
         finally:
             _deadline.current.reset(token)
-        body = cast(httpx.AsyncByteStream, response.stream)  # an async transport answers with an async body
+        body = cast(httpx2.AsyncByteStream, response.stream)  # an async transport answers with an async body
         bound = _deadline.bind(response.extensions, deadline)
         response.stream = _AsyncReleasingStream(body, slots.release, bound)
         return response

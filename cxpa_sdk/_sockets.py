@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import httpcore
+import httpcore2
 
 from ._deadline import Bound, clamp
 
@@ -17,19 +17,19 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 
-class _Stream(Bound, httpcore.NetworkStream):
+class _Stream(Bound, httpcore2.NetworkStream):
     """A socket stream whose every operation ends by the deadline (its own while it reads a body)."""
 
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
+    def __init__(self, stream: httpcore2.NetworkStream) -> None:
         self._stream = stream
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         """Read, waiting at most until the deadline."""
-        return self._stream.read(max_bytes, clamp(timeout, httpcore.ReadTimeout, self.deadline))
+        return self._stream.read(max_bytes, clamp(timeout, httpcore2.ReadTimeout, self.deadline))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         """Write, waiting at most until the deadline."""
-        self._stream.write(buffer, clamp(timeout, httpcore.WriteTimeout, self.deadline))
+        self._stream.write(buffer, clamp(timeout, httpcore2.WriteTimeout, self.deadline))
 
     def close(self) -> None:
         """Close the socket."""
@@ -37,19 +37,19 @@ class _Stream(Bound, httpcore.NetworkStream):
 
     def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
+    ) -> httpcore2.NetworkStream:
         """The TLS handshake, ending by the deadline."""
-        return _Stream(self._stream.start_tls(ssl_context, server_hostname, clamp(timeout, httpcore.ConnectTimeout)))
+        return _Stream(self._stream.start_tls(ssl_context, server_hostname, clamp(timeout, httpcore2.ConnectTimeout)))
 
     def get_extra_info(self, info: str) -> Any:
         """What the socket stream says (`is_readable`, `ssl_object`, ...)."""
         return self._stream.get_extra_info(info)
 
 
-class Backend(httpcore.NetworkBackend):
+class Backend(httpcore2.NetworkBackend):
     """httpcore's network backend, its connections and streams ending by the deadline."""
 
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+    def __init__(self, inner: httpcore2.NetworkBackend) -> None:
         self._inner = inner
 
     def connect_tcp(
@@ -59,16 +59,16 @@ class Backend(httpcore.NetworkBackend):
         timeout: float | None = None,
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
+    ) -> httpcore2.NetworkStream:
         """Connect, waiting at most until the deadline."""
-        timeout = clamp(timeout, httpcore.ConnectTimeout)
+        timeout = clamp(timeout, httpcore2.ConnectTimeout)
         return _Stream(self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
+    ) -> httpcore2.NetworkStream:
         """Connect, waiting at most until the deadline."""
-        timeout = clamp(timeout, httpcore.ConnectTimeout)
+        timeout = clamp(timeout, httpcore2.ConnectTimeout)
         return _Stream(self._inner.connect_unix_socket(path, timeout, socket_options))
 
     def sleep(self, seconds: float) -> None:
@@ -76,19 +76,19 @@ class Backend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-class _AsyncStream(Bound, httpcore.AsyncNetworkStream):
+class _AsyncStream(Bound, httpcore2.AsyncNetworkStream):
     """The async twin of `_Stream`."""
 
-    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
+    def __init__(self, stream: httpcore2.AsyncNetworkStream) -> None:
         self._stream = stream
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         """Read, waiting at most until the deadline."""
-        return await self._stream.read(max_bytes, clamp(timeout, httpcore.ReadTimeout, self.deadline))
+        return await self._stream.read(max_bytes, clamp(timeout, httpcore2.ReadTimeout, self.deadline))
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         """Write, waiting at most until the deadline."""
-        await self._stream.write(buffer, clamp(timeout, httpcore.WriteTimeout, self.deadline))
+        await self._stream.write(buffer, clamp(timeout, httpcore2.WriteTimeout, self.deadline))
 
     async def aclose(self) -> None:
         """Close the socket."""
@@ -96,9 +96,9 @@ class _AsyncStream(Bound, httpcore.AsyncNetworkStream):
 
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.AsyncNetworkStream:
+    ) -> httpcore2.AsyncNetworkStream:
         """The TLS handshake, ending by the deadline."""
-        timeout = clamp(timeout, httpcore.ConnectTimeout)
+        timeout = clamp(timeout, httpcore2.ConnectTimeout)
         return _AsyncStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
@@ -106,10 +106,10 @@ class _AsyncStream(Bound, httpcore.AsyncNetworkStream):
         return self._stream.get_extra_info(info)
 
 
-class AsyncBackend(httpcore.AsyncNetworkBackend):
+class AsyncBackend(httpcore2.AsyncNetworkBackend):
     """The async twin of `Backend`."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
+    def __init__(self, inner: httpcore2.AsyncNetworkBackend) -> None:
         self._inner = inner
 
     async def connect_tcp(
@@ -119,16 +119,16 @@ class AsyncBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
+    ) -> httpcore2.AsyncNetworkStream:
         """Connect, waiting at most until the deadline."""
-        timeout = clamp(timeout, httpcore.ConnectTimeout)
+        timeout = clamp(timeout, httpcore2.ConnectTimeout)
         return _AsyncStream(await self._inner.connect_tcp(host, port, timeout, local_address, socket_options))
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
+    ) -> httpcore2.AsyncNetworkStream:
         """Connect, waiting at most until the deadline."""
-        timeout = clamp(timeout, httpcore.ConnectTimeout)
+        timeout = clamp(timeout, httpcore2.ConnectTimeout)
         return _AsyncStream(await self._inner.connect_unix_socket(path, timeout, socket_options))
 
     async def sleep(self, seconds: float) -> None:

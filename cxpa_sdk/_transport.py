@@ -14,17 +14,17 @@ from collections.abc import Callable, Generator
 from functools import cache
 from typing import Any
 
-import httpx
+import httpx2
 
 from ._gate import AsyncGatedTransport, GatedTransport
 from ._version import __version__
 
 logger = logging.getLogger("cxpa_sdk")
 
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=60.0, write=60.0, pool=10.0)
+DEFAULT_TIMEOUT = httpx2.Timeout(connect=5.0, read=60.0, write=60.0, pool=10.0)
 # Keep as many idle connections as the pool may open, so a fan-out reuses them instead of reconnecting.
 POOL_SIZE = 100
-DEFAULT_LIMITS = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE, keepalive_expiry=30.0)
+DEFAULT_LIMITS = httpx2.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE, keepalive_expiry=30.0)
 USER_AGENT = f"cxpa-sdk-python/{__version__} python/{sys.version_info.major}.{sys.version_info.minor}"
 
 
@@ -48,7 +48,7 @@ SOCKET_OPTIONS = _socket_options()
 def ssl_context(ca_bundle: str | None = None) -> ssl.SSLContext:
     """One verifying SSL context per CA bundle per process (loading certificates costs milliseconds)."""
     if ca_bundle is None:
-        return httpx.create_ssl_context()
+        return httpx2.create_ssl_context()
     return ssl.create_default_context(cafile=ca_bundle)
 
 
@@ -59,7 +59,7 @@ def verify_context(verify: bool | str | ssl.SSLContext) -> ssl.SSLContext | bool
     return ssl_context(None if verify is True else os.fspath(verify))
 
 
-class BearerAuth(httpx.Auth):
+class BearerAuth(httpx2.Auth):
     """Sends `Authorization: <value>` on every request of a client; the value never shows in repr.
 
     It makes the raw generated client, which shares the httpx client, authenticated too.
@@ -71,13 +71,13 @@ class BearerAuth(httpx.Auth):
     def __repr__(self) -> str:
         return "BearerAuth('***')"
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
         """Set the header and send."""
         request.headers["Authorization"] = self._authorization
         yield request
 
 
-def install_backend(transport: httpx.BaseTransport | httpx.AsyncBaseTransport, backend: Callable[[Any], Any]) -> None:
+def install_backend(transport: httpx2.BaseTransport | httpx2.AsyncBaseTransport, backend: Callable[[Any], Any]) -> None:
     """Put a network backend around the one under an httpx transport's pool (httpx has no parameter for it).
 
     It reaches into `transport._pool._network_backend`, which httpx and httpcore have kept for years;
@@ -91,18 +91,20 @@ def install_backend(transport: httpx.BaseTransport | httpx.AsyncBaseTransport, b
 
 
 def sync_client(
-    base_url: str, timeout: httpx.Timeout, authorization: str, verify: bool | str | ssl.SSLContext = True
-) -> httpx.Client:
-    """An httpx.Client as the SDK wants it: no redirects followed, keepalive on, the shared SSL context.
+    base_url: str, timeout: httpx2.Timeout, authorization: str, verify: bool | str | ssl.SSLContext = True
+) -> httpx2.Client:
+    """An httpx2.Client as the SDK wants it: no redirects followed, keepalive on, the shared SSL context.
 
     Its pool is gated (`_gate`): requests beyond its connections wait in the SDK, not in httpcore's
     queue; and its sockets end every operation by the call's deadline (`_sockets`).
     """
     from ._sockets import Backend  # noqa: PLC0415 - httpcore loads with the first client, not with the package
 
-    transport = httpx.HTTPTransport(verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS)
+    transport = httpx2.HTTPTransport(
+        verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS
+    )
     install_backend(transport, Backend)
-    return httpx.Client(
+    return httpx2.Client(
         transport=GatedTransport(transport, POOL_SIZE),
         base_url=base_url,
         timeout=timeout,
@@ -113,16 +115,16 @@ def sync_client(
 
 
 def async_client(
-    base_url: str, timeout: httpx.Timeout, authorization: str, verify: bool | str | ssl.SSLContext = True
-) -> httpx.AsyncClient:
+    base_url: str, timeout: httpx2.Timeout, authorization: str, verify: bool | str | ssl.SSLContext = True
+) -> httpx2.AsyncClient:
     """The async twin of `sync_client`."""
     from ._sockets import AsyncBackend  # noqa: PLC0415 - httpcore loads with the first client, not with the package
 
-    transport = httpx.AsyncHTTPTransport(
+    transport = httpx2.AsyncHTTPTransport(
         verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS
     )
     install_backend(transport, AsyncBackend)
-    return httpx.AsyncClient(
+    return httpx2.AsyncClient(
         transport=AsyncGatedTransport(transport, POOL_SIZE),
         base_url=base_url,
         timeout=timeout,

@@ -9,7 +9,7 @@ import json
 from functools import cache
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -118,7 +118,7 @@ def test_callback_variant_refuses_another_tag(variant: type) -> None:
 
 def parse_trigger_and_wait(status: int, body: dict[str, Any]) -> Any:
     """The generated client's decoding of a trigger-and-wait answer."""
-    response = httpx.Response(status, json=body)
+    response = httpx2.Response(status, json=body)
     return trigger_run_and_wait._parse_response(client=Client(base_url="http://127.0.0.1"), response=response)
 
 

@@ -1,6 +1,6 @@
 """The generated client builds a real request for every operation (the README's smoke run)."""
 
-import httpx
+import httpx2
 
 from cxpa_api import AuthenticatedClient
 from cxpa_api.api.callers import trigger_run
@@ -9,17 +9,17 @@ from cxpa_api.models import JsonObject, TriggerRunRequest
 
 def test_generated_client_builds_and_sends_a_trigger() -> None:
     """trigger_run sends the path, bearer key, Idempotency-Key and JSON body the contract names."""
-    seen: list[httpx.Request] = []
+    seen: list[httpx2.Request] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         seen.append(request)
-        return httpx.Response(202, json={"runId": "run_1", "status": "queued"}, headers={"X-Request-Id": "r"})
+        return httpx2.Response(202, json={"runId": "run_1", "status": "queued"}, headers={"X-Request-Id": "r"})
 
     client = AuthenticatedClient(base_url="http://127.0.0.1:8787", token="sentinel-key")
     client.set_httpx_client(
-        httpx.Client(
+        httpx2.Client(
             base_url="http://127.0.0.1:8787",
-            transport=httpx.MockTransport(handler),
+            transport=httpx2.MockTransport(handler),
             headers={"Authorization": "Bearer sentinel-key"},
         )
     )

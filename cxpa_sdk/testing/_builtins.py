@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
-import httpx
+import httpx2
 
 from .._agent import AgentClient
 from ._runs import Agent
@@ -63,7 +63,7 @@ def _number(data: dict[str, Any], key: str, default: float) -> float:
     return float(value)
 
 
-def builtin_agents(http: Callable[[], httpx.Client]) -> list[Agent]:
+def builtin_agents(http: Callable[[], httpx2.Client]) -> list[Agent]:
     """The six built-in agents; their runtimes call back through AgentClient over the shared client `http()`."""
 
     def reporter(call: RuntimeCall) -> AgentClient:

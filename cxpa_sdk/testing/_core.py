@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2
 from starlette.concurrency import iterate_in_threadpool
 
 from ._errors import ApiError, conflict
@@ -72,13 +72,13 @@ class PlatformCore:
         self.idempotency = IdempotencyStore()
         self.base_url = ""
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.http = httpx.Client(timeout=httpx.Timeout(10.0))
+        self.http = httpx2.Client(timeout=httpx2.Timeout(10.0))
         self._runtime_workers = runtime_workers
         self._executor: ThreadPoolExecutor | None = None
         self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]] = {}
         self._file_slots: dict[str, asyncio.Future[FileStream | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._http: httpx.AsyncClient | None = None
+        self._http: httpx2.AsyncClient | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -101,7 +101,7 @@ class PlatformCore:
     def close(self) -> None:
         """Close the runtimes' callback connections; a later serve gets a fresh client."""
         self.http.close()
-        self.http = httpx.Client(timeout=httpx.Timeout(10.0))
+        self.http = httpx2.Client(timeout=httpx2.Timeout(10.0))
 
     # -- authentication ----------------------------------------------------------------------
 
@@ -327,10 +327,10 @@ class PlatformCore:
         """POST the trigger payload to a URL runtime; an error answer or no answer ends the run failed."""
         url = str(agent.runtime)
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=None))
+            self._http = httpx2.AsyncClient(timeout=httpx2.Timeout(30.0, read=None))
         try:
             response = await self._http.send(self._http.build_request("POST", url, json=payload), stream=True)
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             self.fail(run_id, {"name": type(exc).__name__, "message": f"the runtime at {url} did not answer: {exc}"})
             return
         if not response.is_success:

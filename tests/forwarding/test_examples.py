@@ -7,7 +7,7 @@ as a child process in front of the local platform and downloads through it over 
 import hashlib
 import re
 
-import httpx
+import httpx2
 import pytest
 from forwarding_support import EXAMPLES, FORWARDING_EXAMPLES, ended_run, served_example, sha256_of_report
 
@@ -29,7 +29,7 @@ def test_the_whole_file_arrives_under_its_name(example: str, cxpa_platform: Loca
     size = 3_000_000
     with served_example(example, cxpa_platform) as url:
         digest = hashlib.sha256()
-        with httpx.stream("GET", f"{url}/reports/Q3", params={"size": size, "filename": NAME}, timeout=60) as answer:
+        with httpx2.stream("GET", f"{url}/reports/Q3", params={"size": size, "filename": NAME}, timeout=60) as answer:
             assert answer.status_code == 200
             for chunk in answer.iter_raw():
                 digest.update(chunk)
@@ -46,8 +46,8 @@ def test_a_cut_upstream_never_looks_like_a_whole_file(example: str, cxpa_platfor
     cxpa_platform.faults.cut_next_download(100_000)
     with served_example(example, cxpa_platform) as url:
         received: list[int] = []
-        with httpx.stream("GET", f"{url}/reports/Q3", params={"size": 3_000_000}, timeout=60) as answer:
-            with pytest.raises(httpx.RemoteProtocolError):
+        with httpx2.stream("GET", f"{url}/reports/Q3", params={"size": 3_000_000}, timeout=60) as answer:
+            with pytest.raises(httpx2.RemoteProtocolError):
                 received.extend(len(chunk) for chunk in answer.iter_raw())
     assert sum(received) < 3_000_000
 
@@ -55,7 +55,7 @@ def test_a_cut_upstream_never_looks_like_a_whole_file(example: str, cxpa_platfor
 def test_a_browser_that_leaves_closes_the_upstream(example: str, cxpa_platform: LocalPlatform) -> None:
     """A reader that goes away after the first bytes of 256 MiB: the platform sees its caller leave within seconds."""
     with served_example(example, cxpa_platform) as url:
-        with httpx.stream("GET", f"{url}/reports/Q3", params={"size": BIG}, timeout=60) as answer:
+        with httpx2.stream("GET", f"{url}/reports/Q3", params={"size": BIG}, timeout=60) as answer:
             assert answer.status_code == 200
             assert next(answer.iter_raw())
         run = ended_run(cxpa_platform)

@@ -36,7 +36,7 @@ from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
+import httpx2
 import pytest
 
 from cxpa_sdk import AgentClient, AsyncAgentClient, AsyncCxpa, Cxpa, CxpaError
@@ -566,7 +566,7 @@ def perform(
     crash: list[BaseException] = []
 
     def sync_work() -> None:
-        http = httpx.Client() if brought else None
+        http = httpx2.Client() if brought else None
         client = _client(mode, base_url, agent=agent, nosleep=nosleep, options={"http_client": http, **options})
         try:
             with _measured(outcome, memory):
@@ -579,7 +579,7 @@ def perform(
                 http.close()
 
     async def async_work() -> None:
-        http = httpx.AsyncClient() if brought else None
+        http = httpx2.AsyncClient() if brought else None
         client = _client(mode, base_url, agent=agent, nosleep=nosleep, options={"http_client": http, **options})
         try:
             with _measured(outcome, memory):

@@ -296,8 +296,9 @@ def smuggler(conn, request, stop) -> bool:
 @both
 @pytest.mark.xfail(
     strict=True,
-    reason="known gap, not fixed: httpcore 1.0.9 returns a keep-alive connection to its pool with bytes past the "
-    "answer still in h11's buffer (its trailing_data), and they become the next answer; the fix belongs in httpcore",
+    reason="known gap, not fixed: httpcore2 2.16.2 (as httpcore 1.0.9 did) returns a keep-alive connection to its "
+    "pool with bytes past the answer still in h11's buffer (its trailing_data), and they become the next answer; the "
+    "fix belongs in httpcore2",
 )
 def test_an_answer_is_never_taken_from_a_previous_exchange(mode: str) -> None:
     """Error type: bytes past a complete answer never become the next call's answer (its own, or a CxpaError)."""

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 from hostile.hostile_server import KEY, TRIGGERED, HostileServer, both, send
 
 from cxpa_sdk import AsyncCxpa, Cxpa, CxpaError
@@ -75,7 +75,7 @@ def triggers(client: Any, count: int) -> Callable[[], list[str]]:
 
 def closer(thing: Any) -> Callable[[], None]:
     """A function closing a client or an httpx client of either kind (async: on a new event loop)."""
-    if isinstance(thing, Cxpa | httpx.Client):
+    if isinstance(thing, Cxpa | httpx2.Client):
         return thing.close
     return lambda: asyncio.run(asyncio.wait_for(thing.aclose(), CALL_S))
 
@@ -107,7 +107,7 @@ def stages(mode: str, *plan: Stage, brought: bool = False) -> tuple[list[tuple[l
         options: dict[str, Any] = {"base_url": server.base_url, "ingest_api_key": KEY, "max_retries": 0}
         http: Any = None
         if brought:
-            http = options["http_client"] = httpx.Client() if mode == "sync" else httpx.AsyncClient()
+            http = options["http_client"] = httpx2.Client() if mode == "sync" else httpx2.AsyncClient()
         client: Any = (Cxpa if mode == "sync" else AsyncCxpa)(deadline=CALL_S, **options)
         try:
             done += [run_stage(client, stage) for stage in plan]
@@ -198,7 +198,7 @@ def test_one_client_works_on_two_threads_at_once(mode: str) -> None:
 
 @both
 def test_a_brought_http_client_on_a_second_loop_is_refused(mode: str) -> None:
-    """Event loops: an AsyncCxpa on a brought httpx.AsyncClient raises a CxpaError at once on a second loop."""
+    """Event loops: an AsyncCxpa on a brought httpx2.AsyncClient raises a CxpaError at once on a second loop."""
     (first, _), ([second], elapsed) = stages(mode, (1, 1), (1, 1), brought=True)[0]
     succeeded(first, ["run_1"])
     if mode == "sync":  # a sync client has no loop: another thread just works

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from cxpa_sdk.testing import ECHO, SLOW, LocalPlatform
@@ -40,12 +40,12 @@ def platform() -> Iterator[LocalPlatform]:
         yield served
 
 
-def client(platform: LocalPlatform, connections: int) -> httpx.AsyncClient:
+def client(platform: LocalPlatform, connections: int) -> httpx2.AsyncClient:
     """An async client on the platform with the ingest key and room for `connections` at once."""
-    return httpx.AsyncClient(
+    return httpx2.AsyncClient(
         base_url=platform.base_url,
         headers={"Authorization": f"Bearer {platform.ingest_key}"},
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        limits=httpx2.Limits(max_connections=connections, max_keepalive_connections=connections),
         timeout=REQUEST_TIMEOUT_S,
         trust_env=False,
     )
@@ -54,7 +54,7 @@ def client(platform: LocalPlatform, connections: int) -> httpx.AsyncClient:
 def test_100_concurrent_triggers_each_complete_once_with_their_own_output(platform: LocalPlatform) -> None:
     """100 concurrent trigger-and-waits on echo each complete once with their own input as output."""
 
-    async def trigger_all() -> list[httpx.Response]:
+    async def trigger_all() -> list[httpx2.Response]:
         async with client(platform, TRIGGERS) as http:
             posts = [
                 http.post(
@@ -108,11 +108,11 @@ def test_200_long_poll_waiters_on_20_slow_runs_all_see_completed_without_taking_
     """200 concurrent long polls on 20 slow runs all answer completed, and the waits take no threads."""
     sent_while_running: list[bool] = []
 
-    async def note_run_state(request: httpx.Request) -> None:
+    async def note_run_state(request: httpx2.Request) -> None:
         run_id = request.url.path.rsplit("/", 1)[-1]
         sent_while_running.append(platform.run(run_id)["status"] in ("queued", "running"))
 
-    async def wait_for_all(sampler: ThreadSampler) -> tuple[list[httpx.Response], int, int]:
+    async def wait_for_all(sampler: ThreadSampler) -> tuple[list[httpx2.Response], int, int]:
         async with contextlib.AsyncExitStack() as stack:
             # One client per run: httpx's pool slows down quadratically with hundreds of connections.
             clients = [await stack.enter_async_context(client(platform, WAITERS_PER_RUN)) for _ in range(SLOW_RUNS)]

@@ -3,7 +3,7 @@
 import threading
 import time
 
-import httpx
+import httpx2
 import pytest
 
 from cxpa_sdk.testing import APPROVAL, ECHO, FAIL, REPORT, SLOW, STANDALONE, LocalPlatform, RuntimeFile, report_bytes
@@ -14,7 +14,7 @@ def agent_auth(platform: LocalPlatform, agent_id: int) -> dict[str, str]:
     return {"Authorization": f"Bearer {platform.agent_api_key(agent_id)}"}
 
 
-def error_code(response: httpx.Response) -> str:
+def error_code(response: httpx2.Response) -> str:
     """The Error envelope's code (and a check that the envelope is well formed)."""
     body = response.json()
     assert set(body) == {"error"}
@@ -30,7 +30,7 @@ def manual_agent(platform: LocalPlatform, name: str) -> int:
 class TestTrigger:
     """POST /api/agents/{agentId}/runs/trigger."""
 
-    def test_queues_a_run(self, http: httpx.Client) -> None:
+    def test_queues_a_run(self, http: httpx2.Client) -> None:
         """202 with the new run's id and status, and X-Request-Id."""
         response = http.post(f"/api/agents/{ECHO}/runs/trigger", json={"input": {"a": 1}})
         assert response.status_code == 202
@@ -47,14 +47,14 @@ class TestTrigger:
         ],
         ids=["missing-input", "input-not-object", "unknown-field"],
     )
-    def test_invalid_body_is_400_naming_the_field(self, http: httpx.Client, body: dict, message: str) -> None:
+    def test_invalid_body_is_400_naming_the_field(self, http: httpx2.Client, body: dict, message: str) -> None:
         """400 invalid_body whose message names the field."""
         response = http.post(f"/api/agents/{ECHO}/runs/trigger", json=body)
         assert response.status_code == 400
         assert error_code(response) == "invalid_body"
         assert response.json()["error"]["message"] == message
 
-    def test_non_json_is_400(self, http: httpx.Client) -> None:
+    def test_non_json_is_400(self, http: httpx2.Client) -> None:
         """A body that is not JSON is 400 invalid_json, not a 500."""
         response = http.post(f"/api/agents/{ECHO}/runs/trigger", content=b"{nope")
         assert response.status_code == 400
@@ -64,7 +64,7 @@ class TestTrigger:
     def test_bad_key_is_401(self, cxpa_platform: LocalPlatform, auth: str | None) -> None:
         """A missing or wrong key is 401."""
         headers = {} if auth is None else {"Authorization": auth}
-        response = httpx.post(
+        response = httpx2.post(
             f"{cxpa_platform.base_url}/api/agents/{ECHO}/runs/trigger", json={"input": {}}, headers=headers
         )
         assert response.status_code == 401
@@ -73,7 +73,7 @@ class TestTrigger:
     def test_key_of_other_agents_is_403(self, cxpa_platform: LocalPlatform) -> None:
         """An ingest key limited to other agents is 403."""
         cxpa_platform.add_ingest_key("limited-key", agent_ids=[SLOW])
-        response = httpx.post(
+        response = httpx2.post(
             f"{cxpa_platform.base_url}/api/agents/{ECHO}/runs/trigger",
             json={"input": {}},
             headers={"Authorization": "Bearer limited-key"},
@@ -82,18 +82,18 @@ class TestTrigger:
         assert error_code(response) == "forbidden"
 
     @pytest.mark.parametrize("agent", ["999999", "0", "abc"], ids=["unknown", "zero", "not-a-number"])
-    def test_bad_agent(self, http: httpx.Client, agent: str) -> None:
+    def test_bad_agent(self, http: httpx2.Client, agent: str) -> None:
         """An unknown agent is 404; an agentId that is not an integer >= 1 is 400."""
         response = http.post(f"/api/agents/{agent}/runs/trigger", json={"input": {}})
         assert response.status_code == (404 if agent == "999999" else 400)
 
-    def test_standalone_agent_is_409(self, http: httpx.Client) -> None:
+    def test_standalone_agent_is_409(self, http: httpx2.Client) -> None:
         """Triggering a standalone agent is 409 agent_not_platform_managed."""
         response = http.post(f"/api/agents/{STANDALONE}/runs/trigger", json={"input": {}})
         assert response.status_code == 409
         assert error_code(response) == "agent_not_platform_managed"
 
-    def test_over_one_mib_is_413(self, http: httpx.Client) -> None:
+    def test_over_one_mib_is_413(self, http: httpx2.Client) -> None:
         """A body over 1 MiB is 413."""
         response = http.post(f"/api/agents/{ECHO}/runs/trigger", json={"input": {"x": "a" * (1 << 20)}})
         assert response.status_code == 413
@@ -103,7 +103,7 @@ class TestTrigger:
 class TestTriggerAndWait:
     """POST /api/agents/{agentId}/runs/trigger-and-wait."""
 
-    def test_completed_run_row(self, http: httpx.Client) -> None:
+    def test_completed_run_row(self, http: httpx2.Client) -> None:
         """200 with the full terminal Run row, output_data carrying the agent's output."""
         response = http.post(f"/api/agents/{ECHO}/runs/trigger-and-wait", json={"input": {"topic": "Q3"}})
         assert response.status_code == 200
@@ -114,7 +114,7 @@ class TestTriggerAndWait:
         assert row["started_at"] is not None
         assert row["finished_at"] is not None
 
-    def test_failed_run_has_name_message_and_stack(self, http: httpx.Client) -> None:
+    def test_failed_run_has_name_message_and_stack(self, http: httpx2.Client) -> None:
         """The fail agent's run ends failed with an error that has name, message and stack."""
         response = http.post(f"/api/agents/{FAIL}/runs/trigger-and-wait", json={"input": {"message": "boom"}})
         assert response.status_code == 200
@@ -123,7 +123,7 @@ class TestTriggerAndWait:
         assert (error["name"], error["message"]) == ("RuntimeError", "boom")
         assert "Traceback" in error["stack"]
 
-    def test_window_elapsed_is_202(self, http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+    def test_window_elapsed_is_202(self, http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
         """202 timedOut with the run id when the window elapses first; the run goes on."""
         response = http.post(
             f"/api/agents/{SLOW}/runs/trigger-and-wait", json={"input": {"seconds": 5}, "timeoutMs": 100}
@@ -139,7 +139,7 @@ class TestTriggerAndWait:
 class TestDownload:
     """POST /api/agents/{agentId}/runs/trigger-and-download."""
 
-    def test_streams_the_file_with_its_headers(self, http: httpx.Client) -> None:
+    def test_streams_the_file_with_its_headers(self, http: httpx2.Client) -> None:
         """200 with the file's bytes, Content-Type, Content-Length, Content-Disposition and X-Run-Id."""
         size = 300_001
         response = http.post(
@@ -155,7 +155,7 @@ class TestDownload:
         assert row["status"] == "completed"
         assert row["output_data"] == {"filename": "report.pdf", "contentType": "application/pdf", "sizeBytes": size}
 
-    def test_unknown_length_is_chunked(self, http: httpx.Client) -> None:
+    def test_unknown_length_is_chunked(self, http: httpx2.Client) -> None:
         """Without a known size there is no Content-Length, and every byte still arrives."""
         response = http.post(
             f"/api/agents/{REPORT}/runs/trigger-and-download",
@@ -166,7 +166,7 @@ class TestDownload:
         assert response.headers["transfer-encoding"] == "chunked"
         assert response.content == b"".join(report_bytes(5000))
 
-    def test_non_ascii_filename_gets_filename_star(self, http: httpx.Client) -> None:
+    def test_non_ascii_filename_gets_filename_star(self, http: httpx2.Client) -> None:
         """A non-ASCII name gets an ASCII fallback and filename*=UTF-8'' (RFC 6266)."""
         response = http.post(
             f"/api/agents/{REPORT}/runs/trigger-and-download",
@@ -176,13 +176,13 @@ class TestDownload:
             "attachment; filename=\"r_sum_ _final_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22.pdf"
         )
 
-    def test_json_agent_is_409(self, http: httpx.Client) -> None:
+    def test_json_agent_is_409(self, http: httpx2.Client) -> None:
         """A JSON agent can't be downloaded: 409 not_a_file_agent."""
         response = http.post(f"/api/agents/{ECHO}/runs/trigger-and-download", json={"input": {}})
         assert response.status_code == 409
         assert error_code(response) == "not_a_file_agent"
 
-    def test_runtime_failing_before_first_byte_is_502(self, http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+    def test_runtime_failing_before_first_byte_is_502(self, http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
         """A file runtime that fails before its first byte gives 502 run_failed with the run id."""
 
         def broken(call: object) -> RuntimeFile:
@@ -195,7 +195,7 @@ class TestDownload:
         run_id = response.json()["error"]["runId"]
         assert cxpa_platform.run(run_id)["error"]["message"] == "disk full"
 
-    def test_no_byte_within_window_is_504(self, http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+    def test_no_byte_within_window_is_504(self, http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
         """A file runtime slower than the window gives 504 wait_timeout with the run id."""
         release = threading.Event()
 
@@ -214,7 +214,7 @@ class TestDownload:
 class TestRegisterAndIngest:
     """POST .../runs/register and .../runs/ingest."""
 
-    def test_register_is_idempotent_on_external_id(self, http: httpx.Client) -> None:
+    def test_register_is_idempotent_on_external_id(self, http: httpx2.Client) -> None:
         """201 first, then 200 with the same run id and a fresh credentials token."""
         first = http.post(f"/api/agents/{ECHO}/runs/register", json={"externalRunId": "ext-register-1"})
         again = http.post(f"/api/agents/{ECHO}/runs/register", json={"externalRunId": "ext-register-1"})
@@ -223,7 +223,7 @@ class TestRegisterAndIngest:
         assert first.json()["credentialsToken"] != again.json()["credentialsToken"]
         assert first.json()["expiresInSeconds"] == 3600
 
-    def test_ingest_upserts_until_terminal(self, http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+    def test_ingest_upserts_until_terminal(self, http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
         """Ingest creates, updates, and then refuses to change a terminal run (409 run_finished)."""
         url = f"/api/agents/{STANDALONE}/runs/ingest"
         created = http.post(url, json={"externalRunId": "exec_1", "status": "running"})
@@ -242,13 +242,13 @@ class TestRegisterAndIngest:
             "exec_1",
         )
 
-    def test_ingest_on_platform_agent_is_409(self, http: httpx.Client) -> None:
+    def test_ingest_on_platform_agent_is_409(self, http: httpx2.Client) -> None:
         """Ingest for a platform-managed agent is 409 agent_not_standalone."""
         response = http.post(f"/api/agents/{ECHO}/runs/ingest", json={"externalRunId": "x", "status": "running"})
         assert response.status_code == 409
         assert error_code(response) == "agent_not_standalone"
 
-    def test_ingest_unknown_status_is_400(self, http: httpx.Client) -> None:
+    def test_ingest_unknown_status_is_400(self, http: httpx2.Client) -> None:
         """A status outside the enum is 400 naming the field."""
         response = http.post(f"/api/agents/{STANDALONE}/runs/ingest", json={"externalRunId": "x", "status": "done"})
         assert response.status_code == 400
@@ -258,7 +258,7 @@ class TestRegisterAndIngest:
 class TestCallback:
     """POST /api/runs/{runId}/callback."""
 
-    def test_events_drive_the_run(self, http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+    def test_events_drive_the_run(self, http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
         """started, output, waiting, started and complete move the run and record output and token."""
         agent_id = manual_agent(cxpa_platform, "manual-callbacks")
         run_id = http.post(f"/api/agents/{agent_id}/runs/trigger", json={"input": {}}).json()["runId"]
@@ -272,7 +272,7 @@ class TestCallback:
             ({"type": "output", "output": {"done": True}, "outputs": 3, "complete": True}, "completed"),
         ]
         for event, status in steps:
-            response = httpx.post(url, json=event, headers=auth)
+            response = httpx2.post(url, json=event, headers=auth)
             assert response.status_code == 200, response.text
             assert response.json() == {"runId": run_id, "status": status}
             if status == "waiting":
@@ -280,32 +280,32 @@ class TestCallback:
         row = cxpa_platform.run(run_id)
         assert (row["output_data"], row["outputs"], row["waiting"]) == ({"done": True}, 3, None)
 
-    def test_errors(self, http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+    def test_errors(self, http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
         """401 wrong key, 403 another agent's key, 404 unknown run, 400 failed without error, 409 finished."""
         agent_id = manual_agent(cxpa_platform, "manual-errors")
         run_id = http.post(f"/api/agents/{agent_id}/runs/trigger", json={"input": {}}).json()["runId"]
         url = f"{cxpa_platform.base_url}/api/runs/{run_id}/callback"
         auth = agent_auth(cxpa_platform, agent_id)
         started = {"type": "started"}
-        assert httpx.post(url, json=started, headers={"Authorization": "Bearer nope"}).status_code == 401
-        assert httpx.post(url, json=started, headers=agent_auth(cxpa_platform, ECHO)).status_code == 403
+        assert httpx2.post(url, json=started, headers={"Authorization": "Bearer nope"}).status_code == 401
+        assert httpx2.post(url, json=started, headers=agent_auth(cxpa_platform, ECHO)).status_code == 403
         missing = f"{cxpa_platform.base_url}/api/runs/run_missing/callback"
-        assert httpx.post(missing, json=started, headers=auth).status_code == 404
-        assert httpx.post(url, json=started, headers=auth).status_code == 200
-        no_error = httpx.post(url, json={"type": "output", "failed": True}, headers=auth)
+        assert httpx2.post(missing, json=started, headers=auth).status_code == 404
+        assert httpx2.post(url, json=started, headers=auth).status_code == 200
+        no_error = httpx2.post(url, json={"type": "output", "failed": True}, headers=auth)
         assert no_error.status_code == 400
         assert no_error.json()["error"]["message"] == "error: is required"
-        both = httpx.post(
+        both = httpx2.post(
             url, json={"type": "output", "complete": True, "failed": True, "error": {"message": "x"}}, headers=auth
         )
         assert both.status_code == 400
         assert both.json()["error"]["message"] == "body: `complete` and `failed` are never both true."
-        bad_tag = httpx.post(url, json={"type": "finished"}, headers=auth)
+        bad_tag = httpx2.post(url, json={"type": "finished"}, headers=auth)
         assert bad_tag.status_code == 400
         assert bad_tag.json()["error"]["message"] == "type: must be one of started, output, waiting"
         fail = {"type": "output", "failed": True, "error": {"message": "x"}}
-        assert httpx.post(url, json=fail, headers=auth).status_code == 200
-        finished = httpx.post(url, json=started, headers=auth)
+        assert httpx2.post(url, json=fail, headers=auth).status_code == 200
+        finished = httpx2.post(url, json=started, headers=auth)
         assert finished.status_code == 409
         assert error_code(finished) == "run_finished"
         assert finished.json()["error"]["runId"] == run_id
@@ -314,15 +314,15 @@ class TestCallback:
 class TestResolveCredential:
     """GET /api/credentials/{connectionId}/resolve."""
 
-    def token(self, http: httpx.Client, agent_id: int, external: str) -> str:
+    def token(self, http: httpx2.Client, agent_id: int, external: str) -> str:
         """A fresh credentials token for a registered run of an agent."""
         answer = http.post(f"/api/agents/{agent_id}/runs/register", json={"externalRunId": external})
         return str(answer.json()["credentialsToken"])
 
-    def test_resolves_with_key_and_token(self, http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+    def test_resolves_with_key_and_token(self, http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
         """200 with the connection's values."""
         token = self.token(http, ECHO, "resolve-ok")
-        response = httpx.get(
+        response = httpx2.get(
             f"{cxpa_platform.base_url}/api/credentials/conn_demo/resolve",
             headers={**agent_auth(cxpa_platform, ECHO), "X-Credentials-Token": token},
         )
@@ -334,18 +334,18 @@ class TestResolveCredential:
             "expiresAt": None,
         }
 
-    def test_errors(self, http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+    def test_errors(self, http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
         """401 without token, 401 token_expired, 403 another agent's token, 404 unknown connection."""
         url = f"{cxpa_platform.base_url}/api/credentials/conn_demo/resolve"
         auth = agent_auth(cxpa_platform, ECHO)
-        assert httpx.get(url, headers=auth).status_code == 401
+        assert httpx2.get(url, headers=auth).status_code == 401
         other = self.token(http, SLOW, "resolve-other")
-        assert httpx.get(url, headers={**auth, "X-Credentials-Token": other}).status_code == 403
+        assert httpx2.get(url, headers={**auth, "X-Credentials-Token": other}).status_code == 403
         token = self.token(http, ECHO, "resolve-errors")
         missing = f"{cxpa_platform.base_url}/api/credentials/conn_missing/resolve"
-        assert httpx.get(missing, headers={**auth, "X-Credentials-Token": token}).status_code == 404
+        assert httpx2.get(missing, headers={**auth, "X-Credentials-Token": token}).status_code == 404
         cxpa_platform.expire_credentials_token(token)
-        expired = httpx.get(url, headers={**auth, "X-Credentials-Token": token})
+        expired = httpx2.get(url, headers={**auth, "X-Credentials-Token": token})
         assert expired.status_code == 401
         assert error_code(expired) == "token_expired"
 
@@ -353,7 +353,7 @@ class TestResolveCredential:
 class TestGetAndCancel:
     """GET /api/agents/{agentId}/runs/{runId} and POST .../cancel."""
 
-    def test_long_poll_answers_when_the_run_ends(self, http: httpx.Client) -> None:
+    def test_long_poll_answers_when_the_run_ends(self, http: httpx2.Client) -> None:
         """WaitMs holds the request until the run ends, not until the window elapses."""
         run_id = http.post(f"/api/agents/{SLOW}/runs/trigger", json={"input": {"seconds": 0.3}}).json()["runId"]
         started = time.monotonic()
@@ -361,7 +361,7 @@ class TestGetAndCancel:
         assert row["status"] == "completed"
         assert time.monotonic() - started < 10
 
-    def test_without_wait_answers_at_once(self, http: httpx.Client) -> None:
+    def test_without_wait_answers_at_once(self, http: httpx2.Client) -> None:
         """Without waitMs the row is answered as it stands."""
         run_id = http.post(f"/api/agents/{SLOW}/runs/trigger", json={"input": {"seconds": 5}}).json()["runId"]
         assert http.get(f"/api/agents/{SLOW}/runs/{run_id}").json()["status"] in ("queued", "running")
@@ -373,14 +373,14 @@ class TestGetAndCancel:
         assert error_code(again) == "run_finished"
 
     @pytest.mark.parametrize("wait", ["-1", "60001", "soon"], ids=["negative", "over-cap", "not-a-number"])
-    def test_bad_wait_is_400(self, http: httpx.Client, wait: str) -> None:
+    def test_bad_wait_is_400(self, http: httpx2.Client, wait: str) -> None:
         """WaitMs outside 0..60000 is 400 naming waitMs."""
         run_id = http.post(f"/api/agents/{ECHO}/runs/trigger", json={"input": {}}).json()["runId"]
         response = http.get(f"/api/agents/{ECHO}/runs/{run_id}", params={"waitMs": wait})
         assert response.status_code == 400
         assert response.json()["error"]["message"].startswith("waitMs:")
 
-    def test_unknown_and_foreign_runs(self, http: httpx.Client) -> None:
+    def test_unknown_and_foreign_runs(self, http: httpx2.Client) -> None:
         """An unknown run is 404; a run of another agent is 403."""
         run_id = http.post(f"/api/agents/{ECHO}/runs/trigger", json={"input": {}}).json()["runId"]
         assert http.get(f"/api/agents/{ECHO}/runs/run_nope").status_code == 404
@@ -390,7 +390,7 @@ class TestGetAndCancel:
 class TestApprovalAgent:
     """The built-in approval agent waits on a token until the platform resumes it."""
 
-    def test_waits_then_completes_on_resume(self, http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+    def test_waits_then_completes_on_resume(self, http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
         """Waiting with tok_<runId>; resume completes it with the resume output merged in."""
         run_id = http.post(f"/api/agents/{APPROVAL}/runs/trigger", json={"input": {}}).json()["runId"]
         deadline = time.monotonic() + 10
@@ -405,14 +405,14 @@ class TestApprovalAgent:
 class TestEnvelope:
     """Every answer, even for unknown paths and methods, is the contract's."""
 
-    def test_unknown_path_is_a_404_envelope(self, http: httpx.Client) -> None:
+    def test_unknown_path_is_a_404_envelope(self, http: httpx2.Client) -> None:
         """A path outside the API is a 404 Error envelope with X-Request-Id, not a framework page."""
         response = http.get("/nowhere")
         assert response.status_code == 404
         assert error_code(response) == "not_found"
         assert response.headers["x-request-id"]
 
-    def test_wrong_method_is_a_405_envelope(self, http: httpx.Client) -> None:
+    def test_wrong_method_is_a_405_envelope(self, http: httpx2.Client) -> None:
         """A method the path does not take is 405 with Allow."""
         response = http.delete(f"/api/agents/{ECHO}/runs/trigger")
         assert response.status_code == 405

@@ -2,13 +2,13 @@
 
 import time
 
-import httpx
+import httpx2
 import pytest
 
 from cxpa_sdk.testing import ECHO, REPORT, LocalPlatform
 
 
-def test_fail_next_counts_and_filters_by_path(http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+def test_fail_next_counts_and_filters_by_path(http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
     """fail_next(2) fails two matching requests with the status and Retry-After, then stops."""
     rule = cxpa_platform.faults.fail_next(2, status=503, retry_after=3, path="*/runs/trigger")
     other = http.post(f"/api/agents/{ECHO}/runs/trigger-and-wait", json={"input": {}})
@@ -21,14 +21,14 @@ def test_fail_next_counts_and_filters_by_path(http: httpx.Client, cxpa_platform:
     assert rule.hits == 2
 
 
-def test_with_block_scopes_a_fault(http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+def test_with_block_scopes_a_fault(http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
     """A fault used as a context manager ends with the block."""
     with cxpa_platform.faults.fail_next(100, status=500):
         assert http.post(f"/api/agents/{ECHO}/runs/trigger", json={"input": {}}).status_code == 500
     assert http.post(f"/api/agents/{ECHO}/runs/trigger", json={"input": {}}).status_code == 202
 
 
-def test_latency(http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+def test_latency(http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
     """latency() delays the answer by at least the given seconds."""
     with cxpa_platform.faults.latency(0.2, count=1):
         started = time.monotonic()
@@ -36,7 +36,7 @@ def test_latency(http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
         assert time.monotonic() - started >= 0.2
 
 
-def test_rate_limit_answers_429_with_retry_after(http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+def test_rate_limit_answers_429_with_retry_after(http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
     """Past the limit, 429 rate_limited with a Retry-After in whole seconds."""
     with cxpa_platform.faults.rate_limit(2, per_seconds=30, path="*/runs/trigger"):
         codes = [http.post(f"/api/agents/{ECHO}/runs/trigger", json={"input": {}}) for _ in range(3)]
@@ -45,14 +45,14 @@ def test_rate_limit_answers_429_with_retry_after(http: httpx.Client, cxpa_platfo
     assert codes[2].json()["error"]["code"] == "rate_limited"
 
 
-def test_cut_download_breaks_the_body(http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+def test_cut_download_breaks_the_body(http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
     """cut_next_download(K) sends K bytes then drops the connection; the run ends failed."""
     cxpa_platform.faults.cut_next_download(1000)
     received = bytearray()
     run_id = ""
     url = f"/api/agents/{REPORT}/runs/trigger-and-download"
     with (  # noqa: PT012 - the cut comes while streaming
-        pytest.raises(httpx.RemoteProtocolError),
+        pytest.raises(httpx2.RemoteProtocolError),
         http.stream("POST", url, json={"input": {"sizeBytes": 100_000}}) as response,
     ):
         run_id = response.headers["x-run-id"]
@@ -64,7 +64,7 @@ def test_cut_download_breaks_the_body(http: httpx.Client, cxpa_platform: LocalPl
     assert "cut after 1000 bytes" in row["error"]["message"]
 
 
-def test_reset_removes_every_fault(http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+def test_reset_removes_every_fault(http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
     """reset_faults() removes all faults at once."""
     cxpa_platform.faults.fail_next(10)
     cxpa_platform.faults.rate_limit(0)

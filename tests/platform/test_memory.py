@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-import httpx
+import httpx2
 import pytest
 
 import cxpa_api
@@ -87,7 +87,7 @@ def server(tmp_path: Path) -> Iterator[tuple[int, str]]:
             process.stdout.close()
 
 
-def download(client: httpx.Client, size: int) -> tuple[int, str, str | None]:
+def download(client: httpx2.Client, size: int) -> tuple[int, str, str | None]:
     """Stream a `size`-byte report from the file agent: bytes received, their sha256, and Content-Length."""
     body = {"input": {"sizeBytes": size, "chunkBytes": CHUNK_BYTES}}
     digest = hashlib.sha256()
@@ -114,8 +114,8 @@ def test_a_256_mib_download_raises_the_server_peak_memory_by_under_32_mib(server
     """A 256 MiB download arrives whole and intact while the server's peak memory grows by under 32 MiB."""
     pid, base_url = server
     headers = {"Authorization": f"Bearer {DEFAULT_INGEST_KEY}"}
-    timeout = httpx.Timeout(30.0)
-    with httpx.Client(base_url=base_url, headers=headers, timeout=timeout, trust_env=False) as client:
+    timeout = httpx2.Timeout(30.0)
+    with httpx2.Client(base_url=base_url, headers=headers, timeout=timeout, trust_env=False) as client:
         warm_up = download(client, WARM_UP_BYTES)
         assert warm_up == (WARM_UP_BYTES, expected_sha256(WARM_UP_BYTES), str(WARM_UP_BYTES))
         before = peak_rss_bytes(pid)

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-import httpx
+import httpx2
 import pytest
 from child_support import EXIT_TIMEOUT_S, START_TIMEOUT_S, child
 
@@ -26,10 +26,10 @@ def test_users_test_suite_gets_a_served_platform(pytester: pytest.Pytester) -> N
     """A user's test using the `cxpa_platform` fixture talks to a served platform; faults reset between tests."""
     pytester.makepyfile(
         """
-        import httpx
+        import httpx2
 
         def test_trigger_and_wait(cxpa_platform):
-            response = httpx.post(
+            response = httpx2.post(
                 f"{cxpa_platform.base_url}/api/agents/1/runs/trigger-and-wait",
                 json={"input": {"hello": "world"}},
                 headers={"Authorization": f"Bearer {cxpa_platform.ingest_key}"},
@@ -40,7 +40,7 @@ def test_users_test_suite_gets_a_served_platform(pytester: pytest.Pytester) -> N
             cxpa_platform.faults.fail_next(5, status=503)
 
         def test_faults_were_reset(cxpa_platform):
-            response = httpx.post(
+            response = httpx2.post(
                 f"{cxpa_platform.base_url}/api/agents/1/runs/trigger",
                 json={"input": {}},
                 headers={"Authorization": f"Bearer {cxpa_platform.ingest_key}"},
@@ -63,7 +63,7 @@ def test_main_serves_and_prints_url_key_and_agents() -> None:
         table = "".join(lines[2:9])
         for name in ("echo", "slow", "fail", "report", "standalone", "approval"):
             assert name in table
-        answer = httpx.post(
+        answer = httpx2.post(
             f"{url}/api/agents/1/runs/trigger", json={"input": {}}, headers={"Authorization": "Bearer k-main"}
         )
         assert answer.status_code == 202

@@ -4,7 +4,7 @@ import threading
 import time
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,17 +15,17 @@ from cxpa_sdk.testing import LocalPlatform, RuntimeCall
 from cxpa_sdk.testing._server import serve_in_thread
 
 
-def wait_row(http: httpx.Client, agent_id: int, run_id: str) -> dict:
+def wait_row(http: httpx2.Client, agent_id: int, run_id: str) -> dict:
     """The run's row once it ends (long poll, 10 s at most)."""
     return http.get(f"/api/agents/{agent_id}/runs/{run_id}", params={"waitMs": 10000}).json()
 
 
-def trigger(http: httpx.Client, agent_id: int, input_data: dict | None = None) -> str:
+def trigger(http: httpx2.Client, agent_id: int, input_data: dict | None = None) -> str:
     """Trigger a run; its id."""
     return str(http.post(f"/api/agents/{agent_id}/runs/trigger", json={"input": input_data or {}}).json()["runId"])
 
 
-def test_callable_receives_the_trigger_payload(http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+def test_callable_receives_the_trigger_payload(http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
     """A Python runtime gets runId, agentId, input, agentApiKey and credentialsToken, and the base URL."""
     seen: list[RuntimeCall] = []
 
@@ -33,8 +33,8 @@ def test_callable_receives_the_trigger_payload(http: httpx.Client, cxpa_platform
         seen.append(call)
         auth = {"Authorization": f"Bearer {call.payload['agentApiKey']}"}
         url = f"{call.base_url}/api/runs/{call.run_id}/callback"
-        httpx.post(url, json={"type": "started"}, headers=auth).raise_for_status()
-        httpx.post(url, json={"type": "output", "output": "ok", "complete": True}, headers=auth).raise_for_status()
+        httpx2.post(url, json={"type": "started"}, headers=auth).raise_for_status()
+        httpx2.post(url, json={"type": "output", "output": "ok", "complete": True}, headers=auth).raise_for_status()
 
     agent = cxpa_platform.add_agent("payload-check", runtime)
     run_id = trigger(http, agent.id, {"q": 1})
@@ -46,7 +46,7 @@ def test_callable_receives_the_trigger_payload(http: httpx.Client, cxpa_platform
     assert "agentApiKey" not in repr(seen[0])
 
 
-def test_crashing_runtime_fails_the_run(http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+def test_crashing_runtime_fails_the_run(http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
     """A runtime that raises ends its run failed with the exception's type, message and traceback."""
 
     def crash(call: RuntimeCall) -> None:
@@ -60,7 +60,7 @@ def test_crashing_runtime_fails_the_run(http: httpx.Client, cxpa_platform: Local
     assert "Traceback" in row["error"]["stack"]
 
 
-def test_hanging_runtime_fails_at_max_run_duration(http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+def test_hanging_runtime_fails_at_max_run_duration(http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
     """A runtime past its agent's maxRunDurationMs ends the run failed and sees `cancelled`."""
     stopped = threading.Event()
 
@@ -75,7 +75,7 @@ def test_hanging_runtime_fails_at_max_run_duration(http: httpx.Client, cxpa_plat
     assert stopped.wait(5)
 
 
-def test_runtime_returning_early_fails_the_run(http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+def test_runtime_returning_early_fails_the_run(http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
     """A runtime that returns without ending its run leaves nothing running forever."""
     agent = cxpa_platform.add_agent("lazy", lambda call: None)
     row = wait_row(http, agent.id, trigger(http, agent.id))
@@ -91,8 +91,8 @@ def url_runtime(cxpa_platform_session: LocalPlatform) -> Iterator[tuple[str, lis
     def call_back(payload: dict, base_url: str) -> None:
         auth = {"Authorization": f"Bearer {payload['agentApiKey']}"}
         url = f"{base_url}/api/runs/{payload['runId']}/callback"
-        httpx.post(url, json={"type": "started"}, headers=auth)
-        httpx.post(url, json={"type": "output", "output": {"via": "url"}, "complete": True}, headers=auth)
+        httpx2.post(url, json={"type": "started"}, headers=auth)
+        httpx2.post(url, json={"type": "output", "output": {"via": "url"}, "complete": True}, headers=auth)
 
     async def json_runtime(request: Request) -> Response:
         payload = await request.json()
@@ -126,7 +126,7 @@ def url_runtime(cxpa_platform_session: LocalPlatform) -> Iterator[tuple[str, lis
 
 
 def test_url_runtime_receives_payload_and_calls_back(
-    http: httpx.Client, cxpa_platform: LocalPlatform, url_runtime: tuple[str, list[dict]]
+    http: httpx2.Client, cxpa_platform: LocalPlatform, url_runtime: tuple[str, list[dict]]
 ) -> None:
     """A URL runtime gets the payload as a JSON POST and reports through the callback endpoint."""
     base, received = url_runtime
@@ -139,7 +139,7 @@ def test_url_runtime_receives_payload_and_calls_back(
 
 
 def test_url_file_runtime_streams_through(
-    http: httpx.Client, cxpa_platform: LocalPlatform, url_runtime: tuple[str, list[dict]]
+    http: httpx2.Client, cxpa_platform: LocalPlatform, url_runtime: tuple[str, list[dict]]
 ) -> None:
     """A URL file runtime's streamed answer reaches the downloader with its name and type."""
     base, _ = url_runtime
@@ -153,7 +153,7 @@ def test_url_file_runtime_streams_through(
 
 
 def test_url_runtime_error_fails_the_run(
-    http: httpx.Client, cxpa_platform: LocalPlatform, url_runtime: tuple[str, list[dict]]
+    http: httpx2.Client, cxpa_platform: LocalPlatform, url_runtime: tuple[str, list[dict]]
 ) -> None:
     """A URL runtime answering 500 ends the run failed, naming the answer."""
     base, _ = url_runtime
@@ -163,7 +163,7 @@ def test_url_runtime_error_fails_the_run(
     assert row["error"]["message"] == f"the runtime at {base}/broken answered 500"
 
 
-def test_unreachable_url_runtime_fails_the_run(http: httpx.Client, cxpa_platform: LocalPlatform) -> None:
+def test_unreachable_url_runtime_fails_the_run(http: httpx2.Client, cxpa_platform: LocalPlatform) -> None:
     """A URL runtime nobody listens on ends the run failed."""
     agent = cxpa_platform.add_agent("url-gone", "http://127.0.0.1:9/nothing")
     row = wait_row(http, agent.id, trigger(http, agent.id))
@@ -176,9 +176,9 @@ def test_serve_stops_cleanly_and_fast() -> None:
     platform = LocalPlatform()
     before = set(threading.enumerate())
     with platform.serve() as base_url:
-        assert httpx.get(f"{base_url}/nowhere").status_code == 404
+        assert httpx2.get(f"{base_url}/nowhere").status_code == 404
         assert (
-            httpx.post(
+            httpx2.post(
                 f"{base_url}/api/agents/1/runs/trigger-and-wait",
                 json={"input": {}},
                 headers={"Authorization": f"Bearer {platform.ingest_key}"},
@@ -188,8 +188,8 @@ def test_serve_stops_cleanly_and_fast() -> None:
         started = time.monotonic()
     assert time.monotonic() - started < 1
     assert [t for t in set(threading.enumerate()) - before if t.name == "cxpa-platform"] == []
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(f"{base_url}/nowhere")
+    with pytest.raises(httpx2.ConnectError):
+        httpx2.get(f"{base_url}/nowhere")
 
 
 def test_served_sockets_send_without_delay() -> None:
@@ -205,4 +205,4 @@ def test_served_sockets_send_without_delay() -> None:
         await send({"type": "http.response.body", "body": b""})  # type: ignore[operator]
 
     with serve_in_thread(app) as base_url:
-        assert httpx.get(base_url).headers["x-nodelay"] == "1"
+        assert httpx2.get(base_url).headers["x-nodelay"] == "1"

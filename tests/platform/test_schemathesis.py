@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from importlib.resources import files
 
-import httpx
+import httpx2
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -54,10 +54,10 @@ def platform() -> Iterator[LocalPlatform]:
         yield served
 
 
-def seed_runs(platform: LocalPlatform, client: httpx.Client) -> tuple[list[str], str]:
+def seed_runs(platform: LocalPlatform, client: httpx2.Client) -> tuple[list[str], str]:
     """Runs in every state (queued, running, waiting, completed, failed, a file) and a credentials token."""
 
-    def post(agent_id: int, operation: str, body: dict[str, object]) -> httpx.Response:
+    def post(agent_id: int, operation: str, body: dict[str, object]) -> httpx2.Response:
         answer = client.post(f"/api/agents/{agent_id}/runs/{operation}", json=body)
         assert answer.status_code in (200, 201, 202), answer.text
         return answer
@@ -83,7 +83,7 @@ def seed_runs(platform: LocalPlatform, client: httpx.Client) -> tuple[list[str],
 def api_schema(platform: LocalPlatform) -> schemathesis.BaseSchema:
     """The spec the generated client ships, fuzzed positive and negative, authenticated for this platform."""
     headers = {"Authorization": f"Bearer {platform.ingest_key}"}
-    with httpx.Client(base_url=platform.base_url, headers=headers, timeout=REQUEST_TIMEOUT_S) as client:
+    with httpx2.Client(base_url=platform.base_url, headers=headers, timeout=REQUEST_TIMEOUT_S) as client:
         run_ids, credentials_token = seed_runs(platform, client)
     config = schemathesis.Config.from_dict(
         {

@@ -1,6 +1,6 @@
 """The run state machine: every (status, event) pair, as a pure rule and over HTTP."""
 
-import httpx
+import httpx2
 import pytest
 
 from cxpa_sdk.testing import LocalPlatform
@@ -52,12 +52,12 @@ def test_cancel_rule(status: str) -> None:
             check_cancel(run)
 
 
-def drive(platform: LocalPlatform, http: httpx.Client, agent_id: int, path: list[str]) -> tuple[str, dict]:
+def drive(platform: LocalPlatform, http: httpx2.Client, agent_id: int, path: list[str]) -> tuple[str, dict]:
     """A new run of a runtime-less agent, moved by callback events along `path`."""
     run_id = http.post(f"/api/agents/{agent_id}/runs/trigger", json={"input": {}}).json()["runId"]
     auth = {"Authorization": f"Bearer {platform.agent_api_key(agent_id)}"}
     for event in path:
-        response = httpx.post(f"{platform.base_url}/api/runs/{run_id}/callback", json=EVENTS[event], headers=auth)
+        response = httpx2.post(f"{platform.base_url}/api/runs/{run_id}/callback", json=EVENTS[event], headers=auth)
         assert response.status_code == 200, response.text
     return run_id, auth
 
@@ -78,11 +78,11 @@ REACH = {
     ids=[f"{s}-{e}" for s in REACH for e in EVENTS if (s, e) not in ALLOWED],
 )
 def test_illegal_transition_over_http_is_409(
-    cxpa_platform: LocalPlatform, http: httpx.Client, status: str, event: str
+    cxpa_platform: LocalPlatform, http: httpx2.Client, status: str, event: str
 ) -> None:
     """Every illegal event answers 409 over HTTP and leaves the run as it was."""
     agent = cxpa_platform.add_agent(f"manual-{status}-{event}")
     run_id, auth = drive(cxpa_platform, http, agent.id, REACH[status])
-    response = httpx.post(f"{cxpa_platform.base_url}/api/runs/{run_id}/callback", json=EVENTS[event], headers=auth)
+    response = httpx2.post(f"{cxpa_platform.base_url}/api/runs/{run_id}/callback", json=EVENTS[event], headers=auth)
     assert response.status_code == 409
     assert cxpa_platform.run(run_id)["status"] == status

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
+import httpx2
 import pytest
 from reliability.chaos_proxy import ChaosProxy
 
@@ -48,7 +48,7 @@ RUNTIME_THREADS = 8
 DOWNLOAD_BASE_BYTES = 200_000
 STARTED_ROUNDS = 3
 # Every request has finite phases and every call a deadline, so no call can hang the test.
-CALL_TIMEOUT = httpx.Timeout(10.0)
+CALL_TIMEOUT = httpx2.Timeout(10.0)
 CALL_DEADLINE_S = 60.0
 # The most a whole batch may take before the test gives up waiting for it.
 BATCH_TIMEOUT_S = 300.0 * SCALE

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
+import httpx2
 import pytest
 
 from cxpa_sdk import AsyncCxpa, Cxpa, CxpaError, Run
@@ -44,7 +44,7 @@ CHILD_TIMEOUT_S = 30.0
 CHILD_EXIT_TIMEOUT_S = 10.0
 CHILD_MESSAGE_BYTES = 4096
 # Long polls and 500 tasks queue for the pool: give that queue time, keep every phase finite.
-ASYNC_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=60.0)
+ASYNC_TIMEOUT = httpx2.Timeout(connect=10.0, read=60.0, write=30.0, pool=60.0)
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +153,8 @@ def test_200_long_polls_with_1000_runs_in_flight(platform: LocalPlatform) -> Non
 
     async def main() -> tuple[list[Run | BaseException], list[str | BaseException]]:
         # The waiters get a pool with room for all of them at once, so the 200 long polls are really held together.
-        roomy = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=WAITERS + 10, max_keepalive_connections=WAITERS + 10),
+        roomy = httpx2.AsyncClient(
+            limits=httpx2.Limits(max_connections=WAITERS + 10, max_keepalive_connections=WAITERS + 10),
             timeout=ASYNC_TIMEOUT,
         )
         async with (
@@ -346,9 +346,9 @@ def test_client_used_before_fork_works_in_the_child_and_the_parent(separate_plat
 
 @pytest.mark.skipif(sys.platform != "linux", reason="os.fork() is tested on Linux only")
 def test_client_with_brought_http_client_refuses_in_the_forked_child(separate_platform: str) -> None:
-    """A Cxpa on a caller's httpx.Client raises a CxpaError saying "forked" in the child; the parent's still works."""
+    """A Cxpa on a caller's httpx2.Client raises a CxpaError saying "forked" in the child; the parent's still works."""
     with (
-        httpx.Client(timeout=httpx.Timeout(10.0)) as http,
+        httpx2.Client(timeout=httpx2.Timeout(10.0)) as http,
         Cxpa(base_url=separate_platform, ingest_api_key=DEFAULT_INGEST_KEY, http_client=http) as client,
     ):
         assert client.get_run(ECHO, client.trigger_run(ECHO, {"who": "parent"}).run_id).input_data == {"who": "parent"}

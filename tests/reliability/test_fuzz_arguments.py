@@ -6,7 +6,7 @@ import inspect
 import json
 from typing import Any
 
-import httpx
+import httpx2
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -67,7 +67,7 @@ CALLS = {
 KWARGS = st.dictionaries(st.sampled_from(["idempotency_key", "timeout_ms", "timeout", "outputs"]), ANYTHING, max_size=2)
 
 
-def answer_for(request: httpx.Request) -> httpx.Response:
+def answer_for(request: httpx2.Request) -> httpx2.Response:
     """A valid answer for whichever operation was asked, so only the arguments are under test."""
     path = request.url.path
     row = {
@@ -85,17 +85,17 @@ def answer_for(request: httpx.Request) -> httpx.Response:
         "finished_at": None,
     }
     if path.endswith("/runs/trigger"):
-        return httpx.Response(202, json={"runId": "run_1", "status": "queued"})
+        return httpx2.Response(202, json={"runId": "run_1", "status": "queued"})
     if path.endswith("/register"):
-        return httpx.Response(201, json={"runId": "run_1", "credentialsToken": "t", "expiresInSeconds": 1})
+        return httpx2.Response(201, json={"runId": "run_1", "credentialsToken": "t", "expiresInSeconds": 1})
     if path.endswith("/ingest"):
-        return httpx.Response(200, json={"runId": "run_1", "status": "running"})
+        return httpx2.Response(200, json={"runId": "run_1", "status": "running"})
     if path.endswith("/callback"):
-        return httpx.Response(200, json={"runId": "run_1", "status": "running"})
-    return httpx.Response(200, json=row)
+        return httpx2.Response(200, json={"runId": "run_1", "status": "running"})
+    return httpx2.Response(200, json=row)
 
 
-def check_sent(sent: list[httpx.Request]) -> None:
+def check_sent(sent: list[httpx2.Request]) -> None:
     """Nothing unsafe reached the wire: no header carries CR, LF or NUL; no id escaped its path segment."""
     for request in sent:
         for name, value in request.headers.raw:
@@ -106,15 +106,15 @@ def check_sent(sent: list[httpx.Request]) -> None:
         assert segments[:3] in ([b"", b"api", b"agents"], [b"", b"api", b"runs"], [b"", b"api", b"credentials"])
 
 
-def recording() -> tuple[httpx.MockTransport, list[httpx.Request]]:
+def recording() -> tuple[httpx2.MockTransport, list[httpx2.Request]]:
     """A transport answering validly and recording every request."""
-    sent: list[httpx.Request] = []
+    sent: list[httpx2.Request] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         sent.append(request)
         return answer_for(request)
 
-    return httpx.MockTransport(handler), sent
+    return httpx2.MockTransport(handler), sent
 
 
 @given(st.sampled_from(sorted(CALLS)), st.data(), KWARGS)
@@ -123,7 +123,7 @@ def test_sync_calls_succeed_or_raise_cxpa_errors(method: str, data: st.DataObjec
     args = data.draw(CALLS[method])
     transport, sent = recording()
     with Cxpa(
-        base_url="http://127.0.0.1:1", ingest_api_key="k", http_client=httpx.Client(transport=transport), max_retries=0
+        base_url="http://127.0.0.1:1", ingest_api_key="k", http_client=httpx2.Client(transport=transport), max_retries=0
     ) as client:
         signature = inspect.signature(getattr(client, method))
         kwargs = {k: v for k, v in kwargs.items() if k in signature.parameters}
@@ -142,7 +142,7 @@ def test_async_calls_succeed_or_raise_cxpa_errors(method: str, data: st.DataObje
         async with AsyncCxpa(
             base_url="http://127.0.0.1:1",
             ingest_api_key="k",
-            http_client=httpx.AsyncClient(transport=transport),
+            http_client=httpx2.AsyncClient(transport=transport),
             max_retries=0,
         ) as client:
             with contextlib.suppress(CxpaError):
@@ -166,7 +166,7 @@ def test_agent_client_calls_succeed_or_raise_cxpa_errors(method: str, args: list
             api_key="k",
             run_id=run_id,
             credentials_token="t",
-            http_client=httpx.Client(transport=transport),
+            http_client=httpx2.Client(transport=transport),
             max_retries=0,
         )
     except CxpaError:

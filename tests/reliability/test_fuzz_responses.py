@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -108,10 +108,10 @@ def test_any_answer_gives_a_result_or_a_cxpa_error(
     if length_lie and status == 200:
         sent_headers["Content-Length"] = str(max(0, len(body) + length_lie))
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, headers=sent_headers, stream=httpx.ByteStream(body))
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(status, headers=sent_headers, stream=httpx2.ByteStream(body))
 
-    http = httpx.Client(transport=httpx.MockTransport(handler))
+    http = httpx2.Client(transport=httpx2.MockTransport(handler))
     with (
         tempfile.TemporaryDirectory() as folder,
         Cxpa(base_url="http://127.0.0.1:1", ingest_api_key="k", http_client=http, max_retries=1, deadline=5) as client,
@@ -128,15 +128,15 @@ def test_any_answer_gives_a_result_or_a_cxpa_error(
 def test_agent_client_answers(status: int, headers: dict[str, str], body: bytes) -> None:
     """The agent client's callbacks and resolves: a result or a CxpaError, whatever the answer."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body))
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(status, headers=headers, stream=httpx2.ByteStream(body))
 
     agent = AgentClient(
         base_url="http://127.0.0.1:1",
         api_key="k",
         run_id="run_1",
         credentials_token="t",
-        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
         max_retries=0,
     )
     for call in (agent.started, lambda: agent.complete({"a": 1}), lambda: agent.resolve_credential("c")):
@@ -155,13 +155,13 @@ def test_huge_json_answer_is_bounded() -> None:
             yield b"a" * 65536
         yield b'", "status": "queued"}'
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(202, stream=_Iter(chunks()))
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(202, stream=_Iter(chunks()))
 
     client = Cxpa(
         base_url="http://127.0.0.1:1",
         ingest_api_key="k",
-        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
         max_retries=0,
         max_answer_bytes=4 << 20,
     )
@@ -170,7 +170,7 @@ def test_huge_json_answer_is_bounded() -> None:
     assert served["bytes"] <= (4 << 20) + 2 * 65536
 
 
-class _Iter(httpx.SyncByteStream):
+class _Iter(httpx2.SyncByteStream):
     """A streamed body produced lazily, to see how much of it a client reads."""
 
     def __init__(self, source: Any) -> None:

@@ -4,7 +4,7 @@ import asyncio
 import math
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from cxpa_sdk import AgentClient, AsyncCxpa, Cxpa, CxpaError, InvalidArgumentError, InvalidArgumentTypeError
@@ -45,16 +45,16 @@ CASES: list[tuple[str, tuple, dict, type, str]] = [
 ]
 
 
-def nothing_sent() -> tuple[httpx.Client, httpx.AsyncClient, list[httpx.Request]]:
+def nothing_sent() -> tuple[httpx2.Client, httpx2.AsyncClient, list[httpx2.Request]]:
     """Httpx clients that record any request (there must be none)."""
-    sent: list[httpx.Request] = []
+    sent: list[httpx2.Request] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         sent.append(request)
-        return httpx.Response(500)
+        return httpx2.Response(500)
 
-    transport = httpx.MockTransport(handler)
-    return httpx.Client(transport=transport), httpx.AsyncClient(transport=transport), sent
+    transport = httpx2.MockTransport(handler)
+    return httpx2.Client(transport=transport), httpx2.AsyncClient(transport=transport), sent
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_bad_argument_sync_and_async(
         ({"base_url": "http://127.0.0.1?x=1"}, InvalidArgumentError, "must not carry a query"),
         ({"max_retries": -1}, InvalidArgumentError, "max_retries must be an int >= 0"),
         ({"deadline": 0}, InvalidArgumentError, "deadline must be a positive number"),
-        ({"timeout": httpx.Timeout(None)}, InvalidArgumentError, "must be finite"),
+        ({"timeout": httpx2.Timeout(None)}, InvalidArgumentError, "must be finite"),
     ],
     ids=["key-newline", "key-type", "scheme", "query", "retries", "deadline", "infinite-timeout"],
 )

@@ -170,7 +170,7 @@ def test_str_names_the_three_outcomes() -> None:
 )
 def test_timeouts_every_phase_positive_and_finite(timeout: object) -> None:
     """0, negative, NaN, infinite and absurd timeouts are refused when the client is built, naming `timeout`."""
-    import httpx  # noqa: PLC0415
+    import httpx2  # noqa: PLC0415
 
     from cxpa_sdk import Cxpa, CxpaError  # noqa: PLC0415
 
@@ -179,4 +179,4 @@ def test_timeouts_every_phase_positive_and_finite(timeout: object) -> None:
     for phase in ("connect", "read", "write", "pool"):
         phases = {"connect": 1.0, "read": 1.0, "write": 1.0, "pool": 1.0, phase: -1.0}
         with pytest.raises(InvalidArgumentError, match=f"timeout.{phase}"):
-            Cxpa(base_url="http://127.0.0.1:1", ingest_api_key="k", timeout=httpx.Timeout(**phases))
+            Cxpa(base_url="http://127.0.0.1:1", ingest_api_key="k", timeout=httpx2.Timeout(**phases))

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from sdk_support import Api
 
@@ -152,11 +152,11 @@ def test_safe_filename(name: str, safe: str) -> None:
 def test_missing_disposition_falls_back_to_the_run_id(tmp_path: Path) -> None:
     """Without Content-Disposition (a proxy may strip it) the file is named after the run."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        stream = httpx.ByteStream(b"abc")
-        return httpx.Response(200, stream=stream, headers={"X-Run-Id": "run_9", "Content-Length": "3"})
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        stream = httpx2.ByteStream(b"abc")
+        return httpx2.Response(200, stream=stream, headers={"X-Run-Id": "run_9", "Content-Length": "3"})
 
-    http = httpx.Client(transport=httpx.MockTransport(handler))
+    http = httpx2.Client(transport=httpx2.MockTransport(handler))
     with Cxpa(base_url="http://127.0.0.1:1", ingest_api_key="k", http_client=http) as client:
         with client.trigger_run_and_download(REPORT, {}) as download:
             assert download.save(tmp_path) == tmp_path / "run_9.bin"
@@ -165,11 +165,11 @@ def test_missing_disposition_falls_back_to_the_run_id(tmp_path: Path) -> None:
 def test_lying_content_length_is_incomplete(tmp_path: Path) -> None:
     """A body longer than its Content-Length is not saved as if complete."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        stream = httpx.ByteStream(b"abcdef")
-        return httpx.Response(200, stream=stream, headers={"X-Run-Id": "run_9", "Content-Length": "3"})
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        stream = httpx2.ByteStream(b"abcdef")
+        return httpx2.Response(200, stream=stream, headers={"X-Run-Id": "run_9", "Content-Length": "3"})
 
-    http = httpx.Client(transport=httpx.MockTransport(handler))
+    http = httpx2.Client(transport=httpx2.MockTransport(handler))
     with Cxpa(base_url="http://127.0.0.1:1", ingest_api_key="k", http_client=http) as client:
         with client.trigger_run_and_download(REPORT, {}) as download, pytest.raises(IncompleteDownloadError):
             download.save(tmp_path)

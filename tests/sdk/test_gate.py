@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from cxpa_sdk import AsyncCxpa, Cxpa
@@ -42,7 +42,7 @@ class Inside:
             self.now -= 1
 
 
-class CountingStream(httpx.SyncByteStream):
+class CountingStream(httpx2.SyncByteStream):
     """A body that tells `Inside` when it is closed."""
 
     def __init__(self, stream: Any, inside: Inside) -> None:
@@ -57,7 +57,7 @@ class CountingStream(httpx.SyncByteStream):
         self.inside.leave()
 
 
-class AsyncCountingStream(httpx.AsyncByteStream):
+class AsyncCountingStream(httpx2.AsyncByteStream):
     """The async twin of CountingStream."""
 
     def __init__(self, stream: Any, inside: Inside) -> None:
@@ -73,13 +73,13 @@ class AsyncCountingStream(httpx.AsyncByteStream):
         self.inside.leave()
 
 
-class Counting(httpx.BaseTransport):
+class Counting(httpx2.BaseTransport):
     """A real HTTP transport that counts the requests inside it."""
 
     def __init__(self, inside: Inside) -> None:
-        self.inner, self.inside = httpx.HTTPTransport(), inside
+        self.inner, self.inside = httpx2.HTTPTransport(), inside
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         """Count the request in, send it, count it out when its body closes."""
         self.inside.enter()
         response = self.inner.handle_request(request)
@@ -91,13 +91,13 @@ class Counting(httpx.BaseTransport):
         self.inner.close()
 
 
-class AsyncCounting(httpx.AsyncBaseTransport):
+class AsyncCounting(httpx2.AsyncBaseTransport):
     """The async twin of Counting."""
 
     def __init__(self, inside: Inside) -> None:
-        self.inner, self.inside = httpx.AsyncHTTPTransport(), inside
+        self.inner, self.inside = httpx2.AsyncHTTPTransport(), inside
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """Count the request in, send it, count it out when its body closes."""
         self.inside.enter()
         response = await self.inner.handle_async_request(request)
@@ -127,17 +127,17 @@ def _closed_port() -> str:
         return f"http://127.0.0.1:{probe.getsockname()[1]}/"
 
 
-def _one_slot(inner: httpx.BaseTransport | None = None) -> httpx.Client:
+def _one_slot(inner: httpx2.BaseTransport | None = None) -> httpx2.Client:
     """A client whose requests pass a gate of one slot, waiting at most 0.2 s for it."""
-    return httpx.Client(
-        transport=GatedTransport(inner or httpx.HTTPTransport(), 1), timeout=httpx.Timeout(5.0, pool=0.2)
+    return httpx2.Client(
+        transport=GatedTransport(inner or httpx2.HTTPTransport(), 1), timeout=httpx2.Timeout(5.0, pool=0.2)
     )
 
 
-def _async_one_slot(pool_timeout: float = 0.2) -> httpx.AsyncClient:
+def _async_one_slot(pool_timeout: float = 0.2) -> httpx2.AsyncClient:
     """The async twin of `_one_slot`, on a plain transport."""
-    transport = AsyncGatedTransport(httpx.AsyncHTTPTransport(), 1)
-    return httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(5.0, pool=pool_timeout))
+    transport = AsyncGatedTransport(httpx2.AsyncHTTPTransport(), 1)
+    return httpx2.AsyncClient(transport=transport, timeout=httpx2.Timeout(5.0, pool=pool_timeout))
 
 
 class TestSync:
@@ -146,7 +146,7 @@ class TestSync:
     def test_requests_beyond_the_limit_wait_for_a_slot(self, cxpa_platform: LocalPlatform) -> None:
         """24 threads at once through a gate of 3: every request succeeds, never more than 3 inside."""
         inside = Inside()
-        with httpx.Client(transport=GatedTransport(Counting(inside), 3)) as http:
+        with httpx2.Client(transport=GatedTransport(Counting(inside), 3)) as http:
             statuses: list[int] = []
             start = threading.Barrier(24, timeout=THREADS_TIMEOUT_S)  # a thread that never comes breaks it
 
@@ -171,14 +171,14 @@ class TestSync:
         with _one_slot() as http:
             with http.stream("POST", **_trigger(cxpa_platform)) as held:
                 assert held.status_code == 202
-                with pytest.raises(httpx.PoolTimeout, match="no free connection among 1"):
+                with pytest.raises(httpx2.PoolTimeout, match="no free connection among 1"):
                     http.post(**_trigger(cxpa_platform))
             assert http.post(**_trigger(cxpa_platform)).status_code == 202
 
     def test_a_failed_send_frees_its_slot(self, cxpa_platform: LocalPlatform) -> None:
         """A request that fails to connect gives its slot back."""
         with _one_slot() as http:
-            with pytest.raises(httpx.ConnectError):
+            with pytest.raises(httpx2.ConnectError):
                 http.get(_closed_port())
             assert http.post(**_trigger(cxpa_platform)).status_code == 202
 
@@ -189,7 +189,7 @@ class TestSync:
             response.close()
             response.stream.close()  # type: ignore[union-attr]
             with http.stream("POST", **_trigger(cxpa_platform)):
-                with pytest.raises(httpx.PoolTimeout):
+                with pytest.raises(httpx2.PoolTimeout):
                     http.post(**_trigger(cxpa_platform))
 
     def test_the_sdks_own_pool_is_gated_at_its_size(self, cxpa_platform: LocalPlatform) -> None:
@@ -199,7 +199,7 @@ class TestSync:
             assert isinstance(transport, GatedTransport)
             assert transport._limit == POOL_SIZE
             assert client.trigger_run(ECHO, {"url": "https://example.com"}).run_id
-        with httpx.Client() as brought:
+        with httpx2.Client() as brought:
             own = brought._transport
             Cxpa(base_url=cxpa_platform.base_url, ingest_api_key="k", http_client=brought)
             assert brought._transport is own
@@ -213,7 +213,7 @@ class TestAsync:
         inside = Inside()
 
         async def main() -> list[int]:
-            async with httpx.AsyncClient(transport=AsyncGatedTransport(AsyncCounting(inside), 4)) as http:
+            async with httpx2.AsyncClient(transport=AsyncGatedTransport(AsyncCounting(inside), 4)) as http:
                 answers = await asyncio.gather(*(http.post(**_trigger(cxpa_platform)) for _ in range(60)))
             return [answer.status_code for answer in answers]
 
@@ -228,7 +228,7 @@ class TestAsync:
             async with _async_one_slot() as http:
                 async with http.stream("POST", **_trigger(cxpa_platform)) as held:
                     assert held.status_code == 202
-                    with pytest.raises(httpx.PoolTimeout, match="no free connection among 1"):
+                    with pytest.raises(httpx2.PoolTimeout, match="no free connection among 1"):
                         await http.post(**_trigger(cxpa_platform))
                 assert (await http.post(**_trigger(cxpa_platform))).status_code == 202
 
@@ -239,7 +239,7 @@ class TestAsync:
 
         async def main() -> None:
             async with _async_one_slot() as http:
-                with pytest.raises(httpx.ConnectError):
+                with pytest.raises(httpx2.ConnectError):
                     await http.get(_closed_port())
                 assert (await http.post(**_trigger(cxpa_platform))).status_code == 202
 
@@ -265,11 +265,11 @@ class TestAsync:
         """One gate used on two event loops in turn (asyncio.run twice) queues on both: a semaphore is loop-bound."""
         inside = Inside()
         counting = AsyncCounting(inside)
-        counting.inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
+        counting.inner = httpx2.AsyncHTTPTransport(limits=httpx2.Limits(max_keepalive_connections=0))
         transport = AsyncGatedTransport(counting, 2)
 
         async def burst() -> list[int]:
-            async with httpx.AsyncClient(transport=transport) as http:
+            async with httpx2.AsyncClient(transport=transport) as http:
                 answers = await asyncio.gather(*(http.post(**_trigger(cxpa_platform)) for _ in range(12)))
             return [answer.status_code for answer in answers]
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from cxpa_sdk import AsyncCxpa, Cxpa, __version__
@@ -62,7 +62,7 @@ def recorder() -> Iterator[tuple[str, list[dict[str, str]]]]:
         thread.join(5)
 
 
-def _trigger_and_download(mode: str, base_url: str, tmp_path: Path, http: httpx.Client | None = None) -> bytes:
+def _trigger_and_download(mode: str, base_url: str, tmp_path: Path, http: httpx2.Client | None = None) -> bytes:
     """One trigger and one download through the sync or the async client; the saved file's bytes."""
     if mode == "sync":
         with Cxpa(base_url=base_url, ingest_api_key="k", http_client=http) as client:
@@ -71,7 +71,7 @@ def _trigger_and_download(mode: str, base_url: str, tmp_path: Path, http: httpx.
                 return download.save(tmp_path / "f.pdf").read_bytes()
 
     async def flow() -> bytes:
-        brought = None if http is None else httpx.AsyncClient(headers=http.headers)
+        brought = None if http is None else httpx2.AsyncClient(headers=http.headers)
         async with AsyncCxpa(base_url=base_url, ingest_api_key="k", http_client=brought) as client:
             await client.trigger_run(1, {})
             async with client.trigger_run_and_download(4, {}) as download:
@@ -104,7 +104,7 @@ def test_a_brought_clients_headers_are_sent_under_the_sdks_own(
 ) -> None:
     """`http_client=` headers (tracing, a gateway's) are sent; the SDK's Authorization still wins."""
     base_url, seen = recorder
-    with httpx.Client(headers={"X-Trace-Id": "trace-7", "Authorization": "Bearer not-this"}) as http:
+    with httpx2.Client(headers={"X-Trace-Id": "trace-7", "Authorization": "Bearer not-this"}) as http:
         _trigger_and_download(mode, base_url, tmp_path, http)
     assert [(h["x-trace-id"], h["authorization"]) for h in seen] == [("trace-7", "Bearer k")] * 2
 
@@ -113,11 +113,11 @@ def test_a_content_encoded_download_is_checked_by_its_bytes_on_the_wire(tmp_path
     """A server that gzips anyway: Content-Length counts the encoded bytes, the file gets the decoded ones."""
     encoded = gzip.compress(FILE)
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         headers = {"X-Run-Id": "run_9", "Content-Encoding": "gzip", "Content-Length": str(len(encoded))}
-        return httpx.Response(200, stream=httpx.ByteStream(encoded), headers=headers)
+        return httpx2.Response(200, stream=httpx2.ByteStream(encoded), headers=headers)
 
-    http = httpx.Client(transport=httpx.MockTransport(handler))
+    http = httpx2.Client(transport=httpx2.MockTransport(handler))
     with Cxpa(base_url="http://127.0.0.1:1", ingest_api_key="k", http_client=http) as client:
         with client.trigger_run_and_download(4, {}) as download:
             assert download.save(tmp_path / "f.pdf").read_bytes() == FILE

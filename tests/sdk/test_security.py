@@ -6,7 +6,7 @@ import subprocess
 import sys
 import traceback
 
-import httpx
+import httpx2
 import pytest
 from sdk_support import Api
 
@@ -142,18 +142,18 @@ def test_plain_http_only_to_this_machine(url: str, allowed: bool) -> None:
 
 def mock_client(handler: object) -> Cxpa:
     """A client whose httpx client answers from `handler` (for answers no real platform gives)."""
-    http = httpx.Client(transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+    http = httpx2.Client(transport=httpx2.MockTransport(handler))  # type: ignore[arg-type]
     client = Cxpa(base_url="http://127.0.0.1:1", ingest_api_key=SENTINEL_KEY, http_client=http, max_retries=0)
     return client
 
 
 def test_redirects_are_not_followed() -> None:
     """A redirect to another host is never followed, so the key never goes there."""
-    seen: list[httpx.Request] = []
+    seen: list[httpx2.Request] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         seen.append(request)
-        return httpx.Response(307, headers={"Location": "https://elsewhere.invalid/steal"})
+        return httpx2.Response(307, headers={"Location": "https://elsewhere.invalid/steal"})
 
     with mock_client(handler) as client, pytest.raises(APIStatusError, match="307") as caught:
         client.trigger_run(ECHO, {})
@@ -174,8 +174,8 @@ def test_redirects_are_not_followed() -> None:
 def test_answers_outside_the_spec(status: int, body: bytes, message: str | None) -> None:
     """Bad JSON, wrong types and missing fields in a 2xx are InvalidResponseError, and the request was applied."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, content=body, headers={"X-Request-Id": "req_mock"})
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(status, content=body, headers={"X-Request-Id": "req_mock"})
 
     with mock_client(handler) as client, pytest.raises(CxpaError) as caught:
         client.trigger_run(ECHO, {})
@@ -193,8 +193,8 @@ def test_answers_outside_the_spec(status: int, body: bytes, message: str | None)
 def test_a_foreign_error_page_is_the_status_error_and_may_have_been_applied() -> None:
     """A 500 HTML page (not the Error envelope) is InternalServerError `no_envelope`, outcome unknown."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(500, content=b"<html>oops</html>", headers={"Content-Type": "text/html"})
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(500, content=b"<html>oops</html>", headers={"Content-Type": "text/html"})
 
     with mock_client(handler) as client, pytest.raises(InternalServerError) as caught:
         client.with_options(max_retries=0).trigger_run(ECHO, {})
@@ -205,8 +205,8 @@ def test_a_foreign_error_page_is_the_status_error_and_may_have_been_applied() ->
 def test_unknown_status_from_a_newer_platform_does_not_crash() -> None:
     """A run status this SDK does not know is kept, neither terminal nor known."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(202, json={"runId": "run_1", "status": "paused"})
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(202, json={"runId": "run_1", "status": "paused"})
 
     with mock_client(handler) as client:
         triggered = client.trigger_run(ECHO, {})
@@ -219,10 +219,10 @@ def test_unknown_status_from_a_newer_platform_does_not_crash() -> None:
 def test_huge_answer_is_refused_in_bounded_memory() -> None:
     """An answer over max_answer_bytes is InvalidResponseError, read no further than the limit."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(202, stream=httpx.ByteStream(b"[" + b"1," * (5 << 20) + b"1]"))
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(202, stream=httpx2.ByteStream(b"[" + b"1," * (5 << 20) + b"1]"))
 
-    http = httpx.Client(transport=httpx.MockTransport(handler))
+    http = httpx2.Client(transport=httpx2.MockTransport(handler))
     with Cxpa(base_url="http://127.0.0.1:1", ingest_api_key="k", http_client=http, max_answer_bytes=1 << 20) as client:
         with pytest.raises(InvalidResponseError, match="over 1048576 bytes"):
             client.trigger_run(ECHO, {})
@@ -231,8 +231,8 @@ def test_huge_answer_is_refused_in_bounded_memory() -> None:
 def test_download_answer_without_run_id_is_invalid() -> None:
     """A 200 download without X-Run-Id is InvalidResponseError."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, stream=httpx.ByteStream(b"x"))
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, stream=httpx2.ByteStream(b"x"))
 
     with mock_client(handler) as client, pytest.raises(InvalidResponseError, match="X-Run-Id"):
         client.trigger_run_and_download(REPORT, {}).__enter__()
@@ -249,10 +249,10 @@ def test_download_answer_without_run_id_is_invalid() -> None:
 def test_tracebacks_with_locals_show_no_secret(answer: dict[str, object]) -> None:
     """A failed credential read, formatted with every frame's locals, shows no key, token or credential value."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json=answer)
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json=answer)
 
-    http = httpx.Client(transport=httpx.MockTransport(handler))
+    http = httpx2.Client(transport=httpx2.MockTransport(handler))
     agent = AgentClient(
         api_key=SENTINEL_KEY,
         run_id="run_1",
