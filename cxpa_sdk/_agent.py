@@ -12,7 +12,15 @@ import httpx2
 
 from . import _config as check
 from . import _operations as ops
-from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, AsyncPools, ForkGuard, make_settings, verify_option
+from ._base import (
+    DEFAULT_DEADLINE_S,
+    DEFAULT_MAX_RETRIES,
+    AsyncPools,
+    ForkGuard,
+    checked_http_client,
+    make_settings,
+    verify_option,
+)
 from ._driver import adrive, drive
 from ._engine import Flow, Settings, T
 from ._errors import CxpaError, InvalidArgumentError
@@ -161,6 +169,7 @@ class AgentClient(_AgentBase):
             deadline=deadline,
             allow_insecure=allow_insecure,
         )
+        http_client = checked_http_client(http_client, httpx2.Client)
         self._owns_http = http_client is None
         self._sleep = time.sleep  # the backoff's sleep; tests replace it to retry without waiting
         self._verify = verify_option(verify)
@@ -277,6 +286,7 @@ class AsyncAgentClient(_AgentBase):
             deadline=deadline,
             allow_insecure=allow_insecure,
         )
+        http_client = checked_http_client(http_client, httpx2.AsyncClient)
         self._owns_http = http_client is None
         import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
 

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from . import _operations as ops
-from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, AsyncPools, BaseClient, verify_option
+from ._base import (
+    DEFAULT_DEADLINE_S,
+    DEFAULT_MAX_RETRIES,
+    AsyncPools,
+    BaseClient,
+    checked_http_client,
+    verify_option,
+)
 from ._download import AsyncDownload
 from ._driver import adrive
 from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
@@ -69,6 +76,7 @@ class AsyncCxpa(BaseClient):
             allow_insecure=allow_insecure,
             max_answer_bytes=max_answer_bytes,
         )
+        http_client = checked_http_client(http_client, httpx2.AsyncClient)
         self._owns_http = http_client is None
         import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
 

@@ -26,14 +26,23 @@ DEFAULT_DEADLINE_S = 120.0
 DEFAULT_MAX_RETRIES = 2
 
 
+def _from_httpx(value: object) -> bool:
+    """Whether `value` is an object of the httpx package (0.x), which the SDK no longer runs on."""
+    return type(value).__module__.partition(".")[0] == "httpx"
+
+
 def checked_timeout(timeout: float | httpx2.Timeout | None) -> httpx2.Timeout:
     """The per-request timeouts: every phase a positive, finite number of seconds (None: the defaults).
 
     0, negative, NaN, infinite and None phases are refused with an InvalidArgumentError naming the
-    phase: a request must never wait forever, nor fail before it is sent.
+    phase: a request must never wait forever, nor fail before it is sent. An `httpx.Timeout` (of
+    the httpx the SDK used before httpx2) is taken phase by phase: it is only four numbers.
     """
     if timeout is None:
         return DEFAULT_TIMEOUT
+    if _from_httpx(timeout) and type(timeout).__name__ == "Timeout":
+        phases = {phase: getattr(timeout, phase, None) for phase in ("connect", "read", "write", "pool")}
+        timeout = httpx2.Timeout(**phases)
     if isinstance(timeout, httpx2.Timeout):
         for phase in ("connect", "read", "write", "pool"):
             value = getattr(timeout, phase)
@@ -42,6 +51,24 @@ def checked_timeout(timeout: float | httpx2.Timeout | None) -> httpx2.Timeout:
             check.seconds(value, f"timeout.{phase}")
         return timeout
     return httpx2.Timeout(check.seconds(timeout, "timeout"))
+
+
+def checked_http_client(http_client: H | None, kind: type[H]) -> H | None:
+    """`http_client` when it is an httpx2 client of the client's kind (sync or async), else a typed error.
+
+    An httpx.Client (httpx 0.x) cannot be used: its errors, timeouts, pool and sockets are httpx's,
+    which the SDK's promises are not built on. The error says what to pass instead.
+    """
+    if http_client is None or isinstance(http_client, kind):
+        return http_client
+    wanted = f"httpx2.{kind.__name__}"
+    if _from_httpx(http_client):
+        raise InvalidArgumentTypeError(
+            f"http_client must be an {wanted}, not an httpx.{type(http_client).__name__}: cxpa-sdk runs on httpx2, "
+            f"the maintained fork of httpx, since 0.2.0. Build it with httpx2 (`import httpx2; "
+            f"httpx2.{kind.__name__}(...)` takes the same options), or leave http_client out to use the SDK's own pool"
+        )
+    raise InvalidArgumentTypeError(f"http_client must be an {wanted}, not {type(http_client).__name__}")
 
 
 def make_settings(

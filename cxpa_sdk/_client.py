@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from . import _operations as ops
-from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, BaseClient, verify_option
+from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, BaseClient, checked_http_client, verify_option
 from ._download import Download
 from ._driver import drive
 from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
@@ -70,6 +70,7 @@ class Cxpa(BaseClient):
             allow_insecure=allow_insecure,
             max_answer_bytes=max_answer_bytes,
         )
+        http_client = checked_http_client(http_client, httpx2.Client)
         self._owns_http = http_client is None
         self._sleep = time.sleep  # the backoff's sleep; tests replace it to retry without waiting
         self._verify = verify_option(verify)

@@ -7,7 +7,7 @@ until the deadline of the call it serves, and one that starts after it fails at 
 httpcore's timeout, which httpx turns into its own and the engine into APITimeoutError.
 
 The deadline travels in the request's extensions (`EXTENSION`, a `time.monotonic()` value); the
-SDK's transport (`_gate`) puts it in `current` while a request is sent and its answer's headers are
+SDK's transport (`_carry`) puts it in `current` while a request is sent and its answer's headers are
 read (a context variable is per thread and per task), then on the answer's socket stream (`bind`)
 for the reads of its body. This module imports
 no httpcore, so `import cxpa_sdk` stays light.

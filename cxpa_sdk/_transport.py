@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx2
 
-from ._gate import AsyncGatedTransport, GatedTransport
+from ._carry import AsyncDeadlineTransport, DeadlineTransport
 from ._version import __version__
 
 logger = logging.getLogger("cxpa_sdk")
@@ -95,8 +95,8 @@ def sync_client(
 ) -> httpx2.Client:
     """An httpx2.Client as the SDK wants it: no redirects followed, keepalive on, the shared SSL context.
 
-    Its pool is gated (`_gate`): requests beyond its connections wait in the SDK, not in httpcore's
-    queue; and its sockets end every operation by the call's deadline (`_sockets`).
+    Its transport carries each call's deadline (`_carry`), and its sockets end every operation by
+    it (`_sockets`).
     """
     from ._sockets import Backend  # noqa: PLC0415 - httpcore loads with the first client, not with the package
 
@@ -105,7 +105,7 @@ def sync_client(
     )
     install_backend(transport, Backend)
     return httpx2.Client(
-        transport=GatedTransport(transport, POOL_SIZE),
+        transport=DeadlineTransport(transport),
         base_url=base_url,
         timeout=timeout,
         follow_redirects=False,
@@ -125,7 +125,7 @@ def async_client(
     )
     install_backend(transport, AsyncBackend)
     return httpx2.AsyncClient(
-        transport=AsyncGatedTransport(transport, POOL_SIZE),
+        transport=AsyncDeadlineTransport(transport),
         base_url=base_url,
         timeout=timeout,
         follow_redirects=False,
