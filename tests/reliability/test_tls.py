@@ -81,3 +81,27 @@ def test_plain_http_to_another_host_is_refused() -> None:
     with pytest.raises(InvalidArgumentError, match="unencrypted"):
         Cxpa(base_url="http://cxpa.invalid", ingest_api_key="k")
     Cxpa(base_url="http://cxpa.invalid", ingest_api_key="k", allow_insecure=True).close()
+
+
+def test_ssl_cert_file_is_trusted_by_default(tls_platform: tuple[LocalPlatform, str, Path]) -> None:
+    """httpx2's default trust: SSL_CERT_FILE (read when a process builds its first client) before the OS store."""
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    platform, url, ca_file = tls_platform
+    code = (
+        "import sys\nfrom cxpa_sdk import Cxpa\n"
+        "with Cxpa(base_url=sys.argv[1], ingest_api_key=sys.argv[2], max_retries=0) as client:\n"
+        "    print(client.trigger_run(int(sys.argv[3]), {}).run_id)\n"
+    )
+    args = [sys.executable, "-c", code, url, platform.ingest_key, str(ECHO)]
+    env = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+    trusted = subprocess.run(
+        args, env={**env, "SSL_CERT_FILE": str(ca_file)}, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert trusted.returncode == 0, trusted.stderr
+    assert trusted.stdout.startswith("run_")
+    untrusted = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert untrusted.returncode != 0
+    assert "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr
