@@ -33,7 +33,7 @@ def _rows(text: str) -> list[int]:
 
 def parse(argv: list[str]) -> argparse.Namespace:
     """The options."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description="cxpa-sdk against raw httpx.")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description="cxpa-sdk against raw httpx2.")
     parser.add_argument("--quick", action="store_true", help="tiny counts and sizes: seconds in total")
     parser.add_argument("--rows", type=_rows, default=list(ALL_ROWS), help="rows to run, e.g. 2,3 (default: all)")
     parser.add_argument(

@@ -1,4 +1,4 @@
-"""What the SDK side and the raw httpx side share: key, bodies, headers, socket options, timeouts."""
+"""What the SDK side and the raw httpx2 side share: key, bodies, headers, socket options, timeouts."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ API_KEY = "cxpa_bench_ingest_key"
 TRIGGER_INPUT: dict[str, Any] = {"topic": "Q3 financial summary", "pages": 12, "tags": ["bench", "sdk"]}
 TRIGGER_PATH = "/api/agents/1/runs/trigger"
 DOWNLOAD_PATH = "/api/agents/4/runs/trigger-and-download"
-# The SDK sets TCP_NODELAY on its sockets; raw httpx gets the same option so that neither side waits
+# The SDK sets TCP_NODELAY on its sockets; raw httpx2 gets the same option so that neither side waits
 # for delayed ACKs.
 NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 # The SDK's default timeouts, used for the raw clients too.

@@ -29,7 +29,7 @@ def machine() -> list[str]:
     return [
         f"- CPU: {cpu_model()}, {os.cpu_count()} cores",
         f"- Python {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}",
-        f"- httpx {version('httpx')}, httpcore {version('httpcore')}, h11 {version('h11')}, "
+        f"- httpx2 {version('httpx2')}, httpcore2 {version('httpcore2')}, h11 {version('h11')}, "
         f"cxpa-sdk {version('cxpa-sdk')}, uvicorn {version('uvicorn')}",
     ]
 
@@ -43,7 +43,7 @@ def render(rows: list[RowResult], command: str, quick: bool, started: datetime.d
     """The markdown document."""
     met = [r for r in rows if r.met is True]
     out = [
-        "# Benchmarks: cxpa-sdk against raw httpx",
+        "# Benchmarks: cxpa-sdk against raw httpx2",
         "",
         f"Measured {started:%Y-%m-%d %H:%M} UTC in {seconds:.0f} s"
         + (" (**--quick**: tiny counts and sizes, numbers not meaningful)" if quick else "")
@@ -61,7 +61,7 @@ def render(rows: list[RowResult], command: str, quick: bool, started: datetime.d
         "",
         "## Results",
         "",
-        "| # | Measure | cxpa-sdk (median) | raw httpx (median) | Ratio SDK/raw (median of pairs) | Goal | Met |",
+        "| # | Measure | cxpa-sdk (median) | raw httpx2 (median) | Ratio SDK/raw (median of pairs) | Goal | Met |",
         "|---|---|---|---|---|---|---|",
     ]
     out += [
@@ -73,14 +73,14 @@ def render(rows: list[RowResult], command: str, quick: bool, started: datetime.d
         "",
         "## Method",
         "",
-        "- Each row runs the SDK side (A) and the raw httpx side (B) alternately, A B A B ..., after a warm-up",
+        "- Each row runs the SDK side (A) and the raw httpx2 side (B) alternately, A B A B ..., after a warm-up",
         "  pair that is not counted (exceptions in the notes). It reports the median of each side and the",
         "  median of the pairwise ratios SDK/raw (adjacent pairs cancel slow drifts of the machine).",
         "  In rows 2 and 3 each pair also alternates inside, in blocks of calls, so that shorter drifts",
         "  cancel too.",
         "- Rows 2 to 5 talk to a minimal ASGI app (`benchmarks/_server.py`, no framework) under uvicorn (h11)",
         "  in another process on 127.0.0.1. Its listening socket is created with IPPROTO_TCP so asyncio sets",
-        "  TCP_NODELAY on its connections. The SDK sets TCP_NODELAY on its client sockets; the raw httpx",
+        "  TCP_NODELAY on its connections. The SDK sets TCP_NODELAY on its client sockets; the raw httpx2",
         "  clients get the same option (`httpx2.HTTPTransport(socket_options=[(IPPROTO_TCP, TCP_NODELAY, 1)])`)",
         "  and the SDK's default timeouts, so neither side waits for delayed ACKs.",
         "- The raw side sends what the SDK sends for a trigger: `Authorization: Bearer`, a fresh uuid4",

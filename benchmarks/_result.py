@@ -15,7 +15,7 @@ class RowResult:
         number: The row's number (1 to 7); a row may have several lines.
         measure: What was measured.
         sdk: The SDK side's median, formatted.
-        raw: The raw httpx side's median, formatted.
+        raw: The raw httpx2 side's median, formatted.
         ratio: The median of the pairwise ratios SDK/raw, formatted.
         goal: The goal, in words.
         met: Whether the goal is met (None: it could not be measured).

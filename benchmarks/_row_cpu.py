@@ -1,4 +1,4 @@
-"""Rows 2 and 3: client CPU time per trigger call, SDK against raw httpx, sync and async.
+"""Rows 2 and 3: client CPU time per trigger call, SDK against raw httpx2, sync and async.
 
 The raw side sends what the SDK sends (bearer key, a fresh uuid4 Idempotency-Key, JSON content type,
 the same body bytes) and parses the JSON answer. CPU time is this process's (time.process_time);
@@ -24,7 +24,7 @@ BODY = encode({"input": TRIGGER_INPUT})
 def _row(number: int, kind: str, pairs: Pairs, calls: int, block: int) -> RowResult:
     """The table line of a CPU-per-call pair (medians in microseconds per call)."""
     sdk_call = f"`{'AsyncCxpa' if kind == 'async' else 'Cxpa'}.trigger_run(1, {{...}})`"
-    raw_call = f"`httpx.{'AsyncClient' if kind == 'async' else 'Client'}.post` + `.json()`"
+    raw_call = f"`httpx2.{'AsyncClient' if kind == 'async' else 'Client'}.post` + `.json()`"
     low, high = pairs.ratio_range
     return RowResult(
         number,
@@ -37,12 +37,6 @@ def _row(number: int, kind: str, pairs: Pairs, calls: int, block: int) -> RowRes
         [
             f"{pairs.reps} pairs of {calls} sequential calls a side, after a warm-up pair; each pair alternates "
             f"blocks of {block} calls; one client per side; pairwise ratios from {low:.2f} to {high:.2f}."
-            + (
-                " sniffio is installed (a dependency of cxpa-sdk), so neither side pays httpcore 1.0.9's failing "
-                "`import sniffio` on every async lock and event setup (encode/httpcore#1103)."
-                if kind == "async"
-                else ""
-            )
         ],
     )
 

@@ -1,12 +1,11 @@
-"""Row 4: async fan-out, N concurrent trigger calls over a pool of P connections, SDK against raw httpx.
+"""Row 4: async fan-out, N concurrent trigger calls over a pool of P connections, SDK against raw httpx2.
 
-Both sides start all N calls at once (asyncio.gather). The SDK side is what its users write: a plain
-gather on `AsyncCxpa`'s own pool of P (= 100) connections, whose gate lets P requests into httpx at a
-time. The raw side is what a careful raw httpx user must write: an httpx2.AsyncClient with the SDK's pool
-limits (max_connections = max_keepalive = P, keep-alive expiry 30 s), TCP_NODELAY, and an
-asyncio.Semaphore(P) around each call. Without that semaphore httpcore 1.0.9's pool does O(queued x
-connections) work per event, and every one of 1000 calls fails with PoolTimeout or ConnectTimeout
-after about 30 s. Errors (exceptions, or a raw answer other than 202) are counted, not raised.
+Both sides start all N calls at once with a plain asyncio.gather, as users write it: the SDK on
+`AsyncCxpa`'s own pool of P (= 100) connections, the raw side on an httpx2.AsyncClient with the SDK's
+pool limits (max_connections = max_keepalive = P, keep-alive expiry 30 s) and TCP_NODELAY. (On httpx
+0.28 the raw side needed an asyncio.Semaphore(P), and the SDK a gate: httpcore 1.0.9's pool did
+O(queued x connections) work per event; httpcore2's does not.) Errors (exceptions, or a raw answer
+other than 202) are counted, not raised.
 """
 
 from __future__ import annotations
@@ -36,19 +35,16 @@ async def _fan_out(calls: int, one: Callable[[], Awaitable[None]], errors: list[
 
 async def _pairs(scale: Scale, base_url: str) -> tuple[Pairs, list[str], list[str]]:
     """Measure alternately; the pairs and the errors of each side."""
-    pool = POOL_SIZE  # the SDK's own pool; the raw side gets the same limits, keep-alive expiry included
     url = base_url + TRIGGER_PATH
     sdk_errors: list[str] = []
     raw_errors: list[str] = []
-    gate = asyncio.Semaphore(pool)
     async with AsyncCxpa(base_url=base_url, ingest_api_key=API_KEY) as client, raw_async_client(DEFAULT_LIMITS) as http:
 
         async def sdk_one() -> None:
             await client.trigger_run(1, TRIGGER_INPUT)
 
         async def raw_one() -> None:
-            async with gate:
-                response = await http.post(url, content=BODY, headers=raw_headers())
+            response = await http.post(url, content=BODY, headers=raw_headers())
             if response.status_code != 202:
                 raise RuntimeError(f"answered {response.status_code}")
             response.json()
@@ -70,16 +66,9 @@ def run(scale: Scale, base_url: str) -> list[RowResult]:
     low, high = pairs.ratio_range
     notes = [
         f"{pairs.reps} pairs after {scale.fanout_warmup_pairs} warm-up pairs; pairwise ratios from {low:.2f} to "
-        f"{high:.2f}. Each measurement starts {scale.fanout_calls} calls at once (asyncio.gather). SDK: a plain "
-        f"gather on `AsyncCxpa`'s own pool of {POOL_SIZE}, whose gate lets {POOL_SIZE} requests into httpx at a "
-        f"time. Raw: an httpx2.AsyncClient with the same pool and an asyncio.Semaphore({POOL_SIZE}) around each "
-        "call, which a raw user has to write: without it all 1000 calls failed (PoolTimeout, ConnectTimeout) "
-        "after about 30 s in this benchmark's setting, because httpcore 1.0.9's pool does O(queued x "
-        "connections) work per event (encode/httpcore#1035).",
-        "A fresh pool's first one or two fan-outs take 8-35 s on either side instead of about 2.5 s: httpcore "
-        "1.0.9 also scans every connection for each idle one on every event (O(idle x connections)), and a "
-        "burst that starts on new connections stays synchronized, with most connections idle at each event. "
-        "The warm-up pairs absorb that.",
+        f"{high:.2f}. Each measurement starts {scale.fanout_calls} calls at once with a plain asyncio.gather on "
+        f"each side: the SDK on `AsyncCxpa`'s own pool of {POOL_SIZE}, the raw side on an httpx2.AsyncClient with "
+        "the same pool limits.",
         f"Errors over all measurements, warm-up included: SDK {len(sdk_errors)}, raw {len(raw_errors)}.",
     ]
     notes += [f"SDK error: {e}" for e in sorted(set(sdk_errors))[:5]]
@@ -88,7 +77,7 @@ def run(scale: Scale, base_url: str) -> list[RowResult]:
         RowResult(
             4,
             f"async fan-out: {scale.fanout_calls} concurrent `trigger_run` (plain gather), pool of {POOL_SIZE}, "
-            "vs raw httpx behind a semaphore (wall time)",
+            "vs raw httpx2, plain gather too (wall time)",
             f"{pairs.sdk_median * 1000:.0f} ms, {len(sdk_errors)} errors",
             f"{pairs.raw_median * 1000:.0f} ms, {len(raw_errors)} errors",
             f"{ratio:.2f}",

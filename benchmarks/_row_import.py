@@ -1,4 +1,4 @@
-"""Row 1: the wall time of `python -c "import cxpa_sdk"` against `python -c "import httpx"`, fresh processes."""
+"""Row 1: the wall time of `python -c "import cxpa_sdk"` against `python -c "import httpx2"`, fresh processes."""
 
 from __future__ import annotations
 
@@ -36,11 +36,11 @@ def _compile_sources() -> None:
 def run(scale: Scale) -> list[RowResult]:
     """Measure the import pair alternately, on up-to-date bytecode."""
     _compile_sources()
-    pairs = alternate(lambda: _import_seconds("cxpa_sdk"), lambda: _import_seconds("httpx"), reps=scale.import_reps)
+    pairs = alternate(lambda: _import_seconds("cxpa_sdk"), lambda: _import_seconds("httpx2"), reps=scale.import_reps)
     return [
         RowResult(
             1,
-            'import: `python -c "import cxpa_sdk"` vs `python -c "import httpx"` (subprocess wall time)',
+            'import: `python -c "import cxpa_sdk"` vs `python -c "import httpx2"` (subprocess wall time)',
             f"{pairs.sdk_median * 1000:.0f} ms",
             f"{pairs.raw_median * 1000:.0f} ms",
             f"{pairs.ratio_median:.2f}",
