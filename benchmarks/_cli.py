@@ -11,16 +11,16 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from benchmarks import _row_cpu, _row_create, _row_download, _row_fanout, _row_import, _row_wait
+from benchmarks import _row_cpu, _row_create, _row_download, _row_fanout, _row_import, _row_peers, _row_wait
 from benchmarks._common import REPO_ROOT
 from benchmarks._report import render
 from benchmarks._result import FULL, QUICK, RowResult, Scale, failed_row
 from benchmarks._server import serve_in_process
 
-ALL_ROWS = (1, 2, 3, 4, 5, 6, 7)
-SERVED_ROWS = frozenset({2, 3, 4, 5})
+ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8)
+SERVED_ROWS = frozenset({2, 3, 4, 5, 8})
 NAMES = {1: "import", 2: "CPU per call, sync", 3: "CPU per call, async", 4: "async fan-out", 5: "download"}
-NAMES |= {6: "wait latency", 7: "client creation"}
+NAMES |= {6: "wait latency", 7: "client creation", 8: "CPU per call against peers"}
 
 
 def _rows(text: str) -> list[int]:
@@ -52,6 +52,7 @@ def _measure(number: int, scale: Scale, base_url: str | None) -> list[RowResult]
         3: _row_cpu.run_async,
         4: _row_fanout.run,
         5: _row_download.run,
+        8: _row_peers.run,
     }
     if number in served:
         if base_url is None:
@@ -100,4 +101,4 @@ def main(argv: list[str] | None = None) -> int:
     if output is not None:
         output.write_text(document, encoding="utf-8")
         print(f"wrote {output}")
-    return 1 if any(r.met is None for r in results) else 0
+    return 1 if any(r.sdk == "error" for r in results) else 0

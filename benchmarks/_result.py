@@ -18,7 +18,7 @@ class RowResult:
         raw: The raw httpx2 side's median, formatted.
         ratio: The median of the pairwise ratios SDK/raw, formatted.
         goal: The goal, in words.
-        met: Whether the goal is met (None: it could not be measured).
+        met: Whether the goal is met (None: it could not be measured, or the line has no goal).
         notes: Details for the notes section (repetitions, errors, method).
     """
 

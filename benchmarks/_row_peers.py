@@ -1,0 +1,155 @@
+"""Row 8: client CPU per call against peers: raw httpx 0.28 (what the SDK ran on) and openai-python.
+
+The same work as rows 2 and 3 (one trigger POST and its JSON answer), measured the same way (blocks
+of calls alternated inside each pair, this process's CPU time), with another client on the B side:
+
+- raw httpx 0.28 (`httpx.Client.post` + `.json()`, TCP_NODELAY, the same headers and body), the
+  floor the SDK had before httpx2: the goal is that the SDK on httpx2 costs no more than it did;
+- openai-python (`OpenAI.post(path, body=..., cast_to=object)`, max_retries=2 like the SDK), a
+  first-class SDK doing the same POST through its own machinery (options, retries, headers, parsing).
+
+Both peers are optional imports (the `bench` dependency group has them); a missing one makes its
+line an error line, not a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from benchmarks._common import API_KEY, NODELAY, TRIGGER_INPUT, TRIGGER_PATH, encode, raw_headers
+from benchmarks._result import RowResult, Scale, failed_row
+from benchmarks._runner import Pairs, ainterleave, interleave
+from cxpa_sdk import AsyncCxpa, Cxpa
+
+BODY = encode({"input": TRIGGER_INPUT})
+# (peer, kind) -> the goal ratio SDK/peer; None: reported without a goal.
+GOALS: dict[tuple[str, str], float | None] = {
+    ("httpx", "sync"): 1.0,
+    ("httpx", "async"): None,
+    ("openai", "sync"): 0.6,
+    ("openai", "async"): 0.7,
+}
+PEER_CALLS = {
+    ("httpx", "sync"): "raw httpx 0.28 `httpx.Client.post` + `.json()`",
+    ("httpx", "async"): "raw httpx 0.28 `httpx.AsyncClient.post` + `.json()`",
+    ("openai", "sync"): "openai-python `OpenAI.post(..., cast_to=object)`",
+    ("openai", "async"): "openai-python `AsyncOpenAI.post(..., cast_to=object)`",
+}
+
+
+def _timed(call: Callable[[], Any]) -> Callable[[int], float]:
+    def measure(count: int) -> float:
+        started = time.process_time()
+        for _ in range(count):
+            call()
+        return time.process_time() - started
+
+    return measure
+
+
+def _atimed(call: Callable[[], Awaitable[Any]]) -> Callable[[int], Awaitable[float]]:
+    async def measure(count: int) -> float:
+        started = time.process_time()
+        for _ in range(count):
+            await call()
+        return time.process_time() - started
+
+    return measure
+
+
+def _checked(status: int) -> None:
+    if status != 202:
+        raise RuntimeError(f"the peer's trigger answered {status}")
+
+
+def _sync_peer(peer: str, base_url: str) -> tuple[Any, Callable[[], Any]]:
+    """A sync peer client (to close) and one call of it."""
+    if peer == "httpx":
+        import httpx  # noqa: PLC0415 - optional: the bench group has it
+
+        http = httpx.Client(transport=httpx.HTTPTransport(socket_options=NODELAY), timeout=60.0)
+
+        def call() -> None:
+            response = http.post(base_url + TRIGGER_PATH, content=BODY, headers=raw_headers())
+            _checked(response.status_code)
+            response.json()
+
+        return http, call
+    import openai  # noqa: PLC0415 - optional: the bench group has it
+
+    client = openai.OpenAI(base_url=base_url, api_key=API_KEY, max_retries=2)
+    body = {"input": TRIGGER_INPUT}
+    return client, lambda: client.post(TRIGGER_PATH, body=body, cast_to=object)
+
+
+def _async_peer(peer: str, base_url: str) -> tuple[Any, Callable[[], Awaitable[Any]]]:
+    """An async peer client (to close) and one call of it."""
+    if peer == "httpx":
+        import httpx  # noqa: PLC0415 - optional: the bench group has it
+
+        http = httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(socket_options=NODELAY), timeout=60.0)
+
+        async def call() -> None:
+            response = await http.post(base_url + TRIGGER_PATH, content=BODY, headers=raw_headers())
+            _checked(response.status_code)
+            response.json()
+
+        return http, call
+    import openai  # noqa: PLC0415 - optional: the bench group has it
+
+    client = openai.AsyncOpenAI(base_url=base_url, api_key=API_KEY, max_retries=2)
+    body = {"input": TRIGGER_INPUT}
+    return client, lambda: client.post(TRIGGER_PATH, body=body, cast_to=object)
+
+
+def _line(peer: str, kind: str, pairs: Pairs, scale: Scale) -> RowResult:
+    goal = GOALS[(peer, kind)]
+    ratio = pairs.ratio_median
+    low, high = pairs.ratio_range
+    client = "AsyncCxpa" if kind == "async" else "Cxpa"
+    return RowResult(
+        8,
+        f"client CPU per call, {kind}: `{client}.trigger_run` vs {PEER_CALLS[(peer, kind)]}, {scale.cpu_calls} calls",
+        f"{pairs.sdk_median * 1e6:.0f} µs",
+        f"{pairs.raw_median * 1e6:.0f} µs",
+        f"{ratio:.2f}",
+        "reported" if goal is None else f"ratio <= {goal}",
+        None if goal is None else ratio <= goal,
+        [
+            f"{PEER_CALLS[(peer, kind)]}: {pairs.reps} pairs of {scale.cpu_calls} calls a side in blocks of "
+            f"{scale.cpu_block}; pairwise ratios from {low:.2f} to {high:.2f}."
+        ],
+    )
+
+
+def _measure_sync(peer: str, scale: Scale, base_url: str) -> RowResult:
+    closable, call = _sync_peer(peer, base_url)
+    with Cxpa(base_url=base_url, ingest_api_key=API_KEY) as client, closable:
+        sdk = _timed(lambda: client.trigger_run(1, TRIGGER_INPUT))
+        pairs = interleave(sdk, _timed(call), calls=scale.cpu_calls, block=scale.cpu_block, reps=scale.cpu_reps)
+    return _line(peer, "sync", pairs, scale)
+
+
+async def _ameasure(peer: str, scale: Scale, base_url: str) -> Pairs:
+    closable, call = _async_peer(peer, base_url)
+    async with AsyncCxpa(base_url=base_url, ingest_api_key=API_KEY) as client, closable:
+        sdk = _atimed(lambda: client.trigger_run(1, TRIGGER_INPUT))
+        return await ainterleave(sdk, _atimed(call), calls=scale.cpu_calls, block=scale.cpu_block, reps=scale.cpu_reps)
+
+
+def run(scale: Scale, base_url: str) -> list[RowResult]:
+    """Row 8: the SDK's CPU per call against each peer, sync and async; a peer that fails is an error line."""
+    lines: list[RowResult] = []
+    for peer in ("httpx", "openai"):
+        for kind in ("sync", "async"):
+            try:
+                if kind == "sync":
+                    lines.append(_measure_sync(peer, scale, base_url))
+                else:
+                    lines.append(_line(peer, kind, asyncio.run(_ameasure(peer, scale, base_url)), scale))
+            except Exception as exc:  # one peer's failure must not lose the others
+                lines.append(failed_row(8, f"client CPU per call, {kind}, vs {PEER_CALLS[(peer, kind)]}", exc))
+    return lines
