@@ -42,6 +42,7 @@ class Scale:
     """How big each row is: counts, sizes and repetitions (pairs after the warm-up)."""
 
     import_reps: int
+    import_environments: bool  # build bare and full environments for row 1 (else: the current one)
     cpu_calls: int
     cpu_reps: int
     cpu_block: int
@@ -58,6 +59,7 @@ class Scale:
 
 FULL = Scale(
     import_reps=9,
+    import_environments=True,
     cpu_calls=2000,
     cpu_reps=11,
     cpu_block=50,
@@ -74,6 +76,7 @@ FULL = Scale(
 
 QUICK = Scale(
     import_reps=2,
+    import_environments=False,
     cpu_calls=50,
     cpu_reps=2,
     cpu_block=10,
