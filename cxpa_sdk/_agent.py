@@ -17,6 +17,8 @@ from ._base import (
     DEFAULT_MAX_RETRIES,
     AsyncPools,
     ForkGuard,
+    async_pool,
+    checked_http_backend,
     checked_http_client,
     make_settings,
     verify_option,
@@ -24,7 +26,7 @@ from ._base import (
 from ._driver import adrive, drive
 from ._engine import Flow, Settings, T
 from ._errors import CxpaError, InvalidArgumentError
-from ._transport import async_client, enable_env_logging, logger, sync_client
+from ._transport import enable_env_logging, logger, sync_client
 from .types import Credential, RunStatus, TriggerPayload
 
 
@@ -255,7 +257,8 @@ class AsyncAgentClient(_AgentBase):
     """The runtime's client for one run (async): report progress and resolve credentials.
 
     As an async context manager it sends `started` on entry and, if the block raises, `fail` with
-    the exception, then re-raises it.
+    the exception, then re-raises it. It takes AgentClient's arguments (`http_client` an
+    httpx2.AsyncClient), and `http_backend`: "httpx2" (the default) or "aiohttp" (see AsyncCxpa).
 
     Example:
         >>> async with AsyncAgentClient.from_payload(payload) as agent:      # doctest: +SKIP
@@ -275,6 +278,7 @@ class AsyncAgentClient(_AgentBase):
         http_client: httpx2.AsyncClient | None = None,
         verify: bool | str | ssl.SSLContext = True,
         allow_insecure: bool = False,
+        http_backend: str = "httpx2",
     ) -> None:
         self._setup(
             api_key=api_key,
@@ -287,6 +291,7 @@ class AsyncAgentClient(_AgentBase):
             allow_insecure=allow_insecure,
         )
         http_client = checked_http_client(http_client, httpx2.AsyncClient)
+        self._http_backend = checked_http_backend(http_backend, brought=http_client is not None)
         self._owns_http = http_client is None
         import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
 
@@ -297,7 +302,7 @@ class AsyncAgentClient(_AgentBase):
         )
 
     def _new_pool(self) -> httpx2.AsyncClient:
-        return async_client(self._settings.base_url, self._settings.timeout, self._settings.authorization, self._verify)
+        return async_pool(self._settings, self._verify, self._http_backend)
 
     @classmethod
     def from_payload(

@@ -15,13 +15,14 @@ from ._base import (
     DEFAULT_MAX_RETRIES,
     AsyncPools,
     BaseClient,
+    async_pool,
+    checked_http_backend,
     checked_http_client,
     verify_option,
 )
 from ._download import AsyncDownload
 from ._driver import adrive
 from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
-from ._transport import async_client
 from .types import IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
 
 if TYPE_CHECKING:
@@ -52,6 +53,9 @@ class AsyncCxpa(BaseClient):
         allow_insecure: Allow a plain http:// URL to a host that is not this machine.
         max_answer_bytes: The largest JSON answer read into memory (default 8 MiB); a larger one is
             InvalidResponseError, read no further.
+        http_backend: What the SDK's own pool sends with: "httpx2" (the default) or "aiohttp" (the
+            `aiohttp` extra: `pip install "cxpa-sdk[aiohttp]"`), with the same timeouts, deadline,
+            TCP keepalive and applied flags.
     """
 
     def __init__(
@@ -66,6 +70,7 @@ class AsyncCxpa(BaseClient):
         verify: bool | str | ssl.SSLContext = True,
         allow_insecure: bool = False,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        http_backend: str = "httpx2",
     ) -> None:
         self._init_settings(
             base_url=base_url,
@@ -77,6 +82,7 @@ class AsyncCxpa(BaseClient):
             max_answer_bytes=max_answer_bytes,
         )
         http_client = checked_http_client(http_client, httpx2.AsyncClient)
+        self._http_backend = checked_http_backend(http_backend, brought=http_client is not None)
         self._owns_http = http_client is None
         import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
 
@@ -87,7 +93,7 @@ class AsyncCxpa(BaseClient):
         )
 
     def _new_pool(self) -> httpx2.AsyncClient:
-        return async_client(self._settings.base_url, self._settings.timeout, self._settings.authorization, self._verify)
+        return async_pool(self._settings, self._verify, self._http_backend)
 
     @property
     def _http(self) -> httpx2.AsyncClient:

@@ -14,7 +14,14 @@ from . import _config as check
 from ._engine import DEFAULT_MAX_ANSWER_BYTES, Settings
 from ._errors import CxpaError, InvalidArgumentError, InvalidArgumentTypeError
 from ._retry import RetryPolicy
-from ._transport import DEFAULT_TIMEOUT, enable_env_logging
+from ._transport import (
+    DEFAULT_LIMITS,
+    DEFAULT_TIMEOUT,
+    SOCKET_OPTIONS,
+    async_client,
+    enable_env_logging,
+    verify_context,
+)
 
 if TYPE_CHECKING:
     import asyncio
@@ -69,6 +76,54 @@ def checked_http_client(http_client: H | None, kind: type[H]) -> H | None:
             f"httpx2.{kind.__name__}(...)` takes the same options), or leave http_client out to use the SDK's own pool"
         )
     raise InvalidArgumentTypeError(f"http_client must be an {wanted}, not {type(http_client).__name__}")
+
+
+HTTP_BACKENDS = ("httpx2", "aiohttp")
+"""What `http_backend=` of the async clients takes: httpx2's pool (the default), or aiohttp's."""
+AIOHTTP_EXTRA = 'pip install "cxpa-sdk[aiohttp]"'
+MIN_AIOHTTP = (3, 12)  # TCPConnector(socket_factory=...) came with aiohttp 3.12
+
+
+def checked_http_backend(http_backend: object, *, brought: bool) -> str:
+    """`http_backend` when it is one of HTTP_BACKENDS and usable here, else an InvalidArgumentError.
+
+    "aiohttp" needs the `aiohttp` extra (checked now, when the client is built, not at its first
+    call) and the SDK's own pool: it can't apply to an httpx2 client brought with `http_client=`.
+    """
+    if not isinstance(http_backend, str) or http_backend not in HTTP_BACKENDS:
+        allowed = " or ".join(repr(name) for name in HTTP_BACKENDS)
+        raise InvalidArgumentError(f"http_backend must be {allowed}, got {http_backend!r}")
+    if http_backend == "aiohttp":
+        if brought:
+            raise InvalidArgumentError(
+                'http_backend="aiohttp" chooses the SDK\'s own pool, and http_client= brings another: pass one of them'
+            )
+        try:
+            import aiohttp  # noqa: PLC0415 - only this backend needs it
+
+            from . import _aiohttp  # noqa: F401, PLC0415 - imported here so that a broken install fails now
+        except ImportError as exc:
+            raise InvalidArgumentError(
+                f'http_backend="aiohttp" needs aiohttp, which is not installed: {AIOHTTP_EXTRA}'
+            ) from exc
+        found = tuple(int(part) for part in aiohttp.__version__.split(".")[:2] if part.isdigit())
+        if found < MIN_AIOHTTP:
+            raise InvalidArgumentError(
+                f'http_backend="aiohttp" needs aiohttp>=3.12, found {aiohttp.__version__}: {AIOHTTP_EXTRA}'
+            )
+    return http_backend
+
+
+def async_pool(settings: Settings, verify: bool | str | ssl.SSLContext, http_backend: str) -> httpx2.AsyncClient:
+    """A new pool of an async client, on httpx2 (the default) or on aiohttp (`_aiohttp`)."""
+    if http_backend == "aiohttp":
+        from ._aiohttp import AiohttpTransport  # noqa: PLC0415 - aiohttp loads only with this backend
+
+        transport = AiohttpTransport(
+            verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS
+        )
+        return async_client(settings.base_url, settings.timeout, settings.authorization, verify, transport)
+    return async_client(settings.base_url, settings.timeout, settings.authorization, verify)
 
 
 def make_settings(

@@ -115,15 +115,20 @@ def sync_client(
 
 
 def async_client(
-    base_url: str, timeout: httpx2.Timeout, authorization: str, verify: bool | str | ssl.SSLContext = True
+    base_url: str,
+    timeout: httpx2.Timeout,
+    authorization: str,
+    verify: bool | str | ssl.SSLContext = True,
+    transport: httpx2.AsyncBaseTransport | None = None,
 ) -> httpx2.AsyncClient:
-    """The async twin of `sync_client`."""
-    from ._sockets import AsyncBackend  # noqa: PLC0415 - httpcore loads with the first client, not with the package
+    """The async twin of `sync_client`; `transport` replaces httpx2's pool (the aiohttp backend's)."""
+    if transport is None:
+        from ._sockets import AsyncBackend  # noqa: PLC0415 - httpcore loads with the first client, not the package
 
-    transport = httpx2.AsyncHTTPTransport(
-        verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS
-    )
-    install_backend(transport, AsyncBackend)
+        transport = httpx2.AsyncHTTPTransport(
+            verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS
+        )
+        install_backend(transport, AsyncBackend)
     return httpx2.AsyncClient(
         transport=AsyncDeadlineTransport(transport),
         base_url=base_url,

@@ -15,8 +15,12 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
+MODES = ["sync", "async", "async-aiohttp"]
+"""Cxpa, AsyncCxpa on its default backend (httpx2), and AsyncCxpa on aiohttp (`http_backend="aiohttp"`)."""
+
+
 class Api:
-    """One test body for both clients: calls Cxpa directly, or AsyncCxpa on one event loop."""
+    """One test body for every client: calls Cxpa directly, or AsyncCxpa (of a mode's backend) on one event loop."""
 
     def __init__(self, mode: str, platform: LocalPlatform, slept: list[float], **options: Any) -> None:
         self.mode = mode
@@ -26,6 +30,8 @@ class Api:
             self.client._sleep = slept.append
         else:
             self.runner = asyncio.Runner()
+            if mode == "async-aiohttp":
+                options = {"http_backend": "aiohttp", **options}
             self.client = AsyncCxpa(base_url=platform.base_url, ingest_api_key=platform.ingest_key, **options)
 
             async def record(seconds: float) -> None:

@@ -55,8 +55,26 @@ JOIN_S = 3.0
 MAX_HEAD = 1 << 20
 MAX_REQUESTS_PER_CONNECTION = 5000
 
-both = pytest.mark.parametrize("mode", ["sync", "async"])
-"""Run a test for the sync client and for the async client (ids `sync` and `async`)."""
+MODES = ["sync", "async", "async-aiohttp"]
+"""The clients a test runs on: sync, async on httpx2 (the default backend), async on aiohttp."""
+both = pytest.mark.parametrize("mode", MODES)
+"""Run a test for the sync client and for the async client on each backend (ids `sync`, `async`, `async-aiohttp`)."""
+AIOHTTP = {"http_backend": "aiohttp"}
+
+
+def backend(mode: str) -> dict[str, Any]:
+    """The constructor options that choose a mode's HTTP backend (none for the default one)."""
+    return AIOHTTP if mode == "async-aiohttp" else {}
+
+
+def no_brought_backend(mode: str) -> None:
+    """Skip, visibly, a case about a brought `http_client=` in the aiohttp mode: such a client has no backend to pick.
+
+    `http_backend="aiohttp"` chooses the SDK's own pool, and the clients refuse it together with
+    `http_client=` (tests/sdk/test_aiohttp_backend.py); the async mode already covers a brought client.
+    """
+    if mode == "async-aiohttp":
+        pytest.skip('a brought http_client= has no http_backend: the "async" mode covers it')
 
 
 @dataclass
@@ -512,7 +530,7 @@ async def no_asleep(seconds: float) -> None:
 
 
 def _client(mode: str, base_url: str, *, agent: bool, nosleep: bool, options: dict[str, Any]) -> Any:
-    options = {"max_retries": 0, "deadline": DEADLINE, **options}
+    options = {"max_retries": 0, "deadline": DEADLINE, **backend(mode), **options}
     if agent:
         cls: Any = AgentClient if mode == "sync" else AsyncAgentClient
         client = cls(api_key=KEY, run_id="run_1", base_url=base_url, credentials_token=TOKEN, **options)
@@ -553,7 +571,7 @@ def perform(
     cap: float = CALL_CAP,
     **options: Any,
 ) -> Outcome:
-    """Run `action(client)` once on a fresh client of `mode` (`sync` or `async`) bound to `server`.
+    """Run `action(client)` once on a fresh client of `mode` (one of MODES) bound to `server`.
 
     The client has max_retries=0 and deadline=DEADLINE unless `options` say otherwise; its backoff
     does not sleep unless `nosleep` is False. `agent` builds an AgentClient (key KEY, token TOKEN)
@@ -561,6 +579,8 @@ def perform(
     `http_client=`. `memory` measures the tracemalloc peak during the action. A call
     still running after `cap` seconds fails the test (its thread is left behind).
     """
+    if brought:
+        no_brought_backend(mode)
     base_url = server if isinstance(server, str) else server.base_url
     outcome = Outcome()
     crash: list[BaseException] = []

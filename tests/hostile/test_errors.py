@@ -17,6 +17,7 @@ from hostile.hostile_server import (
     FILE_HEADERS,
     HTML_502,
     LONG,
+    MODES,
     RETRY_DEADLINE,
     TRIGGERED,
     Handler,
@@ -293,13 +294,16 @@ def smuggler(conn, request, stop) -> bool:
     return True
 
 
-@both
-@pytest.mark.xfail(
+SMUGGLING_GAP = pytest.mark.xfail(
     strict=True,
     reason="known gap, not fixed: httpcore2 2.16.2 (as httpcore 1.0.9 did) returns a keep-alive connection to its "
     "pool with bytes past the answer still in h11's buffer (its trailing_data), and they become the next answer; the "
     "fix belongs in httpcore2",
 )
+
+
+# aiohttp closes a connection that holds bytes past its answer instead of reusing it: no gap there.
+@pytest.mark.parametrize("mode", [pytest.param(m, marks=() if m == "async-aiohttp" else SMUGGLING_GAP) for m in MODES])
 def test_an_answer_is_never_taken_from_a_previous_exchange(mode: str) -> None:
     """Error type: bytes past a complete answer never become the next call's answer (its own, or a CxpaError)."""
     with HostileServer(smuggler) as server:
@@ -341,7 +345,7 @@ RAW_ANSWERS = st.one_of(
 )
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("mode", MODES)
 @settings(max_examples=300 if LONG else 30, deadline=None, database=None, derandomize=not LONG)
 @given(raw=RAW_ANSWERS, target=st.sampled_from(["trigger_run", "download"]))
 def test_fuzzed_answers_give_a_result_or_a_cxpa_error(mode: str, raw: bytes, target: str) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx2
-from hostile.hostile_server import KEY, TRIGGERED, HostileServer, both, send
+from hostile.hostile_server import KEY, TRIGGERED, HostileServer, backend, both, no_brought_backend, send
 
 from cxpa_sdk import AsyncCxpa, Cxpa, CxpaError
 
@@ -101,10 +101,13 @@ def stages(mode: str, *plan: Stage, brought: bool = False) -> tuple[list[tuple[l
     ResourceWarnings are ignored, and the client is collected before returning, so that none is
     reported by a later test.
     """
+    if brought:
+        no_brought_backend(mode)
     done: list[tuple[list[Any], float]] = []
     with warnings.catch_warnings(), HostileServer(send(TRIGGERED, keep_alive=True)) as server:
         warnings.simplefilter("ignore", ResourceWarning)
         options: dict[str, Any] = {"base_url": server.base_url, "ingest_api_key": KEY, "max_retries": 0}
+        options.update(backend(mode))
         http: Any = None
         if brought:
             http = options["http_client"] = httpx2.Client() if mode == "sync" else httpx2.AsyncClient()

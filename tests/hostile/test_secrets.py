@@ -19,6 +19,7 @@ from hostile.hostile_server import (
     HostileServer,
     Outcome,
     Request,
+    backend,
     both,
     envelope,
     json_response,
@@ -144,7 +145,7 @@ def test_an_echoed_secret_in_a_download_never_shows(
 def test_the_raw_client_never_shows_the_key(mode: str) -> None:
     """No secret: repr and str of `client.raw`, the generated client the README documents, never show the key."""
     cls = Cxpa if mode == "sync" else AsyncCxpa
-    client = cls(base_url="http://127.0.0.1:1", ingest_api_key=KEY)
+    client = cls(base_url="http://127.0.0.1:1", ingest_api_key=KEY, **backend(mode))
     try:
         raw = client.raw
         for text in (repr(raw), str(raw), repr(client), repr(vars(client).get("_settings"))):
@@ -186,7 +187,7 @@ BAD_SETTINGS = {
 def test_a_refused_setting_never_shows_the_key(mode: str, setting: str) -> None:
     """No secret: a constructor refusing a bad URL, key or option raises a CxpaError that never shows the key."""
     cls = Cxpa if mode == "sync" else AsyncCxpa
-    options = {"base_url": "http://127.0.0.1:1", "ingest_api_key": KEY, **BAD_SETTINGS[setting]}
+    options = {"base_url": "http://127.0.0.1:1", "ingest_api_key": KEY, **backend(mode), **BAD_SETTINGS[setting]}
     with pytest.raises(CxpaError) as caught:
         cls(**options)
     for text in texts_of(caught.value):

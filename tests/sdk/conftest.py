@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 
 import pytest
-from sdk_support import Api
+from sdk_support import MODES, Api
 
 from cxpa_sdk import Cxpa
 from cxpa_sdk.testing import LocalPlatform
@@ -23,9 +23,9 @@ def client(cxpa_platform: LocalPlatform, slept: list[float]) -> Iterator[Cxpa]:
         yield sync_client
 
 
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture(params=MODES)
 def api(request: pytest.FixtureRequest, cxpa_platform: LocalPlatform, slept: list[float]) -> Iterator[Api]:
-    """The same calls through Cxpa and through AsyncCxpa."""
+    """The same calls through Cxpa, AsyncCxpa, and AsyncCxpa on the aiohttp backend."""
     made = Api(request.param, cxpa_platform, slept)
     yield made
     made.close()

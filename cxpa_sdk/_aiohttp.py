@@ -1,0 +1,370 @@
+"""The aiohttp backend of the async clients: an httpx2 transport that sends with one aiohttp.ClientSession.
+
+`AsyncCxpa(http_backend="aiohttp")` (and `AsyncAgentClient`) puts `AiohttpTransport` where the
+default backend has httpx2's pool, under the same `_carry.AsyncDeadlineTransport`: the engine,
+retries, the applied flag and everything above the transport stay the same. This module is
+imported only when that backend is chosen (`pip install "cxpa-sdk[aiohttp]"`), so a plain
+`import cxpa_sdk` loads no aiohttp.
+
+What it keeps of the default backend:
+
+- The pool: at most `limits.max_connections` connections (aiohttp's `limit`, no per-host limit),
+  idle ones kept `keepalive_expiry` seconds; every socket gets the SDK's socket options (TCP_NODELAY,
+  TCP keepalive) from aiohttp's `socket_factory`. No cookies, no redirects, no proxies from the
+  environment, no decompression (the SDK decodes bodies itself, with bounded memory), and no
+  header of aiohttp's own: the request's headers are sent as they are.
+- Every timeout of the request's `timeout` extension: the wait for a free connection is `pool`
+  (PoolTimeout), connecting (DNS, TCP, TLS) is `connect` (ConnectTimeout), writing the body is
+  `write` (WriteTimeout), each wait for the answer's bytes is `read` (ReadTimeout); and the call's
+  deadline (`_deadline.EXTENSION`) bounds it all, the body's reads included (aiohttp's `total`).
+- Truthful errors. Whether the request may have reached the server is decided by what happened,
+  not by aiohttp's exception class: a failure before aiohttp had a connection for the request is
+  ConnectError or ConnectTimeout (the SDK reads "not applied"); any failure after it (the server
+  closed without answering, a broken status line, a body cut short) is ReadError, WriteError,
+  RemoteProtocolError or a read or write timeout ("unknown"). aiohttp's own silent resend of an
+  idempotent request on a dropped connection is turned off: the SDK's retry policy decides. The
+  aiohttp exception is the `__cause__`; messages name its class, never a header or a body byte.
+- One pool per event loop, closed by `aclose()` or, failing that, as its loop ends.
+
+(One thing differs, for the better: aiohttp closes a connection that holds bytes past its answer,
+where httpcore2 reuses it and takes them for the next answer; tests/hostile/test_errors.py.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import math
+import socket
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import httpx2
+from aiohttp.payload import BytesPayload
+from multidict import CIMultiDict
+from yarl import URL
+
+from . import _deadline
+
+if TYPE_CHECKING:
+    import ssl
+
+    from aiohttp.abc import AbstractStreamWriter
+    from aiohttp.client_reqrep import ClientRequest
+    from aiohttp.connector import Connection
+    from aiohttp.tracing import Trace
+
+CHUNK = 64 * 1024
+"""The most one read of an answer's body returns."""
+
+# No header of aiohttp's own: the request carries Host, Accept, Accept-Encoding, User-Agent and
+# Content-Length itself (httpx2 built it), and they go as they are.
+_SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+_NO_CEIL = math.inf  # aiohttp rounds timeouts over 5 s up to a whole second; the deadline must not move
+_HTTP_11 = b"HTTP/1.1"
+
+
+class _Attempt:
+    """How far one request got: `connect` (no connection yet), `write` (its body is being written), `read`."""
+
+    __slots__ = ("body", "phase", "transport")
+
+    def __init__(self, body: bool) -> None:
+        self.body = body
+        self.phase = "connect"
+        self.transport: asyncio.Transport | None = None  # the connection's, once aiohttp has one
+
+
+# The attempt in flight in this task: aiohttp's connector marks it connected (`_Connector.connect`).
+_attempt: contextvars.ContextVar[_Attempt | None] = contextvars.ContextVar("cxpa_aiohttp_attempt", default=None)
+
+
+class _Connector(aiohttp.TCPConnector):
+    """aiohttp's TCP connector, marking the attempt in flight as connected when it has its connection."""
+
+    async def connect(self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout) -> Connection:
+        """A connection for `req` (pooled or new); from here on the request may reach the server."""
+        connection = await super().connect(req, traces, timeout)
+        attempt = _attempt.get()
+        if attempt is not None:
+            attempt.phase = "write" if attempt.body else "read"
+            attempt.transport = connection.transport
+        return connection
+
+
+class _WriteTimedOut(TimeoutError):
+    """The request's body was not written within the write timeout."""
+
+
+class _Body(BytesPayload):
+    """A request body written within the write timeout; the attempt is in its `read` phase once it is written."""
+
+    def __init__(self, value: bytes, attempt: _Attempt, write_timeout: float | None) -> None:
+        super().__init__(value)  # its Content-Type is not sent (skip_auto_headers): the request has its own
+        self._attempt = attempt
+        self._write_timeout = write_timeout
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        """Write the whole body (the older of aiohttp's two entry points to a payload)."""
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
+        """Write the body, at most `content_length` bytes of it, within the write timeout."""
+        self._attempt.phase = "write"
+        transport = getattr(writer, "transport", None)  # now: aiohttp forgets it when it closes the connection
+        try:
+            async with asyncio.timeout(self._write_timeout):
+                await super().write_with_length(writer, content_length)
+        except BaseException as exc:
+            # A body left half-written (timed out, or cancelled by the deadline or a failed answer)
+            # ends its connection now, unsent bytes and all: closing it would wait for a server that
+            # may never read them, and leave the socket open.
+            if transport is not None:
+                transport.abort()
+            if isinstance(exc, TimeoutError):
+                # aiohttp hands a TimeoutError from the body's writer to the answer's reader as it is.
+                raise _WriteTimedOut("the request's body was not written in time") from None
+            raise
+        if self._attempt.phase == "write":
+            self._attempt.phase = "read"
+
+
+# After aiohttp had a connection for the request: (aiohttp's error, the httpx2 error, what happened).
+_AFTER_CONNECTING: tuple[tuple[type[Exception], type[httpx2.TransportError], str], ...] = (
+    (aiohttp.ServerDisconnectedError, httpx2.RemoteProtocolError, "the server closed the connection, no whole answer"),
+    (aiohttp.ClientPayloadError, httpx2.RemoteProtocolError, "the answer's body ended early or is malformed"),
+    (aiohttp.ClientResponseError, httpx2.RemoteProtocolError, "the answer is not valid HTTP/1.1"),
+)
+
+
+def _mapped(exc: Exception, phase: str) -> httpx2.TransportError:
+    """The httpx2 error for an aiohttp failure in `phase`; its message names the class, never a server's bytes."""
+    what = type(exc).__name__
+    if isinstance(exc, ValueError):  # a request aiohttp refuses to send as it is (a newline in a header value)
+        return httpx2.LocalProtocolError(f"{what}: the request could not be sent as it is")
+    if phase == "connect":  # aiohttp had no connection for the request: nothing of it was sent
+        if isinstance(exc, TimeoutError):
+            return httpx2.ConnectTimeout(f"{what}: connecting timed out")
+        return httpx2.ConnectError(f"{what}: {exc}" if isinstance(exc, aiohttp.ClientConnectorError) else what)
+    if isinstance(exc, TimeoutError):  # aiohttp's sock_read, its total (the deadline), or the write timeout
+        writing = phase == "write" or isinstance(exc, _WriteTimedOut)
+        timeout = httpx2.WriteTimeout if writing else httpx2.ReadTimeout
+        return timeout(
+            f"{what}: the request's body was not written in time" if writing else f"{what}: no answer in time"
+        )
+    for cls, error, happened in _AFTER_CONNECTING:
+        if isinstance(exc, cls):
+            return error(f"{what}: {happened}")
+    detail = f" [Errno {exc.errno}] {exc.strerror}" if isinstance(exc, OSError) and exc.errno else ""
+    failed, happened = (
+        (httpx2.WriteError, "the request could not be written")
+        if phase == "write"
+        else (httpx2.ReadError, "the answer could not be read")
+    )
+    return failed(f"{what}:{detail} {happened}")
+
+
+class _Answer(httpx2.AsyncByteStream):
+    """An answer's body read from aiohttp in pieces of at most CHUNK bytes.
+
+    The connection goes back to the pool (or is closed, when the body was not read to its end or
+    failed) when the body ends, fails, or is closed, whichever comes first.
+    """
+
+    def __init__(self, response: aiohttp.ClientResponse, slots: asyncio.Semaphore) -> None:
+        self._response = response
+        self._slots: asyncio.Semaphore | None = slots
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        """The body's bytes as they arrive (aiohttp's `total` ends the reads by the call's deadline)."""
+        content = self._response.content
+        while True:
+            try:
+                piece = await content.read(CHUNK)
+            except Exception as exc:  # every failure becomes an httpx2 error, with it as the cause
+                self._release()
+                raise _mapped(exc, "read") from exc
+            if not piece:
+                self._release()
+                return
+            yield piece
+
+    def _release(self) -> None:
+        slots, self._slots = self._slots, None
+        if slots is not None:
+            try:
+                self._response.release()  # aiohttp closes a connection whose body is unfinished or failed
+            finally:
+                slots.release()
+
+    async def aclose(self) -> None:
+        """Give the connection back: kept alive when the body was read to its end, else closed."""
+        self._release()
+
+
+async def _closed_with_its_loop(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    """Closes `session` when closed: by `aclose()`, or by the event loop as it ends.
+
+    Once started, the loop knows this generator (PEP 525's hooks), and `asyncio.run()` closes the
+    generators still open before it closes the loop. So a pool whose loop ended without `aclose()`
+    (a client used on successive `asyncio.run()`) is closed on that loop, not dropped open; aiohttp
+    would otherwise log "Unclosed client session" when it is collected.
+    """
+    try:
+        yield
+    finally:
+        if not session.closed:
+            await session.close()
+
+
+def _socket_factory(options: tuple[tuple[int, int, int], ...]) -> Callable[[tuple[Any, ...]], socket.socket]:
+    """The `socket_factory` of aiohttp's connector: a socket for one address of the host, with `options` set."""
+
+    def make(addr_info: tuple[Any, ...]) -> socket.socket:
+        family, kind, proto, _, _ = addr_info
+        sock = socket.socket(family=family, type=kind, proto=proto)
+        try:
+            for level, option, value in options:
+                if family in (socket.AF_INET, socket.AF_INET6) or level == socket.SOL_SOCKET:
+                    sock.setsockopt(level, option, value)
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
+    return make
+
+
+class AiohttpTransport(httpx2.AsyncBaseTransport):
+    """An httpx2 transport on one aiohttp.ClientSession, opened on the first request on the running loop.
+
+    One transport serves one event loop (the async clients build a pool per loop). Close it with
+    `aclose()` on that loop.
+
+    Args:
+        verify: The SSL context to verify servers with, or False.
+        limits: `max_connections` and `keepalive_expiry` (aiohttp keeps every idle connection up to
+            its limit, as the SDK's default pool does with `max_keepalive_connections` equal to it).
+        socket_options: `(level, option, value)` set on every socket before it connects.
+    """
+
+    def __init__(
+        self, *, verify: ssl.SSLContext | bool, limits: httpx2.Limits, socket_options: Iterable[tuple[int, int, int]]
+    ) -> None:
+        self._verify = verify
+        self._limit = limits.max_connections or 100
+        self._keepalive = limits.keepalive_expiry
+        self._socket_options = tuple(socket_options)
+        self._session: aiohttp.ClientSession | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._closer: AsyncGenerator[None, None] | None = None
+
+    async def _open(self) -> aiohttp.ClientSession:
+        connector = _Connector(
+            limit=self._limit,
+            limit_per_host=0,
+            keepalive_timeout=self._keepalive,
+            ssl=self._verify,
+            socket_factory=_socket_factory(self._socket_options),
+            timeout_ceil_threshold=_NO_CEIL,
+        )
+        session = aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            skip_auto_headers=_SKIP_AUTO_HEADERS,
+            auto_decompress=False,
+            trust_env=False,
+            read_bufsize=CHUNK,
+        )
+        # aiohttp resends an idempotent request once when its connection drops (aiohttp's own test
+        # client turns this off the same way); the SDK's retry policy decides, and counts, attempts.
+        session._retry_connection = False
+        self._session = session
+        self._slots = asyncio.Semaphore(self._limit)
+        self._closer = _closed_with_its_loop(session)
+        await anext(self._closer)  # runs to its `yield` at once: the loop now closes it as it ends
+        return session
+
+    async def _acquire(self, slots: asyncio.Semaphore, pool: float | None) -> None:
+        """A place in the pool, waiting at most `pool` seconds for one (PoolTimeout)."""
+        if not slots.locked():
+            await slots.acquire()  # returns at once
+            return
+        try:
+            async with asyncio.timeout(pool):
+                await slots.acquire()
+        except TimeoutError:
+            raise httpx2.PoolTimeout("no connection of the pool became free in time") from None
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        """Send the request with aiohttp; its answer with the body still to read."""
+        session = self._session or await self._open()
+        slots = self._slots
+        assert slots is not None  # noqa: S101 - set with the session
+        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+        deadline: float | None = request.extensions.get(_deadline.EXTENSION)
+        await self._acquire(slots, _deadline.clamp(timeouts.get("pool"), httpx2.PoolTimeout, deadline))
+        try:
+            response = await self._send(session, request, timeouts, deadline)
+        except BaseException:
+            slots.release()
+            raise
+        version = response.version
+        return httpx2.Response(
+            response.status,
+            headers=list(response.raw_headers),
+            stream=_Answer(response, slots),
+            extensions={
+                "http_version": _HTTP_11 if version in (None, (1, 1)) else f"HTTP/{version[0]}.{version[1]}".encode(),
+                "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
+            },
+        )
+
+    async def _send(
+        self,
+        session: aiohttp.ClientSession,
+        request: httpx2.Request,
+        timeouts: dict[str, float | None],
+        deadline: float | None,
+    ) -> aiohttp.ClientResponse:
+        connect = _deadline.clamp(timeouts.get("connect"), httpx2.ConnectTimeout, deadline)
+        total = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
+        timeout = aiohttp.ClientTimeout(
+            total=total, connect=connect, sock_connect=connect, sock_read=timeouts.get("read"), ceil_threshold=_NO_CEIL
+        )
+        try:
+            content = request.content
+        except httpx2.RequestNotRead:
+            content = await request.aread()
+        attempt = _Attempt(body=bool(content))
+        body = _Body(content, attempt, timeouts.get("write")) if content else None
+        token = _attempt.set(attempt)
+        try:
+            response = await session.request(
+                request.method,
+                URL(str(request.url), encoded=True),
+                headers=CIMultiDict(request.headers.multi_items()),
+                data=body,
+                allow_redirects=False,
+                timeout=timeout,
+            )
+        except BaseException as exc:
+            if attempt.transport is not None:
+                # aiohttp closes a failed connection, which waits for unsent bytes to go first (a server
+                # that reads nothing never takes them): end it now instead.
+                attempt.transport.abort()
+            if isinstance(exc, Exception):  # every failure becomes an httpx2 error, with it as the cause
+                raise _mapped(exc, attempt.phase) from exc
+            raise
+        finally:
+            _attempt.reset(token)
+        attempt.phase = "read"
+        return response
+
+    async def aclose(self) -> None:
+        """Close the session and its connections (on the loop that used them)."""
+        closer, self._closer, self._session = self._closer, None, None
+        if closer is not None:
+            await closer.aclose()
