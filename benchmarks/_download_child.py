@@ -1,7 +1,9 @@
 """One download measurement in a fresh process: `python -m benchmarks._download_child SIDE URL SIZE DIR`.
 
 SIDE is `sdk` (`save()`), `raw` (`stream()` + `iter_raw()` to a file), or `sdk-fsync` / `raw-fsync`,
-the same with the file synced to disk before it is closed (`save(fsync=True)`, `os.fsync`).
+the same with the file synced to disk before it is closed (`save(fsync=True)`, `os.fsync`). The async
+sides: `sdk-async` (`AsyncCxpa`, `await save()`), `sdk-aiohttp` (the same on `http_backend="aiohttp"`),
+and `httpx028-async` (raw httpx 0.28's `AsyncClient.stream()` + `aiter_raw()` to a file).
 
 Prints one JSON line: seconds (request sent to file closed), bytes written, and the peak RSS growth
 during the download in KiB. The peak is measured by resetting VmHWM (writing 5 to
@@ -76,6 +78,51 @@ def _raw(base_url: str, size: int, folder: Path, fsync: bool) -> tuple[float, Pa
     return seconds, path
 
 
+def _sdk_async(base_url: str, size: int, folder: Path, backend: str) -> None:
+    """`await AsyncCxpa(...).trigger_run_and_download(...).save(folder)` on `backend`."""
+    import asyncio  # noqa: PLC0415 - only the async sides need it
+
+    from cxpa_sdk import AsyncCxpa  # noqa: PLC0415
+
+    async def main() -> None:
+        options = {} if backend == "httpx2" else {"http_backend": backend}
+        async with AsyncCxpa(base_url=base_url, ingest_api_key=API_KEY, **options) as client:
+            before, reset, rss_before = _baseline()
+            started = time.perf_counter()
+            async with client.trigger_run_and_download(4, {"sizeBytes": size}) as download:
+                path = await download.save(folder)
+            _report(time.perf_counter() - started, path, before, reset, rss_before)
+
+    asyncio.run(main())
+
+
+def _httpx028_async(base_url: str, size: int, folder: Path) -> None:
+    """Raw httpx 0.28: `AsyncClient.stream("POST", ...)` + `aiter_raw()` written to a file."""
+    import asyncio  # noqa: PLC0415 - only the async sides need it
+
+    import httpx  # noqa: PLC0415 - the peer, from the test group
+
+    from benchmarks._common import NODELAY  # noqa: PLC0415
+
+    body = encode({"input": {"sizeBytes": size}, "timeoutMs": 30_000})
+    path = folder / "raw-bench.bin"
+
+    async def main() -> None:
+        transport = httpx.AsyncHTTPTransport(socket_options=NODELAY)
+        async with httpx.AsyncClient(transport=transport, timeout=60.0) as http:
+            before, reset, rss_before = _baseline()
+            started = time.perf_counter()
+            async with http.stream("POST", base_url + DOWNLOAD_PATH, content=body, headers=raw_headers()) as answer:
+                if answer.status_code != 200:
+                    raise RuntimeError(f"raw download answered {answer.status_code}")
+                with path.open("wb") as file:
+                    async for chunk in answer.aiter_raw():
+                        file.write(chunk)
+            _report(time.perf_counter() - started, path, before, reset, rss_before)
+
+    asyncio.run(main())
+
+
 def _baseline() -> tuple[int, bool, int]:
     """RSS before the download (KiB), whether the peak was reset, and ru_maxrss before (KiB)."""
     gc.collect()
@@ -95,9 +142,14 @@ def _report(seconds: float, path: Path, before: int, reset: bool, maxrss_before:
 def main(argv: list[str]) -> None:
     """Command line: `SIDE URL SIZE DIR`."""
     side, base_url, size, folder = argv[0], argv[1], int(argv[2]), Path(argv[3])
-    measure = {"sdk": _sdk, "raw": _raw, "sdk-fsync": _sdk, "raw-fsync": _raw}[side]
     try:
-        measure(base_url, size, folder, side.endswith("-fsync"))
+        if side in ("sdk-async", "sdk-aiohttp"):
+            _sdk_async(base_url, size, folder, "httpx2" if side == "sdk-async" else "aiohttp")
+        elif side == "httpx028-async":
+            _httpx028_async(base_url, size, folder)
+        else:
+            measure = {"sdk": _sdk, "raw": _raw, "sdk-fsync": _sdk, "raw-fsync": _raw}[side]
+            measure(base_url, size, folder, side.endswith("-fsync"))
     finally:
         for leftover in folder.iterdir():
             leftover.unlink()

@@ -23,6 +23,8 @@ from benchmarks._result import RowResult, Scale
 from benchmarks._runner import alternate
 
 GOAL_RATIO = 0.95
+# The aiohttp backend against raw httpx 0.28 async (what the SDK's async downloads ran on before).
+GOAL_ASYNC_RATIO = 2.5
 GOAL_RSS_MIB = 32
 SAME_RSS_MIB = 4  # "the same for both sizes": the medians differ by less than this
 
@@ -91,6 +93,45 @@ def _throughput(
     return line, sdk_rss, raw_rss
 
 
+ASYNC_SIDES = {
+    "sdk-async": "`AsyncCxpa` `await save()` (httpx2)",
+    "sdk-aiohttp": '`AsyncCxpa(http_backend="aiohttp")` `await save()`',
+}
+
+
+def _async_lines(base_url: str, size: int, reps: int) -> list[RowResult]:
+    """Async download throughput: each SDK backend against raw httpx 0.28 async, with the SDK's peak RSS."""
+    lines = []
+    for side, what in ASYNC_SIDES.items():
+        sdk_rss: list[float] = []
+        pairs = alternate(
+            partial(_measure, side, base_url, size, sdk_rss),
+            partial(_measure, "httpx028-async", base_url, size, []),
+            reps=reps,
+        )
+        del sdk_rss[:1]
+        goal = GOAL_ASYNC_RATIO if side == "sdk-aiohttp" else None
+        rss = statistics.median(sdk_rss)
+        low, high = pairs.ratio_range
+        lines.append(
+            RowResult(
+                5,
+                f"async download {_size(size)}: {what} vs raw httpx 0.28 `AsyncClient.stream()` + `aiter_raw()` "
+                "to a file (throughput; SDK peak RSS growth)",
+                f"{pairs.sdk_median:.0f} MiB/s, {rss:.1f} MiB",
+                f"{pairs.raw_median:.0f} MiB/s",
+                f"{pairs.ratio_median:.2f}",
+                "reported" if goal is None else f"ratio >= {goal}, RSS growth < {GOAL_RSS_MIB} MiB",
+                None if goal is None else pairs.ratio_median >= goal and rss < GOAL_RSS_MIB,
+                [
+                    f"async {_size(size)}, {side}: {pairs.reps} pairs after a warm-up pair; pairwise ratios from "
+                    f"{low:.2f} to {high:.2f}; each measurement a fresh process, as above."
+                ],
+            )
+        )
+    return lines
+
+
 def run(scale: Scale, base_url: str) -> list[RowResult]:
     """Measure both sizes alternately, without then with fsync: a throughput line each, then one peak-RSS line."""
     lines: list[RowResult] = []
@@ -102,6 +143,7 @@ def run(scale: Scale, base_url: str) -> list[RowResult]:
         lines.append(line)
     for size, reps in zip(scale.download_sizes, scale.download_reps, strict=True):
         lines.append(_throughput(base_url, size, reps, fsync=True, warmup_pairs=0)[0])
+    lines += _async_lines(base_url, scale.download_sizes[-1], scale.download_reps[-1])
     small, large = scale.download_sizes
     sdk_small, sdk_large = statistics.median(sdk_rss[small]), statistics.median(sdk_rss[large])
     raw_small, raw_large = statistics.median(raw_rss[small]), statistics.median(raw_rss[large])
