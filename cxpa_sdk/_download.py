@@ -144,6 +144,12 @@ def _incomplete(info: DownloadInfo, received: int, why: str) -> IncompleteDownlo
     )
 
 
+def _cut(info: DownloadInfo, response: httpx2.Response, exc: Exception) -> IncompleteDownloadError:
+    """The error for a body cut short by its connection (named by class) or its coding (by what it says)."""
+    why = str(exc) if isinstance(exc, DecodingError) else type(exc).__name__
+    return _incomplete(info, response.num_bytes_downloaded, why)
+
+
 def _proof(headers: httpx2.Headers) -> str:
     """What proves a body complete: its `length`, its `chunked` terminator, its `coding`'s end marker, or `nothing`.
 
@@ -593,10 +599,8 @@ class Download(_DownloadBase):
             _check_max(info, max_bytes)
             chunks = _chunks(response, chunk_size)
             yield from chunks if max_bytes is None else _capped(chunks, info, max_bytes)
-        except httpx2.TransportError as exc:
-            raise _incomplete(info, response.num_bytes_downloaded, type(exc).__name__) from None
-        except DecodingError as exc:
-            raise _incomplete(info, response.num_bytes_downloaded, str(exc)) from None
+        except (httpx2.TransportError, DecodingError) as exc:
+            raise _cut(info, response, exc) from None
         finally:
             self.close()
         _check_end(info, response.num_bytes_downloaded, allow_close_delimited=allow_close_delimited)
@@ -725,10 +729,8 @@ class AsyncDownload(_DownloadBase):
                 if max_bytes is not None:
                     total = _counted(info, max_bytes, total, chunk)
                 yield chunk
-        except httpx2.TransportError as exc:
-            raise _incomplete(info, response.num_bytes_downloaded, type(exc).__name__) from None
-        except DecodingError as exc:
-            raise _incomplete(info, response.num_bytes_downloaded, str(exc)) from None
+        except (httpx2.TransportError, DecodingError) as exc:
+            raise _cut(info, response, exc) from None
         finally:
             await self.close()
         _check_end(info, response.num_bytes_downloaded, allow_close_delimited=allow_close_delimited)
