@@ -15,10 +15,9 @@ import errno
 import os
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, NamedTuple
 
 import httpx2
 
@@ -51,8 +50,7 @@ the total.
 """
 
 
-@dataclass(frozen=True, slots=True)
-class DownloadInfo:
+class DownloadInfo(NamedTuple):
     """What a download's headers say, and what its errors need (attempts, key, secrets to mask)."""
 
     run_id: str
@@ -64,7 +62,14 @@ class DownloadInfo:
     coded: bool = False
     attempts: int = 1
     idempotency_key: str | None = None
-    secrets: tuple[str, ...] = field(default=(), repr=False)
+    secrets: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        """The headers' facts without the secrets."""
+        return (
+            f"DownloadInfo(run_id={self.run_id!r}, filename={self.filename!r}, content_type={self.content_type!r}, "
+            f"content_length={self.content_length!r}, proven_by={self.proven_by!r}, coded={self.coded!r})"
+        )
 
     @classmethod
     def of(cls, answer: Answer) -> DownloadInfo:
@@ -436,7 +441,7 @@ class _AsyncBody(AsyncIterator[bytes]):
 
 _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 # A media type with parameters (RFC 9110 section 8.3.1): nothing else is passed on to a browser.
-_MEDIA_TYPE = re.compile(rf'{_TCHARS}/{_TCHARS}(?:[ \t]*;[ \t]*{_TCHARS}=(?:{_TCHARS}|"[\t !#-\[\]-~]*"))*')
+_MEDIA_TYPE = rf'{_TCHARS}/{_TCHARS}(?:[ \t]*;[ \t]*{_TCHARS}=(?:{_TCHARS}|"[\t !#-\[\]-~]*"))*'
 
 
 class _DownloadBase:
@@ -505,7 +510,7 @@ class _DownloadBase:
         info = self._meta
         headers = {
             "Content-Type": info.content_type
-            if _MEDIA_TYPE.fullmatch(info.content_type)
+            if re.fullmatch(_MEDIA_TYPE, info.content_type)
             else "application/octet-stream",
             "Content-Disposition": content_disposition(info.filename, inline=inline),
             "X-Content-Type-Options": "nosniff",

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import time
-import uuid
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from types import MappingProxyType
+from typing import Any, NamedTuple, TypeVar
 
 import httpx2
 
@@ -40,8 +40,11 @@ T = TypeVar("T")
 DEFAULT_MAX_ANSWER_BYTES = 8 << 20
 
 
-@dataclass(frozen=True, slots=True)
-class Send:
+# The internal records below are NamedTuples, not dataclasses: a frozen dataclass costs about 1 ms of
+# `import cxpa_sdk` each (it compiles its methods), a NamedTuple a tenth of that.
+
+
+class Send(NamedTuple):
     """Send a request.
 
     The driver answers with the response (headers read, body not yet), or throws the
@@ -51,8 +54,7 @@ class Send:
     request: httpx2.Request
 
 
-@dataclass(frozen=True, slots=True)
-class ReadBody:
+class ReadBody(NamedTuple):
     """Read a response's body, decoded, at most `limit` bytes of it, by `deadline`, and close it.
 
     The driver answers with the bytes, or throws BodyTooLarge, DecodingError or an
@@ -64,15 +66,13 @@ class ReadBody:
     deadline: float
 
 
-@dataclass(frozen=True, slots=True)
-class Close:
+class Close(NamedTuple):
     """Close a response (return its connection to the pool)."""
 
     response: httpx2.Response
 
 
-@dataclass(frozen=True, slots=True)
-class Sleep:
+class Sleep(NamedTuple):
     """Wait before the next attempt."""
 
     seconds: float
@@ -86,8 +86,7 @@ class BodyTooLarge(Exception):
     """Raised by a driver into the flow when an answer's body passes ReadBody's limit."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """What a client fixes for its calls: where, who, and how patient.
 
     Attributes:
@@ -101,20 +100,26 @@ class Settings:
     """
 
     base_url: str
-    authorization: str = field(repr=False)
+    authorization: str
     timeout: httpx2.Timeout
     deadline: float
     retry: RetryPolicy
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
-    rng: random.Random | None = field(default=None, compare=False)
+    rng: random.Random | None = None
+
+    def __repr__(self) -> str:
+        """The settings without the Authorization value."""
+        return (
+            f"Settings(base_url={self.base_url!r}, timeout={self.timeout!r}, deadline={self.deadline!r}, "
+            f"retry={self.retry!r}, max_answer_bytes={self.max_answer_bytes!r})"
+        )
 
     def with_changes(self, **changes: Any) -> Settings:
         """A copy with some settings changed."""
-        return replace(self, **changes)
+        return self._replace(**changes)
 
 
-@dataclass(frozen=True, slots=True)
-class Operation:
+class Operation(NamedTuple):
     """One HTTP operation of the spec: how to ask, and which answers mean success.
 
     Attributes:
@@ -134,14 +139,20 @@ class Operation:
     path: str
     body: bytes | None = None
     params: Mapping[str, str] | None = None
-    answers: Mapping[int, str | None] = field(default_factory=dict)
-    extra_headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    answers: Mapping[int, str | None] = MappingProxyType({})
+    extra_headers: Mapping[str, str] = MappingProxyType({})
     read_timeout: float | None = None
-    secrets: tuple[str, ...] = field(default=(), repr=False)
+    secrets: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        """The operation without its extra headers and secrets (one may be a token)."""
+        return (
+            f"Operation(name={self.name!r}, method={self.method!r}, path={self.path!r}, "
+            f"answers={dict(self.answers)!r}, read_timeout={self.read_timeout!r})"
+        )
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(NamedTuple):
     """A successful answer: its status, its validated JSON (None for a stream), and the open response.
 
     A streamed answer also carries what its reader's errors need: the attempts made, the call's
@@ -149,16 +160,28 @@ class Answer:
     """
 
     status: int
-    data: Any = field(repr=False)
+    data: Any
     response: httpx2.Response
     attempts: int = 1
     idempotency_key: str | None = None
-    secrets: tuple[str, ...] = field(default=(), repr=False)
+    secrets: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        """The answer without its data and secrets."""
+        return f"Answer(status={self.status!r}, response={self.response!r}, attempts={self.attempts!r})"
 
 
 def new_idempotency_key() -> str:
-    """A fresh Idempotency-Key for one logical call (the same on every retry)."""
-    return str(uuid.uuid4())
+    """A fresh Idempotency-Key for one logical call (the same on every retry): a random UUID, version 4.
+
+    Built from os.urandom here, as uuid.uuid4() does, without importing `uuid` (which loads
+    `platform`: some milliseconds of `import cxpa_sdk`).
+    """
+    value = bytearray(os.urandom(16))
+    value[6] = (value[6] & 0x0F) | 0x40  # version 4
+    value[8] = (value[8] & 0x3F) | 0x80  # RFC 9562 variant
+    text = value.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def deadline_at(settings: Settings, seconds: float | None = None) -> float:

@@ -15,14 +15,16 @@ import urllib.parse
 from pathlib import Path
 
 MAX_FILENAME_BYTES = 255
+# The patterns here are strings: `re` compiles each on first use and caches it, so `import cxpa_sdk`
+# does not pay for them.
 # Controls (C0, DEL, C1), bidirectional overrides and marks (`invoice\u202efdp.exe` shows as
 # "invoiceexe.pdf"), and what Windows forbids in a name.
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069/\\:*?"<>|]')
+_UNSAFE = r'[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069/\\:*?"<>|]'
 # Names Windows reserves for devices, with any extension (`CON.txt` is the console too).
-_RESERVED = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9\u00b9\u00b2\u00b3]|LPT[0-9\u00b9\u00b2\u00b3])(\..*)?", re.IGNORECASE)
+_RESERVED = r"(?i:CON|PRN|AUX|NUL|COM[0-9\u00b9\u00b2\u00b3]|LPT[0-9\u00b9\u00b2\u00b3])(\..*)?"
 
 
-_PARAM = re.compile(r';\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+_PARAM = r';\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)'
 
 
 def filename_from_disposition(header: str | None) -> str | None:
@@ -30,7 +32,7 @@ def filename_from_disposition(header: str | None) -> str | None:
     if not header:
         return None
     params: dict[str, str] = {}
-    for name, raw in _PARAM.findall(header):
+    for name, raw in re.findall(_PARAM, header):
         value = raw.strip()
         if value.startswith('"'):
             value = re.sub(r"\\(.)", r"\1", value[1:-1])
@@ -56,10 +58,10 @@ def safe_filename(name: str | None, fallback: str) -> str:
     """
     name = unicodedata.normalize("NFC", name or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("_", name).strip().lstrip(".").rstrip(". ").strip()
+    name = re.sub(_UNSAFE, "_", name).strip().lstrip(".").rstrip(". ").strip()
     if not name:
         return fallback
-    if _RESERVED.fullmatch(name):
+    if re.fullmatch(_RESERVED, name):
         name = f"_{name}"
     stem, dot, ext = name.rpartition(".")
     if not dot or len(ext) > 16:

@@ -7,7 +7,7 @@ import math
 import random
 import re
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Answers worth another attempt: the platform could not handle the request now.
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -15,8 +15,7 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 SEMANTIC_CODES = frozenset({"run_failed", "wait_timeout"})
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     """How a call retries.
 
     Attributes:
@@ -52,7 +51,7 @@ def backoff(attempt: int, policy: RetryPolicy, rng: random.Random | None = None)
     return (rng or random).uniform(0, ceiling)
 
 
-_DELTA_SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")
+_DELTA_SECONDS = r"[0-9]+(\.[0-9]+)?"
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -64,7 +63,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if value is None:
         return None
     value = value.strip()
-    if _DELTA_SECONDS.fullmatch(value):
+    if re.fullmatch(_DELTA_SECONDS, value):
         return float(value)  # thousands of digits come back as infinity
     try:
         moment = email.utils.parsedate_to_datetime(value)
@@ -77,8 +76,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return math.inf
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """What to do after a failed attempt: `retry` after `delay` seconds, or give up (`why` says why)."""
 
     retry: bool
