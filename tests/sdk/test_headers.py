@@ -8,6 +8,7 @@ import asyncio
 import gzip
 import json
 import threading
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -96,6 +97,21 @@ def test_the_sdk_names_itself_and_asks_for_files_byte_exact(
         assert headers["authorization"] == "Bearer k"
     assert trigger["accept"] == "application/json"
     assert (download["accept"], download["accept-encoding"]) == ("*/*", "identity")
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_each_call_sends_a_fresh_version_4_uuid_as_its_idempotency_key(
+    recorder: tuple[str, list[dict[str, str]]], tmp_path: Path, mode: str
+) -> None:
+    """The SDK's own Idempotency-Key is a random RFC 9562 version-4 UUID in canonical form, new per call."""
+    base_url, seen = recorder
+    for _ in range(3):
+        _trigger_and_download(mode, base_url, tmp_path)
+    keys = [headers["idempotency-key"] for headers in seen]
+    parsed = [uuid.UUID(key) for key in keys]
+    assert [str(u) for u in parsed] == keys  # canonical: lower-case hex, 8-4-4-4-12
+    assert {(u.version, u.variant) for u in parsed} == {(4, uuid.RFC_4122)}
+    assert len(set(keys)) == len(keys) == 6
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
