@@ -86,6 +86,14 @@ class DownloadInfo(NamedTuple):
                 "the download answer has no X-Run-Id header", status_code=200, request_id=request_id, **common
             )
         length = response.headers.get("content-length")
+        if length is not None and "transfer-encoding" in response.headers:
+            raise InvalidResponseError(
+                f"run {run_id}: the download answer has both Content-Length and Transfer-Encoding, so its framing "
+                "cannot be trusted (RFC 9112 section 6.3); nothing was read",
+                status_code=200,
+                request_id=request_id,
+                **common,
+            )
         if length is not None and not (length.isascii() and length.isdigit()):
             raise InvalidResponseError(
                 f"the download answer's Content-Length is not a size: {mask(length[:40], secrets)!r}",
