@@ -40,7 +40,7 @@ from hostile.hostile_server import (
 )
 
 from cxpa_sdk import AgentClient, AsyncAgentClient, AsyncCxpa, Cxpa, InvalidArgumentError, NotFoundError, _aiohttp
-from cxpa_sdk._aiohttp import CHUNK, AiohttpTransport
+from cxpa_sdk._aiohttp import READ_MAX, AiohttpTransport
 from cxpa_sdk._deadline import EXTENSION
 from cxpa_sdk._transport import DEFAULT_LIMITS, POOL_SIZE, SOCKET_OPTIONS
 from cxpa_sdk.testing import ECHO, REPORT, LocalPlatform
@@ -392,8 +392,8 @@ def test_a_coded_body_arrives_as_sent_and_cookies_are_not_kept() -> None:
         assert server.header("cookie") == [None] * 4
 
 
-def test_a_body_comes_in_pieces_of_at_most_64_kib() -> None:
-    """Wire: an answer's body is read from aiohttp in pieces of at most 64 KiB, whatever the server sends at once."""
+def test_a_body_comes_in_pieces_of_at_most_256_kib() -> None:
+    """Wire: an answer's body is read from aiohttp in pieces of at most 256 KiB, whatever the server sends at once."""
     size = 3 << 20
     answer = response(200, bytes(size), FILE_HEADERS)
 
@@ -407,7 +407,7 @@ def test_a_body_comes_in_pieces_of_at_most_64_kib() -> None:
     with HostileServer(send(answer)) as server:
         sizes = asyncio.run(main(server.base_url))
     assert sum(sizes) == size
-    assert max(sizes) <= CHUNK == 64 << 10
+    assert max(sizes) <= READ_MAX == 256 << 10
 
 
 # Truthful errors ----------------------------------------------------------------------------------------
