@@ -11,16 +11,16 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from benchmarks import _row_cpu, _row_create, _row_download, _row_fanout, _row_import, _row_peers, _row_wait
+from benchmarks import _row_cpu, _row_create, _row_download, _row_fanout, _row_import, _row_peers, _row_wait, _row_waits
 from benchmarks._common import REPO_ROOT
 from benchmarks._report import render
 from benchmarks._result import FULL, QUICK, RowResult, Scale, failed_row
 from benchmarks._server import serve_in_process
 
-ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8)
-SERVED_ROWS = frozenset({2, 3, 4, 5, 8})
+ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+SERVED_ROWS = frozenset({2, 3, 4, 5, 8, 9})
 NAMES = {1: "import", 2: "CPU per call, sync", 3: "CPU per call, async", 4: "async fan-out", 5: "download"}
-NAMES |= {6: "wait latency", 7: "client creation", 8: "CPU per call against peers"}
+NAMES |= {6: "wait latency", 7: "client creation", 8: "CPU per call against peers", 9: "concurrent waits"}
 
 
 def _rows(text: str) -> list[int]:
@@ -53,6 +53,7 @@ def _measure(number: int, scale: Scale, base_url: str | None) -> list[RowResult]
         4: _row_fanout.run,
         5: _row_download.run,
         8: _row_peers.run,
+        9: _row_waits.run,
     }
     if number in served:
         if base_url is None:

@@ -3,7 +3,9 @@
 SIDE is `sdk` (`save()`), `raw` (`stream()` + `iter_raw()` to a file), or `sdk-fsync` / `raw-fsync`,
 the same with the file synced to disk before it is closed (`save(fsync=True)`, `os.fsync`). The async
 sides: `sdk-async` (`AsyncCxpa`, `await save()`), `sdk-aiohttp` (the same on `http_backend="aiohttp"`),
-and `httpx028-async` (raw httpx 0.28's `AsyncClient.stream()` + `aiter_raw()` to a file).
+and `httpx028-async` (raw httpx 0.28's `AsyncClient.stream()` + `aiter_raw()` to a file). Each async
+side with `-stream` appended only counts the bytes as they come (`iter_bytes()`, `aiter_raw()`), as a
+server forwarding the file does; `aiohttp-stream` does that with plain aiohttp, the floor.
 
 Prints one JSON line: seconds (request sent to file closed), bytes written, and the peak RSS growth
 during the download in KiB. The peak is measured by resetting VmHWM (writing 5 to
@@ -78,26 +80,30 @@ def _raw(base_url: str, size: int, folder: Path, fsync: bool) -> tuple[float, Pa
     return seconds, path
 
 
-def _sdk_async(base_url: str, size: int, folder: Path, backend: str) -> None:
-    """`await AsyncCxpa(...).trigger_run_and_download(...).save(folder)` on `backend`."""
+def _sdk_async(base_url: str, size: int, folder: Path, backend: str, stream: bool) -> None:
+    """`await AsyncCxpa(...).trigger_run_and_download(...).save(folder)` on `backend`, or its `iter_bytes()`."""
     import asyncio  # noqa: PLC0415 - only the async sides need it
 
     from cxpa_sdk import AsyncCxpa  # noqa: PLC0415
 
     async def main() -> None:
-        options = {} if backend == "httpx2" else {"http_backend": backend}
-        async with AsyncCxpa(base_url=base_url, ingest_api_key=API_KEY, **options) as client:
+        async with AsyncCxpa(base_url=base_url, ingest_api_key=API_KEY, http_backend=backend) as client:
             before, reset, rss_before = _baseline()
             started = time.perf_counter()
             async with client.trigger_run_and_download(4, {"sizeBytes": size}) as download:
-                path = await download.save(folder)
-            _report(time.perf_counter() - started, path, before, reset, rss_before)
+                if stream:
+                    got: Path | int = 0
+                    async for chunk in download.iter_bytes():
+                        got += len(chunk)
+                else:
+                    got = await download.save(folder)
+            _report(time.perf_counter() - started, got, before, reset, rss_before)
 
     asyncio.run(main())
 
 
-def _httpx028_async(base_url: str, size: int, folder: Path) -> None:
-    """Raw httpx 0.28: `AsyncClient.stream("POST", ...)` + `aiter_raw()` written to a file."""
+def _httpx028_async(base_url: str, size: int, folder: Path, stream: bool) -> None:
+    """Raw httpx 0.28: `AsyncClient.stream("POST", ...)` + `aiter_raw()` written to a file, or only counted."""
     import asyncio  # noqa: PLC0415 - only the async sides need it
 
     import httpx  # noqa: PLC0415 - the peer, from the test group
@@ -115,10 +121,39 @@ def _httpx028_async(base_url: str, size: int, folder: Path) -> None:
             async with http.stream("POST", base_url + DOWNLOAD_PATH, content=body, headers=raw_headers()) as answer:
                 if answer.status_code != 200:
                     raise RuntimeError(f"raw download answered {answer.status_code}")
-                with path.open("wb") as file:
+                got: Path | int = 0
+                if stream:
                     async for chunk in answer.aiter_raw():
-                        file.write(chunk)
-            _report(time.perf_counter() - started, path, before, reset, rss_before)
+                        got += len(chunk)
+                else:
+                    with path.open("wb") as file:
+                        async for chunk in answer.aiter_raw():
+                            file.write(chunk)
+                    got = path
+            _report(time.perf_counter() - started, got, before, reset, rss_before)
+
+    asyncio.run(main())
+
+
+def _aiohttp_stream(base_url: str, size: int) -> None:
+    """Plain aiohttp: `ClientSession.post(...)` + `content.iter_any()`, only counted (the floor for async)."""
+    import asyncio  # noqa: PLC0415 - only the async sides need it
+
+    import aiohttp  # noqa: PLC0415 - the floor, from the aiohttp extra
+
+    body = encode({"input": {"sizeBytes": size}, "timeoutMs": 30_000})
+
+    async def main() -> None:
+        async with aiohttp.ClientSession() as session:
+            before, reset, rss_before = _baseline()
+            started = time.perf_counter()
+            async with session.post(base_url + DOWNLOAD_PATH, data=body, headers=raw_headers()) as answer:
+                if answer.status != 200:
+                    raise RuntimeError(f"plain aiohttp download answered {answer.status}")
+                got = 0
+                async for chunk in answer.content.iter_any():
+                    got += len(chunk)
+            _report(time.perf_counter() - started, got, before, reset, rss_before)
 
     asyncio.run(main())
 
@@ -130,23 +165,28 @@ def _baseline() -> tuple[int, bool, int]:
     return _status_kib("VmRSS"), _reset_peak(), rss_before
 
 
-def _report(seconds: float, path: Path, before: int, reset: bool, maxrss_before: int) -> None:
-    """Print the measurement as one JSON line."""
+def _report(seconds: float, got: Path | int, before: int, reset: bool, maxrss_before: int) -> None:
+    """Print the measurement as one JSON line: `got` is the file written, or the bytes streamed."""
     if reset:
         growth, method = _status_kib("VmHWM") - before, "VmHWM after reset - VmRSS before"
     else:
         growth, method = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - maxrss_before, "ru_maxrss delta"
-    print(json.dumps({"seconds": seconds, "bytes": path.stat().st_size, "rss_growth_kib": growth, "method": method}))
+    size = got if isinstance(got, int) else got.stat().st_size
+    print(json.dumps({"seconds": seconds, "bytes": size, "rss_growth_kib": growth, "method": method}))
 
 
 def main(argv: list[str]) -> None:
     """Command line: `SIDE URL SIZE DIR`."""
     side, base_url, size, folder = argv[0], argv[1], int(argv[2]), Path(argv[3])
+    stream = side.endswith("-stream")
+    kind = side.removesuffix("-stream")
     try:
-        if side in ("sdk-async", "sdk-aiohttp"):
-            _sdk_async(base_url, size, folder, "httpx2" if side == "sdk-async" else "aiohttp")
-        elif side == "httpx028-async":
-            _httpx028_async(base_url, size, folder)
+        if kind in ("sdk-async", "sdk-aiohttp"):
+            _sdk_async(base_url, size, folder, "httpx2" if kind == "sdk-async" else "aiohttp", stream)
+        elif kind == "httpx028-async":
+            _httpx028_async(base_url, size, folder, stream)
+        elif side == "aiohttp-stream":
+            _aiohttp_stream(base_url, size)
         else:
             measure = {"sdk": _sdk, "raw": _raw, "sdk-fsync": _sdk, "raw-fsync": _raw}[side]
             measure(base_url, size, folder, side.endswith("-fsync"))

@@ -12,7 +12,7 @@ class RowResult:
     """One line of the table: what was measured, both medians, the ratio, the goal and whether it is met.
 
     Attributes:
-        number: The row's number (1 to 7); a row may have several lines.
+        number: The row's number (1 to 9); a row may have several lines.
         measure: What was measured.
         sdk: The SDK side's median, formatted.
         raw: The raw httpx2 side's median, formatted.
@@ -55,6 +55,10 @@ class Scale:
     wait_reps: int
     create_count: int
     create_reps: int
+    waits_calls: int
+    waits_seconds: float
+    waits_reps: int
+    waits_warmup_pairs: int
 
 
 FULL = Scale(
@@ -72,6 +76,10 @@ FULL = Scale(
     wait_reps=15,
     create_count=50,
     create_reps=9,
+    waits_calls=1000,
+    waits_seconds=0.5,
+    waits_reps=3,
+    waits_warmup_pairs=1,
 )
 
 QUICK = Scale(
@@ -89,4 +97,8 @@ QUICK = Scale(
     wait_reps=2,
     create_count=20,
     create_reps=2,
+    waits_calls=40,
+    waits_seconds=0.1,
+    waits_reps=1,
+    waits_warmup_pairs=1,
 )

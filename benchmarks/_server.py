@@ -1,5 +1,9 @@
 """The benchmark server: a minimal ASGI app answering in the spec's shapes, under uvicorn, in its own process.
 
+Routes: POST trigger (202 TriggeredRun at once), POST trigger-and-download (200, the file streamed in
+64 KiB chunks) and POST trigger-and-wait (holds the request `input.seconds`, default 0.5, with
+`asyncio.sleep`, then 200 with a completed Run row); anything else is a 404 error body.
+
 `python -m benchmarks._server --port 0` binds a TCP socket (IPPROTO_TCP, so asyncio sets TCP_NODELAY
 on accepted connections), prints `PORT <n>` once uvicorn serves, and stops when its stdin closes or
 after `--max-seconds`. `serve_in_process` runs it for the duration of a `with` block.
@@ -10,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime
 import itertools
 import json
 import re
@@ -36,6 +41,8 @@ CHUNK_BYTES = 64 << 10
 _CHUNK = bytes(range(256)) * (CHUNK_BYTES // 256)
 _TRIGGER = re.compile(r"^/api/agents/(\d+)/runs/trigger$")
 _DOWNLOAD = re.compile(r"^/api/agents/(\d+)/runs/trigger-and-download$")
+_WAIT = re.compile(r"^/api/agents/(\d+)/runs/trigger-and-wait$")
+WAIT_SECONDS = 0.5
 _ids = itertools.count(1)
 STARTUP_SECONDS = 15.0
 
@@ -93,8 +100,50 @@ async def _stream(send: Send, size: int, run_id: str, request_id: str) -> None:
         await send({"type": "http.response.body", "body": b""})
 
 
+def _wait_input(body: bytes) -> tuple[dict[str, Any], float]:
+    """The run's input (a JSON object, else {}) and how long to hold: `input.seconds`, else 0.5 s."""
+    try:
+        run_input = json.loads(body)["input"]
+    except (ValueError, KeyError, TypeError):
+        return {}, WAIT_SECONDS
+    if not isinstance(run_input, dict):
+        return {}, WAIT_SECONDS
+    seconds = run_input.get("seconds", WAIT_SECONDS)
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return run_input, WAIT_SECONDS
+    return run_input, max(0.0, float(seconds))
+
+
+def _rfc3339(moment: datetime.datetime) -> str:
+    """A UTC time as RFC 3339 with milliseconds and `Z`, as the platform writes it."""
+    return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+async def _wait_run(send: Send, agent_id: int, body: bytes, run_id: str, request_id: str) -> None:
+    """Hold the request `input.seconds`, then answer 200 with the completed Run row (the spec's `Run`)."""
+    run_input, seconds = _wait_input(body)
+    started = datetime.datetime.now(datetime.UTC)
+    await asyncio.sleep(seconds)
+    finished = datetime.datetime.now(datetime.UTC)
+    run = {
+        "id": run_id,
+        "agent_id": agent_id,
+        "status": "completed",
+        "input_data": run_input,
+        "output_data": {"heldSeconds": seconds},
+        "outputs": 1,
+        "error": None,
+        "external_run_id": None,
+        "waiting": None,
+        "created_at": _rfc3339(started),
+        "started_at": _rfc3339(started),
+        "finished_at": _rfc3339(finished),
+    }
+    await _json(send, 200, run, request_id)
+
+
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
-    """The ASGI app: trigger (202 TriggeredRun) and trigger-and-download (200 streamed file); 404 otherwise."""
+    """The ASGI app: trigger, trigger-and-download and trigger-and-wait (see the module); 404 otherwise."""
     if scope["type"] != "http":
         return
     body = await _read_body(receive)
@@ -105,6 +154,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await _json(send, 202, {"runId": f"run_{number}", "status": "queued"}, request_id)
     elif method == "POST" and _DOWNLOAD.match(path):
         await _stream(send, _download_size(scope, body), f"run_{number}", request_id)
+    elif method == "POST" and (wait := _WAIT.match(path)):
+        await _wait_run(send, int(wait.group(1)), body, f"run_{number}", request_id)
     else:
         error = {"error": {"code": "not_found", "message": f"no route {method} {path}"}}
         await _json(send, 404, error, request_id)

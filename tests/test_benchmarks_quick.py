@@ -13,7 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_quick_benchmarks_write_every_row(tmp_path: Path) -> None:
-    """`python -m benchmarks --quick --output B.md` exits 0; rows 1 to 8, downloads with and without fsync."""
+    """`python -m benchmarks --quick --output B.md` exits 0 with every row and line: no measure silently missing."""
     output = tmp_path / "B.md"
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--output", str(output)],
@@ -26,10 +26,17 @@ def test_quick_benchmarks_write_every_row(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     table = [line for line in output.read_text(encoding="utf-8").splitlines() if line.startswith("| ")]
     numbers = {line.split("|")[1].strip() for line in table}
-    assert {str(n) for n in range(1, 9)} <= numbers
+    assert {str(n) for n in range(1, 10)} <= numbers
     assert not [line for line in table if "| error |" in line], "a row could not be measured"
-    peers = [line for line in table if line.startswith("| 8 |")]
-    assert len(peers) == 4, "row 8: sync and async, against httpx 0.28 and openai-python"
-    downloads = [line for line in table if line.startswith("| 5 |") and "(throughput)" in line]
-    assert len(downloads) == 4
+
+    def row(number: int) -> list[str]:
+        return [line for line in table if line.startswith(f"| {number} |")]
+
+    assert len(row(4)) == 4, "row 4: warm and cold, each backend against its floor"
+    assert sum('http_backend="aiohttp"' in line and "plain aiohttp" in line for line in row(4)) == 2
+    assert len(row(8)) == 7, "row 8: httpx 0.28 and openai (sync, async), the aiohttp backend vs three peers"
+    assert sum("plain aiohttp" in line for line in row(8)) == 1
+    assert len(row(9)) == 2, "row 9: 1000 waits on each async backend"
+    downloads = [line for line in row(5) if "(throughput" in line]
     assert sum("save(fsync=True)" in line for line in downloads) == 2
+    assert sum("iter_bytes()" in line for line in downloads) == 3, "streaming: both backends, and the floor"
