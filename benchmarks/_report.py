@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from benchmarks._result import RowResult
@@ -24,13 +24,24 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _versions(*names: str) -> str:
+    """`name version` for each distribution installed, comma-separated."""
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            continue
+    return ", ".join(found)
+
+
 def machine() -> list[str]:
     """The machine and software lines."""
     return [
         f"- CPU: {cpu_model()}, {os.cpu_count()} cores",
         f"- Python {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}",
-        f"- httpx2 {version('httpx2')}, httpcore2 {version('httpcore2')}, h11 {version('h11')}, "
-        f"cxpa-sdk {version('cxpa-sdk')}, uvicorn {version('uvicorn')}",
+        f"- {_versions('cxpa-sdk', 'httpx2', 'httpcore2', 'h11', 'aiohttp', 'uvicorn')}",
+        f"- peers: {_versions('httpx', 'httpcore', 'openai')}",
     ]
 
 
@@ -43,7 +54,7 @@ def render(rows: list[RowResult], command: str, quick: bool, started: datetime.d
     """The markdown document."""
     met = [r for r in rows if r.met is True]
     out = [
-        "# Benchmarks: cxpa-sdk against raw httpx2",
+        "# Benchmarks: cxpa-sdk against raw httpx2 and its peers",
         "",
         f"Measured {started:%Y-%m-%d %H:%M} UTC in {seconds:.0f} s"
         + (" (**--quick**: tiny counts and sizes, numbers not meaningful)" if quick else "")
@@ -61,7 +72,7 @@ def render(rows: list[RowResult], command: str, quick: bool, started: datetime.d
         "",
         "## Results",
         "",
-        "| # | Measure | cxpa-sdk (median) | raw httpx2 (median) | Ratio SDK/raw (median of pairs) | Goal | Met |",
+        "| # | Measure | cxpa-sdk (median) | peer (median) | Ratio SDK/peer (median of pairs) | Goal | Met |",
         "|---|---|---|---|---|---|---|",
     ]
     out += [
@@ -73,12 +84,15 @@ def render(rows: list[RowResult], command: str, quick: bool, started: datetime.d
         "",
         "## Method",
         "",
-        "- Each row runs the SDK side (A) and the raw httpx2 side (B) alternately, A B A B ..., after a warm-up",
-        "  pair that is not counted (exceptions in the notes). It reports the median of each side and the",
-        "  median of the pairwise ratios SDK/raw (adjacent pairs cancel slow drifts of the machine).",
-        "  In rows 2 and 3 each pair also alternates inside, in blocks of calls, so that shorter drifts",
-        "  cancel too.",
-        "- Rows 2 to 5 and 9 talk to a minimal ASGI app (`benchmarks/_server.py`, no framework) under uvicorn (h11)",
+        "- Each line runs the SDK side (A) and its peer (B) alternately, A B A B ..., after a warm-up pair",
+        "  that is not counted (exceptions in the notes). It reports the median of each side and the median",
+        "  of the pairwise ratios SDK/peer (adjacent pairs cancel slow drifts of the machine). In rows 2, 3",
+        "  and 8 each pair also alternates inside, in blocks of calls, so that shorter drifts cancel too.",
+        "- The peer is raw httpx2 unless the line names another: raw httpx 0.28 (what the SDK ran on before",
+        "  0.2.0), openai-python (`client.post(path, body=..., cast_to=object)`, its own options, retries and",
+        "  parsing), or plain aiohttp (`ClientSession.post` + `.json()`, the floor under the aiohttp backend).",
+        '  Lines on the aiohttp backend use `AsyncCxpa(http_backend="aiohttp")`.',
+        "- Rows 2 to 5, 8 and 9 talk to a minimal ASGI app (`benchmarks/_server.py`, no framework) under uvicorn (h11)",
         "  in another process on 127.0.0.1. Its listening socket is created with IPPROTO_TCP so asyncio sets",
         "  TCP_NODELAY on its connections. The SDK sets TCP_NODELAY on its client sockets; the raw httpx2",
         "  clients get the same option (`httpx2.HTTPTransport(socket_options=[(IPPROTO_TCP, TCP_NODELAY, 1)])`)",
@@ -90,6 +104,13 @@ def render(rows: list[RowResult], command: str, quick: bool, started: datetime.d
         "- Row 5's `save()` also writes to a temporary file, checks the byte count and renames the file into",
         "  place (complete or absent); the raw side writes the target directly. `save(fsync=True)` also syncs",
         "  the file and its folder to disk; its raw side calls `os.fsync` on the file before closing it.",
+        "  Its async lines also stream the file (`iter_bytes()`, each chunk counted and dropped, as a server",
+        "  forwarding it does); the aiohttp backend's goal is on streaming, since a saved file's speed is",
+        "  bounded by the page cache's writes, the same for every client.",
+        "- Row 4 measures each backend against its floor warm (one client per side, its connections open)",
+        "  and cold (a fresh client per burst, opening its connections; closing it is not timed).",
+        "- A goal not met is explained by `python -m benchmarks._profile`, which sums a call's CPU by",
+        "  package (the SDK, httpx2, httpcore2, h11, aiohttp, openai, asyncio, the socket calls).",
         "- Row 9 starts all its `trigger_run_and_wait` calls at once on one client (its pool of 100",
         "  connections); the server holds each request the run's `input.seconds` (asyncio.sleep) before it",
         "  answers the completed Run, so the calls go in waves of 100 and the wall time's floor is",

@@ -13,6 +13,7 @@ import asyncio
 import time
 
 from benchmarks._common import API_KEY, TRIGGER_INPUT, TRIGGER_PATH, encode, raw_async_client, raw_client, raw_headers
+from benchmarks._profile import explain
 from benchmarks._result import RowResult, Scale
 from benchmarks._runner import Pairs, ainterleave, interleave
 from cxpa_sdk import AsyncCxpa, Cxpa
@@ -63,7 +64,9 @@ def run_sync(scale: Scale, base_url: str) -> list[RowResult]:
             return time.process_time() - started
 
         pairs = interleave(sdk, raw, calls=calls, block=scale.cpu_block, reps=scale.cpu_reps)
-    return [_row(2, "sync", pairs, calls, scale.cpu_block)]
+    line = _row(2, "sync", pairs, calls, scale.cpu_block)
+    explain(line, base_url, "sync", calls=calls)
+    return [line]
 
 
 async def _run_async(scale: Scale, base_url: str) -> Pairs:
@@ -91,4 +94,6 @@ async def _run_async(scale: Scale, base_url: str) -> Pairs:
 
 def run_async(scale: Scale, base_url: str) -> list[RowResult]:
     """Row 3: async CPU time per call."""
-    return [_row(3, "async", asyncio.run(_run_async(scale, base_url)), scale.cpu_calls, scale.cpu_block)]
+    line = _row(3, "async", asyncio.run(_run_async(scale, base_url)), scale.cpu_calls, scale.cpu_block)
+    explain(line, base_url, "async", calls=scale.cpu_calls)
+    return [line]

@@ -13,6 +13,7 @@ environment instead.
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,39 @@ def _import_seconds(python: str, module: str) -> float:
     return time.perf_counter() - started
 
 
+def _self_times(python: str, module: str) -> dict[str, float]:
+    """Each module's own import time in ms for `import module` (`-X importtime`, a fresh interpreter)."""
+    done = subprocess.run(  # noqa: S603 - fixed import
+        [python, "-X", "importtime", "-c", f"import {module}"], check=True, timeout=60, capture_output=True, text=True
+    )
+    times: dict[str, float] = {}
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line and "self [us]" not in line:
+            own, _, name = line.removeprefix("import time:").split("|")
+            times[name.strip()] = int(own) / 1000
+    return times
+
+
+def _explain(python: str, peer: str, runs: int = 5) -> str:
+    """Where `import cxpa_sdk` spends what `import <peer>` does not (`-X importtime`, medians of `runs`)."""
+    ours, theirs = (
+        [_self_times(python, "cxpa_sdk") for _ in range(runs)],
+        [_self_times(python, peer) for _ in range(runs)],
+    )
+    beyond = set(ours[0]) - set(theirs[0])
+    own = statistics.median(sum(t for name, t in run.items() if name.startswith("cxpa_sdk")) for run in ours)
+    extra = statistics.median(sum(t for name, t in run.items() if name in beyond) for run in ours) - own
+    peer_total = statistics.median(sum(run.values()) for run in theirs)
+    slowest = sorted(((statistics.median(run.get(n, 0.0) for run in ours), n) for n in beyond), reverse=True)[:5]
+    return (
+        f"Goal not met; `-X importtime`, medians of {runs} runs: `import {peer}` takes {peer_total:.1f} ms of "
+        f"module code; `import cxpa_sdk` adds {own:.1f} ms in its own modules and {extra:.1f} ms in the other "
+        f"modules it needs beyond {peer}'s; the slowest of those: "
+        + ", ".join(f"{name} {ms:.1f} ms" for ms, name in slowest)
+        + ". The rest of the wall time is the interpreter's start-up, the same on both sides."
+    )
+
+
 def _pip(python: str, *args: str) -> None:
     subprocess.run([python, "-m", "pip", "-q", *args], check=True, timeout=PIP_TIMEOUT_S)  # noqa: S603
 
@@ -62,7 +96,7 @@ def _line(name: str, python: str, scale: Scale, quick: bool) -> RowResult:
         lambda: _import_seconds(python, "cxpa_sdk"), lambda: _import_seconds(python, peer), reps=scale.import_reps
     )
     where = "the current environment (--quick)" if quick else WHAT[name]
-    return RowResult(
+    line = RowResult(
         1,
         f'import, {where}: `python -c "import cxpa_sdk"` vs `python -c "import {peer}"` (subprocess wall time)',
         f"{pairs.sdk_median * 1000:.0f} ms",
@@ -75,6 +109,9 @@ def _line(name: str, python: str, scale: Scale, quick: bool) -> RowResult:
             "on both sides."
         ],
     )
+    if line.met is False:
+        line.notes.append(_explain(python, peer))
+    return line
 
 
 def run(scale: Scale) -> list[RowResult]:

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from benchmarks._common import API_KEY, NODELAY, TRIGGER_INPUT, TRIGGER_PATH, encode, raw_headers
+from benchmarks._profile import explain
 from benchmarks._result import RowResult, Scale, failed_row
 from benchmarks._runner import Pairs, ainterleave, interleave
 from cxpa_sdk import AsyncCxpa, Cxpa
@@ -44,6 +45,13 @@ PEER_CALLS = {
     ("openai", "sync"): "openai-python `OpenAI.post(..., cast_to=object)`",
     ("openai", "async"): "openai-python `AsyncOpenAI.post(..., cast_to=object)`",
     ("aiohttp", "async"): "plain aiohttp `ClientSession.post` + `.json()`",
+}
+# The `benchmarks._profile` sides that explain a line whose goal is not met.
+PROFILED_SDK = {("httpx2", "sync"): "sync", ("httpx2", "async"): "async", ("aiohttp", "async"): "aiohttp"}
+PROFILED_PEER = {
+    ("openai", "sync"): "openai-sync",
+    ("openai", "async"): "openai-async",
+    ("aiohttp", "async"): "plain-aiohttp",
 }
 
 
@@ -166,7 +174,11 @@ def run(scale: Scale, base_url: str) -> list[RowResult]:
                 pairs = _measure_sync(peer, scale, base_url)
             else:
                 pairs = asyncio.run(_ameasure(backend, peer, scale, base_url))
-            lines.append(_line(backend, peer, kind, pairs, scale))
+            line = _line(backend, peer, kind, pairs, scale)
+            explain(
+                line, base_url, PROFILED_SDK[(backend, kind)], PROFILED_PEER.get((peer, kind)), calls=scale.cpu_calls
+            )
+            lines.append(line)
         except Exception as exc:  # one peer's failure must not lose the others
             lines.append(failed_row(8, f"client CPU per call, {kind}, {backend}, vs {PEER_CALLS[(peer, kind)]}", exc))
     return lines
