@@ -3,6 +3,8 @@
 The flows (`_engine`) decide; these drivers send, read bodies (decoded and bounded by `_decoding`,
 checked against the deadline between reads), close and sleep. What goes wrong in a step is thrown
 back into the flow, outside the driver's `except`, so the flow's error never chains the driver's.
+The SDK's own pools (`SdkClient`, `AsyncSdkClient`) take a request straight to their transport; a
+client brought with `http_client=` gets it through its `send`, with its own hooks, auth and mounts.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import httpx2
 
 from ._decoding import Decoder, DecodingError
 from ._engine import BodyTooLarge, Close, Flow, ReadBody, Send, T
+from ._transport import AsyncSdkClient, SdkClient
 
 # What a driver throws into the flow instead of raising: the flow turns each into a typed error.
 _THROWN = (httpx2.TransportError, BodyTooLarge, DecodingError)
@@ -40,7 +43,10 @@ def drive(flow: Flow[T], client: httpx2.Client, sleep: Callable[[float], None] =
         while True:
             try:
                 if isinstance(step, Send):
-                    result: Any = client.send(with_client_headers(step.request, client.headers), stream=True)
+                    request = with_client_headers(step.request, client.headers)
+                    result: Any = (
+                        client.send_own(request) if isinstance(client, SdkClient) else client.send(request, stream=True)
+                    )
                 elif isinstance(step, ReadBody):
                     result = _read_sync(step)
                 elif isinstance(step, Close):
@@ -73,7 +79,12 @@ async def adrive(flow: Flow[T], client: httpx2.AsyncClient, sleep: Callable[[flo
         while True:
             try:
                 if isinstance(step, Send):
-                    result: Any = await client.send(with_client_headers(step.request, client.headers), stream=True)
+                    request = with_client_headers(step.request, client.headers)
+                    result: Any = await (
+                        client.send_own(request)
+                        if isinstance(client, AsyncSdkClient)
+                        else client.send(request, stream=True)
+                    )
                 elif isinstance(step, ReadBody):
                     result = await _read_async(step)
                 elif isinstance(step, Close):

@@ -90,9 +90,50 @@ def install_backend(transport: httpx2.BaseTransport | httpx2.AsyncBaseTransport,
     pool._network_backend = backend(inner)  # type: ignore[union-attr]
 
 
+_CLOSED = "Cannot send a request, as the client has been closed."
+
+
+class SdkClient(httpx2.Client):
+    """The httpx2 client of the SDK's own pool: `send_own` hands the engine's requests to its pool directly.
+
+    A request the engine built already carries all it needs (Authorization, the timeouts, the
+    deadline); `httpx2.Client.send` would add an auth flow, a redirect loop, event hooks, a timer
+    around the body, a cookie jar and a log line, about 5% of an async call's CPU (7% on the
+    aiohttp backend). Requests made any other way (the generated `raw` client's) go through `send`.
+    """
+
+    def __init__(self, transport: httpx2.BaseTransport, **options: Any) -> None:
+        super().__init__(transport=transport, **options)
+        self._pool_transport = transport
+
+    def send_own(self, request: httpx2.Request) -> httpx2.Response:
+        """Send an engine's request on the pool; the answer with its body not read."""
+        if self.is_closed:
+            raise RuntimeError(_CLOSED)
+        response = self._pool_transport.handle_request(request)
+        response.request = request
+        return response
+
+
+class AsyncSdkClient(httpx2.AsyncClient):
+    """The async twin of `SdkClient`."""
+
+    def __init__(self, transport: httpx2.AsyncBaseTransport, **options: Any) -> None:
+        super().__init__(transport=transport, **options)
+        self._pool_transport = transport
+
+    async def send_own(self, request: httpx2.Request) -> httpx2.Response:
+        """Send an engine's request on the pool; the answer with its body not read."""
+        if self.is_closed:
+            raise RuntimeError(_CLOSED)
+        response = await self._pool_transport.handle_async_request(request)
+        response.request = request
+        return response
+
+
 def sync_client(
     base_url: str, timeout: httpx2.Timeout, authorization: str, verify: bool | str | ssl.SSLContext = True
-) -> httpx2.Client:
+) -> SdkClient:
     """An httpx2.Client as the SDK wants it: no redirects followed, keepalive on, the shared SSL context.
 
     Its transport carries each call's deadline (`_carry`), and its sockets end every operation by
@@ -104,8 +145,8 @@ def sync_client(
         verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS
     )
     install_backend(transport, Backend)
-    return httpx2.Client(
-        transport=DeadlineTransport(transport),
+    return SdkClient(
+        DeadlineTransport(transport),
         base_url=base_url,
         timeout=timeout,
         follow_redirects=False,
@@ -120,7 +161,7 @@ def async_client(
     authorization: str,
     verify: bool | str | ssl.SSLContext = True,
     transport: httpx2.AsyncBaseTransport | None = None,
-) -> httpx2.AsyncClient:
+) -> AsyncSdkClient:
     """The async twin of `sync_client`; `transport` replaces httpx2's pool (the aiohttp backend's)."""
     if transport is None:
         from ._sockets import AsyncBackend  # noqa: PLC0415 - httpcore loads with the first client, not the package
@@ -129,8 +170,8 @@ def async_client(
             verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS
         )
         install_backend(transport, AsyncBackend)
-    return httpx2.AsyncClient(
-        transport=AsyncDeadlineTransport(transport),
+    return AsyncSdkClient(
+        AsyncDeadlineTransport(transport),
         base_url=base_url,
         timeout=timeout,
         follow_redirects=False,

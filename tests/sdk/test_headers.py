@@ -125,6 +125,32 @@ def test_a_brought_clients_headers_are_sent_under_the_sdks_own(
     assert [(h["x-trace-id"], h["authorization"]) for h in seen] == [("trace-7", "Bearer k")] * 2
 
 
+def test_a_brought_clients_event_hooks_and_auth_see_every_sdk_request(
+    recorder: tuple[str, list[dict[str, str]]],
+) -> None:
+    """A brought client's hooks and auth flow run on the SDK's requests; the own pool (no auth flow) still authorizes."""
+    base_url, seen = recorder
+    hooked: list[str] = []
+
+    class Stamp(httpx2.Auth):
+        def auth_flow(self, request: httpx2.Request) -> Iterator[httpx2.Request]:
+            request.headers["X-Stamp"] = "stamped"
+            yield request
+
+    hooks = {"request": [lambda request: hooked.append(request.url.path)]}
+    with (
+        httpx2.Client(event_hooks=hooks, auth=Stamp()) as http,
+        Cxpa(base_url=base_url, ingest_api_key="k", http_client=http) as client,
+    ):
+        client.trigger_run(1, {})
+    assert hooked == ["/api/agents/1/runs/trigger"]
+    assert seen[0]["x-stamp"] == "stamped"
+    with Cxpa(base_url=base_url, ingest_api_key="k") as own:
+        own.trigger_run(1, {})
+    assert "x-stamp" not in seen[1]
+    assert seen[1]["authorization"] == "Bearer k"
+
+
 def test_a_content_encoded_download_is_checked_by_its_bytes_on_the_wire(tmp_path: Path) -> None:
     """A server that gzips anyway: Content-Length counts the encoded bytes, the file gets the decoded ones."""
     encoded = gzip.compress(FILE)
