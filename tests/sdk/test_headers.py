@@ -128,7 +128,7 @@ def test_a_brought_clients_headers_are_sent_under_the_sdks_own(
 def test_a_brought_clients_event_hooks_and_auth_see_every_sdk_request(
     recorder: tuple[str, list[dict[str, str]]],
 ) -> None:
-    """A brought client's hooks and auth flow run on the SDK's requests; the own pool (no auth flow) still authorizes."""
+    """A brought client's hooks and auth flow run on the SDK's requests; the own pool (no auth flow) authorizes too."""
     base_url, seen = recorder
     hooked: list[str] = []
 
