@@ -53,12 +53,13 @@ def _cell(text: str) -> str:
 def render(rows: list[RowResult], command: str, quick: bool, started: datetime.datetime, seconds: float) -> str:
     """The markdown document."""
     met = [r for r in rows if r.met is True]
+    judged = [r for r in rows if r.met is not None]
     out = [
         "# Benchmarks: cxpa-sdk against raw httpx2 and its peers",
         "",
         f"Measured {started:%Y-%m-%d %H:%M} UTC in {seconds:.0f} s"
         + (" (**--quick**: tiny counts and sizes, numbers not meaningful)" if quick else "")
-        + f"; {len(met)} of {len(rows)} goals met.",
+        + f"; {len(met)} of {len(judged)} goals met ({len(rows) - len(judged)} more lines reported without a goal).",
         "",
         "Command, from the repository root (in an environment with cxpa-sdk and its `testing` extra installed):",
         "",

@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from benchmarks._common import API_KEY, TRIGGER_INPUT, TRIGGER_PATH, encode, raw_async_client, raw_headers
+from benchmarks._profile import explain
 from benchmarks._result import RowResult, Scale, failed_row
 from benchmarks._runner import Pairs, aalternate
 from cxpa_sdk import AsyncCxpa
@@ -163,7 +164,10 @@ def run(scale: Scale, base_url: str) -> list[RowResult]:
         measure = _warm if kind == "warm" else _cold
         sdk = functools.partial(_sdk, backend=backend)
         try:
-            lines.append(_line(backend, kind, scale, asyncio.run(measure(scale, base_url, sdk, floors[backend]))))
+            line = _line(backend, kind, scale, asyncio.run(measure(scale, base_url, sdk, floors[backend])))
+            if backend == "aiohttp":  # a burst is bound by the client's CPU: where it goes, against the floor
+                explain(line, base_url, "aiohttp", "plain-aiohttp", calls=scale.cpu_calls)
+            lines.append(line)
         except Exception as exc:  # one backend's failure must not lose the others
             lines.append(failed_row(4, f"async fan-out, {kind}, {backend}", exc))
     return lines
