@@ -108,9 +108,12 @@ __all__ = [
     "trigger_run_and_wait",
 ]
 
-# Exported names read `cxpa_sdk.Cxpa` in reprs and tracebacks, not the private module.
+# Exported names read `cxpa_sdk.Cxpa` in reprs and tracebacks, not the private module. The result
+# types keep `cxpa_sdk.types`, a public module: typing.get_type_hints (and so pydantic and FastAPI)
+# resolves a class's string annotations in the namespace of its `__module__`, which for those is
+# the module that imports what they name. (tests/sdk/test_types_hints.py checks every class here.)
 for _name in __all__:
     _obj = globals()[_name]
-    if isinstance(_obj, type):
+    if isinstance(_obj, type) and _obj.__module__.startswith(f"{__name__}._"):
         _obj.__module__ = __name__
 del _name, _obj

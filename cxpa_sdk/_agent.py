@@ -20,13 +20,14 @@ from ._base import (
     async_pool,
     checked_http_backend,
     checked_http_client,
+    checked_proxies,
     make_settings,
     verify_option,
 )
 from ._driver import adrive, drive
 from ._engine import Flow, Settings, T
-from ._errors import CxpaError, InvalidArgumentError
-from ._transport import enable_env_logging, logger, sync_client
+from ._errors import CxpaError, InvalidArgumentError, InvalidArgumentTypeError
+from ._transport import ProxyOption, enable_env_logging, logger, sync_client
 from .types import Credential, RunStatus, TriggerPayload
 
 
@@ -35,6 +36,25 @@ class _AgentBase(ForkGuard):
 
     _settings: Settings
     _owns_http: bool
+    _last_status: RunStatus | None = None  # the run's status after the last event this client sent
+
+    def _track(self, result: T) -> T:
+        """Remember the run's status after an event, for the end of a `with` block."""
+        if isinstance(result, RunStatus):
+            self._last_status = result
+        return result
+
+    def _unfinished(self) -> bool:
+        """Whether a `with` block that ends now leaves the run neither ended nor waiting on a token."""
+        status = self._last_status
+        return status is None or not (status.terminal or status == RunStatus.WAITING)
+
+    def _ended_without_outcome(self) -> Flow[RunStatus]:
+        message = (
+            f"the `with {type(self).__name__}` block ended without complete() or fail(): the run was still "
+            f"{self._last_status or 'running'}, so it is reported failed rather than left running"
+        )
+        return self._fail(message, "IncompleteRunError", None)
 
     def _setup(
         self,
@@ -47,9 +67,18 @@ class _AgentBase(ForkGuard):
         max_retries: int,
         deadline: float,
         allow_insecure: bool,
+        default_headers: Mapping[str, str] | None,
     ) -> None:
         enable_env_logging()
+        if callable(api_key) and not isinstance(api_key, str):
+            # The platform mints a run's agent key once, in the trigger payload, and never renews it:
+            # there is nothing a callable could fetch that the payload did not already hold.
+            raise InvalidArgumentTypeError(
+                "api_key must be a str: an agent key is minted per run in the trigger payload and does not "
+                "rotate (AgentClient.from_payload reads it)"
+            )
         self._settings = make_settings(
+            headers=default_headers,
             base_url=base_url,
             key=api_key,
             key_name="api_key",
@@ -126,7 +155,9 @@ class AgentClient(_AgentBase):
     """The runtime's client for one run (sync): report progress and resolve credentials.
 
     As a context manager it sends `started` on entry and, if the block raises, `fail` with the
-    exception (type, message and traceback), then re-raises it.
+    exception (type, message and traceback), then re-raises it. A block that ends normally with the
+    run neither ended (complete, fail) nor waiting on a token sends `fail` (`IncompleteRunError`),
+    so a forgotten `complete()` never leaves the run running until its maxRunDurationMs.
 
     Example:
         >>> payload = TriggerPayload.parse(request_body)                    # doctest: +SKIP
@@ -145,6 +176,12 @@ class AgentClient(_AgentBase):
         http_client: An httpx2.Client to use (not closed by `close`).
         verify: TLS verification: True, a CA bundle path, or an ssl.SSLContext.
         allow_insecure: Allow a plain http:// URL to a host that is not this machine.
+        default_headers: Headers sent on every request (a gateway's, tracing); the SDK's own
+            (Authorization, Idempotency-Key, X-Credentials-Token, ...) are refused, and a
+            User-Agent is appended to the SDK's. Their values are never shown.
+        proxy: A proxy for every request (a URL or an httpx2.Proxy); not with `http_client=`.
+        trust_env: Read HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY when `proxy` is not given
+            (default True).
     """
 
     def __init__(
@@ -160,6 +197,9 @@ class AgentClient(_AgentBase):
         http_client: httpx2.Client | None = None,
         verify: bool | str | ssl.SSLContext = True,
         allow_insecure: bool = False,
+        default_headers: Mapping[str, str] | None = None,
+        proxy: ProxyOption | None = None,
+        trust_env: bool = True,
     ) -> None:
         self._setup(
             api_key=api_key,
@@ -170,8 +210,10 @@ class AgentClient(_AgentBase):
             max_retries=max_retries,
             deadline=deadline,
             allow_insecure=allow_insecure,
+            default_headers=default_headers,
         )
         http_client = checked_http_client(http_client, httpx2.Client)
+        self._proxies = checked_proxies(proxy, trust_env=trust_env, brought=http_client is not None)
         self._owns_http = http_client is None
         self._sleep = time.sleep  # the backoff's sleep; tests replace it to retry without waiting
         self._verify = verify_option(verify)
@@ -179,7 +221,10 @@ class AgentClient(_AgentBase):
         self._http = http_client or self._new_pool()
 
     def _new_pool(self) -> httpx2.Client:
-        return sync_client(self._settings.base_url, self._settings.timeout, self._settings.authorization, self._verify)
+        settings = self._settings
+        return sync_client(
+            settings.base_url, settings.timeout, settings.authorization, self._verify, proxies=self._proxies
+        )
 
     @classmethod
     def from_payload(
@@ -201,7 +246,7 @@ class AgentClient(_AgentBase):
 
     def _do(self, flow: Flow[T]) -> T:
         self._http = self._pool(self._http, self._new_pool)
-        return drive(flow, self._http, self._sleep)
+        return self._track(drive(flow, self._http, self._sleep))
 
     def started(self) -> RunStatus:
         """Report that the runtime began work; the run's status after it."""
@@ -249,6 +294,11 @@ class AgentClient(_AgentBase):
                     self.fail(exc)
                 except CxpaError as report_error:
                     logger.warning("could not report the failure of run %s: %s", self._run_id, report_error)
+            elif exc is None and self._unfinished():
+                try:
+                    self._do(self._ended_without_outcome())
+                except CxpaError as report_error:
+                    _log_unreported(self._run_id, report_error)
         finally:
             self.close()
 
@@ -257,8 +307,10 @@ class AsyncAgentClient(_AgentBase):
     """The runtime's client for one run (async): report progress and resolve credentials.
 
     As an async context manager it sends `started` on entry and, if the block raises, `fail` with
-    the exception, then re-raises it. It takes AgentClient's arguments (`http_client` an
-    httpx2.AsyncClient), and `http_backend`: "httpx2" (the default) or "aiohttp" (see AsyncCxpa).
+    the exception, then re-raises it; a block that ends with the run unfinished sends `fail`, as
+    AgentClient's does. It takes AgentClient's arguments (`http_client` an
+    httpx2.AsyncClient), and `http_backend`: "httpx2" (the default) or "aiohttp" (see AsyncCxpa; no
+    proxy there).
 
     Example:
         >>> async with AsyncAgentClient.from_payload(payload) as agent:      # doctest: +SKIP
@@ -279,6 +331,9 @@ class AsyncAgentClient(_AgentBase):
         verify: bool | str | ssl.SSLContext = True,
         allow_insecure: bool = False,
         http_backend: str = "httpx2",
+        default_headers: Mapping[str, str] | None = None,
+        proxy: ProxyOption | None = None,
+        trust_env: bool = True,
     ) -> None:
         self._setup(
             api_key=api_key,
@@ -289,9 +344,13 @@ class AsyncAgentClient(_AgentBase):
             max_retries=max_retries,
             deadline=deadline,
             allow_insecure=allow_insecure,
+            default_headers=default_headers,
         )
         http_client = checked_http_client(http_client, httpx2.AsyncClient)
         self._http_backend = checked_http_backend(http_backend, brought=http_client is not None)
+        self._proxies = checked_proxies(
+            proxy, trust_env=trust_env, brought=http_client is not None, http_backend=self._http_backend
+        )
         self._owns_http = http_client is None
         import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
 
@@ -302,7 +361,7 @@ class AsyncAgentClient(_AgentBase):
         )
 
     def _new_pool(self) -> httpx2.AsyncClient:
-        return async_pool(self._settings, self._verify, self._http_backend)
+        return async_pool(self._settings, self._verify, self._http_backend, self._proxies)
 
     @classmethod
     def from_payload(
@@ -323,7 +382,7 @@ class AsyncAgentClient(_AgentBase):
         )
 
     async def _do(self, flow: Flow[T]) -> T:
-        return await adrive(flow, self._pools.here(), self._asleep)
+        return self._track(await adrive(flow, self._pools.here(), self._asleep))
 
     async def started(self) -> RunStatus:
         """Report that the runtime began work; the run's status after it."""
@@ -371,5 +430,18 @@ class AsyncAgentClient(_AgentBase):
                     await self.fail(exc)
                 except CxpaError as report_error:
                     logger.warning("could not report the failure of run %s: %s", self._run_id, report_error)
+            elif exc is None and self._unfinished():
+                try:
+                    await self._do(self._ended_without_outcome())
+                except CxpaError as report_error:
+                    _log_unreported(self._run_id, report_error)
         finally:
             await self.aclose()
+
+
+def _log_unreported(run_id: str, error: CxpaError) -> None:
+    """Log that the end of a block could not end its run: DEBUG when the run had ended anyway (cancelled)."""
+    if getattr(error, "code", None) == "run_finished":
+        logger.debug("run %s had already ended when its block ended: %s", run_id, error)
+    else:
+        logger.warning("could not report that the block of run %s ended unfinished: %s", run_id, error)

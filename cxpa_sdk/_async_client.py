@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -16,13 +16,16 @@ from ._base import (
     AsyncPools,
     BaseClient,
     async_pool,
+    checked_async_key,
     checked_http_backend,
     checked_http_client,
+    checked_proxies,
     verify_option,
 )
 from ._download import AsyncDownload
 from ._driver import adrive
 from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
+from ._transport import ProxyOption
 from .types import IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
 
 if TYPE_CHECKING:
@@ -42,7 +45,9 @@ class AsyncCxpa(BaseClient):
     Args:
         base_url: The platform's URL; falls back to `CXPA_API_URL`.
         ingest_api_key: The ingest API key; falls back to `CXPA_INGEST_KEY`. Sent only in the
-            Authorization header, never shown.
+            Authorization header, never shown. A callable (sync or async) returning the key is asked
+            before every attempt (for keys that rotate); the keys it returns are masked like a fixed
+            one. An async callable needs the SDK's own pool (not `http_client=`).
         timeout: Each HTTP request's timeouts, in seconds or as an httpx2.Timeout (default: connect
             5 s, read 60 s, write 60 s, pool 10 s; every phase finite).
         max_retries: Retries after the first attempt for transient failures (0 disables them).
@@ -55,14 +60,22 @@ class AsyncCxpa(BaseClient):
             InvalidResponseError, read no further.
         http_backend: What the SDK's own pool sends with: "httpx2" (the default) or "aiohttp" (the
             `aiohttp` extra: `pip install "cxpa-sdk[aiohttp]"`), with the same timeouts, deadline,
-            TCP keepalive and applied flags.
+            TCP keepalive and applied flags. aiohttp sends through no proxy: it refuses `proxy=`
+            and does not read the proxy environment variables.
+        default_headers: Headers sent on every request (a gateway's, a tenant's, tracing); the SDK's
+            own (Authorization, Idempotency-Key, ...) are refused, and a User-Agent is appended to
+            the SDK's. Their values are never shown.
+        proxy: A proxy for every request (an http://, https:// or socks5:// URL, or an httpx2.Proxy);
+            not with `http_client=`.
+        trust_env: Read HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY when `proxy` is not given, as
+            httpx2 does (default True).
     """
 
     def __init__(
         self,
         *,
         base_url: str | None = None,
-        ingest_api_key: str | None = None,
+        ingest_api_key: str | Callable[[], str] | Callable[[], Awaitable[str]] | None = None,
         timeout: float | httpx2.Timeout | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         deadline: float = DEFAULT_DEADLINE_S,
@@ -71,6 +84,9 @@ class AsyncCxpa(BaseClient):
         allow_insecure: bool = False,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         http_backend: str = "httpx2",
+        default_headers: Mapping[str, str] | None = None,
+        proxy: ProxyOption | None = None,
+        trust_env: bool = True,
     ) -> None:
         self._init_settings(
             base_url=base_url,
@@ -80,9 +96,15 @@ class AsyncCxpa(BaseClient):
             deadline=deadline,
             allow_insecure=allow_insecure,
             max_answer_bytes=max_answer_bytes,
+            default_headers=default_headers,
+            async_key_ok=True,
         )
         http_client = checked_http_client(http_client, httpx2.AsyncClient)
         self._http_backend = checked_http_backend(http_backend, brought=http_client is not None)
+        self._proxies = checked_proxies(
+            proxy, trust_env=trust_env, brought=http_client is not None, http_backend=self._http_backend
+        )
+        checked_async_key(self._settings, brought=http_client is not None)
         self._owns_http = http_client is None
         import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
 
@@ -93,7 +115,7 @@ class AsyncCxpa(BaseClient):
         )
 
     def _new_pool(self) -> httpx2.AsyncClient:
-        return async_pool(self._settings, self._verify, self._http_backend)
+        return async_pool(self._settings, self._verify, self._http_backend, self._proxies)
 
     @property
     def _http(self) -> httpx2.AsyncClient:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx2
@@ -17,9 +19,14 @@ from ._retry import RetryPolicy
 from ._transport import (
     DEFAULT_LIMITS,
     DEFAULT_TIMEOUT,
+    ROTATING,
     SOCKET_OPTIONS,
+    USER_AGENT,
+    KeySource,
+    ProxyOption,
     async_client,
     enable_env_logging,
+    proxy_map,
     verify_context,
 )
 
@@ -114,35 +121,175 @@ def checked_http_backend(http_backend: object, *, brought: bool) -> str:
     return http_backend
 
 
-def async_pool(settings: Settings, verify: bool | str | ssl.SSLContext, http_backend: str) -> httpx2.AsyncClient:
-    """A new pool of an async client, on httpx2 (the default) or on aiohttp (`_aiohttp`)."""
+def async_pool(
+    settings: Settings,
+    verify: bool | str | ssl.SSLContext,
+    http_backend: str,
+    proxies: Mapping[str, httpx2.Proxy | None] | None = None,
+) -> httpx2.AsyncClient:
+    """A new pool of an async client, on httpx2 (the default, with `proxies`) or on aiohttp (`_aiohttp`, none)."""
+    authorization = settings.authorization if settings.key_source is None else settings.key_source
     if http_backend == "aiohttp":
         from ._aiohttp import AiohttpTransport  # noqa: PLC0415 - aiohttp loads only with this backend
 
         transport = AiohttpTransport(
             verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS
         )
-        return async_client(settings.base_url, settings.timeout, settings.authorization, verify, transport)
-    return async_client(settings.base_url, settings.timeout, settings.authorization, verify)
+        return async_client(settings.base_url, settings.timeout, authorization, verify, transport)
+    return async_client(settings.base_url, settings.timeout, authorization, verify, proxies=proxies)
+
+
+def checked_async_key(settings: Settings, *, brought: bool) -> None:
+    """An async key callable needs the SDK's own pool, whose `send_own` awaits it: refused with `http_client=`."""
+    if brought and settings.key_source is not None and settings.key_source.is_async:
+        raise InvalidArgumentError(
+            "an async key callable needs the SDK's own pool, and http_client= brings another: pass a sync "
+            "callable, or leave http_client out"
+        )
+
+
+KeyOption = str | Callable[[], str] | Callable[[], Awaitable[str]]
+"""An API key: a str, or a callable asked for it before every attempt (async: for async clients only)."""
+
+
+def _is_async_callable(value: object) -> bool:
+    return inspect.iscoroutinefunction(value) or inspect.iscoroutinefunction(getattr(value, "__call__", None))  # noqa: B004 - a coroutine __call__ is what is asked
+
+
+def checked_key(key: object, key_name: str, *, async_ok: bool) -> tuple[str, KeySource | None]:
+    """The Authorization value and, for a callable key, its KeySource (the value is then a placeholder)."""
+    if isinstance(key, str) or not callable(key):
+        return f"Bearer {check.secret(key, key_name)}", None
+    is_async = _is_async_callable(key)
+    if is_async and not async_ok:
+        raise InvalidArgumentTypeError(
+            f"{key_name} is an async callable, which a sync client can't await: pass a sync callable, "
+            "or use the async client"
+        )
+    return ROTATING, KeySource(key, key_name, is_async=is_async)
+
+
+# Headers the SDK sets itself on every request: a caller's header of that name would break its promises
+# (who is calling, the retry safety, the body's framing and decoding), so it is refused, not merged.
+SDK_HEADERS = {
+    "authorization": "the key is passed as ingest_api_key= or api_key= (a callable for rotating keys)",
+    "idempotency-key": "each call takes idempotency_key= (default: a fresh UUID, the same on every retry)",
+    "x-credentials-token": "the credentials token is passed as credentials_token=",
+    "accept": "the SDK reads JSON answers",
+    "accept-encoding": "the SDK decodes only the encodings it asks for",
+    "content-type": "the SDK sets it from the body",
+    "content-length": "httpx2 sets it from the body",
+    "transfer-encoding": "httpx2 sets it from the body",
+    "host": "it comes from base_url",
+    "connection": "the pool manages connections",
+}
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def checked_headers(headers: object, argument: str) -> tuple[tuple[str, str], ...]:
+    """A caller's own headers, checked before anything is sent; their values never show in an error.
+
+    Names are HTTP tokens, values printable ASCII (a tab allowed); a name the SDK sets (SDK_HEADERS,
+    any case) is an InvalidArgumentError naming it. `User-Agent` is appended to the SDK's own
+    (`cxpa-sdk-python/... python/... <yours>`), so the platform still sees which SDK called.
+    """
+    if headers is None:
+        return ()
+    if not isinstance(headers, Mapping):
+        raise InvalidArgumentTypeError(f"{argument} must be a mapping of header names to str values")
+    checked: dict[str, tuple[str, str]] = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            shown = repr(name)[:60] if isinstance(name, str) else type(name).__name__
+            raise InvalidArgumentError(f"{argument}: {shown} is not a valid header name")
+        lower = name.lower()
+        if lower in SDK_HEADERS:
+            raise InvalidArgumentError(
+                f"{argument}: {name!r} is set by the SDK and can't be replaced: {SDK_HEADERS[lower]}"
+            )
+        if not isinstance(value, str):
+            raise InvalidArgumentTypeError(f"{argument}[{name!r}] must be a str, not {type(value).__name__}")
+        if not value.isascii() or not value.replace("\t", " ").isprintable() or value != value.strip():
+            raise InvalidArgumentError(
+                f"{argument}[{name!r}] contains characters a header can't carry (its value is not shown)"
+            )
+        if lower == "user-agent":
+            checked[lower] = ("User-Agent", f"{USER_AGENT} {value}" if value else USER_AGENT)
+        else:
+            checked[lower] = (name, value)
+    return tuple(checked.values())
+
+
+def merged_headers(
+    base: tuple[tuple[str, str], ...], extra: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    """`base` with `extra` over it, name by name (any case)."""
+    merged = {name.lower(): (name, value) for name, value in base}
+    merged.update({name.lower(): (name, value) for name, value in extra})
+    return tuple(merged.values())
+
+
+def checked_proxies(
+    proxy: object, *, trust_env: object, brought: bool, http_backend: str = "httpx2"
+) -> dict[str, httpx2.Proxy | None]:
+    """The proxy rules of the SDK's own pool (`_transport.proxy_map`), or an InvalidArgumentError.
+
+    `proxy=` can't go with `http_client=` (a brought client has its own proxies) nor with the aiohttp
+    backend (which sends through no proxy). A proxy URL is never shown: it may carry credentials.
+    """
+    if not isinstance(trust_env, bool):
+        raise InvalidArgumentTypeError(f"trust_env must be a bool, not {type(trust_env).__name__}")
+    if proxy is not None:
+        if brought:
+            raise InvalidArgumentError(
+                "proxy= configures the SDK's own pool, and http_client= brings another, which has its own "
+                "proxies: pass proxy= to the httpx2 client you bring, or leave http_client out"
+            )
+        if http_backend == "aiohttp":
+            raise InvalidArgumentError(
+                'proxy= is not supported with http_backend="aiohttp": use the default "httpx2" backend for a proxy'
+            )
+        if not isinstance(proxy, ProxyOption):
+            raise InvalidArgumentTypeError(
+                f"proxy must be a URL str, an httpx2.URL or an httpx2.Proxy, not {type(proxy).__name__}"
+            )
+    if brought or http_backend == "aiohttp":
+        return {}
+    try:
+        return proxy_map(None if proxy is None else _as_proxy(proxy), trust_env=trust_env)
+    except ValueError as exc:
+        where = "proxy=" if proxy is not None else "a proxy from HTTP_PROXY, HTTPS_PROXY or ALL_PROXY"
+        raise InvalidArgumentError(f"{where} is not usable: it must be an http://, https:// or socks5:// URL") from exc
+
+
+def _as_proxy(proxy: object) -> httpx2.Proxy:
+    if isinstance(proxy, httpx2.Proxy):
+        return proxy
+    return httpx2.Proxy(url=proxy)  # type: ignore[arg-type]  # checked by checked_proxies
 
 
 def make_settings(
     *,
     base_url: str | None,
-    key: str,
+    key: KeyOption,
     key_name: str,
     timeout: float | httpx2.Timeout | None,
     max_retries: int,
     deadline: float,
     allow_insecure: bool,
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+    headers: Mapping[str, str] | None = None,
+    async_key_ok: bool = False,
 ) -> Settings:
     """Checked settings for a client; keys are checked here and never leave the Authorization header."""
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise InvalidArgumentError(f"max_retries must be an int >= 0, got {max_retries!r}")
+    authorization, key_source = checked_key(key, key_name, async_ok=async_key_ok)
     return Settings(
         base_url=check.base_url(base_url, allow_insecure=allow_insecure),
-        authorization=f"Bearer {check.secret(key, key_name)}",
+        key_source=key_source,
+        headers=checked_headers(headers, "default_headers"),
+        authorization=authorization,
         timeout=checked_timeout(timeout),
         deadline=check.seconds(deadline, "deadline"),
         retry=RetryPolicy(max_retries=max_retries),
@@ -164,6 +311,19 @@ class ForkGuard:
     def _guard(self, *, brought_http: bool) -> None:
         self._pid = os.getpid()
         self._brought_http = brought_http
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Refuse pickling (and copying) with a CxpaError that says what to do instead.
+
+        A client holds a connection pool, whose sockets belong to this process, and a key, which is
+        never serialised: a child process (multiprocessing, Celery, Ray) creates its own client.
+        """
+        name = type(self).__name__
+        raise CxpaError(
+            f"a {name} can't be pickled or copied: its connection pool belongs to this process and its key is "
+            f"never serialised. Create the {name} in the child process (pass it the base URL and let it read the "
+            "key from its CXPA_* environment), or share one client between threads instead."
+        )
 
     def _pool(self, current: H, build: Callable[[], H]) -> H:
         if self._pid == os.getpid():
@@ -265,17 +425,31 @@ class BaseClient(ForkGuard):
         self,
         *,
         base_url: str | None,
-        ingest_api_key: str | None,
+        ingest_api_key: KeyOption | None,
         timeout: float | httpx2.Timeout | None,
         max_retries: int,
         deadline: float,
         allow_insecure: bool,
         max_answer_bytes: int,
+        default_headers: Mapping[str, str] | None = None,
+        async_key_ok: bool = False,
     ) -> None:
         enable_env_logging()
+        check.require(
+            ("base_url", base_url, check.ENV_API_URL),
+            ("ingest_api_key", None if ingest_api_key is None else "given", check.ENV_INGEST_KEY),
+        )
+        # A callable key is asked per attempt; only a str (or the environment's) is read now.
+        key = (
+            ingest_api_key
+            if callable(ingest_api_key)
+            else check.setting(ingest_api_key, "ingest_api_key", check.ENV_INGEST_KEY)
+        )
         self._settings = make_settings(
+            headers=default_headers,
+            async_key_ok=async_key_ok,
             base_url=base_url,
-            key=check.setting(ingest_api_key, "ingest_api_key", check.ENV_INGEST_KEY),
+            key=key,
             key_name="ingest_api_key",
             timeout=timeout,
             max_retries=max_retries,
@@ -316,6 +490,7 @@ class BaseClient(ForkGuard):
         timeout: float | httpx2.Timeout | None = None,
         max_retries: int | None = None,
         deadline: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Self:
         """A client with other options that shares this one's connection pool (closing it is a no-op).
 
@@ -323,8 +498,13 @@ class BaseClient(ForkGuard):
             timeout: Each request's timeouts, in seconds or as an httpx2.Timeout.
             max_retries: Retries after the first attempt (0 disables retrying).
             deadline: The most one call may take in all, in seconds.
+            extra_headers: Headers sent on every request of the new client, over this one's
+                `default_headers` (name by name); the SDK's own (Authorization, Idempotency-Key, ...)
+                are refused, and a User-Agent is appended to the SDK's.
         """
         changes: dict[str, Any] = {}
+        if extra_headers is not None:
+            changes["headers"] = merged_headers(self._settings.headers, checked_headers(extra_headers, "extra_headers"))
         if timeout is not None:
             changes["timeout"] = checked_timeout(timeout)
         if max_retries is not None:
@@ -342,6 +522,7 @@ class BaseClient(ForkGuard):
     def _raw(self, http: httpx2.Client | httpx2.AsyncClient) -> AuthenticatedClient:
         from cxpa_api import AuthenticatedClient  # noqa: PLC0415 - only edge cases need the generated client
 
+        # A rotating key: the pool's BearerAuth asks it for each request; the token is a placeholder.
         key = self._settings.authorization.removeprefix("Bearer ")
         raw = AuthenticatedClient(base_url=self.base_url, token=key, timeout=self.timeout)
         if isinstance(http, httpx2.Client):

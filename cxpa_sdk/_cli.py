@@ -6,11 +6,13 @@ import argparse
 import enum
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import _config as check
 from ._cli_output import Streams, emit, progress_bar
 from ._errors import (
     APIStatusError,
@@ -19,7 +21,6 @@ from ._errors import (
     InvalidArgumentError,
     InvalidArgumentTypeError,
     LocalFileError,
-    MissingConfigError,
     RunFailedError,
     WaitTimeoutError,
 )
@@ -36,6 +37,10 @@ class Exit(enum.IntEnum):
     API_ERROR = 4  # the platform answered an error, or could not be reached
     LOCAL_FILE = 5  # the run's file was not saved here: a folder, permissions, a full disk, or over --max-bytes
     INTERRUPTED = 130  # Ctrl-C
+
+
+WAIT_TIMEOUT_MS = 300_000
+"""How long `cxpa wait` waits by default, in milliseconds."""
 
 
 class UsageError(Exception):
@@ -65,6 +70,24 @@ def json_argument(text: str, name: str, streams: Streams) -> Any:
         raise UsageError(f"{source}: the JSON is nested too deeply") from None
 
 
+_JSON_KINDS: tuple[tuple[type, str], ...] = (
+    (bool, "a boolean"),
+    (int, "a number"),
+    (float, "a number"),
+    (str, "a string"),
+    (list, "an array"),
+)
+
+
+def json_object_argument(text: str, name: str, streams: Streams) -> dict[str, Any]:
+    """The JSON object of an argument (a run's input); a UsageError naming its JSON type when it is not one."""
+    value = json_argument(text, name, streams)
+    if isinstance(value, dict):
+        return value
+    kind = "null" if value is None else next(kind for cls, kind in _JSON_KINDS if isinstance(value, cls))
+    raise UsageError(f'{name} must be a JSON object, such as {{"topic": "Q3"}}, not {kind}')
+
+
 def _download_arguments(download: argparse.ArgumentParser) -> None:
     """The arguments of `cxpa download`."""
     download.add_argument("agent_id", type=int)
@@ -87,6 +110,31 @@ def _download_arguments(download: argparse.ArgumentParser) -> None:
     )
 
 
+def _common_arguments() -> argparse.ArgumentParser:
+    """The flags of every command that talks to the platform: where, which key, output, and call options."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--base-url", help="the platform's URL (default: $CXPA_API_URL)")
+    common.add_argument("--ingest-key", help="the ingest API key (default: $CXPA_INGEST_KEY)")
+    common.add_argument("--format", choices=["json", "text"], default="json", help="output format (default json)")
+    common.add_argument("--debug", action="store_true", help="show tracebacks and the SDK's debug log")
+    common.add_argument(
+        "--allow-insecure", action="store_true", help="allow a plain http:// URL to a host that is not this machine"
+    )
+    common.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="each HTTP request's timeout in seconds (default: connect 5, read 60); waits use --timeout-ms",
+    )
+    common.add_argument(
+        "--deadline", type=float, metavar="SECONDS", help="the most one call may take in all (default 120)"
+    )
+    common.add_argument(
+        "--max-retries", type=int, metavar="N", help="retries after the first attempt (default 2; 0 disables them)"
+    )
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `cxpa` and its subcommands."""
     parser = argparse.ArgumentParser(
@@ -96,11 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         "3 wait timed out, 4 API or connection error, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"cxpa {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--base-url", help="the platform's URL (default: $CXPA_API_URL)")
-    common.add_argument("--ingest-key", help="the ingest API key (default: $CXPA_INGEST_KEY)")
-    common.add_argument("--format", choices=["json", "text"], default="json", help="output format (default json)")
-    common.add_argument("--debug", action="store_true", help="show tracebacks and the SDK's debug log")
+    common = _common_arguments()
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -120,6 +164,27 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     server.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 picks a free one)")
     server.add_argument("--ingest-key", help="the ingest API key callers use (default cxpa_local_ingest_key)")
+    server.add_argument(
+        "--agent",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="add a JSON agent whose runtime is sent the trigger payload at URL (repeatable)",
+    )
+    server.add_argument(
+        "--file-agent",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="add a file_download agent whose runtime at URL answers with the file (repeatable)",
+    )
+    server.add_argument(
+        "--agent-key",
+        action="append",
+        default=[],
+        metavar="AGENT=KEY",
+        help="fix the agent API key of an agent (by name or id) instead of a random one, never printed (repeatable)",
+    )
 
     trigger = command("trigger", "start a run and print its id")
     trigger.add_argument("agent_id", type=int)
@@ -128,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     wait.add_argument("agent_id", type=int)
     wait.add_argument("--input", default="{}", help="the run's input: JSON, @file, or - for stdin")
     wait.add_argument("--run-id", help="wait for this existing run instead of starting one")
-    wait.add_argument("--timeout-ms", type=int, default=300_000, help="how long to wait (default 300000)")
+    wait.add_argument("--timeout-ms", type=int, default=WAIT_TIMEOUT_MS, help="how long to wait (default 300000)")
     _download_arguments(command("download", "start a run of a file agent and save its file"))
     for name, help_text in (("get", "print a run"), ("cancel", "cancel a run")):
         getter = command(name, help_text)
@@ -156,33 +221,92 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def client_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of a client that the flags give, checked and named as flags; the library's defaults otherwise."""
+    options: dict[str, Any] = {"allow_insecure": args.allow_insecure}
+    if args.timeout is not None:
+        options["timeout"] = check.seconds(args.timeout, "--timeout")
+    if args.deadline is not None:
+        options["deadline"] = check.seconds(args.deadline, "--deadline")
+    if args.max_retries is not None:
+        options["max_retries"] = check.non_negative_int(args.max_retries, "--max-retries")
+    return options
+
+
+def _base_url(args: argparse.Namespace) -> str:
+    """The platform's URL from --base-url or $CXPA_API_URL, checked, with errors that name the flags."""
+    return check.base_url(args.base_url, allow_insecure=args.allow_insecure, insecure_hint="pass --allow-insecure")
+
+
 def _client(args: argparse.Namespace) -> Any:
     from ._client import Cxpa  # noqa: PLC0415 - `cxpa --help` stays fast
 
-    return Cxpa(base_url=args.base_url, ingest_api_key=args.ingest_key)
+    check.require(
+        ("--base-url", args.base_url, check.ENV_API_URL), ("--ingest-key", args.ingest_key, check.ENV_INGEST_KEY)
+    )
+    return Cxpa(base_url=_base_url(args), ingest_api_key=args.ingest_key, **client_options(args))
 
 
 def _trigger(args: argparse.Namespace, streams: Streams) -> Exit:
     with _client(args) as client:
-        emit(client.trigger_run(args.agent_id, json_argument(args.input, "--input", streams)), streams, args.format)
+        data = json_object_argument(args.input, "--input", streams)
+        emit(client.trigger_run(args.agent_id, data), streams, args.format)
     return Exit.OK
+
+
+def wait_again(args: argparse.Namespace, run_id: str) -> str:
+    """The `cxpa wait --run-id` command that waits again for a run, with the flags given (never the key)."""
+    words = ["cxpa", "wait", str(args.agent_id), "--run-id", run_id]
+    if args.base_url is not None:
+        words += ["--base-url", args.base_url]
+    for flag, value in (
+        ("--timeout", args.timeout),
+        ("--deadline", args.deadline),
+        ("--max-retries", args.max_retries),
+    ):
+        if value is not None:
+            words += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    if args.timeout_ms != WAIT_TIMEOUT_MS:
+        words += ["--timeout-ms", str(args.timeout_ms)]
+    words += ["--allow-insecure"] * args.allow_insecure + ["--format", "text"] * (args.format == "text")
+    command = shlex.join(words)
+    return command + " (and --ingest-key, not shown)" if args.ingest_key is not None else command
+
+
+def _interrupted(args: argparse.Namespace, run_id: str, streams: Streams) -> Exit:
+    """Ctrl-C while waiting: the run goes on; say which, and how to wait for it (or cancel it) again."""
+    streams.stderr.write(
+        f"cxpa: interrupted; run {run_id} is still running. Wait for it again with:\n"
+        f"  {wait_again(args, run_id)}\n"
+        f"or cancel it with: cxpa cancel {args.agent_id} {shlex.quote(run_id)}\n"
+    )
+    return Exit.INTERRUPTED
 
 
 def _wait(args: argparse.Namespace, streams: Streams) -> Exit:
     with _client(args) as client:
         if args.run_id:
-            run = client.wait_for_run(args.agent_id, args.run_id, timeout=args.timeout_ms / 1000)
+            run_id = args.run_id
         else:
-            data = json_argument(args.input, "--input", streams)
-            run = client.trigger_run_and_wait(args.agent_id, data, timeout_ms=args.timeout_ms)
+            # Trigger, then wait by run id: a Ctrl-C during the wait can then say which run goes on.
+            data = json_object_argument(args.input, "--input", streams)
+            run_id = client.trigger_run(args.agent_id, data).run_id
+        try:
+            run = client.wait_for_run(args.agent_id, run_id, timeout=args.timeout_ms / 1000)
+        except KeyboardInterrupt:
+            return _interrupted(args, run_id, streams)
+        except WaitTimeoutError as exc:
+            if args.run_id:
+                raise
+            # A wait that started the run prints where it stands, as trigger-and-wait's WaitTimedOut.
+            emit({"run_id": exc.run_id, "status": exc.status, "timed_out": True}, streams, args.format)
+            return Exit.WAIT_TIMED_OUT
     emit(run, streams, args.format)
-    if run.timed_out:
-        return Exit.WAIT_TIMED_OUT
     return Exit.RUN_FAILED if run.status in ("failed", "cancelled") else Exit.OK
 
 
 def _download(args: argparse.Namespace, streams: Streams) -> Exit:
-    data = json_argument(args.input, "--input", streams)
+    data = json_object_argument(args.input, "--input", streams)
     with (
         _client(args) as client,
         client.trigger_run_and_download(args.agent_id, data, timeout_ms=args.timeout_ms) as download,
@@ -246,14 +370,17 @@ def _ingest(args: argparse.Namespace, streams: Streams) -> Exit:
 def _credential(args: argparse.Namespace, streams: Streams) -> Exit:
     from ._agent import AgentClient  # noqa: PLC0415 - `cxpa --help` stays fast
 
-    api_key = args.api_key or os.environ.get("CXPA_AGENT_KEY")
-    if not api_key:
-        raise MissingConfigError("--api-key", "CXPA_AGENT_KEY")
-    token = args.credentials_token or os.environ.get("CXPA_CREDENTIALS_TOKEN")
-    if not token:
-        raise MissingConfigError("--credentials-token", "CXPA_CREDENTIALS_TOKEN")
+    check.require(
+        ("--base-url", args.base_url, check.ENV_API_URL),
+        ("--api-key", args.api_key, "CXPA_AGENT_KEY"),
+        ("--credentials-token", args.credentials_token, "CXPA_CREDENTIALS_TOKEN"),
+    )
+    api_key = os.environ["CXPA_AGENT_KEY"] if args.api_key is None else args.api_key
+    token = os.environ["CXPA_CREDENTIALS_TOKEN"] if args.credentials_token is None else args.credentials_token
     run_id = args.run_id or os.environ.get("CXPA_RUN_ID") or "cli"
-    agent = AgentClient(base_url=args.base_url, api_key=api_key, run_id=run_id, credentials_token=token)
+    agent = AgentClient(
+        base_url=_base_url(args), api_key=api_key, run_id=run_id, credentials_token=token, **client_options(args)
+    )
     try:
         credential = agent.resolve_credential(args.connection_id)
     finally:
@@ -279,9 +406,16 @@ def _demo(args: argparse.Namespace, streams: Streams) -> Exit:
 
 
 def _dev_server(args: argparse.Namespace, streams: Streams) -> Exit:
-    from .testing._serve import serve_forever  # noqa: PLC0415 - needs the local platform (the `testing` extra)
+    from .testing import _serve  # noqa: PLC0415 - needs the local platform (the `testing` extra)
 
-    serve_forever(args.host, args.port, args.ingest_key, streams.stdout)
+    try:  # every flag is checked before anything is served
+        agents = [_serve.parse_agent(spec, "json") for spec in args.agent]
+        agents += [_serve.parse_agent(spec, "file_download") for spec in args.file_agent]
+        keys = [_serve.parse_agent_key(spec) for spec in args.agent_key]
+        platform = _serve.build_platform(args.ingest_key, agents, keys)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    _serve.serve_forever(args.host, args.port, args.ingest_key, streams.stdout, platform)
     return Exit.OK
 
 

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx2
 
 from . import _operations as ops
-from ._base import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, BaseClient, checked_http_client, verify_option
+from ._base import (
+    DEFAULT_DEADLINE_S,
+    DEFAULT_MAX_RETRIES,
+    BaseClient,
+    checked_http_client,
+    checked_proxies,
+    verify_option,
+)
 from ._download import Download
 from ._driver import drive
 from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
-from ._transport import sync_client
+from ._transport import ProxyOption, sync_client
 from .types import IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
 
 if TYPE_CHECKING:
@@ -35,7 +42,8 @@ class Cxpa(BaseClient):
     Args:
         base_url: The platform's URL; falls back to `CXPA_API_URL`.
         ingest_api_key: The ingest API key; falls back to `CXPA_INGEST_KEY`. Sent only in the
-            Authorization header, never shown.
+            Authorization header, never shown. A callable returning the key is asked before every
+            attempt (for keys that rotate); the keys it returns are masked like a fixed one.
         timeout: Each HTTP request's timeouts, in seconds or as an httpx2.Timeout (default: connect
             5 s, read 60 s, write 60 s, pool 10 s; every phase finite).
         max_retries: Retries after the first attempt for transient failures (0 disables them).
@@ -46,13 +54,20 @@ class Cxpa(BaseClient):
         allow_insecure: Allow a plain http:// URL to a host that is not this machine.
         max_answer_bytes: The largest JSON answer read into memory (default 8 MiB); a larger one is
             InvalidResponseError, read no further.
+        default_headers: Headers sent on every request (a gateway's, a tenant's, tracing); the SDK's
+            own (Authorization, Idempotency-Key, ...) are refused, and a User-Agent is appended to
+            the SDK's. Their values are never shown.
+        proxy: A proxy for every request (an http://, https:// or socks5:// URL, or an httpx2.Proxy);
+            not with `http_client=`.
+        trust_env: Read HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY when `proxy` is not given, as
+            httpx2 does (default True).
     """
 
     def __init__(
         self,
         *,
         base_url: str | None = None,
-        ingest_api_key: str | None = None,
+        ingest_api_key: str | Callable[[], str] | None = None,
         timeout: float | httpx2.Timeout | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         deadline: float = DEFAULT_DEADLINE_S,
@@ -60,6 +75,9 @@ class Cxpa(BaseClient):
         verify: bool | str | ssl.SSLContext = True,
         allow_insecure: bool = False,
         max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        default_headers: Mapping[str, str] | None = None,
+        proxy: ProxyOption | None = None,
+        trust_env: bool = True,
     ) -> None:
         self._init_settings(
             base_url=base_url,
@@ -69,8 +87,10 @@ class Cxpa(BaseClient):
             deadline=deadline,
             allow_insecure=allow_insecure,
             max_answer_bytes=max_answer_bytes,
+            default_headers=default_headers,
         )
         http_client = checked_http_client(http_client, httpx2.Client)
+        self._proxies = checked_proxies(proxy, trust_env=trust_env, brought=http_client is not None)
         self._owns_http = http_client is None
         self._sleep = time.sleep  # the backoff's sleep; tests replace it to retry without waiting
         self._verify = verify_option(verify)
@@ -78,7 +98,9 @@ class Cxpa(BaseClient):
         self._http = http_client or self._new_pool()
 
     def _new_pool(self) -> httpx2.Client:
-        return sync_client(self._settings.base_url, self._settings.timeout, self._settings.authorization, self._verify)
+        settings = self._settings
+        authorization = settings.authorization if settings.key_source is None else settings.key_source
+        return sync_client(settings.base_url, settings.timeout, authorization, self._verify, proxies=self._proxies)
 
     def _run(self, flow: Flow[T]) -> T:
         self._http = self._pool(self._http, self._new_pool)

@@ -38,6 +38,18 @@ def setting(value: str | None, argument: str, env_var: str) -> str:
     return value
 
 
+def require(*settings: tuple[str, str | None, str]) -> None:
+    """MissingConfigError naming every `(argument, value, env_var)` with neither a value nor its variable set.
+
+    Checked before any one setting is read, so that one error names them all (not one per try).
+    """
+    missing = [
+        (argument, env_var) for argument, value, env_var in settings if value is None and not os.environ.get(env_var)
+    ]
+    if missing:
+        raise MissingConfigError(*missing[0], also=missing[1:])
+
+
 def is_loopback(host: str) -> bool:
     """Whether a host name or address is this machine (localhost, 127.0.0.0/8, ::1)."""
     if host.lower() in ("localhost", "localhost."):
@@ -48,8 +60,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def base_url(value: str | None, *, allow_insecure: bool = False) -> str:
-    """The platform's base URL, checked: http(s), a host, and https unless the host is loopback."""
+INSECURE_HINT = "pass allow_insecure=True"
+"""How a caller of the library allows plain http to another host (the CLI names its flag instead)."""
+
+
+def base_url(value: str | None, *, allow_insecure: bool = False, insecure_hint: str = INSECURE_HINT) -> str:
+    """The platform's base URL, checked: http(s), a host, and https unless the host is loopback.
+
+    `insecure_hint` says how to allow plain http to another host, in the caller's terms.
+    """
     url = setting(value, "base_url", ENV_API_URL)
     if not isinstance(url, str):
         raise InvalidArgumentTypeError(f"base_url must be a str, not {type(url).__name__}")
@@ -61,7 +80,7 @@ def base_url(value: str | None, *, allow_insecure: bool = False) -> str:
     if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_insecure:
         raise InvalidArgumentError(
             f"base_url {url[:100]!r} is plain http to a host that is not this machine: keys would travel "
-            "unencrypted. Use https://, or pass allow_insecure=True if you really mean it."
+            f"unencrypted. Use https://, or {insecure_hint} if you really mean it."
         )
     return url.rstrip("/")
 

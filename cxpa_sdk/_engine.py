@@ -34,7 +34,7 @@ from ._errors import (
 )
 from ._retry import RetryPolicy, decide, is_retryable_status, parse_retry_after
 from ._schema import SchemaError, validate
-from ._transport import logger
+from ._transport import KeySource, logger
 
 T = TypeVar("T")
 # The largest JSON answer read into memory (an error or a Run row is a few KiB; 1 MiB inputs echo back).
@@ -98,6 +98,10 @@ class Settings(NamedTuple):
         retry: The retry policy.
         max_answer_bytes: The largest JSON answer read into memory, decoded.
         rng: The jitter source (tests pass a seeded one).
+        key_source: The callable that gives the key per attempt, when the key rotates (then
+            `authorization` is a placeholder); None for a fixed key.
+        headers: The caller's own headers (default_headers, with_options' extra_headers), checked;
+            their values are never shown (one may be a tenant's token).
     """
 
     base_url: str
@@ -107,6 +111,8 @@ class Settings(NamedTuple):
     retry: RetryPolicy
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     rng: random.Random | None = None
+    key_source: KeySource | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
     def __repr__(self) -> str:
         """The settings without the Authorization value."""
@@ -212,12 +218,16 @@ def _url(text: str) -> httpx2.URL:
 
 
 def _request(settings: Settings, op: Operation, key: str | None, left: float, deadline: float) -> httpx2.Request:
+    source = settings.key_source
     headers = {
-        "Authorization": settings.authorization,
+        # A sync key source is asked here, for each attempt; an async one by the async pool's `send_own`.
+        "Authorization": settings.authorization if source is None or source.is_async else source.authorization(),
         "Accept": "application/json",
         "Accept-Encoding": ACCEPT_ENCODING,
-        **op.extra_headers,
     }
+    if settings.headers:
+        headers.update(settings.headers)  # checked: none of them is a header the SDK sets
+    headers.update(op.extra_headers)
     if op.body is not None:
         headers["Content-Type"] = "application/json"
     if key is not None:
@@ -255,9 +265,15 @@ def _error_fields(body: bytes | bytearray) -> tuple[str, str, str | None] | None
     return detail["code"], detail["message"], detail.get("runId")
 
 
+def call_secrets(settings: Settings, *tokens: str) -> tuple[str, ...]:
+    """What no error, log line or result of a call may show: its key (every one a key callable gave), and `tokens`."""
+    if settings.key_source is not None:
+        return (*settings.key_source.seen(), *tokens)
+    return (settings.authorization.removeprefix("Bearer "), *tokens)
+
+
 def _secrets(settings: Settings, op: Operation) -> tuple[str, ...]:
-    """What a call sends that no error or log line may show: its key, and the operation's tokens."""
-    return (settings.authorization.removeprefix("Bearer "), *op.secrets)
+    return call_secrets(settings, *op.secrets)
 
 
 def _combine(earlier: bool | None, now: bool | None) -> bool | None:
@@ -400,7 +416,7 @@ def _judge(
     if schema:
         data, problem = _decode(body, schema)
         if problem is None:
-            return Answer(status, data, response)
+            return Answer(status, data, response, attempts=common["attempts"])
         message = f"the platform's {status} answer is not a valid {schema}: {problem}"
         return _invalid(message, status, request_id, common), False, None
     if 200 <= status < 300:

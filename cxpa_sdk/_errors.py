@@ -32,6 +32,8 @@ credential value: text that came from the server is scrubbed of the call's secre
 
 from __future__ import annotations
 
+import copyreg
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -92,6 +94,16 @@ class CxpaError(Exception):
         self.attempts = attempts
         self.idempotency_key = idempotency_key
         self.applied = applied
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by state, not by calling the constructor again (so errors cross processes).
+
+        BaseException's own `__reduce__` rebuilds an error as `cls(*args)`, which fails for
+        keyword-only arguments; this one makes the object without `__init__` (`copyreg.__newobj__`,
+        the class named by reference) and restores every attribute. Nothing here holds a secret.
+        """
+        # copyreg.__newobj__ is how pickle spells `cls.__new__(cls, *args)`; typeshed does not list it.
+        return (copyreg.__newobj__, (type(self), *self.args), dict(self.__dict__))  # type: ignore[attr-defined]
 
     @property
     def may_have_been_applied(self) -> bool:
@@ -302,17 +314,35 @@ class InvalidArgumentError(CxpaError, ValueError):
 
 
 class MissingConfigError(InvalidArgumentError):
-    """A required setting was neither given nor found in its environment variable.
+    """Required settings were neither given nor found in their environment variables.
+
+    One error names every missing setting at once (with nothing set: both the base URL and the key).
 
     Attributes:
-        argument: The parameter name, such as `ingest_api_key`.
-        env_var: The environment variable it falls back to, such as `CXPA_INGEST_KEY`.
+        argument: The first missing parameter, such as `base_url`.
+        env_var: The environment variable it falls back to, such as `CXPA_API_URL`.
+        arguments: Every missing parameter, in order (`argument` is the first).
+        env_vars: Their environment variables, in the same order (`env_var` is the first).
     """
 
-    def __init__(self, argument: str, env_var: str) -> None:
-        super().__init__(f"{argument} is required: pass {argument}=... or set {env_var}")
+    def __init__(self, argument: str, env_var: str, *, also: Sequence[tuple[str, str]] = ()) -> None:
+        missing = ((argument, env_var), *also)
         self.argument = argument
         self.env_var = env_var
+        self.arguments = tuple(name for name, _ in missing)
+        self.env_vars = tuple(variable for _, variable in missing)
+        # A CLI flag (`--base-url`) is passed as `--base-url ...`, a parameter as `base_url=...`.
+        ways = [f"{name} ..." if name.startswith("-") else f"{name}=..." for name in self.arguments]
+        verb = "is" if len(missing) == 1 else "are"
+        comma = "," if len(missing) > 1 else ""
+        super().__init__(
+            f"{_and(self.arguments)} {verb} required: pass {_and(ways)}{comma} or set {_and(self.env_vars)}"
+        )
+
+
+def _and(items: Sequence[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 class InvalidArgumentTypeError(CxpaError, TypeError):

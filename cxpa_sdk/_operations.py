@@ -6,16 +6,17 @@ Paths come from openapi.json by operationId; ids are percent-encoded so none can
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from . import _config as check
-from ._engine import Answer, Flow, Operation, Settings, Sleep, call, deadline_at, new_idempotency_key
-from ._errors import InvalidArgumentError, InvalidArgumentTypeError, WaitTimeoutError
+from ._engine import Answer, Flow, Operation, Settings, Sleep, call, call_secrets, deadline_at, new_idempotency_key
+from ._errors import InvalidArgumentError, InvalidArgumentTypeError, WaitTimeoutError, mask
 from ._schema import spec
 from .types import Credential, IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
 
@@ -29,6 +30,22 @@ DEFAULT_WAIT_MS = 30_000
 # PACE_MIN_S to PACE_MAX_S while reads keep coming back early, and resets once one is held.
 PACE_MIN_S = 0.1
 PACE_MAX_S = 2.0
+
+R = TypeVar("R", TriggeredRun, Run, WaitTimedOut, RegisteredRun, IngestedRun, Credential)
+
+
+def answered(result: R, answer: Answer, secrets: tuple[str, ...] = ()) -> R:
+    """The result with what support needs of the answer it came from: request id, replay flag, attempts.
+
+    The request id is masked like an error's (a server may echo what it was sent).
+    """
+    headers = answer.response.headers
+    return dataclasses.replace(
+        result,
+        request_id=mask(headers.get("x-request-id"), secrets),
+        replayed=headers.get("idempotent-replayed", "").strip().lower() == "true",
+        attempts=answer.attempts,
+    )
 
 
 @cache
@@ -88,7 +105,7 @@ def trigger_run(
         "trigger_run", {"input": check.json_object(input)}, {202: "TriggeredRun"}, agentId=check.agent_id(agent_id)
     )
     answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=_key(idempotency_key))
-    return TriggeredRun.from_json(answer.data)
+    return answered(TriggeredRun.from_json(answer.data), answer, call_secrets(settings))
 
 
 def _window_ms(left_s: float) -> int:
@@ -156,7 +173,7 @@ def trigger_run_and_wait(
     )
     answer = yield from call(settings, op, deadline=deadline, idempotency_key=_key(idempotency_key))
     if answer.status == 200:
-        return Run.from_json(answer.data)
+        return answered(Run.from_json(answer.data), answer, call_secrets(settings))
     run_id = answer.data["runId"]
     wait, floor = pace(0.0, window / 1000, time.monotonic() - started)
     if (wait := min(wait, wait_end - time.monotonic())) > 0:
@@ -164,7 +181,10 @@ def trigger_run_and_wait(
     run = yield from _poll(settings, agent, run_id, wait_end=wait_end, deadline=deadline, floor=floor)
     if run is not None and run.status.terminal:
         return run
-    return WaitTimedOut(run_id, RunStatus(answer.data["status"]) if run is None else run.status)
+    if run is None:  # the window closed with the trigger's answer: that answer's request
+        return answered(WaitTimedOut(run_id, RunStatus(answer.data["status"])), answer, call_secrets(settings))
+    # Else the last read's request: the one whose answer says the run is still going.
+    return WaitTimedOut(run_id, run.status, request_id=run.request_id, replayed=run.replayed, attempts=run.attempts)
 
 
 def _read_run(settings: Settings, agent_id: int, run_id: str, wait_ms: int, deadline: float) -> Flow[Run]:
@@ -178,7 +198,7 @@ def _read_run(settings: Settings, agent_id: int, run_id: str, wait_ms: int, dead
         read_timeout=wait_ms / 1000 + WINDOW_GRACE_S if wait_ms else None,
     )
     answer = yield from call(settings, op, deadline=deadline)
-    return Run.from_json(answer.data)
+    return answered(Run.from_json(answer.data), answer, call_secrets(settings))
 
 
 def get_run(settings: Settings, agent_id: int, run_id: str) -> Flow[Run]:
@@ -208,7 +228,7 @@ def cancel_run(settings: Settings, agent_id: int, run_id: str, *, idempotency_ke
         "cancel_run", None, {200: "Run"}, agentId=check.agent_id(agent_id), runId=check.identifier(run_id, "run_id")
     )
     answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=_key(idempotency_key))
-    return Run.from_json(answer.data)
+    return answered(Run.from_json(answer.data), answer, call_secrets(settings))
 
 
 def register_run(
@@ -218,7 +238,7 @@ def register_run(
     body = {"externalRunId": check.identifier(external_run_id, "external_run_id", 256)}
     op = _post("register_run", body, {200: "RegisteredRun", 201: "RegisteredRun"}, agentId=check.agent_id(agent_id))
     answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=_key(idempotency_key))
-    return RegisteredRun.from_json(answer.data)
+    return answered(RegisteredRun.from_json(answer.data), answer, call_secrets(settings))
 
 
 def error_body(
@@ -246,7 +266,19 @@ def error_body(
     return body
 
 
-_UNSET: Any = object()
+class _Unset:
+    """The default of an `output=` argument: not given (None is a value, JSON null). One instance, `_UNSET`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<not given>"  # what help() shows: `output: Any = <not given>`
+
+    def __reduce__(self) -> str:
+        return "_UNSET"  # the same instance after pickling or copying: `is not _UNSET` still holds
+
+
+_UNSET: Any = _Unset()
 
 
 def ingest_run(
@@ -275,7 +307,7 @@ def ingest_run(
         body["error"] = error_body(error)
     op = _post("ingest_run", body, {200: "IngestedRun"}, agentId=check.agent_id(agent_id))
     answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=_key(idempotency_key))
-    return IngestedRun.from_json(answer.data)
+    return answered(IngestedRun.from_json(answer.data), answer, call_secrets(settings))
 
 
 def open_download(
@@ -333,4 +365,4 @@ def resolve_credential(settings: Settings, connection_id: str, credentials_token
         secrets=(credentials_token,),
     )
     answer = yield from call(settings, op, deadline=deadline_at(settings))
-    return Credential.from_json(answer.data)
+    return answered(Credential.from_json(answer.data), answer, call_secrets(settings, credentials_token))

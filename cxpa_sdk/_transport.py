@@ -1,20 +1,23 @@
-"""Building httpx clients: finite timeouts, pool limits, TCP keepalive, one SSL context per process.
+"""Building httpx clients: finite timeouts, pool limits, TCP keepalive, one SSL context per process, proxies.
 
-Also the `cxpa_sdk` logger (its DEBUG lines never carry a key, a token or a body).
+Also the keys that rotate (`KeySource`), and the `cxpa_sdk` logger (its DEBUG lines never carry a key,
+a token or a body).
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import socket
 import ssl
 import sys
-from collections.abc import Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from functools import cache
 from typing import Any
 
 import httpx2
+from httpx2._utils import URLPattern, get_environment_proxies
 
 from ._carry import AsyncDeadlineTransport, DeadlineTransport
 from ._version import __version__
@@ -59,22 +62,170 @@ def verify_context(verify: bool | str | ssl.SSLContext) -> ssl.SSLContext | bool
     return ssl_context(None if verify is True else os.fspath(verify))
 
 
+ROTATING = "Bearer <rotating key>"
+"""The Settings.authorization of a client whose key is a callable (the real one is asked per attempt)."""
+_REMEMBERED_KEYS = 16
+
+
+class KeySource:
+    """An API key given as a callable (an async one for async clients), asked before every attempt.
+
+    Each key it returns is checked like a key given as a str, and remembered (the last 16), so
+    that errors and log lines mask it as they mask a fixed key. Its repr shows no key.
+    """
+
+    __slots__ = ("_get", "_name", "_seen", "is_async")
+
+    def __init__(self, get: Callable[[], str] | Callable[[], Awaitable[str]], name: str, *, is_async: bool) -> None:
+        self._get = get
+        self._name = name
+        self._seen: tuple[str, ...] = ()
+        self.is_async = is_async
+
+    def __repr__(self) -> str:
+        return f"KeySource({self._name}='***')"
+
+    def _checked(self, value: object) -> str:
+        from ._config import secret  # noqa: PLC0415 - _config imports nothing of the transport; kept lazy all the same
+
+        key = str(secret(value, f"the key that {self._name}() returned"))
+        if key not in self._seen:
+            self._seen = (key, *self._seen[: _REMEMBERED_KEYS - 1])
+        return f"Bearer {key}"
+
+    def authorization(self) -> str:
+        """The Authorization value from a sync callable."""
+        value = self._get()
+        if inspect.isawaitable(value):
+            if inspect.iscoroutine(value):
+                value.close()
+            from ._errors import InvalidArgumentTypeError  # noqa: PLC0415 - only this mistake needs it
+
+            raise InvalidArgumentTypeError(
+                f"{self._name} returned an awaitable: an async callable works only with an async client"
+            )
+        return self._checked(value)
+
+    async def aauthorization(self) -> str:
+        """The Authorization value from a sync or an async callable."""
+        value = self._get()
+        if inspect.isawaitable(value):
+            value = await value
+        return self._checked(value)
+
+    def seen(self) -> tuple[str, ...]:
+        """The keys returned so far (the newest first): what errors must mask."""
+        return self._seen
+
+
 class BearerAuth(httpx2.Auth):
     """Sends `Authorization: <value>` on every request of a client; the value never shows in repr.
 
-    It makes the raw generated client, which shares the httpx client, authenticated too.
+    It makes the raw generated client, which shares the httpx client, authenticated too; with a
+    `KeySource` it asks it for each request.
     """
 
-    def __init__(self, authorization: str) -> None:
+    def __init__(self, authorization: str | KeySource) -> None:
         self._authorization = authorization
 
     def __repr__(self) -> str:
         return "BearerAuth('***')"
 
-    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
+    def sync_auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
         """Set the header and send."""
-        request.headers["Authorization"] = self._authorization
+        source = self._authorization
+        request.headers["Authorization"] = source if isinstance(source, str) else source.authorization()
         yield request
+
+    async def async_auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
+        """Set the header (asking an async key source) and send."""
+        source = self._authorization
+        request.headers["Authorization"] = source if isinstance(source, str) else await source.aauthorization()
+        yield request
+
+
+ProxyOption = str | httpx2.URL | httpx2.Proxy
+"""What `proxy=` takes: a proxy URL (http://, https://, socks5://; credentials in it are never shown)."""
+
+
+def proxy_map(proxy: httpx2.Proxy | None, *, trust_env: bool) -> dict[str, httpx2.Proxy | None]:
+    """Where requests go, as httpx2 decides it: `proxy` for every URL, else HTTP(S)_PROXY, ALL_PROXY, NO_PROXY.
+
+    Keys are httpx2 URL patterns ("https://", "all://*example.com"); None means "no proxy".
+    An empty map: every request goes straight to its host.
+    """
+    if proxy is not None:
+        return {"all://": proxy}
+    if not trust_env:
+        return {}
+    return {
+        pattern: None if url is None else httpx2.Proxy(url=url) for pattern, url in get_environment_proxies().items()
+    }
+
+
+class _Routes:
+    """Which pool a URL goes to: a proxy's, or the direct one (httpx2's own `_transport_for_url` rule)."""
+
+    def __init__(self, direct: Any, mounts: Mapping[URLPattern, Any]) -> None:
+        self._direct = direct
+        self._mounts = dict(sorted(mounts.items()))
+        self._chosen: dict[tuple[str, str, int | None], Any] = {}
+
+    def pick(self, url: httpx2.URL) -> Any:
+        """The pool for `url` (remembered per scheme, host and port: NO_PROXY rules match on nothing else)."""
+        where = (url.scheme, url.host, url.port)
+        pool = self._chosen.get(where)
+        if pool is None:
+            pool = next((mount for pattern, mount in self._mounts.items() if pattern.matches(url)), None)
+            pool = self._direct if pool is None else pool
+            if len(self._chosen) < 64:
+                self._chosen[where] = pool
+        return pool
+
+    def pools(self) -> list[Any]:
+        """Every pool, the direct one first."""
+        return [self._direct, *(pool for pool in self._mounts.values() if pool is not self._direct)]
+
+
+class ProxyTransport(httpx2.BaseTransport):
+    """Sends each request on the pool its URL's proxy rule picks: a proxy's pool, or the direct one.
+
+    The SDK's pools send a call's request straight to their transport (`SdkClient.send_own`), past
+    httpx2.Client's mounts, so the proxy rules live here, under the deadline transport; every
+    pool has the SDK's limits, socket options and deadline-bounded sockets.
+    """
+
+    def __init__(self, direct: httpx2.BaseTransport, mounts: Mapping[URLPattern, httpx2.BaseTransport]) -> None:
+        self._routes = _Routes(direct, mounts)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        """Send on the pool for the request's URL."""
+        transport: httpx2.BaseTransport = self._routes.pick(request.url)
+        return transport.handle_request(request)
+
+    def close(self) -> None:
+        """Close every pool."""
+        for pool in self._routes.pools():
+            pool.close()
+
+
+class AsyncProxyTransport(httpx2.AsyncBaseTransport):
+    """The async twin of `ProxyTransport`."""
+
+    def __init__(
+        self, direct: httpx2.AsyncBaseTransport, mounts: Mapping[URLPattern, httpx2.AsyncBaseTransport]
+    ) -> None:
+        self._routes = _Routes(direct, mounts)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        """Send on the pool for the request's URL."""
+        transport: httpx2.AsyncBaseTransport = self._routes.pick(request.url)
+        return await transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close every pool."""
+        for pool in self._routes.pools():
+            await pool.aclose()
 
 
 def install_backend(transport: httpx2.BaseTransport | httpx2.AsyncBaseTransport, backend: Callable[[Any], Any]) -> None:
@@ -118,33 +269,65 @@ class SdkClient(httpx2.Client):
 class AsyncSdkClient(httpx2.AsyncClient):
     """The async twin of `SdkClient`."""
 
-    def __init__(self, transport: httpx2.AsyncBaseTransport, **options: Any) -> None:
+    def __init__(
+        self, transport: httpx2.AsyncBaseTransport, *, key_source: KeySource | None = None, **options: Any
+    ) -> None:
         super().__init__(transport=transport, **options)
         self._pool_transport = transport
+        self._async_key = key_source if key_source is not None and key_source.is_async else None
 
     async def send_own(self, request: httpx2.Request) -> httpx2.Response:
-        """Send an engine's request on the pool; the answer with its body not read."""
+        """Send an engine's request on the pool (asking an async key source first); the answer, body not read."""
         if self.is_closed:
             raise RuntimeError(_CLOSED)
+        if self._async_key is not None:
+            request.headers["Authorization"] = await self._async_key.aauthorization()
         response = await self._pool_transport.handle_async_request(request)
         response.request = request
         return response
 
 
+def _sync_pool(verify: bool | str | ssl.SSLContext, proxy: httpx2.Proxy | None = None) -> httpx2.HTTPTransport:
+    """One httpx2 pool (direct, or through `proxy`) with the SDK's limits, socket options and sockets."""
+    from ._sockets import Backend  # noqa: PLC0415 - httpcore loads with the first client, not with the package
+
+    transport = httpx2.HTTPTransport(
+        verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS, proxy=proxy
+    )
+    install_backend(transport, Backend)
+    return transport
+
+
+def _async_pool(verify: bool | str | ssl.SSLContext, proxy: httpx2.Proxy | None = None) -> httpx2.AsyncHTTPTransport:
+    """The async twin of `_sync_pool`."""
+    from ._sockets import AsyncBackend  # noqa: PLC0415 - httpcore loads with the first client, not the package
+
+    transport = httpx2.AsyncHTTPTransport(
+        verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS, proxy=proxy
+    )
+    install_backend(transport, AsyncBackend)
+    return transport
+
+
 def sync_client(
-    base_url: str, timeout: httpx2.Timeout, authorization: str, verify: bool | str | ssl.SSLContext = True
+    base_url: str,
+    timeout: httpx2.Timeout,
+    authorization: str | KeySource,
+    verify: bool | str | ssl.SSLContext = True,
+    *,
+    proxies: Mapping[str, httpx2.Proxy | None] | None = None,
 ) -> SdkClient:
     """An httpx2.Client as the SDK wants it: no redirects followed, keepalive on, the shared SSL context.
 
     Its transport carries each call's deadline (`_carry`), and its sockets end every operation by
-    it (`_sockets`).
+    it (`_sockets`). `proxies` (from `proxy_map`) routes requests through proxies, per URL.
     """
-    from ._sockets import Backend  # noqa: PLC0415 - httpcore loads with the first client, not with the package
-
-    transport = httpx2.HTTPTransport(
-        verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS
-    )
-    install_backend(transport, Backend)
+    transport: httpx2.BaseTransport = _sync_pool(verify)
+    if proxies:
+        mounts = {
+            URLPattern(key): transport if proxy is None else _sync_pool(verify, proxy) for key, proxy in proxies.items()
+        }
+        transport = ProxyTransport(transport, mounts)
     return SdkClient(
         DeadlineTransport(transport),
         base_url=base_url,
@@ -158,20 +341,25 @@ def sync_client(
 def async_client(
     base_url: str,
     timeout: httpx2.Timeout,
-    authorization: str,
+    authorization: str | KeySource,
     verify: bool | str | ssl.SSLContext = True,
     transport: httpx2.AsyncBaseTransport | None = None,
+    *,
+    proxies: Mapping[str, httpx2.Proxy | None] | None = None,
 ) -> AsyncSdkClient:
-    """The async twin of `sync_client`; `transport` replaces httpx2's pool (the aiohttp backend's)."""
+    """The async twin of `sync_client`; `transport` replaces httpx2's pool (the aiohttp backend's, no proxies)."""
     if transport is None:
-        from ._sockets import AsyncBackend  # noqa: PLC0415 - httpcore loads with the first client, not the package
-
-        transport = httpx2.AsyncHTTPTransport(
-            verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS
-        )
-        install_backend(transport, AsyncBackend)
+        transport = _async_pool(verify)
+        if proxies:
+            direct = transport
+            mounts = {
+                URLPattern(key): direct if proxy is None else _async_pool(verify, proxy)
+                for key, proxy in proxies.items()
+            }
+            transport = AsyncProxyTransport(direct, mounts)
     return AsyncSdkClient(
         AsyncDeadlineTransport(transport),
+        key_source=authorization if isinstance(authorization, KeySource) else None,
         base_url=base_url,
         timeout=timeout,
         follow_redirects=False,

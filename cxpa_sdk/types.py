@@ -3,6 +3,12 @@
 Each is built from an answer already checked against openapi.yaml (see `_schema`), so a field is
 always present with its documented type. A status a newer platform adds (say `paused`) is kept as
 a `RunStatus` that is neither active nor terminal, instead of crashing the call.
+
+To and from JSON: `json.dumps(run.to_dict())` (snake_case, RFC 3339 times and statuses as strings,
+nested results as dicts), and `Run.from_dict(data)` back, equal to the original. `from_json` reads
+the wire's own shape instead. A result returned by a call also says which request answered it
+(`request_id`, `replayed`, `attempts`); those describe the call, not the result, so they take no part
+in equality and are not in `to_dict()`.
 """
 
 from __future__ import annotations
@@ -11,8 +17,8 @@ import datetime
 import enum
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, Self
 
 __all__ = [
     "Credential",
@@ -63,6 +69,40 @@ def _time(value: str | None) -> datetime.datetime | None:
     return None if value is None else datetime.datetime.fromisoformat(value)
 
 
+# The fields that describe the call that returned a result, not the result: kept out of equality and
+# of to_dict(). Keyword-only, with defaults, so a result built by hand needs none of them.
+_CALL = {"call": True}
+
+
+def _request_id() -> Any:
+    return field(default=None, compare=False, repr=False, kw_only=True, metadata=_CALL)
+
+
+def _replayed() -> Any:
+    return field(default=False, compare=False, repr=False, kw_only=True, metadata=_CALL)
+
+
+def _attempts() -> Any:
+    return field(default=1, compare=False, repr=False, kw_only=True, metadata=_CALL)
+
+
+def _plain(value: Any) -> Any:
+    """A field's value as JSON-safe data: times as RFC 3339 strings, statuses as strings, results as dicts."""
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, RunStatus):
+        return value.value
+    if isinstance(value, RunError | RunWaiting):
+        return value.to_dict()
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
+
+
+def _to_dict(result: Any) -> dict[str, Any]:
+    return {f.name: _plain(getattr(result, f.name)) for f in fields(result) if not f.metadata.get("call")}
+
+
 @dataclass(frozen=True, slots=True)
 class RunError:
     """Why a run failed: the message, and the error's type name and stack when the runtime sent them."""
@@ -76,6 +116,15 @@ class RunError:
         """From the spec's RunError object."""
         return cls(data["message"], data.get("name"), data.get("stack"))
 
+    def to_dict(self) -> dict[str, Any]:
+        """The error as JSON-safe data: `{"message": ..., "name": ..., "stack": ...}`."""
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape."""
+        return cls(data["message"], data.get("name"), data.get("stack"))
+
 
 @dataclass(frozen=True, slots=True)
 class RunWaiting:
@@ -84,18 +133,48 @@ class RunWaiting:
     token_id: str
     description: str
 
+    def to_dict(self) -> dict[str, Any]:
+        """The token as JSON-safe data: `{"token_id": ..., "description": ...}`."""
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape."""
+        return cls(data["token_id"], data["description"])
+
 
 @dataclass(frozen=True, slots=True)
 class TriggeredRun:
-    """The answer to `trigger_run`: the new run's id and status."""
+    """The answer to `trigger_run`: the new run's id and status.
+
+    Attributes:
+        run_id: The new run's id.
+        status: Its status (`queued`, or further along on a replay).
+        request_id: The X-Request-Id of the answer this came from (None when built by hand); not compared.
+        replayed: Whether that answer was an idempotent replay (`Idempotent-Replayed: true`): the
+            platform had already acted on this Idempotency-Key; not compared.
+        attempts: How many attempts that request took (1 when it was not retried); not compared.
+    """
 
     run_id: str
     status: RunStatus
+    request_id: str | None = _request_id()
+    replayed: bool = _replayed()
+    attempts: int = _attempts()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TriggeredRun:
         """From the spec's TriggeredRun object."""
         return cls(data["runId"], RunStatus(data["status"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-safe data: `{"run_id": ..., "status": "queued"}`."""
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape."""
+        return cls(data["run_id"], RunStatus(data["status"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +194,13 @@ class Run:
         created_at: When it was created.
         started_at: When it started, or None.
         finished_at: When it ended, or None.
-        timed_out: Always False: tells a Run from a WaitTimedOut.
+        timed_out: Always False: tells a Run from a WaitTimedOut. Mypy narrows `Run | WaitTimedOut`
+            on `if result.timed_out:`, pyright only on `result.timed_out is True` (or `== True`);
+            `isinstance(result, WaitTimedOut)` narrows in both.
+        request_id: The X-Request-Id of the answer this came from (None when built by hand); not compared.
+        replayed: Whether that answer was an idempotent replay (`Idempotent-Replayed: true`): the
+            platform had already acted on this Idempotency-Key; not compared.
+        attempts: How many attempts that request took (1 when it was not retried); not compared.
     """
 
     run_id: str
@@ -131,6 +216,9 @@ class Run:
     started_at: datetime.datetime | None
     finished_at: datetime.datetime | None
     timed_out: Literal[False] = False
+    request_id: str | None = _request_id()
+    replayed: bool = _replayed()
+    attempts: int = _attempts()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Run:
@@ -146,6 +234,33 @@ class Run:
             error=None if data["error"] is None else RunError.from_json(data["error"]),
             external_run_id=data["external_run_id"],
             waiting=None if waiting is None else RunWaiting(waiting["token_id"], waiting["description"]),
+            created_at=datetime.datetime.fromisoformat(data["created_at"]),
+            started_at=_time(data["started_at"]),
+            finished_at=_time(data["finished_at"]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run as JSON-safe data, its fields' names as keys (`run_id`, not the wire's `id`).
+
+        Times are RFC 3339 strings, the status a string, `error` and `waiting` dicts or None, and
+        `timed_out` False; `json.dumps(run.to_dict())` works, and `Run.from_dict` reads it back.
+        """
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape (the inverse: `Run.from_dict(run.to_dict()) == run`)."""
+        error, waiting = data["error"], data["waiting"]
+        return cls(
+            run_id=data["run_id"],
+            agent_id=data["agent_id"],
+            status=RunStatus(data["status"]),
+            input_data=data["input_data"],
+            output_data=data["output_data"],
+            outputs=data["outputs"],
+            error=None if error is None else RunError.from_dict(error),
+            external_run_id=data["external_run_id"],
+            waiting=None if waiting is None else RunWaiting.from_dict(waiting),
             created_at=datetime.datetime.fromisoformat(data["created_at"]),
             started_at=_time(data["started_at"]),
             finished_at=_time(data["finished_at"]),
@@ -171,12 +286,28 @@ class WaitTimedOut:
     Attributes:
         run_id: The run, still in flight.
         status: Its status when the wait gave up.
-        timed_out: Always True: tells a WaitTimedOut from a Run.
+        timed_out: Always True: tells a WaitTimedOut from a Run (see `Run.timed_out`).
+        request_id: The X-Request-Id of the answer this came from (None when built by hand); not compared.
+        replayed: Whether that answer was an idempotent replay (`Idempotent-Replayed: true`): the
+            platform had already acted on this Idempotency-Key; not compared.
+        attempts: How many attempts that request took (1 when it was not retried); not compared.
     """
 
     run_id: str
     status: RunStatus
     timed_out: Literal[True] = True
+    request_id: str | None = _request_id()
+    replayed: bool = _replayed()
+    attempts: int = _attempts()
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-safe data: `{"run_id": ..., "status": "running", "timed_out": true}`."""
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape."""
+        return cls(data["run_id"], RunStatus(data["status"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,29 +318,66 @@ class RegisteredRun:
         run_id: The registered run's id.
         credentials_token: Pass it to the runtime with the agent API key to resolve credentials.
         expires_in_seconds: How long the token stays valid, in seconds.
+        request_id: The X-Request-Id of the answer this came from (None when built by hand); not compared.
+        replayed: Whether that answer was an idempotent replay (`Idempotent-Replayed: true`): the
+            platform had already acted on this Idempotency-Key; not compared.
+        attempts: How many attempts that request took (1 when it was not retried); not compared.
     """
 
     run_id: str
     credentials_token: str = field(repr=False)
     expires_in_seconds: int
+    request_id: str | None = _request_id()
+    replayed: bool = _replayed()
+    attempts: int = _attempts()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RegisteredRun:
         """From the spec's RegisteredRun object."""
         return cls(data["runId"], data["credentialsToken"], data["expiresInSeconds"])
 
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-safe data, the credentials token included: store or send the dict as the secret it holds."""
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape."""
+        return cls(data["run_id"], data["credentials_token"], data["expires_in_seconds"])
+
 
 @dataclass(frozen=True, slots=True)
 class IngestedRun:
-    """The answer to `ingest_run`: the platform's id for the run and its status."""
+    """The answer to `ingest_run`: the platform's id for the run and its status.
+
+    Attributes:
+        run_id: The platform's id for the run.
+        status: Its status after the ingest.
+        request_id: The X-Request-Id of the answer this came from (None when built by hand); not compared.
+        replayed: Whether that answer was an idempotent replay (`Idempotent-Replayed: true`): the
+            platform had already acted on this Idempotency-Key; not compared.
+        attempts: How many attempts that request took (1 when it was not retried); not compared.
+    """
 
     run_id: str
     status: RunStatus
+    request_id: str | None = _request_id()
+    replayed: bool = _replayed()
+    attempts: int = _attempts()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> IngestedRun:
         """From the spec's IngestedRun object."""
         return cls(data["runId"], RunStatus(data["status"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-safe data: `{"run_id": ..., "status": "completed"}`."""
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape."""
+        return cls(data["run_id"], RunStatus(data["status"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,17 +389,33 @@ class Credential:
         type: The kind of credential, such as `api_key`.
         values: The secret values by name.
         expires_at: When they stop working, or None.
+        request_id: The X-Request-Id of the answer this came from (None when built by hand); not compared.
+        replayed: Whether that answer was an idempotent replay (`Idempotent-Replayed: true`): the
+            platform had already acted on this Idempotency-Key; not compared.
+        attempts: How many attempts that request took (1 when it was not retried); not compared.
     """
 
     connection_id: str
     type: str
     values: Mapping[str, str] = field(repr=False)
     expires_at: datetime.datetime | None
+    request_id: str | None = _request_id()
+    replayed: bool = _replayed()
+    attempts: int = _attempts()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Credential:
         """From the spec's Credential object."""
         return cls(data["connectionId"], data["type"], dict(data["values"]), _time(data["expiresAt"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-safe data, the secret `values` included: store or send the dict as the secret it holds."""
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape."""
+        return cls(data["connection_id"], data["type"], dict(data["values"]), _time(data["expires_at"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +435,17 @@ class TriggerPayload:
     input: dict[str, Any]
     agent_api_key: str = field(repr=False)
     credentials_token: str | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-safe data in this SDK's snake_case, the key and token included (they are secrets)."""
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape (not the wire's camelCase: `parse` reads that)."""
+        return cls(
+            data["run_id"], data["agent_id"], data["input"], data["agent_api_key"], data.get("credentials_token")
+        )
 
     @classmethod
     def parse(cls, payload: bytes | str | Mapping[str, Any]) -> TriggerPayload:

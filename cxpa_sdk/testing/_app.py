@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 import re
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -14,7 +15,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
@@ -27,6 +28,7 @@ from ._faults import Faults
 from ._idempotency import StoredAnswer, fingerprint
 from ._runs import Agent, new_id
 
+logger = logging.getLogger("cxpa_sdk.testing")
 MAX_BODY_BYTES = 1 << 20
 DEFAULT_WAIT_MS = 30_000
 _AGENT_ID = re.compile(r"^[1-9][0-9]*$")
@@ -397,12 +399,29 @@ def _no_abort() -> None:
     """Used when the server gives no way to drop a connection (the caller's body then just ends)."""
 
 
-class Edge:
-    """The outermost ASGI layer: X-Request-Id on every answer, and the injected faults."""
+def _bearer_of(scope: Scope) -> str | None:
+    """The key of the request's `Authorization: Bearer <key>` header, read from the ASGI scope."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            scheme, _, key = value.decode("latin-1").partition(" ")
+            return key.strip() or None if scheme.lower() == "bearer" else None
+    return None
 
-    def __init__(self, app: Starlette, faults: Faults) -> None:
+
+class Edge:
+    """The outermost ASGI layer: X-Request-Id on every answer, the injected faults, and callers that go away."""
+
+    def __init__(self, app: Starlette, faults: Faults, core: PlatformCore | None = None) -> None:
         self.app = app
         self.faults = faults
+        self.core = core
+
+    def _is_runtime(self, key: str | None) -> bool:
+        """Whether a request was sent with an agent API key (a runtime's callback or credential resolve)."""
+        if key is None or self.core is None:
+            return False
+        with self.core.lock:
+            return key in self.core.agent_keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection event."""
@@ -417,20 +436,31 @@ class Edge:
             await send(message)
 
         scope["cxpa.abort"] = lambda: abort_connection(send)
+        try:
+            await self._handle(scope, receive, send, send_with_id)
+        except ClientDisconnect:
+            # A caller that gives up (its timeout during a latency fault, a cancelled task) is normal
+            # traffic for a platform, not a crash: one INFO line, no traceback.
+            logger.info("the caller went away before %s %s was answered", scope.get("method"), scope["path"])
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send, send_with_id: Send) -> None:
+        """Apply the faults that match this request, then hand it to the app."""
         path = scope["path"]
-        if (rule := self.faults.take("latency", path)) is not None:
+        key = _bearer_of(scope)
+        runtime = self._is_runtime(key)
+        if (rule := self.faults.take("latency", path, runtime=runtime, key=key)) is not None:
             await asyncio.sleep(rule.seconds)
-        if (wait := self.faults.rate_limited(path)) is not None:
+        if (wait := self.faults.rate_limited(path, runtime=runtime, key=key)) is not None:
             error = ApiError(429, "rate_limited", "too many requests", headers={"Retry-After": str(wait)})
             await error_response(error)(scope, receive, send_with_id)
             return
-        if (rule := self.faults.take("fail", path)) is not None:
+        if (rule := self.faults.take("fail", path, runtime=runtime, key=key)) is not None:
             headers = {} if rule.retry_after is None else {"Retry-After": str(rule.retry_after)}
             code = _FAULT_CODES.get(rule.status, "injected_fault")
             error = ApiError(rule.status, code, f"injected fault: {rule.status}", headers=headers)
             await error_response(error)(scope, receive, send_with_id)
             return
-        if self.faults.take("drop", path) is not None:
+        if self.faults.take("drop", path, runtime=runtime, key=key) is not None:
 
             async def swallow(message: Message) -> None:
                 del message
@@ -466,4 +496,4 @@ def build_app(core: PlatformCore, faults: Faults) -> Edge:
     )
     app.state.core = core
     app.state.faults = faults
-    return Edge(app, faults)
+    return Edge(app, faults, core)

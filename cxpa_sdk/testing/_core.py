@@ -16,6 +16,8 @@ from typing import Any
 import httpx2
 from starlette.concurrency import iterate_in_threadpool
 
+from cxpa_api.models import ResumePayload
+
 from ._errors import ApiError, conflict
 from ._idempotency import IdempotencyStore
 from ._runs import Agent, RunRecord, check_cancel, check_event, check_ingest, new_id
@@ -246,14 +248,45 @@ class PlatformCore:
             self._notify(run_id)
 
     def resume(self, token_id: str, output: dict[str, Any] | None) -> str:
-        """Resume the waiting run paused on `token_id`; its runtime continues. Returns the run id."""
+        """Resume the waiting run paused on `token_id`; its runtime continues. Returns the run id.
+
+        A Python runtime sees it in `RuntimeCall.wait_for_resume`; a URL runtime is sent the
+        ResumePayload (openapi.yaml) as a JSON POST to its URL.
+        """
         with self.lock:
             for run in self.runs.values():
                 if run.status == "waiting" and run.waiting and run.waiting["token_id"] == token_id:
                     run.resume_values.update(output or {})
                     run.resumed.set()
+                    agent = self.agents[run.agent_id]
+                    if isinstance(agent.runtime, str):
+                        payload = {
+                            "type": "resumed",
+                            "runId": run.id,
+                            "agentId": agent.id,
+                            "tokenId": token_id,
+                            "output": dict(output or {}),
+                            "agentApiKey": agent.api_key,
+                            "credentialsToken": self._token_for(run.id),
+                        }
+                        self._spawn(self._post_resume(agent, run.id, ResumePayload.from_dict(payload).to_dict()))
                     return run.id
         raise KeyError(f"no waiting run is paused on token {token_id!r}")
+
+    async def _post_resume(self, agent: Agent, run_id: str, payload: dict[str, Any]) -> None:
+        """Tell a URL runtime its run was resumed; an error answer or no answer ends the run failed."""
+        url = str(agent.runtime)
+        if self._http is None:
+            self._http = httpx2.AsyncClient(timeout=httpx2.Timeout(30.0, read=None))
+        try:
+            response = await self._http.post(url, json=payload)
+        except httpx2.HTTPError as exc:
+            message = f"the runtime at {url} did not answer the resume notification: {exc}"
+            self.fail(run_id, {"name": type(exc).__name__, "message": message})
+            return
+        if not response.is_success:
+            message = f"the runtime at {url} answered {response.status_code} to the resume notification"
+            self.fail(run_id, {"name": "RuntimeError", "message": message})
 
     def resolve(self, agent: Agent, token: str | None, connection_id: str) -> tuple[str, Credential]:
         """A credential for a runtime holding the agent key and a live credentials token of its agent's run."""

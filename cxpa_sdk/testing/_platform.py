@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,7 +51,7 @@ class LocalPlatform:
         runtime_workers: int = 64,
     ) -> None:
         self.ingest_key = ingest_key
-        self.faults = Faults()
+        self.faults: Faults = Faults()
         self._core = PlatformCore(
             ingest_key=ingest_key,
             max_wait_ms=max_wait_ms,
@@ -119,6 +120,7 @@ class LocalPlatform:
         managed_by: str = "platform",
         output_kind: str = "json",
         max_run_duration_ms: int = 300_000,
+        api_key: str | None = None,
     ) -> Agent:
         """Add an agent; its id is the next free one unless given.
 
@@ -130,13 +132,35 @@ class LocalPlatform:
             managed_by: `platform` or `standalone`.
             output_kind: `json` or `file_download`.
             max_run_duration_ms: How long a run may take before the platform fails it, in milliseconds.
+            api_key: The agent API key its runtimes call back with (default: a random one).
         """
         if managed_by not in ("platform", "standalone") or output_kind not in ("json", "file_download"):
             raise ValueError("managed_by must be platform or standalone; output_kind json or file_download")
         with self._core.lock:
             new_id = agent_id if agent_id is not None else max(self._core.agents, default=0) + 1
             agent = Agent(new_id, name, managed_by, output_kind, max_run_duration_ms, runtime)
+            if api_key is not None:
+                agent = dataclasses.replace(agent, api_key=self._free_key(api_key))
             return self._register(agent)
+
+    def set_agent_api_key(self, agent_id: int, api_key: str) -> None:
+        """Give an agent a known API key (a dev server's fixed keys); the old key stops working."""
+        with self._core.lock:
+            agent = self._core.agents[agent_id]
+            if api_key == agent.api_key:
+                return
+            updated = dataclasses.replace(agent, api_key=self._free_key(api_key))
+            del self._core.agent_keys[agent.api_key]
+            self._core.agents[agent_id] = updated
+            self._core.agent_keys[updated.api_key] = agent_id
+
+    def _free_key(self, api_key: str) -> str:
+        """`api_key` when it is a usable key no other agent or caller has (ValueError otherwise)."""
+        if not isinstance(api_key, str) or not api_key or not api_key.isprintable() or " " in api_key:
+            raise ValueError("an agent API key must be a non-empty string of printable characters without spaces")
+        if api_key in self._core.agent_keys or api_key in self._core.ingest_keys:
+            raise ValueError("that API key is already in use by another agent or as an ingest key")
+        return api_key
 
     def agent(self, agent_id: int) -> Agent:
         """An agent by id."""

@@ -4,32 +4,100 @@ from __future__ import annotations
 
 import signal
 import threading
+import urllib.parse
+from collections.abc import Sequence
 from types import FrameType
-from typing import IO
+from typing import IO, NamedTuple
 
 from ._platform import DEFAULT_INGEST_KEY, LocalPlatform
+
+
+class DevAgent(NamedTuple):
+    """An agent a dev server adds from the command line: `--agent NAME=URL` or `--file-agent NAME=URL`."""
+
+    name: str
+    url: str
+    output_kind: str
+
+
+def parse_agent(spec: str, output_kind: str) -> DevAgent:
+    """`NAME=URL` as a dev agent; ValueError naming what is wrong (an http(s) URL with a host is needed)."""
+    flag = "--file-agent" if output_kind == "file_download" else "--agent"
+    name, sep, url = spec.partition("=")
+    name = name.strip()
+    if not sep or not name or not url:
+        raise ValueError(f"{flag}: expected NAME=URL (such as report=http://127.0.0.1:9000/run), got {spec!r}")
+    if name.isdigit() or not name.isprintable() or " " in name:
+        raise ValueError(f"{flag}: the name {name!r} must be a word, not a number (ids are given in order)")
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{flag} {name}: the runtime URL must be http:// or https:// with a host, got {url!r}")
+    return DevAgent(name, url, output_kind)
+
+
+def parse_agent_key(spec: str) -> tuple[str, str]:
+    """`AGENT=KEY` (AGENT a name or an id) as (agent, key); ValueError naming what is wrong, never the key."""
+    agent, sep, key = spec.partition("=")
+    if not sep or not agent.strip() or not key:
+        raise ValueError("--agent-key: expected AGENT=KEY, AGENT an agent's name or id (such as echo=dev-echo-key)")
+    return agent.strip(), key
+
+
+def build_platform(
+    ingest_key: str | None, agents: Sequence[DevAgent] = (), agent_keys: Sequence[tuple[str, str]] = ()
+) -> LocalPlatform:
+    """A LocalPlatform with the built-in agents, the URL agents and the fixed agent keys of a dev server.
+
+    Raises:
+        ValueError: A name is taken, `--agent-key` names no agent, or a key is in use or invalid.
+    """
+    platform = LocalPlatform(ingest_key=ingest_key or DEFAULT_INGEST_KEY)
+    for agent in agents:
+        if any(known.name == agent.name for known in platform.agents):
+            raise ValueError(f"an agent named {agent.name!r} already exists: pick another name")
+        platform.add_agent(agent.name, agent.url, output_kind=agent.output_kind)
+    for ref, key in agent_keys:
+        found = [a for a in platform.agents if ref in (a.name, str(a.id))]
+        if not found:
+            names = ", ".join(a.name for a in platform.agents)
+            raise ValueError(f"--agent-key: no agent is named or numbered {ref!r} (agents: {names})")
+        try:
+            platform.set_agent_api_key(found[0].id, key)
+        except ValueError as exc:
+            raise ValueError(f"--agent-key {ref}: {exc}") from None
+    return platform
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def serve_forever(host: str, port: int, ingest_key: str | None, out: IO[str]) -> None:
-    """Serve a LocalPlatform; print the base URL, the ingest key and the built-in agents; stop on Ctrl-C.
+def serve_forever(
+    host: str,
+    port: int,
+    ingest_key: str | None,
+    out: IO[str],
+    platform: LocalPlatform | None = None,
+) -> None:
+    """Serve a LocalPlatform; print the base URL, the ingest key and the agents; stop on Ctrl-C.
 
     SIGTERM stops it the same way: a server started in the background by a shell (`cxpa dev-server &`)
-    inherits an ignored SIGINT, and `kill` is how it is stopped.
+    inherits an ignored SIGINT, and `kill` is how it is stopped. Agent API keys are never printed: a
+    user who needs one (`cxpa credential`) fixes it with `--agent-key` (see `build_platform`).
     """
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
-    platform = LocalPlatform(ingest_key=ingest_key or DEFAULT_INGEST_KEY)
+    platform = platform or LocalPlatform(ingest_key=ingest_key or DEFAULT_INGEST_KEY)
     try:
         with platform.serve(host, port) as base_url:
             out.write(f"CXPA local platform at {base_url}\n")
             out.write(f"ingest key: {platform.ingest_key}\n")
             out.write(f"{'id':>3}  {'name':<11} {'managed by':<11} {'output':<14}\n")
             for agent in platform.agents:
-                out.write(f"{agent.id:>3}  {agent.name:<11} {agent.managed_by:<11} {agent.output_kind:<14}\n")
+                row = f"{agent.id:>3}  {agent.name:<11} {agent.managed_by:<11} {agent.output_kind:<14}"
+                if isinstance(agent.runtime, str):
+                    row += f" -> {agent.runtime}"
+                out.write(row.rstrip() + "\n")
             out.write("Ctrl-C stops it.\n")
             out.flush()
             threading.Event().wait()

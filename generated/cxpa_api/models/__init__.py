@@ -15,6 +15,8 @@ from .json_object import JsonObject
 from .output_event import OutputEvent
 from .register_run_request import RegisterRunRequest
 from .registered_run import RegisteredRun
+from .resume_payload import ResumePayload
+from .resume_payload_type import ResumePayloadType
 from .run import Run
 from .run_error import RunError
 from .run_status import RunStatus
@@ -42,6 +44,8 @@ __all__ = (
     "OutputEvent",
     "RegisteredRun",
     "RegisterRunRequest",
+    "ResumePayload",
+    "ResumePayloadType",
     "Run",
     "RunError",
     "RunStatus",

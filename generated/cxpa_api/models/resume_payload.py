@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.resume_payload_type import ResumePayloadType
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.json_object import JsonObject
+
+
+T = TypeVar("T", bound="ResumePayload")
+
+
+@_attrs_define
+class ResumePayload:
+    """What the platform POSTs to a platform-managed runtime's URL when a run that reported `waiting`
+    is resumed on its token (an extension of the seed's contract; see docs/runtimes.md). Sent to the
+    same URL as the TriggerPayload; `type` tells them apart. The runtime answers 2xx at once, then
+    sends `started` (waiting -> running) and goes on; any other answer, or none, ends the run failed.
+    A runtime that never reports `waiting` never receives one.
+
+        Example:
+            {'type': 'resumed', 'runId': 'run_8f14e45fceea167a', 'agentId': 42, 'tokenId': 'tok_approval', 'output':
+                {'approvedBy': 'dana'}, 'agentApiKey': 'cxpa_agent_example_key', 'credentialsToken': 'ctok_example_token'}
+
+    """
+
+    type_: ResumePayloadType
+    """ Always `resumed`; a TriggerPayload has no `type`. """
+    run_id: str
+    """ The run that was resumed. """
+    agent_id: int
+    """ The agent the run belongs to. """
+    token_id: str
+    """ The token the run was waiting on (its `waiting` event's `tokenId`). """
+    output: JsonObject
+    """ Any JSON object. """
+    agent_api_key: str
+    """ The key for this run's callbacks and credential resolves (secret). """
+    credentials_token: str | Unset = UNSET
+    """ A fresh token for credential resolves (secret); the trigger's may have expired. """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        type_ = self.type_.value
+
+        run_id = self.run_id
+
+        agent_id = self.agent_id
+
+        token_id = self.token_id
+
+        output = self.output.to_dict()
+
+        agent_api_key = self.agent_api_key
+
+        credentials_token = self.credentials_token
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "type": type_,
+                "runId": run_id,
+                "agentId": agent_id,
+                "tokenId": token_id,
+                "output": output,
+                "agentApiKey": agent_api_key,
+            }
+        )
+        if credentials_token is not UNSET:
+            field_dict["credentialsToken"] = credentials_token
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.json_object import JsonObject  # noqa: PLC0415
+
+        d = dict(src_dict)
+        type_ = ResumePayloadType(d.pop("type"))
+
+        run_id = d.pop("runId")
+
+        agent_id = d.pop("agentId")
+
+        token_id = d.pop("tokenId")
+
+        output = JsonObject.from_dict(d.pop("output"))
+
+        agent_api_key = d.pop("agentApiKey")
+
+        credentials_token = d.pop("credentialsToken", UNSET)
+
+        resume_payload = cls(
+            type_=type_,
+            run_id=run_id,
+            agent_id=agent_id,
+            token_id=token_id,
+            output=output,
+            agent_api_key=agent_api_key,
+            credentials_token=credentials_token,
+        )
+
+        resume_payload.additional_properties = d
+        return resume_payload
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
