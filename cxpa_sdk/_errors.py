@@ -329,8 +329,8 @@ class MissingConfigError(InvalidArgumentError):
         missing = ((argument, env_var), *also)
         self.argument = argument
         self.env_var = env_var
-        self.arguments = tuple(name for name, _ in missing)
-        self.env_vars = tuple(variable for _, variable in missing)
+        self.arguments: tuple[str, ...] = tuple(name for name, _ in missing)
+        self.env_vars: tuple[str, ...] = tuple(variable for _, variable in missing)
         # A CLI flag (`--base-url`) is passed as `--base-url ...`, a parameter as `base_url=...`.
         ways = [f"{name} ..." if name.startswith("-") else f"{name}=..." for name in self.arguments]
         verb = "is" if len(missing) == 1 else "are"

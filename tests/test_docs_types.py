@@ -16,6 +16,7 @@ the file.
 Skipped, with the reason, only where pyright is not installed (the tox `typing` env installs it).
 """
 
+import importlib.util
 import json
 import re
 import shutil
@@ -77,6 +78,9 @@ def test_excerpts_quote_their_file(path: str, excerpt: str) -> None:
     assert excerpt in (ROOT / path).read_text(encoding="utf-8")
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("mypy") is None, reason="mypy is not installed (it is in the `typing` dependency group)"
+)
 def test_docs_pass_mypy_strict(modules: Path) -> None:
     """`mypy --strict` reports nothing in any block."""
     config = modules / "mypy.ini"

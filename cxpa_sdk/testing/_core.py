@@ -61,7 +61,7 @@ class PlatformCore:
     """All state of one local platform, guarded by one lock; waiters are woken in their event loop."""
 
     def __init__(self, *, ingest_key: str, max_wait_ms: int, max_poll_wait_ms: int, runtime_workers: int) -> None:
-        self.lock = threading.RLock()
+        self.lock: threading.RLock = threading.RLock()
         self.max_wait_ms = max_wait_ms
         self.max_poll_wait_ms = max_poll_wait_ms
         self.agents: dict[int, Agent] = {}
@@ -71,10 +71,10 @@ class PlatformCore:
         self.external: dict[tuple[int, str], str] = {}
         self.tokens: dict[str, tuple[str, float]] = {}
         self.credentials: dict[str, Credential] = {}
-        self.idempotency = IdempotencyStore()
+        self.idempotency: IdempotencyStore = IdempotencyStore()
         self.base_url = ""
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.http = httpx2.Client(timeout=httpx2.Timeout(10.0))
+        self.http: httpx2.Client = httpx2.Client(timeout=httpx2.Timeout(10.0))
         self._runtime_workers = runtime_workers
         self._executor: ThreadPoolExecutor | None = None
         self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]] = {}

@@ -10,6 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import pytest
+from pickling_support import child_call, child_init
 
 import cxpa_sdk
 from cxpa_sdk import (
@@ -123,22 +124,6 @@ def test_a_scrubbed_error_stays_scrubbed_in_its_pickle() -> None:
     assert key not in str(copy)
     assert key not in repr(copy)
     assert copy.message == "bad key ***"
-
-
-def child_call(base_url: str, which: str, run_id: str) -> None:
-    """In the child process: a real call against the local platform that raises (WaitTimeoutError or ConflictError)."""
-    with Cxpa(base_url=base_url, max_retries=0) as client:  # the key comes from the child's environment
-        if which == "wait":
-            client.wait_for_run(SLOW, run_id, timeout=0.2)
-        else:
-            client.cancel_run(APPROVAL, run_id)
-
-
-def child_init(key: str) -> None:
-    """The child's environment: the ingest key, as a worker would have it."""
-    import os  # noqa: PLC0415 - runs in the child
-
-    os.environ["CXPA_INGEST_KEY"] = key
 
 
 def test_errors_cross_a_process_pool(cxpa_platform: LocalPlatform, client: Cxpa) -> None:
