@@ -1,13 +1,33 @@
 """Shared helpers of the SDK's tests: one test body for the sync and the async client."""
 
 import asyncio
-from collections.abc import Coroutine
+import contextlib
+import threading
+from collections.abc import Coroutine, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
 from cxpa_sdk import AsyncCxpa, Cxpa
 from cxpa_sdk.testing import LocalPlatform
 
 T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def served(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threaded stdlib HTTP server on 127.0.0.1 answering with `handler` for the block; its base URL.
+
+    The server is shut down and its thread joined (bounded) whatever happens in the block.
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

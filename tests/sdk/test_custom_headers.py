@@ -5,12 +5,12 @@ A stdlib HTTP server on 127.0.0.1 records each request's headers as they arrived
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+from sdk_support import served
 
 from cxpa_sdk import AgentClient, AsyncAgentClient, AsyncCxpa, Cxpa, InvalidArgumentError, __version__
 
@@ -43,15 +43,8 @@ class _Recorder(BaseHTTPRequestHandler):
 def recorder() -> Iterator[tuple[str, Seen]]:
     """The recording server's base URL and the headers of the requests it received."""
     seen: Seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Recorder,), {"seen": seen}))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with served(type("Handler", (_Recorder,), {"seen": seen})) as base_url:
+        yield base_url, seen
 
 
 def _trigger(mode: str, base_url: str, extra: dict[str, str] | None = None, **options: Any) -> None:

@@ -7,14 +7,14 @@ platform does not expose them) and answers in the spec's shapes.
 import asyncio
 import gzip
 import json
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx2
 import pytest
+from sdk_support import served
 
 from cxpa_sdk import AsyncCxpa, Cxpa, __version__
 
@@ -51,16 +51,8 @@ class Recorder(BaseHTTPRequestHandler):
 def recorder() -> Iterator[tuple[str, list[dict[str, str]]]]:
     """The recording server's base URL and the headers of the requests it received."""
     seen: list[dict[str, str]] = []
-    handler = type("Handler", (Recorder,), {"seen": seen})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with served(type("Handler", (Recorder,), {"seen": seen})) as base_url:
+        yield base_url, seen
 
 
 def _trigger_and_download(mode: str, base_url: str, tmp_path: Path, http: httpx2.Client | None = None) -> bytes:

@@ -2,13 +2,13 @@
 
 import asyncio
 import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx2
 import pytest
+from sdk_support import served
 
 from cxpa_sdk import AgentClient, AsyncCxpa, Cxpa, CxpaError, InvalidArgumentError
 from cxpa_sdk.testing import LocalPlatform
@@ -98,15 +98,8 @@ class _Echo(BaseHTTPRequestHandler):
 @pytest.fixture
 def echo() -> Iterator[str]:
     """The base URL of a server that echoes the Authorization header into its errors."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with served(_Echo) as base_url:
+        yield base_url
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
