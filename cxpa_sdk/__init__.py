@@ -49,6 +49,7 @@ from .types import (
     Credential,
     IngestedRun,
     RegisteredRun,
+    ResumePayload,
     Run,
     RunError,
     RunStatus,
@@ -56,6 +57,7 @@ from .types import (
     TriggeredRun,
     TriggerPayload,
     WaitTimedOut,
+    parse_runtime_payload,
 )
 
 __all__ = [
@@ -88,6 +90,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RegisteredRun",
+    "ResumePayload",
     "Run",
     "RunError",
     "RunFailedError",
@@ -102,6 +105,7 @@ __all__ = [
     "content_disposition",
     "create_agent_client",
     "ingest_run",
+    "parse_runtime_payload",
     "register_run",
     "trigger_run",
     "trigger_run_and_download",

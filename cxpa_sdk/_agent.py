@@ -28,7 +28,7 @@ from ._driver import adrive, drive
 from ._engine import Flow, Settings, T
 from ._errors import CxpaError, InvalidArgumentError, InvalidArgumentTypeError
 from ._transport import ProxyOption, enable_env_logging, logger, sync_client
-from .types import Credential, RunStatus, TriggerPayload
+from .types import Credential, ResumePayload, RunStatus, TriggerPayload, parse_runtime_payload
 
 
 class _AgentBase(ForkGuard):
@@ -229,13 +229,13 @@ class AgentClient(_AgentBase):
     @classmethod
     def from_payload(
         cls,
-        payload: TriggerPayload | bytes | str | Mapping[str, Any],
+        payload: TriggerPayload | ResumePayload | bytes | str | Mapping[str, Any],
         *,
         base_url: str | None = None,
         **options: Any,
     ) -> Self:
-        """The client for the run a trigger payload describes (its key, run id and credentials token)."""
-        parsed = payload if isinstance(payload, TriggerPayload) else TriggerPayload.parse(payload)
+        """The client for the run a trigger or resume payload describes (its key, run id and credentials token)."""
+        parsed = payload if isinstance(payload, TriggerPayload | ResumePayload) else parse_runtime_payload(payload)
         return cls(
             api_key=parsed.agent_api_key,
             run_id=parsed.run_id,
@@ -366,13 +366,13 @@ class AsyncAgentClient(_AgentBase):
     @classmethod
     def from_payload(
         cls,
-        payload: TriggerPayload | bytes | str | Mapping[str, Any],
+        payload: TriggerPayload | ResumePayload | bytes | str | Mapping[str, Any],
         *,
         base_url: str | None = None,
         **options: Any,
     ) -> Self:
-        """The client for the run a trigger payload describes (its key, run id and credentials token)."""
-        parsed = payload if isinstance(payload, TriggerPayload) else TriggerPayload.parse(payload)
+        """The client for the run a trigger or resume payload describes (its key, run id and credentials token)."""
+        parsed = payload if isinstance(payload, TriggerPayload | ResumePayload) else parse_runtime_payload(payload)
         return cls(
             api_key=parsed.agent_api_key,
             run_id=parsed.run_id,

@@ -24,6 +24,7 @@ __all__ = [
     "Credential",
     "IngestedRun",
     "RegisteredRun",
+    "ResumePayload",
     "Run",
     "RunError",
     "RunStatus",
@@ -31,6 +32,7 @@ __all__ = [
     "TriggerPayload",
     "TriggeredRun",
     "WaitTimedOut",
+    "parse_runtime_payload",
 ]
 
 
@@ -455,23 +457,107 @@ class TriggerPayload:
             InvalidArgumentError: The payload is not JSON or not a TriggerPayload; the message
                 names the field.
         """
-        from ._errors import InvalidArgumentError  # noqa: PLC0415 - errors import types for annotations
-        from ._schema import SchemaError, validate  # noqa: PLC0415 - the spec is loaded on first use
-
-        data: Any = payload
-        if isinstance(payload, bytes | str):
-            try:
-                data = json.loads(payload)
-            except ValueError as exc:
-                raise InvalidArgumentError(f"the trigger payload is not JSON: {exc}") from None
-            except RecursionError:
-                raise InvalidArgumentError("the trigger payload is nested too deeply") from None
-        if isinstance(data, Mapping):
-            data = dict(data)
-        try:
-            validate(data, "TriggerPayload")
-        except SchemaError as exc:
-            raise InvalidArgumentError(f"invalid trigger payload: {exc}") from None
-        except RecursionError:
-            raise InvalidArgumentError("the trigger payload is nested too deeply") from None
+        data = _checked_payload(payload, "TriggerPayload", "trigger payload")
         return cls(data["runId"], data["agentId"], data["input"], data["agentApiKey"], data.get("credentialsToken"))
+
+
+@dataclass(frozen=True, slots=True)
+class ResumePayload:
+    """What the platform sends a URL runtime when a run that reported `waiting` is resumed.
+
+    It arrives at the same URL as the TriggerPayload (`parse_runtime_payload` tells them apart).
+    The key and token never show in repr.
+
+    Attributes:
+        run_id: The run that was resumed.
+        agent_id: The agent the run belongs to.
+        token_id: The token the run was waiting on.
+        output: What the resumer passed on (`{}` when nothing).
+        agent_api_key: The key for the run's callbacks and credential resolves.
+        credentials_token: A fresh token for credential resolves, when the run has one.
+    """
+
+    run_id: str
+    agent_id: int
+    token_id: str
+    output: dict[str, Any]
+    agent_api_key: str = field(repr=False)
+    credentials_token: str | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-safe data in this SDK's snake_case, the key and token included (they are secrets)."""
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape (not the wire's camelCase: `parse` reads that)."""
+        return cls(
+            data["run_id"],
+            data["agent_id"],
+            data["token_id"],
+            data["output"],
+            data["agent_api_key"],
+            data.get("credentials_token"),
+        )
+
+    @classmethod
+    def parse(cls, payload: bytes | str | Mapping[str, Any]) -> ResumePayload:
+        """Validate the JSON a runtime received (bytes, text or a decoded mapping).
+
+        Raises:
+            InvalidArgumentError: The payload is not JSON or not a ResumePayload; the message
+                names the field.
+        """
+        data = _checked_payload(payload, "ResumePayload", "resume payload")
+        return cls(
+            data["runId"],
+            data["agentId"],
+            data["tokenId"],
+            data["output"],
+            data["agentApiKey"],
+            data.get("credentialsToken"),
+        )
+
+
+def parse_runtime_payload(payload: bytes | str | Mapping[str, Any]) -> TriggerPayload | ResumePayload:
+    """Validate what the platform POSTed to a runtime's URL: a ResumePayload when its `type` is `resumed`.
+
+    Raises:
+        InvalidArgumentError: The payload is not JSON, or not the payload its `type` says; the
+            message names the field.
+    """
+    data = _decode_payload(payload, "runtime payload")
+    if isinstance(data, dict) and data.get("type") == "resumed":
+        return ResumePayload.parse(data)
+    return TriggerPayload.parse(data)
+
+
+def _decode_payload(payload: object, what: str) -> Any:
+    """The payload decoded from JSON (a mapping becomes a dict); InvalidArgumentError when it is not JSON."""
+    from ._errors import InvalidArgumentError  # noqa: PLC0415 - errors import types for annotations
+
+    if isinstance(payload, Mapping):
+        return dict(payload)
+    if not isinstance(payload, bytes | bytearray | str):
+        return payload  # already decoded: the schema check names what it is
+    try:
+        return json.loads(payload)
+    except ValueError as exc:
+        raise InvalidArgumentError(f"the {what} is not JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidArgumentError(f"the {what} is nested too deeply") from None
+
+
+def _checked_payload(payload: bytes | str | Mapping[str, Any], schema: str, what: str) -> dict[str, Any]:
+    """The payload decoded and checked against the spec's `schema`; InvalidArgumentError naming the field."""
+    from ._errors import InvalidArgumentError  # noqa: PLC0415 - errors import types for annotations
+    from ._schema import SchemaError, validate  # noqa: PLC0415 - the spec is loaded on first use
+
+    data: dict[str, Any] = _decode_payload(payload, what)
+    try:
+        validate(data, schema)
+    except SchemaError as exc:
+        raise InvalidArgumentError(f"invalid {what}: {exc}") from None
+    except RecursionError:
+        raise InvalidArgumentError(f"the {what} is nested too deeply") from None
+    return data

@@ -17,13 +17,11 @@ With --self-test it starts a local platform, registers itself as an agent there,
 """
 
 import argparse
-import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
-from cxpa_sdk import AgentClient, InvalidArgumentError, TriggerPayload
+from cxpa_sdk import AgentClient, InvalidArgumentError, ResumePayload, TriggerPayload, parse_runtime_payload
 
 
 def work(payload: TriggerPayload, base_url: str | None) -> None:
@@ -37,16 +35,10 @@ def work(payload: TriggerPayload, base_url: str | None) -> None:
         agent.complete({"words": len(words)}, outputs=len(words))
 
 
-def resumed(body: dict[str, Any], base_url: str | None) -> None:
+def resumed(payload: ResumePayload, base_url: str | None) -> None:
     """Finish a run that was waiting on its token: back to running, then complete."""
-    agent = AgentClient(
-        api_key=body["agentApiKey"],
-        run_id=body["runId"],
-        credentials_token=body.get("credentialsToken"),
-        base_url=base_url,
-    )
-    with agent:  # sends started: waiting -> running
-        agent.complete({"approved": True, **body["output"]})
+    with AgentClient.from_payload(payload, base_url=base_url) as agent:  # sends started: waiting -> running
+        agent.complete({"approved": True, **payload.output})
 
 
 def make_handler(base_url: str | None) -> type[BaseHTTPRequestHandler]:
@@ -56,14 +48,14 @@ def make_handler(base_url: str | None) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             try:
-                data = json.loads(body)
-                if isinstance(data, dict) and data.get("type") == "resumed":
-                    job = threading.Thread(target=resumed, args=(data, base_url), daemon=True)
-                else:
-                    job = threading.Thread(target=work, args=(TriggerPayload.parse(data), base_url), daemon=True)
-            except (ValueError, InvalidArgumentError) as exc:
+                payload = parse_runtime_payload(body)  # a TriggerPayload, or a ResumePayload once resumed
+            except InvalidArgumentError as exc:
                 self.send_error(400, str(exc))
                 return
+            if isinstance(payload, ResumePayload):
+                job = threading.Thread(target=resumed, args=(payload, base_url), daemon=True)
+            else:
+                job = threading.Thread(target=work, args=(payload, base_url), daemon=True)
             job.start()
             self.send_response(202)
             self.end_headers()
@@ -85,7 +77,8 @@ def self_test() -> None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         agent = platform.add_agent("word-count", f"http://127.0.0.1:{server.server_address[1]}/")
         with Cxpa(base_url=platform_url, ingest_api_key=platform.ingest_key) as client:
-            result = client.trigger_run_and_wait(agent.id, {"text": "to be or not to be"}, timeout_ms=30_000)
+            first = client.trigger_run(agent.id, {"text": "to be or not to be"})
+            result = client.wait_for_run(agent.id, first.run_id, timeout=30)
             print(f"run {result.run_id}: {result.status}, output {result.output_data}")
             run_id = client.trigger_run(agent.id, {"text": "ship it", "approval": True}).run_id
             deadline = time.monotonic() + 30

@@ -59,10 +59,15 @@ def report(request: HttpRequest, topic: str) -> HttpResponse | StreamingHttpResp
 
 
 urlpatterns = [path("reports/<str:topic>", report)]
+application = get_wsgi_application()
 
 
 class ServerHandler(basehttp.ServerHandler):
     """Django's dev-server response writer, which also ends the connection of a response that fails midway."""
+
+    # Set by wsgiref and by RequestHandler below; declared here because the stubs do not name them.
+    headers_sent: bool
+    request_handler: basehttp.WSGIRequestHandler
 
     def handle_error(self) -> None:
         """Log the error, as Django does; if the headers are already out, end the connection as well.
@@ -92,17 +97,16 @@ class RequestHandler(basehttp.WSGIRequestHandler):
             return
         handler = ServerHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ())
         handler.request_handler = self  # as Django sets it
-        handler.run(self.server.get_app())
+        handler.run(application)
 
 
 def main() -> None:
     """Serve the app on 127.0.0.1 (`--port 0` picks a free port); print the address first."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
-    app = get_wsgi_application()
     server = basehttp.ThreadedWSGIServer(("127.0.0.1", args.port), RequestHandler)
-    server.set_app(app)
+    server.set_app(application)
     print(f"serving on http://127.0.0.1:{server.server_port}", flush=True)
     try:
         server.serve_forever()

@@ -11,7 +11,7 @@ browser then sees a failed download, never a short file), or when the browser go
 import argparse
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -23,7 +23,7 @@ REPORT_AGENT = 4  # a file_download agent
 
 
 @contextlib.asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI) -> AsyncGenerator[None]:
     """One client, so one connection pool, for the app's whole life (configured from CXPA_* variables)."""
     async with AsyncCxpa() as client:
         app.state.cxpa = client
@@ -50,7 +50,7 @@ async def platform_error(request: Request, exc: CxpaError) -> JSONResponse:
 
 def main() -> None:
     """Serve the app on 127.0.0.1 (`--port 0` picks a free port); print the address first."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
     sock = socket.create_server(("127.0.0.1", args.port))

@@ -48,7 +48,7 @@ def platform_error(exc: CxpaError) -> tuple[dict[str, object], int]:
 
 def main() -> None:
     """Serve the app on 127.0.0.1 (`--port 0` picks a free port); print the address first."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request; errors still go to stderr

@@ -1,4 +1,4 @@
-"""Every Python example in README.md and docs/*.md passes `mypy --strict` and pyright in strict mode.
+"""Every Python example in README.md, docs/*.md and examples/ passes `mypy --strict` and pyright in strict mode.
 
 Each ```python block is written to a temporary directory as a module of its own and both checkers
 run over all of them at once. A block that is a fragment (it uses names an earlier sentence set up)
@@ -11,8 +11,8 @@ gets its context from an HTML comment right above its fence, which readers do no
 
 The preamble's lines are prepended to the block before it is checked. A block whose first line is
 `# examples/<name>.py` is an excerpt of that file (often from the middle of a function): it is not
-checked as a module; a test checks that it is in that file word for word, and tests/forwarding runs
-the file.
+checked as a module; a test checks that it is in that file word for word, and the file itself is
+checked with the blocks (tests/forwarding and tests/test_examples run the files).
 Skipped, with the reason, only where pyright is not installed (the tox `typing` env installs it).
 """
 
@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"(?:<!-- typecheck-preamble\n(?P<preamble>.*?)-->\n)?```python\n(?P<code>.*?)```", re.DOTALL)
 EXCERPT = re.compile(r"# (?P<path>examples/\w+\.py)\n")
@@ -58,10 +59,12 @@ def excerpts() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def modules(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory with each block as a module."""
+    """A directory with each block as a module, and a copy of each example file."""
     where = tmp_path_factory.mktemp("doc_blocks")
     for name, code in blocks().items():
         (where / f"{name}.py").write_text(code, encoding="utf-8")
+    for example in EXAMPLES:
+        (where / f"example_{example.name}").write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
     return where
 
 
@@ -70,6 +73,7 @@ def test_the_docs_have_python_blocks() -> None:
     names = blocks()
     assert sum(name.startswith("readme_") for name in names) >= 7
     assert len(names) >= 15
+    assert {"forward_django.py", "agent_runtime.py", "trigger_run_and_wait.py"} <= {path.name for path in EXAMPLES}
 
 
 @pytest.mark.parametrize(("path", "excerpt"), excerpts(), ids=[path for path, _ in excerpts()])

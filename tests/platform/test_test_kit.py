@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cxpa_sdk import AgentClient, APIStatusError, APITimeoutError, Cxpa
+from cxpa_sdk import AgentClient, APIStatusError, APITimeoutError, Cxpa, ResumePayload, parse_runtime_payload
 from cxpa_sdk._schema import validate
 from cxpa_sdk.testing import ECHO, SLOW, LocalPlatform, RuntimeCall
 
@@ -153,17 +153,13 @@ class UrlRuntime:
 
     def act(self, body: dict[str, Any], resume: bool) -> None:
         """On the trigger: report waiting; on the resume payload: started, then complete with what it carried."""
-        agent = AgentClient(
-            api_key=body["agentApiKey"],
-            run_id=body["runId"],
-            base_url=self.platform.base_url,
-            credentials_token=body.get("credentialsToken"),
-        )
-        with agent:
-            if resume:
-                agent.complete({"resumed": body["output"], "token": body["tokenId"]})
+        payload = parse_runtime_payload(body)
+        assert isinstance(payload, ResumePayload) is resume
+        with AgentClient.from_payload(payload, base_url=self.platform.base_url) as agent:
+            if isinstance(payload, ResumePayload):
+                agent.complete({"resumed": payload.output, "token": payload.token_id})
             else:
-                agent.waiting(f"tok_{body['runId']}", "waiting for approval")
+                agent.waiting(f"tok_{payload.run_id}", "waiting for approval")
                 self.waiting.set()
 
     def close(self) -> None:

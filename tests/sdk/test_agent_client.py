@@ -10,9 +10,11 @@ from cxpa_sdk import (
     AsyncAgentClient,
     Cxpa,
     InvalidArgumentError,
+    ResumePayload,
     RunStatus,
     TriggerPayload,
     create_agent_client,
+    parse_runtime_payload,
 )
 from cxpa_sdk import aio as cxpa_aio
 from cxpa_sdk.testing import LocalPlatform
@@ -112,6 +114,37 @@ def test_trigger_payload_parse_validates() -> None:
         TriggerPayload.parse({**good, "agentId": 0})
     with pytest.raises(InvalidArgumentError, match="not JSON"):
         TriggerPayload.parse(b"{nope")
+
+
+def test_parse_runtime_payload_tells_a_resume_from_a_trigger() -> None:
+    """One URL receives both payloads: `type: resumed` makes a ResumePayload, none a TriggerPayload."""
+    trigger = {"runId": "run_1", "agentId": 3, "input": {}, "agentApiKey": "sentinel-agent-key"}
+    resume = {
+        "type": "resumed",
+        "runId": "run_1",
+        "agentId": 3,
+        "tokenId": "tok_1",
+        "output": {"approvedBy": "dana"},
+        "agentApiKey": "sentinel-agent-key",
+        "credentialsToken": "sentinel-fresh-token",
+    }
+    assert isinstance(parse_runtime_payload(json.dumps(trigger).encode()), TriggerPayload)
+    for form in (resume, json.dumps(resume), json.dumps(resume).encode()):
+        parsed = parse_runtime_payload(form)
+        assert isinstance(parsed, ResumePayload)
+        assert (parsed.run_id, parsed.token_id, parsed.output) == ("run_1", "tok_1", {"approvedBy": "dana"})
+        assert "sentinel" not in repr(parsed)
+        assert ResumePayload.from_dict(json.loads(json.dumps(parsed.to_dict()))) == parsed
+    assert ResumePayload.parse(resume) == parse_runtime_payload(resume)
+    with pytest.raises(InvalidArgumentError, match="invalid resume payload: tokenId: is required"):
+        parse_runtime_payload({k: v for k, v in resume.items() if k != "tokenId"})
+    with pytest.raises(InvalidArgumentError, match="invalid trigger payload"):
+        parse_runtime_payload(b"[1, 2]")
+    with pytest.raises(InvalidArgumentError, match="runtime payload is not JSON"):
+        parse_runtime_payload(b"{nope")
+    client = AgentClient.from_payload(json.dumps(resume), base_url="http://127.0.0.1:9")
+    assert "sentinel" not in repr(client)
+    client.close()
 
 
 @pytest.mark.parametrize(

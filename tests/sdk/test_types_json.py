@@ -16,6 +16,7 @@ from cxpa_sdk.types import (
     Credential,
     IngestedRun,
     RegisteredRun,
+    ResumePayload,
     Run,
     RunError,
     RunStatus,
@@ -50,6 +51,7 @@ EXAMPLES = {
     "RunError": RunError("boom"),
     "RunWaiting": RunWaiting("tok_1", "approve"),
     "TriggerPayload": TriggerPayload("run_1", 1, {"a": 1}, "agent-key", None),
+    "ResumePayload": ResumePayload("run_1", 1, "tok_1", {"approvedBy": "dana"}, "agent-key", "fresh-token"),
 }
 
 
