@@ -33,11 +33,12 @@ where httpcore2 reuses it and takes them for the next answer; tests/hostile/test
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextvars
 import math
 import socket
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -47,6 +48,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from . import _deadline
+from ._transport import ProxyRoutes
 
 if TYPE_CHECKING:
     import ssl
@@ -242,6 +244,16 @@ def _socket_factory(options: tuple[tuple[int, int, int], ...]) -> Callable[[tupl
     return make
 
 
+def _via(proxy: httpx2.Proxy | None) -> tuple[URL, CIMultiDict[str]] | None:
+    """An httpx2 proxy as aiohttp's `proxy=` and `proxy_headers=` (credentials as Proxy-Authorization)."""
+    if proxy is None:
+        return None
+    headers = CIMultiDict(proxy.headers.multi_items())
+    if proxy.raw_auth is not None:
+        headers["Proxy-Authorization"] = "Basic " + base64.b64encode(b":".join(proxy.raw_auth)).decode("ascii")
+    return URL(str(proxy.url), encoded=True), headers
+
+
 class AiohttpTransport(httpx2.AsyncBaseTransport):
     """An httpx2 transport on one aiohttp.ClientSession, opened on the first request on the running loop.
 
@@ -253,12 +265,20 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         limits: `max_connections` and `keepalive_expiry` (aiohttp keeps every idle connection up to
             its limit, as the SDK's default pool does with `max_keepalive_connections` equal to it).
         socket_options: `(level, option, value)` set on every socket before it connects.
+        proxies: The proxy rules (`_transport.proxy_map`): each request goes through its URL's
+            http:// or https:// proxy, on the one session and its connection limit.
     """
 
     def __init__(
-        self, *, verify: ssl.SSLContext | bool, limits: httpx2.Limits, socket_options: Iterable[tuple[int, int, int]]
+        self,
+        *,
+        verify: ssl.SSLContext | bool,
+        limits: httpx2.Limits,
+        socket_options: Iterable[tuple[int, int, int]],
+        proxies: Mapping[str, httpx2.Proxy | None] | None = None,
     ) -> None:
         self._verify = verify
+        self._proxies = ProxyRoutes(None, {key: _via(proxy) for key, proxy in proxies.items()}) if proxies else None
         self._limit = limits.max_connections or 100
         self._keepalive = limits.keepalive_expiry
         self._socket_options = tuple(socket_options)
@@ -345,15 +365,22 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             content = await request.aread()
         attempt = _Attempt(body=bool(content))
         body = _Body(content, attempt, timeouts.get("write")) if content else None
+        headers = CIMultiDict(request.headers.multi_items())
+        via = None if self._proxies is None else self._proxies.pick(request.url)
+        proxy, proxy_headers = (None, None) if via is None else via
+        if proxy_headers and request.url.scheme == "http":
+            headers.extend(proxy_headers)  # the proxy reads the request itself (aiohttp sends these on CONNECT only)
         token = _attempt.set(attempt)
         try:
             response = await session.request(
                 request.method,
                 URL(str(request.url), encoded=True),
-                headers=CIMultiDict(request.headers.multi_items()),
+                headers=headers,
                 data=body,
                 allow_redirects=False,
                 timeout=timeout,
+                proxy=proxy,
+                proxy_headers=proxy_headers,
             )
         except BaseException as exc:
             if attempt.transport is not None:

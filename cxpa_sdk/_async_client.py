@@ -60,8 +60,8 @@ class AsyncCxpa(BaseClient):
             InvalidResponseError, read no further.
         http_backend: What the SDK's own pool sends with: "httpx2" (the default) or "aiohttp" (the
             `aiohttp` extra: `pip install "cxpa-sdk[aiohttp]"`), with the same timeouts, deadline,
-            TCP keepalive and applied flags. aiohttp sends through no proxy: it refuses `proxy=`
-            and does not read the proxy environment variables.
+            TCP keepalive and applied flags. aiohttp takes http:// and https:// proxies (from
+            `proxy` or the environment), not socks5://.
         default_headers: Headers sent on every request (a gateway's, a tenant's, tracing); the SDK's
             own (Authorization, Idempotency-Key, ...) are refused, and a User-Agent is appended to
             the SDK's. Their values are never shown.

@@ -127,13 +127,13 @@ def async_pool(
     http_backend: str,
     proxies: Mapping[str, httpx2.Proxy | None] | None = None,
 ) -> httpx2.AsyncClient:
-    """A new pool of an async client, on httpx2 (the default, with `proxies`) or on aiohttp (`_aiohttp`, none)."""
+    """A new pool of an async client, on httpx2 (the default) or on aiohttp (`_aiohttp`), with `proxies`."""
     authorization = settings.authorization if settings.key_source is None else settings.key_source
     if http_backend == "aiohttp":
         from ._aiohttp import AiohttpTransport  # noqa: PLC0415 - aiohttp loads only with this backend
 
         transport = AiohttpTransport(
-            verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS
+            verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS, proxies=proxies
         )
         return async_client(settings.base_url, settings.timeout, authorization, verify, transport)
     return async_client(settings.base_url, settings.timeout, authorization, verify, proxies=proxies)
@@ -234,8 +234,9 @@ def checked_proxies(
 ) -> dict[str, httpx2.Proxy | None]:
     """The proxy rules of the SDK's own pool (`_transport.proxy_map`), or an InvalidArgumentError.
 
-    `proxy=` can't go with `http_client=` (a brought client has its own proxies) nor with the aiohttp
-    backend (which sends through no proxy). A proxy URL is never shown: it may carry credentials.
+    `proxy=` can't go with `http_client=` (a brought client has its own proxies); the aiohttp backend
+    takes http:// and https:// proxies, not socks5://. A proxy URL is never shown: it may carry
+    credentials.
     """
     if not isinstance(trust_env, bool):
         raise InvalidArgumentTypeError(f"trust_env must be a bool, not {type(trust_env).__name__}")
@@ -245,21 +246,23 @@ def checked_proxies(
                 "proxy= configures the SDK's own pool, and http_client= brings another, which has its own "
                 "proxies: pass proxy= to the httpx2 client you bring, or leave http_client out"
             )
-        if http_backend == "aiohttp":
-            raise InvalidArgumentError(
-                'proxy= is not supported with http_backend="aiohttp": use the default "httpx2" backend for a proxy'
-            )
         if not isinstance(proxy, ProxyOption):
             raise InvalidArgumentTypeError(
                 f"proxy must be a URL str, an httpx2.URL or an httpx2.Proxy, not {type(proxy).__name__}"
             )
-    if brought or http_backend == "aiohttp":
+    if brought:
         return {}
+    where = "proxy=" if proxy is not None else "a proxy from HTTP_PROXY, HTTPS_PROXY or ALL_PROXY"
     try:
-        return proxy_map(None if proxy is None else _as_proxy(proxy), trust_env=trust_env)
+        proxies = proxy_map(None if proxy is None else _as_proxy(proxy), trust_env=trust_env)
     except ValueError as exc:
-        where = "proxy=" if proxy is not None else "a proxy from HTTP_PROXY, HTTPS_PROXY or ALL_PROXY"
         raise InvalidArgumentError(f"{where} is not usable: it must be an http://, https:// or socks5:// URL") from exc
+    if http_backend == "aiohttp" and any(p is not None and p.url.scheme.startswith("socks") for p in proxies.values()):
+        raise InvalidArgumentError(
+            f'{where} is a socks5:// proxy, which http_backend="aiohttp" cannot use: use the default "httpx2" '
+            "backend, an http:// proxy, or trust_env=False"
+        )
+    return proxies
 
 
 def _as_proxy(proxy: object) -> httpx2.Proxy:

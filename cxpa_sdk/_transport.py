@@ -163,12 +163,15 @@ def proxy_map(proxy: httpx2.Proxy | None, *, trust_env: bool) -> dict[str, httpx
     }
 
 
-class _Routes:
-    """Which pool a URL goes to: a proxy's, or the direct one (httpx2's own `_transport_for_url` rule)."""
+class ProxyRoutes:
+    """Which pool a URL goes to: a proxy's, or the direct one (httpx2's own `_transport_for_url` rule).
 
-    def __init__(self, direct: Any, mounts: Mapping[URLPattern, Any]) -> None:
+    `mounts` is keyed by `proxy_map`'s URL patterns.
+    """
+
+    def __init__(self, direct: Any, mounts: Mapping[str, Any]) -> None:
         self._direct = direct
-        self._mounts = dict(sorted(mounts.items()))
+        self._mounts = dict(sorted((URLPattern(key), mount) for key, mount in mounts.items()))
         self._chosen: dict[tuple[str, str, int | None], Any] = {}
 
     def pick(self, url: httpx2.URL) -> Any:
@@ -195,8 +198,8 @@ class ProxyTransport(httpx2.BaseTransport):
     pool has the SDK's limits, socket options and deadline-bounded sockets.
     """
 
-    def __init__(self, direct: httpx2.BaseTransport, mounts: Mapping[URLPattern, httpx2.BaseTransport]) -> None:
-        self._routes = _Routes(direct, mounts)
+    def __init__(self, direct: httpx2.BaseTransport, mounts: Mapping[str, httpx2.BaseTransport]) -> None:
+        self._routes = ProxyRoutes(direct, mounts)
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         """Send on the pool for the request's URL."""
@@ -212,10 +215,8 @@ class ProxyTransport(httpx2.BaseTransport):
 class AsyncProxyTransport(httpx2.AsyncBaseTransport):
     """The async twin of `ProxyTransport`."""
 
-    def __init__(
-        self, direct: httpx2.AsyncBaseTransport, mounts: Mapping[URLPattern, httpx2.AsyncBaseTransport]
-    ) -> None:
-        self._routes = _Routes(direct, mounts)
+    def __init__(self, direct: httpx2.AsyncBaseTransport, mounts: Mapping[str, httpx2.AsyncBaseTransport]) -> None:
+        self._routes = ProxyRoutes(direct, mounts)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """Send on the pool for the request's URL."""
@@ -324,9 +325,7 @@ def sync_client(
     """
     transport: httpx2.BaseTransport = _sync_pool(verify)
     if proxies:
-        mounts = {
-            URLPattern(key): transport if proxy is None else _sync_pool(verify, proxy) for key, proxy in proxies.items()
-        }
+        mounts = {key: transport if proxy is None else _sync_pool(verify, proxy) for key, proxy in proxies.items()}
         transport = ProxyTransport(transport, mounts)
     return SdkClient(
         DeadlineTransport(transport),
@@ -352,10 +351,7 @@ def async_client(
         transport = _async_pool(verify)
         if proxies:
             direct = transport
-            mounts = {
-                URLPattern(key): direct if proxy is None else _async_pool(verify, proxy)
-                for key, proxy in proxies.items()
-            }
+            mounts = {key: direct if proxy is None else _async_pool(verify, proxy) for key, proxy in proxies.items()}
             transport = AsyncProxyTransport(direct, mounts)
     return AsyncSdkClient(
         AsyncDeadlineTransport(transport),

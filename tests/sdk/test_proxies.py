@@ -16,6 +16,7 @@ from cxpa_sdk import AgentClient, AsyncAgentClient, AsyncCxpa, Cxpa, InvalidArgu
 from cxpa_sdk.testing import LocalPlatform
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+MODES = ["sync", "async", "aiohttp"]
 
 
 @pytest.fixture
@@ -29,13 +30,17 @@ def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[ForwardProxy]:
 
 
 def _calls(mode: str, platform: LocalPlatform, name: str, **options: Any) -> str:
-    """A register (POST) and a get (GET) through Cxpa or AsyncCxpa built with `options`; the run id."""
+    """A register (POST) and a get (GET) through Cxpa, AsyncCxpa or AsyncCxpa on aiohttp with `options`; the run id."""
     agent = platform.add_agent(name)
     if mode == "sync":
         with Cxpa(base_url=platform.base_url, ingest_api_key=platform.ingest_key, **options) as client:
             run_id = client.register_run(agent.id, f"ext-{name}").run_id
             assert client.get_run(agent.id, run_id).run_id == run_id
             return run_id
+
+    if mode == "aiohttp":
+        pytest.importorskip("aiohttp")
+        options["http_backend"] = "aiohttp"
 
     async def flow() -> str:
         async with AsyncCxpa(base_url=platform.base_url, ingest_api_key=platform.ingest_key, **options) as client:
@@ -46,7 +51,7 @@ def _calls(mode: str, platform: LocalPlatform, name: str, **options: Any) -> str
     return asyncio.run(flow())
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("mode", MODES)
 def test_http_proxy_from_the_environment_carries_the_calls(
     mode: str, proxy: ForwardProxy, cxpa_platform: LocalPlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -58,7 +63,7 @@ def test_http_proxy_from_the_environment_carries_the_calls(
     assert proxy.paths[1].endswith(f"/runs/{run_id}")
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("mode", MODES)
 def test_all_proxy_from_the_environment_carries_the_calls(
     mode: str, proxy: ForwardProxy, cxpa_platform: LocalPlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -69,7 +74,7 @@ def test_all_proxy_from_the_environment_carries_the_calls(
 
 
 @pytest.mark.parametrize("no_proxy", ["127.0.0.1", "*", "localhost,127.0.0.1"])
-@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("mode", MODES)
 def test_no_proxy_bypasses_the_proxy(
     mode: str, no_proxy: str, proxy: ForwardProxy, cxpa_platform: LocalPlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -90,7 +95,7 @@ def test_no_proxy_for_another_host_keeps_the_proxy(
     assert len(proxy.seen) == 2
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("mode", MODES)
 def test_trust_env_false_ignores_the_environment(
     mode: str, proxy: ForwardProxy, cxpa_platform: LocalPlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -100,7 +105,7 @@ def test_trust_env_false_ignores_the_environment(
     assert proxy.seen == []
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("mode", MODES)
 def test_proxy_argument_carries_the_calls_and_wins_over_no_proxy(
     mode: str, proxy: ForwardProxy, cxpa_platform: LocalPlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -168,11 +173,28 @@ def test_proxy_with_a_brought_http_client_is_refused() -> None:
         )
 
 
-def test_proxy_with_the_aiohttp_backend_is_refused() -> None:
-    """The aiohttp backend sends through no proxy, so proxy= there is a clear InvalidArgumentError."""
+def test_aiohttp_backend_sends_proxy_credentials_and_never_shows_them(
+    proxy: ForwardProxy, cxpa_platform: LocalPlatform
+) -> None:
+    """On aiohttp too, a proxy URL's user and password go to the proxy as Proxy-Authorization only."""
     pytest.importorskip("aiohttp")
-    with pytest.raises(InvalidArgumentError, match='not supported with http_backend="aiohttp"'):
-        AsyncCxpa(base_url="http://127.0.0.1:9", ingest_api_key="k", http_backend="aiohttp", proxy="http://127.0.0.1:8")
+    with_credentials = proxy.url.replace("http://", "http://user:proxy-s3cret@")
+    run_id = _calls("aiohttp", cxpa_platform, "proxy-credentials-aiohttp", proxy=with_credentials)
+    assert [auth for _, _, auth in proxy.seen] == ["Basic dXNlcjpwcm94eS1zM2NyZXQ="] * 2
+    assert proxy.paths[1].endswith(f"/runs/{run_id}")
+
+
+def test_a_socks_proxy_with_the_aiohttp_backend_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiohttp has no SOCKS: a socks5:// proxy, given or from ALL_PROXY, is an InvalidArgumentError, never ignored."""
+    pytest.importorskip("aiohttp")
+    options: dict[str, Any] = {"base_url": "http://127.0.0.1:9", "ingest_api_key": "k", "http_backend": "aiohttp"}
+    with pytest.raises(InvalidArgumentError, match="proxy= is a socks5:// proxy") as given:
+        AsyncCxpa(**options, proxy="socks5://user:pw-s3cret@127.0.0.1:8")
+    assert "pw-s3cret" not in str(given.value)
+    monkeypatch.setenv("ALL_PROXY", "socks5://127.0.0.1:8")
+    with pytest.raises(InvalidArgumentError, match="ALL_PROXY is a socks5:// proxy.*trust_env=False"):
+        AsyncCxpa(**options)
+    AsyncCxpa(**options, trust_env=False)
 
 
 def test_an_unusable_proxy_url_is_refused_without_showing_it(monkeypatch: pytest.MonkeyPatch) -> None:
