@@ -307,28 +307,47 @@ def _wait(args: argparse.Namespace, streams: Streams) -> Exit:
 
 def _download(args: argparse.Namespace, streams: Streams) -> Exit:
     data = json_object_argument(args.input, "--input", streams)
-    with (
-        _client(args) as client,
-        client.trigger_run_and_download(args.agent_id, data, timeout_ms=args.timeout_ms) as download,
-        progress_bar(streams, download.filename) as progress,
-    ):
-        path = download.save(
-            args.output,
-            progress=progress,
-            fsync=args.fsync,
-            overwrite=args.overwrite,
-            max_bytes=args.max_bytes,
-            allow_close_delimited=args.allow_close_delimited,
-        )
-        result = {
-            "run_id": download.run_id,
-            "path": str(path),
-            "filename": download.filename,
-            "content_type": download.content_type,
-            "bytes": path.stat().st_size,
-        }
+    run_id: str | None = None
+    try:
+        with (
+            _client(args) as client,
+            client.trigger_run_and_download(args.agent_id, data, timeout_ms=args.timeout_ms) as download,
+            progress_bar(streams, download.filename) as progress,
+        ):
+            run_id = download.run_id
+            path = download.save(
+                args.output,
+                progress=progress,
+                fsync=args.fsync,
+                overwrite=args.overwrite,
+                max_bytes=args.max_bytes,
+                allow_close_delimited=args.allow_close_delimited,
+            )
+            result = {
+                "run_id": download.run_id,
+                "path": str(path),
+                "filename": download.filename,
+                "content_type": download.content_type,
+                "bytes": path.stat().st_size,
+            }
+    except KeyboardInterrupt:
+        return _download_interrupted(args, run_id, streams)
     emit(result, streams, args.format)
     return Exit.OK
+
+
+def _download_interrupted(args: argparse.Namespace, run_id: str | None, streams: Streams) -> Exit:
+    """Ctrl-C during a download: nothing was saved; name the run when the platform had said which."""
+    if run_id is None:
+        streams.stderr.write(
+            "cxpa: interrupted before the platform sent the file; nothing was saved (the run's id was not known yet)\n"
+        )
+    else:
+        streams.stderr.write(
+            f"cxpa: interrupted; the download of run {run_id} stopped and nothing was saved. A run's file "
+            f"streams once; see where the run stands with: cxpa get {args.agent_id} {shlex.quote(run_id)}\n"
+        )
+    return Exit.INTERRUPTED
 
 
 def _get(args: argparse.Namespace, streams: Streams) -> Exit:

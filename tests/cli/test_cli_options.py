@@ -8,14 +8,17 @@ import os
 import shlex
 import signal
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from child_support import EXIT_TIMEOUT_S, START_TIMEOUT_S, Lines, child, python_module_with_sigint
 
 from cxpa_sdk._cli import Exit, build_parser, run, wait_again
 from cxpa_sdk._cli_output import Streams
-from cxpa_sdk.testing import APPROVAL, ECHO, REPORT, SLOW, LocalPlatform
+from cxpa_sdk.testing import APPROVAL, ECHO, REPORT, SLOW, LocalPlatform, RuntimeCall
 
 
 def cxpa(*argv: str) -> tuple[int, str, str]:
@@ -250,3 +253,63 @@ def test_ctrl_c_before_a_run_exists_says_only_interrupted(cxpa_platform: LocalPl
     assert code == Exit.INTERRUPTED
     assert err.splitlines()[-1] == "cxpa: interrupted"
     assert cxpa("cancel", str(APPROVAL), run_id, *on(cxpa_platform))[0] == Exit.OK
+
+
+def _interrupt_download(
+    platform: LocalPlatform, agent_id: int, tmp_path: Path, streaming: threading.Event | None = None
+) -> tuple[int, str]:
+    """Run `cxpa download` in a child; SIGINT once its request is sent (and `streaming` is set); (exit code, stderr)."""
+    env = {
+        **os.environ,
+        "CXPA_API_URL": platform.base_url,
+        "CXPA_INGEST_KEY": platform.ingest_key,
+        "CXPA_LOG": "debug",
+    }
+    command = python_module_with_sigint("cxpa_sdk", "download", str(agent_id), "--input", "{}", "-o", str(tmp_path))
+    with child(command, what="`cxpa download`", stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as loading:
+        assert loading.process.stderr is not None
+        log = Lines(loading.process.stderr, "`cxpa download`'s stderr")
+        while "trigger_run_and_download POST" not in log.next(START_TIMEOUT_S, "the log line of its request"):
+            pass
+        assert streaming is None or streaming.wait(START_TIMEOUT_S), "the file never streamed"
+        loading.process.send_signal(signal.SIGINT)
+        code = loading.wait(EXIT_TIMEOUT_S, since="SIGINT")
+        err = log.rest(EXIT_TIMEOUT_S)
+    assert "Traceback" not in err
+    assert platform.ingest_key not in log.text
+    return code, err
+
+
+def test_ctrl_c_during_download_names_the_run_and_saves_nothing(cxpa_platform: LocalPlatform, tmp_path: Path) -> None:
+    """Ctrl-C while the file streams: stderr names the run and how to see it, nothing is left; exit 130."""
+    streaming = threading.Event()
+
+    def dripping(call: RuntimeCall) -> Iterator[bytes]:
+        for sent in range(600):  # at most 60 s; the test interrupts it within a few
+            yield b"x" * 1024
+            if sent == 3:  # the answer's head and three pieces have gone to the CLI
+                streaming.set()
+            time.sleep(0.1)
+
+    agent = cxpa_platform.add_agent("cli-download-interrupted", dripping, output_kind="file_download")
+    code, err = _interrupt_download(cxpa_platform, agent.id, tmp_path, streaming)
+    assert code == Exit.INTERRUPTED == 130
+    last = err.splitlines()[-1]
+    assert last.startswith("cxpa: interrupted; the download of run run_")
+    run_id = last.split()[6]
+    assert last.endswith(f"see where the run stands with: cxpa get {agent.id} {run_id}")
+    assert [run["id"] for run in cxpa_platform.runs(agent.id)] == [run_id]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_before_the_download_answers_says_nothing_was_saved(
+    cxpa_platform: LocalPlatform, tmp_path: Path
+) -> None:
+    """Ctrl-C before the platform's answer: one line saying nothing was saved and no run id was known yet."""
+    with cxpa_platform.faults.latency(60.0, count=1):
+        code, err = _interrupt_download(cxpa_platform, REPORT, tmp_path)
+    assert code == Exit.INTERRUPTED
+    assert err.splitlines()[-1] == (
+        "cxpa: interrupted before the platform sent the file; nothing was saved (the run's id was not known yet)"
+    )
+    assert list(tmp_path.iterdir()) == []
