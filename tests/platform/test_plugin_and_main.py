@@ -53,6 +53,39 @@ def test_users_test_suite_gets_a_served_platform(pytester: pytest.Pytester) -> N
     result.assert_outcomes(passed=3)
 
 
+@pytest.mark.parametrize(
+    ("how", "autoload"),
+    [("-p", True), ("-p", False), ("conftest", True), ("conftest", False), ("autoload", True)],
+    ids=["p-autoload", "p-no-autoload", "conftest-autoload", "conftest-no-autoload", "autoload-only"],
+)
+def test_every_way_of_loading_the_plugin_works(
+    how: str, autoload: bool, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Autoloaded, `-p cxpa_sdk.pytest_plugin` and a conftest's `pytest_plugins`, alone or together: one plugin."""
+    pytester.makepyfile(
+        "def test_served(cxpa_platform):\n    assert cxpa_platform.base_url.startswith('http://127.0.0.1:')\n"
+    )
+    if how == "conftest":
+        pytester.makeconftest('pytest_plugins = ["cxpa_sdk.pytest_plugin"]\n')
+    if autoload:
+        monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    else:
+        monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    arguments = ["-p", "no:cacheprovider", *(["-p", "cxpa_sdk.pytest_plugin"] if how == "-p" else [])]
+    result = pytester.runpytest_subprocess(*arguments, timeout=INNER_SESSION_TIMEOUT_S)
+    result.assert_outcomes(passed=1)
+
+
+def test_the_plugin_can_be_turned_off(pytester: pytest.Pytester) -> None:
+    """`-p no:cxpa_sdk.pytest_plugin` keeps the plugin out: its fixtures are not there."""
+    pytester.makepyfile("def test_served(cxpa_platform):\n    pass\n")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:cxpa_sdk.pytest_plugin", timeout=INNER_SESSION_TIMEOUT_S
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'cxpa_platform' not found*"])
+
+
 def test_main_serves_and_prints_url_key_and_agents() -> None:
     """`python -m cxpa_sdk.testing --port 0` prints the base URL, the ingest key and the agent table."""
     command = [sys.executable, "-m", "cxpa_sdk.testing", "--port", "0", "--ingest-key", "k-main"]

@@ -185,14 +185,14 @@ def test_aiohttp_backend_sends_proxy_credentials_and_never_shows_them(
 
 
 def test_a_socks_proxy_with_the_aiohttp_backend_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    """aiohttp has no SOCKS: a socks5:// proxy, given or from ALL_PROXY, is an InvalidArgumentError, never ignored."""
+    """The aiohttp backend has no SOCKS: a socks5:// proxy, given or from ALL_PROXY, is refused, never ignored."""
     pytest.importorskip("aiohttp")
     options: dict[str, Any] = {"base_url": "http://127.0.0.1:9", "ingest_api_key": "k", "http_backend": "aiohttp"}
     with pytest.raises(InvalidArgumentError, match="proxy= is a socks5:// proxy") as given:
         AsyncCxpa(**options, proxy="socks5://user:pw-s3cret@127.0.0.1:8")
     assert "pw-s3cret" not in str(given.value)
     monkeypatch.setenv("ALL_PROXY", "socks5://127.0.0.1:8")
-    with pytest.raises(InvalidArgumentError, match="ALL_PROXY is a socks5:// proxy.*trust_env=False"):
+    with pytest.raises(InvalidArgumentError, match=r"ALL_PROXY is a socks5:// proxy.*trust_env=False"):
         AsyncCxpa(**options)
     AsyncCxpa(**options, trust_env=False)
 
