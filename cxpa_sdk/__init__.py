@@ -46,6 +46,7 @@ from ._functions import (
 )
 from ._version import __version__
 from .types import (
+    CallbackAccepted,
     Credential,
     IngestedRun,
     RegisteredRun,
@@ -70,6 +71,7 @@ __all__ = [
     "AsyncDownload",
     "AuthenticationError",
     "BadRequestError",
+    "CallbackAccepted",
     "ConflictError",
     "Credential",
     "Cxpa",

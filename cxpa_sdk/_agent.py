@@ -28,7 +28,7 @@ from ._driver import adrive, drive
 from ._engine import Flow, Settings, T
 from ._errors import CxpaError, InvalidArgumentError, InvalidArgumentTypeError
 from ._transport import ProxyOption, enable_env_logging, logger, sync_client
-from .types import Credential, ResumePayload, RunStatus, TriggerPayload, parse_runtime_payload
+from .types import CallbackAccepted, Credential, ResumePayload, RunStatus, TriggerPayload, parse_runtime_payload
 
 
 class _AgentBase(ForkGuard):
@@ -40,8 +40,8 @@ class _AgentBase(ForkGuard):
 
     def _track(self, result: T) -> T:
         """Remember the run's status after an event, for the end of a `with` block."""
-        if isinstance(result, RunStatus):
-            self._last_status = result
+        if isinstance(result, CallbackAccepted):
+            self._last_status = result.status
         return result
 
     def _unfinished(self) -> bool:
@@ -49,7 +49,7 @@ class _AgentBase(ForkGuard):
         status = self._last_status
         return status is None or not (status.terminal or status == RunStatus.WAITING)
 
-    def _ended_without_outcome(self) -> Flow[RunStatus]:
+    def _ended_without_outcome(self) -> Flow[CallbackAccepted]:
         message = (
             f"the `with {type(self).__name__}` block ended without complete() or fail(): the run was still "
             f"{self._last_status or 'running'}, so it is reported failed rather than left running"
@@ -108,7 +108,7 @@ class _AgentBase(ForkGuard):
             return f"{type(self).__name__}(not configured)"
         return f"{type(self).__name__}(run_id={run_id!r}, base_url={settings.base_url!r}, api_key='***')"
 
-    def _event(self, event: Mapping[str, Any]) -> Flow[RunStatus]:
+    def _event(self, event: Mapping[str, Any]) -> Flow[CallbackAccepted]:
         return ops.post_callback(self._settings, self._run_id, event)
 
     @staticmethod
@@ -118,19 +118,19 @@ class _AgentBase(ForkGuard):
             event["outputs"] = check.non_negative_int(outputs, "outputs")
         return event
 
-    def _started(self) -> Flow[RunStatus]:
+    def _started(self) -> Flow[CallbackAccepted]:
         return self._event({"type": "started"})
 
-    def _output(self, output: Any, outputs: int | None) -> Flow[RunStatus]:
+    def _output(self, output: Any, outputs: int | None) -> Flow[CallbackAccepted]:
         return self._event(self._output_event(output, outputs))
 
-    def _complete(self, output: Any, outputs: int | None) -> Flow[RunStatus]:
+    def _complete(self, output: Any, outputs: int | None) -> Flow[CallbackAccepted]:
         return self._event(self._output_event(output, outputs, complete=True))
 
-    def _fail(self, error: BaseException | str, name: str | None, stack: str | None) -> Flow[RunStatus]:
+    def _fail(self, error: BaseException | str, name: str | None, stack: str | None) -> Flow[CallbackAccepted]:
         return self._event({"type": "output", "failed": True, "error": ops.error_body(error, name=name, stack=stack)})
 
-    def _waiting(self, token_id: str, description: str, output: Any) -> Flow[RunStatus]:
+    def _waiting(self, token_id: str, description: str, output: Any) -> Flow[CallbackAccepted]:
         if not isinstance(description, str):
             raise check.InvalidArgumentTypeError(f"description must be a str, not {type(description).__name__}")
         event: dict[str, Any] = {
@@ -248,23 +248,23 @@ class AgentClient(_AgentBase):
         self._http = self._pool(self._http, self._new_pool)
         return self._track(drive(flow, self._http, self._sleep))
 
-    def started(self) -> RunStatus:
-        """Report that the runtime began work; the run's status after it."""
+    def started(self) -> CallbackAccepted:
+        """Report that the runtime began work; the platform's answer (the run's status after it)."""
         return self._do(self._started())
 
-    def output(self, output: Any, outputs: int | None = None) -> RunStatus:
+    def output(self, output: Any, outputs: int | None = None) -> CallbackAccepted:
         """Report an intermediate output (any JSON) and optionally a count of output units."""
         return self._do(self._output(output, outputs))
 
-    def complete(self, output: Any, outputs: int | None = None) -> RunStatus:
+    def complete(self, output: Any, outputs: int | None = None) -> CallbackAccepted:
         """End the run completed with its output."""
         return self._do(self._complete(output, outputs))
 
-    def fail(self, error: BaseException | str, *, name: str | None = None, stack: str | None = None) -> RunStatus:
+    def fail(self, error: BaseException | str, *, name: str | None = None, stack: str | None = None) -> CallbackAccepted:
         """End the run failed: an exception (its type, message and traceback are sent) or a message."""
         return self._do(self._fail(error, name, stack))
 
-    def waiting(self, token_id: str, description: str, output: Any = ops._UNSET) -> RunStatus:
+    def waiting(self, token_id: str, description: str, output: Any = ops._UNSET) -> CallbackAccepted:
         """Pause the run until `token_id` is resumed; `description` says what it waits for."""
         return self._do(self._waiting(token_id, description, output))
 
@@ -384,23 +384,23 @@ class AsyncAgentClient(_AgentBase):
     async def _do(self, flow: Flow[T]) -> T:
         return self._track(await adrive(flow, self._pools.here(), self._asleep))
 
-    async def started(self) -> RunStatus:
-        """Report that the runtime began work; the run's status after it."""
+    async def started(self) -> CallbackAccepted:
+        """Report that the runtime began work; the platform's answer (the run's status after it)."""
         return await self._do(self._started())
 
-    async def output(self, output: Any, outputs: int | None = None) -> RunStatus:
+    async def output(self, output: Any, outputs: int | None = None) -> CallbackAccepted:
         """Report an intermediate output (any JSON) and optionally a count of output units."""
         return await self._do(self._output(output, outputs))
 
-    async def complete(self, output: Any, outputs: int | None = None) -> RunStatus:
+    async def complete(self, output: Any, outputs: int | None = None) -> CallbackAccepted:
         """End the run completed with its output."""
         return await self._do(self._complete(output, outputs))
 
-    async def fail(self, error: BaseException | str, *, name: str | None = None, stack: str | None = None) -> RunStatus:
+    async def fail(self, error: BaseException | str, *, name: str | None = None, stack: str | None = None) -> CallbackAccepted:
         """End the run failed: an exception (its type, message and traceback are sent) or a message."""
         return await self._do(self._fail(error, name, stack))
 
-    async def waiting(self, token_id: str, description: str, output: Any = ops._UNSET) -> RunStatus:
+    async def waiting(self, token_id: str, description: str, output: Any = ops._UNSET) -> CallbackAccepted:
         """Pause the run until `token_id` is resumed; `description` says what it waits for."""
         return await self._do(self._waiting(token_id, description, output))
 

@@ -63,6 +63,7 @@ class DownloadInfo(NamedTuple):
     attempts: int = 1
     idempotency_key: str | None = None
     secrets: tuple[str, ...] = ()
+    request_id: str | None = None
 
     def __repr__(self) -> str:
         """The headers' facts without the secrets."""
@@ -113,6 +114,7 @@ class DownloadInfo(NamedTuple):
             attempts=answer.attempts,
             idempotency_key=answer.idempotency_key,
             secrets=secrets,
+            request_id=request_id,
         )
 
 
@@ -504,6 +506,16 @@ class _DownloadBase:
     def content_length(self) -> int | None:
         """The file's size in bytes, or None when unknown."""
         return self._meta.content_length
+
+    @property
+    def request_id(self) -> str | None:
+        """The X-Request-Id of the answer the file came in (secrets masked), for support."""
+        return self._meta.request_id
+
+    @property
+    def attempts(self) -> int:
+        """How many attempts the trigger-and-download request took (1 when it was not retried)."""
+        return self._meta.attempts
 
     def forward_headers(self, *, inline: bool = False) -> dict[str, str]:
         """The headers a web app sends on with the file, so a browser saves it under its name.

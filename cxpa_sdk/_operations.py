@@ -18,7 +18,7 @@ from . import _config as check
 from ._engine import Answer, Flow, Operation, Settings, Sleep, call, call_secrets, deadline_at, new_idempotency_key
 from ._errors import InvalidArgumentError, InvalidArgumentTypeError, WaitTimeoutError, mask
 from ._schema import spec
-from .types import Credential, IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
+from .types import CallbackAccepted, Credential, IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
 
 # Each request the SDK holds open stays under common NAT idle timeouts (about 60 s).
 SERVER_WINDOW_MS = 50_000
@@ -31,7 +31,7 @@ DEFAULT_WAIT_MS = 30_000
 PACE_MIN_S = 0.1
 PACE_MAX_S = 2.0
 
-R = TypeVar("R", TriggeredRun, Run, WaitTimedOut, RegisteredRun, IngestedRun, Credential)
+R = TypeVar("R", TriggeredRun, Run, WaitTimedOut, RegisteredRun, IngestedRun, Credential, CallbackAccepted)
 
 
 def answered(result: R, answer: Answer, secrets: tuple[str, ...] = ()) -> R:
@@ -346,11 +346,11 @@ def _download(settings: Settings, op: Operation, wait_s: float, key: str) -> Flo
 
 def post_callback(
     settings: Settings, run_id: str, event: Mapping[str, Any], *, idempotency_key: str | None = None
-) -> Flow[RunStatus]:
+) -> Flow[CallbackAccepted]:
     """POST callback: one progress event of a runtime; the run's status after it."""
     op = _post("post_callback", event, {200: "CallbackAccepted"}, runId=run_id)
     answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=_key(idempotency_key))
-    return RunStatus(answer.data["status"])
+    return answered(CallbackAccepted.from_json(answer.data), answer, call_secrets(settings))
 
 
 def resolve_credential(settings: Settings, connection_id: str, credentials_token: str) -> Flow[Credential]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Self
 
 __all__ = [
+    "CallbackAccepted",
     "Credential",
     "IngestedRun",
     "RegisteredRun",
@@ -171,6 +172,40 @@ class TriggeredRun:
 
     def to_dict(self) -> dict[str, Any]:
         """As JSON-safe data: `{"run_id": ..., "status": "queued"}`."""
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape."""
+        return cls(data["run_id"], RunStatus(data["status"]))
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAccepted:
+    """The platform's answer to a runtime's callback (`started`, `output`, `complete`, `fail`, `waiting`).
+
+    Attributes:
+        run_id: The run the callback reported on.
+        status: The run's status after it.
+        request_id: The X-Request-Id of the answer this came from (None when built by hand); not compared.
+        replayed: Whether that answer was an idempotent replay (`Idempotent-Replayed: true`): the
+            platform had already taken this event; not compared.
+        attempts: How many attempts that request took (1 when it was not retried); not compared.
+    """
+
+    run_id: str
+    status: RunStatus
+    request_id: str | None = _request_id()
+    replayed: bool = _replayed()
+    attempts: int = _attempts()
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CallbackAccepted:
+        """From the spec's CallbackAccepted object."""
+        return cls(data["runId"], RunStatus(data["status"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-safe data: `{"run_id": ..., "status": "running"}`."""
         return _to_dict(self)
 
     @classmethod

@@ -265,7 +265,7 @@ def test_runtime_callbacks_complete_each_run_exactly_once(platform: LocalPlatfor
     finished_twice = {i: str(e) for i, e in errors.items() if isinstance(e, ConflictError) and e.code == "run_finished"}
     counts = {
         "runs": RUNTIMES,
-        "completed_returned": sum(1 for o in outcomes if o == RunStatus.COMPLETED),
+        "completed_returned": sum(1 for o in outcomes if getattr(o, "status", None) == RunStatus.COMPLETED),
         "complete_raised": len(errors),
         "raised_by_class": error_classes(outcomes),
         "completed_despite_error": sum(1 for i in errors if rows[i]["status"] == "completed"),

@@ -36,10 +36,10 @@ def test_sync_agent_reports_every_event(cxpa_platform: LocalPlatform, cxpa_clien
         run_id=run_id,
         credentials_token=token,
     ) as agent:
-        assert agent.output({"progress": 0.5}, outputs=1) == RunStatus.RUNNING
-        assert agent.waiting("tok-1", "approve the report", output={"draft": True}) == RunStatus.WAITING
+        assert agent.output({"progress": 0.5}, outputs=1).status == RunStatus.RUNNING
+        assert agent.waiting("tok-1", "approve the report", output={"draft": True}).status == RunStatus.WAITING
         assert cxpa_platform.run(run_id)["waiting"] == {"token_id": "tok-1", "description": "approve the report"}
-        assert agent.started() == RunStatus.RUNNING
+        assert agent.started().status == RunStatus.RUNNING
         credential = agent.resolve_credential("conn_demo")
         assert (credential.connection_id, credential.type, dict(credential.values)) == (
             "conn_demo",
@@ -47,7 +47,7 @@ def test_sync_agent_reports_every_event(cxpa_platform: LocalPlatform, cxpa_clien
             {"apiKey": "cxpa-demo-secret"},
         )
         assert "cxpa-demo-secret" not in repr(credential)
-        assert agent.complete({"pages": 42}, outputs=42) == RunStatus.COMPLETED
+        assert agent.complete({"pages": 42}, outputs=42).status == RunStatus.COMPLETED
     row = cxpa_platform.run(run_id)
     assert (row["status"], row["output_data"], row["outputs"]) == ("completed", {"pages": 42}, 42)
 
@@ -70,7 +70,7 @@ def test_fail_with_a_message(cxpa_platform: LocalPlatform, cxpa_client: Cxpa) ->
         base_url=cxpa_platform.base_url, api_key=cxpa_platform.agent_api_key(agent_id), run_id=run_id
     )
     agent.started()
-    assert agent.fail("upstream did not answer", name="TimeoutError", stack="at fetch()") == RunStatus.FAILED
+    assert agent.fail("upstream did not answer", name="TimeoutError", stack="at fetch()").status == RunStatus.FAILED
     agent.close()
     assert cxpa_platform.run(run_id)["error"] == {
         "message": "upstream did not answer",

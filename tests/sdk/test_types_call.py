@@ -4,7 +4,7 @@ import dataclasses
 
 from sdk_support import Api
 
-from cxpa_sdk import AgentClient, Cxpa, Run, WaitTimedOut
+from cxpa_sdk import AgentClient, Cxpa, Run, RunStatus, WaitTimedOut
 from cxpa_sdk.testing import LocalPlatform
 
 
@@ -74,3 +74,36 @@ def test_a_resolved_credential_carries_the_call(cxpa_platform: LocalPlatform, cx
         credential = runtime.resolve_credential("conn_demo")
     assert_first_hand(credential)
     assert "cxpa-demo-secret" not in repr(credential)
+
+
+def test_callback_answers_carry_the_call(api: Api) -> None:
+    """Each callback returns a CallbackAccepted with the run's status and its request's id and attempts."""
+    registered = api.register_run(1, "types-call-callbacks-" + api.mode)
+    agent = AgentClient(base_url=api.platform.base_url, api_key=api.platform.agent_api_key(1), run_id=registered.run_id)
+    try:
+        started = agent.started()
+        with api.platform.faults.fail_next(1, status=503, path="*/callback", who="runtimes"):
+            progressed = agent.output({"progress": 0.5})
+        done = agent.complete({"ok": True})
+    finally:
+        agent.close()
+    assert_first_hand(started)
+    assert_first_hand(done)
+    assert (started.run_id, started.status, progressed.status, done.status) == (
+        registered.run_id,
+        RunStatus.RUNNING,
+        RunStatus.RUNNING,
+        RunStatus.COMPLETED,
+    )
+    assert progressed.attempts == 2
+    assert len({started.request_id, progressed.request_id, done.request_id}) == 3
+
+
+def test_a_download_carries_its_request_id_and_attempts(api: Api) -> None:
+    """A Download says which request it came in and how many attempts that took."""
+    with api.platform.faults.fail_next(1, status=503, path="*/trigger-and-download"):
+        download, body = api.download(4, {"sizeBytes": 10})
+    assert len(body) == 10
+    assert download.attempts == 2
+    assert isinstance(download.request_id, str)
+    assert download.request_id.startswith("req_")

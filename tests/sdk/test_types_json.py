@@ -13,6 +13,7 @@ from openapi_spec import json_schema
 
 from cxpa_sdk import types
 from cxpa_sdk.types import (
+    CallbackAccepted,
     Credential,
     IngestedRun,
     RegisteredRun,
@@ -50,6 +51,7 @@ EXAMPLES = {
     "Credential": Credential("conn_1", "api_key", {"apiKey": "s3cret"}, T0),
     "RunError": RunError("boom"),
     "RunWaiting": RunWaiting("tok_1", "approve"),
+    "CallbackAccepted": CallbackAccepted("run_1", RunStatus.RUNNING),
     "TriggerPayload": TriggerPayload("run_1", 1, {"a": 1}, "agent-key", None),
     "ResumePayload": ResumePayload("run_1", 1, "tok_1", {"approvedBy": "dana"}, "agent-key", "fresh-token"),
 }
