@@ -31,6 +31,7 @@ from ._errors import (
     PayloadTooLargeError,
     PermissionDeniedError,
     RateLimitError,
+    RunCancelledError,
     RunFailedError,
     UnprocessableEntityError,
     WaitTimeoutError,
@@ -44,15 +45,18 @@ from ._functions import (
     trigger_run_and_download,
     trigger_run_and_wait,
 )
+from ._handles import AsyncRunHandle, RunHandle, as_completed, wait_all
 from ._version import __version__
 from .types import (
     CallbackAccepted,
+    CancelPayload,
     Credential,
     IngestedRun,
     RegisteredRun,
     ResumePayload,
     Run,
     RunError,
+    RunEvent,
     RunStatus,
     RunWaiting,
     TriggeredRun,
@@ -69,9 +73,11 @@ __all__ = [
     "AsyncAgentClient",
     "AsyncCxpa",
     "AsyncDownload",
+    "AsyncRunHandle",
     "AuthenticationError",
     "BadRequestError",
     "CallbackAccepted",
+    "CancelPayload",
     "ConflictError",
     "Credential",
     "Cxpa",
@@ -94,8 +100,11 @@ __all__ = [
     "RegisteredRun",
     "ResumePayload",
     "Run",
+    "RunCancelledError",
     "RunError",
+    "RunEvent",
     "RunFailedError",
+    "RunHandle",
     "RunStatus",
     "RunWaiting",
     "TriggerPayload",
@@ -104,6 +113,7 @@ __all__ = [
     "WaitTimedOut",
     "WaitTimeoutError",
     "__version__",
+    "as_completed",
     "content_disposition",
     "create_agent_client",
     "ingest_run",
@@ -112,6 +122,7 @@ __all__ = [
     "trigger_run",
     "trigger_run_and_download",
     "trigger_run_and_wait",
+    "wait_all",
 ]
 
 # Exported names read `cxpa_sdk.Cxpa` in reprs and tracebacks, not the private module. The result

@@ -10,148 +10,31 @@ from typing import Any, Self
 
 import httpx2
 
-from . import _config as check
 from . import _operations as ops
+from ._agent_base import AgentBase, keyed_payload, log_unreported
 from ._base import (
     DEFAULT_DEADLINE_S,
     DEFAULT_MAX_RETRIES,
     AsyncPools,
-    ForkGuard,
     async_pool,
     checked_http_backend,
     checked_http_client,
     checked_proxies,
-    make_settings,
     verify_option,
 )
 from ._driver import adrive, drive
-from ._engine import Flow, Settings, T
-from ._errors import CxpaError, InvalidArgumentError, InvalidArgumentTypeError
-from ._transport import ProxyOption, enable_env_logging, logger, sync_client
-from .types import CallbackAccepted, Credential, ResumePayload, RunStatus, TriggerPayload, parse_runtime_payload
+from ._engine import Flow, T
+from ._errors import CxpaError, RunCancelledError
+from ._transport import ProxyOption, logger, sync_client
+from .types import (
+    CallbackAccepted,
+    Credential,
+    ResumePayload,
+    TriggerPayload,
+)
 
 
-class _AgentBase(ForkGuard):
-    """What both agent clients share: checked settings, the run, the credentials token, the events."""
-
-    _settings: Settings
-    _owns_http: bool
-    _last_status: RunStatus | None = None  # the run's status after the last event this client sent
-
-    def _track(self, result: T) -> T:
-        """Remember the run's status after an event, for the end of a `with` block."""
-        if isinstance(result, CallbackAccepted):
-            self._last_status = result.status
-        return result
-
-    def _unfinished(self) -> bool:
-        """Whether a `with` block that ends now leaves the run neither ended nor waiting on a token."""
-        status = self._last_status
-        return status is None or not (status.terminal or status == RunStatus.WAITING)
-
-    def _ended_without_outcome(self) -> Flow[CallbackAccepted]:
-        message = (
-            f"the `with {type(self).__name__}` block ended without complete() or fail(): the run was still "
-            f"{self._last_status or 'running'}, so it is reported failed rather than left running"
-        )
-        return self._fail(message, "IncompleteRunError", None)
-
-    def _setup(
-        self,
-        *,
-        api_key: str,
-        run_id: str,
-        base_url: str | None,
-        credentials_token: str | None,
-        timeout: float | httpx2.Timeout | None,
-        max_retries: int,
-        deadline: float,
-        allow_insecure: bool,
-        default_headers: Mapping[str, str] | None,
-    ) -> None:
-        enable_env_logging()
-        if callable(api_key) and not isinstance(api_key, str):
-            # The platform mints a run's agent key once, in the trigger payload, and never renews it:
-            # there is nothing a callable could fetch that the payload did not already hold.
-            raise InvalidArgumentTypeError(
-                "api_key must be a str: an agent key is minted per run in the trigger payload and does not "
-                "rotate (AgentClient.from_payload reads it)"
-            )
-        self._settings = make_settings(
-            headers=default_headers,
-            base_url=base_url,
-            key=api_key,
-            key_name="api_key",
-            timeout=timeout,
-            max_retries=max_retries,
-            deadline=deadline,
-            allow_insecure=allow_insecure,
-        )
-        self._run_id = check.identifier(run_id, "run_id")
-        self._credentials_token = (
-            None if credentials_token is None else check.secret(credentials_token, "credentials_token")
-        )
-
-    @property
-    def run_id(self) -> str:
-        """The run this client reports on."""
-        return self._run_id
-
-    @property
-    def base_url(self) -> str:
-        """The platform's base URL."""
-        return self._settings.base_url
-
-    def __repr__(self) -> str:
-        run_id, settings = getattr(self, "_run_id", None), getattr(self, "_settings", None)
-        if run_id is None or settings is None:  # the constructor refused an argument
-            return f"{type(self).__name__}(not configured)"
-        return f"{type(self).__name__}(run_id={run_id!r}, base_url={settings.base_url!r}, api_key='***')"
-
-    def _event(self, event: Mapping[str, Any]) -> Flow[CallbackAccepted]:
-        return ops.post_callback(self._settings, self._run_id, event)
-
-    @staticmethod
-    def _output_event(output: Any, outputs: int | None, **flags: bool) -> dict[str, Any]:
-        event: dict[str, Any] = {"type": "output", "output": output, **flags}
-        if outputs is not None:
-            event["outputs"] = check.non_negative_int(outputs, "outputs")
-        return event
-
-    def _started(self) -> Flow[CallbackAccepted]:
-        return self._event({"type": "started"})
-
-    def _output(self, output: Any, outputs: int | None) -> Flow[CallbackAccepted]:
-        return self._event(self._output_event(output, outputs))
-
-    def _complete(self, output: Any, outputs: int | None) -> Flow[CallbackAccepted]:
-        return self._event(self._output_event(output, outputs, complete=True))
-
-    def _fail(self, error: BaseException | str, name: str | None, stack: str | None) -> Flow[CallbackAccepted]:
-        return self._event({"type": "output", "failed": True, "error": ops.error_body(error, name=name, stack=stack)})
-
-    def _waiting(self, token_id: str, description: str, output: Any) -> Flow[CallbackAccepted]:
-        if not isinstance(description, str):
-            raise check.InvalidArgumentTypeError(f"description must be a str, not {type(description).__name__}")
-        event: dict[str, Any] = {
-            "type": "waiting",
-            "tokenId": check.identifier(token_id, "token_id", 256),
-            "description": description,
-        }
-        if output is not ops._UNSET:
-            event["output"] = output
-        return self._event(event)
-
-    def _resolve(self, connection_id: str) -> Flow[Credential]:
-        if self._credentials_token is None:
-            raise InvalidArgumentError(
-                "resolve_credential needs a credentials token: pass credentials_token= when creating the "
-                "agent client (it comes in the trigger payload, or from register_run)"
-            )
-        return ops.resolve_credential(self._settings, connection_id, self._credentials_token)
-
-
-class AgentClient(_AgentBase):
+class AgentClient(AgentBase):
     """The runtime's client for one run (sync): report progress and resolve credentials.
 
     As a context manager it sends `started` on entry and, if the block raises, `fail` with the
@@ -235,7 +118,7 @@ class AgentClient(_AgentBase):
         **options: Any,
     ) -> Self:
         """The client for the run a trigger or resume payload describes (its key, run id and credentials token)."""
-        parsed = payload if isinstance(payload, TriggerPayload | ResumePayload) else parse_runtime_payload(payload)
+        parsed = keyed_payload(payload)
         return cls(
             api_key=parsed.agent_api_key,
             run_id=parsed.run_id,
@@ -246,7 +129,25 @@ class AgentClient(_AgentBase):
 
     def _do(self, flow: Flow[T]) -> T:
         self._http = self._pool(self._http, self._new_pool)
-        return self._track(drive(flow, self._http, self._sleep))
+        try:
+            return self._track(drive(flow, self._http, self._sleep))
+        except RunCancelledError as error:
+            self._note_cancel(error)
+            raise
+
+    def is_cancelled(self) -> bool:
+        """Whether the run was cancelled, so the runtime should stop its work: one cheap GET, within `deadline`.
+
+        True without a request once an answer said so (a cancelled run stays cancelled). Reads
+        `GET /api/runs/{runId}/status`, an extension of the seed's contract.
+
+        Raises:
+            NotFoundError: The platform lacks the endpoint (an older platform; the message says
+                so), or the run is unknown (code `run_not_found`).
+        """
+        if not self._cancelled:
+            self._do(self._status())
+        return self._cancelled
 
     def started(self) -> CallbackAccepted:
         """Report that the runtime began work; the platform's answer (the run's status after it)."""
@@ -260,7 +161,9 @@ class AgentClient(_AgentBase):
         """End the run completed with its output."""
         return self._do(self._complete(output, outputs))
 
-    def fail(self, error: BaseException | str, *, name: str | None = None, stack: str | None = None) -> CallbackAccepted:
+    def fail(
+        self, error: BaseException | str, *, name: str | None = None, stack: str | None = None
+    ) -> CallbackAccepted:
         """End the run failed: an exception (its type, message and traceback are sent) or a message."""
         return self._do(self._fail(error, name, stack))
 
@@ -289,7 +192,9 @@ class AgentClient(_AgentBase):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
-            if isinstance(exc, Exception):
+            if self._stopped_by_cancel(exc):
+                pass
+            elif isinstance(exc, Exception):
                 try:
                     self.fail(exc)
                 except CxpaError as report_error:
@@ -298,12 +203,12 @@ class AgentClient(_AgentBase):
                 try:
                     self._do(self._ended_without_outcome())
                 except CxpaError as report_error:
-                    _log_unreported(self._run_id, report_error)
+                    log_unreported(self._run_id, report_error)
         finally:
             self.close()
 
 
-class AsyncAgentClient(_AgentBase):
+class AsyncAgentClient(AgentBase):
     """The runtime's client for one run (async): report progress and resolve credentials.
 
     As an async context manager it sends `started` on entry and, if the block raises, `fail` with
@@ -372,7 +277,7 @@ class AsyncAgentClient(_AgentBase):
         **options: Any,
     ) -> Self:
         """The client for the run a trigger or resume payload describes (its key, run id and credentials token)."""
-        parsed = payload if isinstance(payload, TriggerPayload | ResumePayload) else parse_runtime_payload(payload)
+        parsed = keyed_payload(payload)
         return cls(
             api_key=parsed.agent_api_key,
             run_id=parsed.run_id,
@@ -382,7 +287,25 @@ class AsyncAgentClient(_AgentBase):
         )
 
     async def _do(self, flow: Flow[T]) -> T:
-        return self._track(await adrive(flow, self._pools.here(), self._asleep))
+        try:
+            return self._track(await adrive(flow, self._pools.here(), self._asleep))
+        except RunCancelledError as error:
+            self._note_cancel(error)
+            raise
+
+    async def is_cancelled(self) -> bool:
+        """Whether the run was cancelled, so the runtime should stop its work: one cheap GET, within `deadline`.
+
+        True without a request once an answer said so (a cancelled run stays cancelled). Reads
+        `GET /api/runs/{runId}/status`, an extension of the seed's contract.
+
+        Raises:
+            NotFoundError: The platform lacks the endpoint (an older platform; the message says
+                so), or the run is unknown (code `run_not_found`).
+        """
+        if not self._cancelled:
+            await self._do(self._status())
+        return self._cancelled
 
     async def started(self) -> CallbackAccepted:
         """Report that the runtime began work; the platform's answer (the run's status after it)."""
@@ -396,7 +319,9 @@ class AsyncAgentClient(_AgentBase):
         """End the run completed with its output."""
         return await self._do(self._complete(output, outputs))
 
-    async def fail(self, error: BaseException | str, *, name: str | None = None, stack: str | None = None) -> CallbackAccepted:
+    async def fail(
+        self, error: BaseException | str, *, name: str | None = None, stack: str | None = None
+    ) -> CallbackAccepted:
         """End the run failed: an exception (its type, message and traceback are sent) or a message."""
         return await self._do(self._fail(error, name, stack))
 
@@ -425,7 +350,9 @@ class AsyncAgentClient(_AgentBase):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
-            if isinstance(exc, Exception):
+            if self._stopped_by_cancel(exc):
+                pass
+            elif isinstance(exc, Exception):
                 try:
                     await self.fail(exc)
                 except CxpaError as report_error:
@@ -434,14 +361,6 @@ class AsyncAgentClient(_AgentBase):
                 try:
                     await self._do(self._ended_without_outcome())
                 except CxpaError as report_error:
-                    _log_unreported(self._run_id, report_error)
+                    log_unreported(self._run_id, report_error)
         finally:
             await self.aclose()
-
-
-def _log_unreported(run_id: str, error: CxpaError) -> None:
-    """Log that the end of a block could not end its run: DEBUG when the run had ended anyway (cancelled)."""
-    if getattr(error, "code", None) == "run_finished":
-        logger.debug("run %s had already ended when its block ended: %s", run_id, error)
-    else:
-        logger.warning("could not report that the block of run %s ended unfinished: %s", run_id, error)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx2
 
+from . import _config as check
 from . import _operations as ops
 from ._base import (
     DEFAULT_DEADLINE_S,
@@ -25,11 +27,18 @@ from ._base import (
 from ._download import AsyncDownload
 from ._driver import adrive
 from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
+from ._errors import WaitTimeoutError
+from ._events import EventReader
+from ._handles import AsyncRunHandle, async_handle_of, checked_reference, noting_run
 from ._transport import ProxyOption
-from .types import IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
+from .types import IngestedRun, RegisteredRun, Run, RunEvent, RunStatus, WaitTimedOut
 
 if TYPE_CHECKING:
+    import asyncio
+
     from cxpa_api import AuthenticatedClient
+
+    from ._waits import AsyncWaitHub
 
 
 class AsyncCxpa(BaseClient):
@@ -49,7 +58,8 @@ class AsyncCxpa(BaseClient):
             before every attempt (for keys that rotate); the keys it returns are masked like a fixed
             one. An async callable needs the SDK's own pool (not `http_client=`).
         timeout: Each HTTP request's timeouts, in seconds or as an httpx2.Timeout (default: connect
-            5 s, read 60 s, write 60 s, pool 10 s; every phase finite).
+            5 s, read 60 s, write 60 s; every phase finite but the wait for a free connection, which
+            is bounded by the call's deadline unless a `pool` is given).
         max_retries: Retries after the first attempt for transient failures (0 disables them).
         deadline: The most one call may take in all, attempts and backoff included, in seconds;
             waits add their own time on top.
@@ -109,6 +119,7 @@ class AsyncCxpa(BaseClient):
         import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
 
         self._asleep = asyncio.sleep  # the backoff's sleep; tests replace it to retry without waiting
+        self._hubs: dict[asyncio.AbstractEventLoop, AsyncWaitHub] = {}  # shared waits, one per event loop
         self._verify = verify_option(verify)
         self._pools = AsyncPools(
             http_client or self._new_pool(), None if http_client else self._new_pool, type(self).__name__
@@ -135,15 +146,24 @@ class AsyncCxpa(BaseClient):
         input: Mapping[str, Any],
         *,
         idempotency_key: str | None = None,
-    ) -> TriggeredRun:
-        """Start a run of a platform-managed agent and return at once.
+    ) -> AsyncRunHandle:
+        """Start a run of a platform-managed agent and return at once: a handle on it.
+
+        The handle has the trigger's `run_id` and `status` and waits for, reads, cancels and
+        follows the run: `await handle.result()`, `wait()`, `refresh()`, `cancel()`, `events()`.
 
         Args:
             agent_id: The agent's id.
             input: The run's input, a JSON object.
             idempotency_key: The Idempotency-Key (default: a fresh UUID, the same on every retry).
         """
-        return await self._run(ops.trigger_run(self._settings, agent_id, input, idempotency_key=idempotency_key))
+        flow = ops.trigger_run(self._settings, agent_id, input, idempotency_key=idempotency_key)
+        return async_handle_of(self, agent_id, await self._run(flow))
+
+    def run(self, agent_id: int, run_id: str) -> AsyncRunHandle:
+        """A handle on an existing run (nothing is sent): `client.run(**handle.to_dict())` rebuilds a stored one."""
+        agent, run = checked_reference(agent_id, run_id)
+        return AsyncRunHandle(self, agent, run, None, attempts=0)
 
     async def trigger_run_and_wait(
         self,
@@ -165,10 +185,35 @@ class AsyncCxpa(BaseClient):
             timeout_ms: How long to wait for the run, in milliseconds (default 30000).
             idempotency_key: The trigger's Idempotency-Key (default: a fresh UUID).
         """
-        flow = ops.trigger_run_and_wait(
-            self._settings, agent_id, input, timeout_ms=timeout_ms, idempotency_key=idempotency_key
-        )
-        return await self._run(flow)
+        from ._waits import HELD_WAITS, hub_of, shared_wait  # noqa: PLC0415 - asyncio loads with the first wait
+
+        hub = hub_of(self)
+        known: list[str] = []
+        key = ops.key_for(idempotency_key)
+        with noting_run(agent_id, known, key):
+            if hub.held < HELD_WAITS or not await hub.supports_batches():
+                flow = ops.trigger_run_and_wait(
+                    self._settings, agent_id, input, timeout_ms=timeout_ms, idempotency_key=key, known=known
+                )
+                hub.held += 1
+                try:
+                    return await self._run(flow)
+                finally:
+                    hub.held -= 1
+            # A fan-out: more waits than this client holds connections for. Trigger, then share the wait.
+            wait_ms = ops.DEFAULT_WAIT_MS if timeout_ms is None else check.milliseconds(timeout_ms, "timeout_ms")
+            wait_end = time.monotonic() + wait_ms / 1000
+            handle = await self.trigger_run(agent_id, input, idempotency_key=key)
+            known.append(handle.run_id)
+            run = await shared_wait(self, hub, handle.agent_id, handle.run_id, wait_end)
+            if run is not None:
+                return run
+            last = await self.get_run(handle.agent_id, handle.run_id)
+            if last.status.terminal:
+                return last
+            return WaitTimedOut(
+                last.run_id, last.status, request_id=last.request_id, replayed=last.replayed, attempts=last.attempts
+            )
 
     def trigger_run_and_download(
         self,
@@ -250,7 +295,61 @@ class AsyncCxpa(BaseClient):
         Raises:
             WaitTimeoutError: `timeout` seconds passed first (the run may still be running).
         """
-        return await self._run(ops.wait_for_run(self._settings, agent_id, run_id, timeout=timeout))
+        agent, run_id = checked_reference(agent_id, run_id)
+        wait_s = check.seconds(timeout, "timeout")
+        wait_end = time.monotonic() + wait_s
+        from ._waits import HELD_WAITS, hub_of, shared_wait  # noqa: PLC0415 - asyncio loads with the first wait
+
+        hub = hub_of(self)
+        with noting_run(agent, [run_id]):
+            if hub.held < HELD_WAITS or hub.supported is False:
+                hub.held += 1
+                try:
+                    return await self._run(ops.wait_for_run(self._settings, agent, run_id, timeout=wait_s))
+                finally:
+                    hub.held -= 1
+            run = await shared_wait(self, hub, agent, run_id, wait_end)
+            if run is not None:
+                return run
+            last = await self.get_run(agent, run_id)
+            if last.status.terminal:  # it ended as the wait gave up
+                return last
+            raise WaitTimeoutError(
+                f"run {run_id} did not end within {wait_s:g} s (it is {last.status.value})",
+                run_id=run_id,
+                status=last.status.value,
+            )
+
+    def _cloned(self) -> None:
+        self._hubs = {}  # a hub sends with its client's settings: a with_options copy gets its own
+
+    def run_events(
+        self, agent_id: int, run_id: str, *, after: str | None = None, timeout: float = 300.0
+    ) -> AsyncIterator[RunEvent]:
+        """The run's events as they happen, oldest first, until its `ended` event: `async for event in ...`.
+
+        As `Cxpa.run_events` (status changes, outputs, waits, the end; each request under the NAT
+        window; retried with the same cursor, so nothing is lost or repeated; an older platform's
+        events inferred from run reads). The arguments are checked at once, before anything is sent.
+        Cancelling the task that iterates never cancels the run.
+
+        Args:
+            agent_id: The agent's id.
+            run_id: The run's id.
+            after: The cursor of the last event already seen; None: every event from the start.
+            timeout: The most the whole iteration may take, in seconds (default 300).
+
+        Raises:
+            WaitTimeoutError: `timeout` passed before the run's last event; its `cursor` resumes it.
+            NotFoundError: No such run (or agent).
+        """
+        reader = EventReader(self._settings, agent_id, run_id, after=after, timeout=timeout)
+        return self._events(reader)
+
+    async def _events(self, reader: EventReader) -> AsyncIterator[RunEvent]:
+        while not reader.ended:
+            for event in await self._run(reader.read()):
+                yield event
 
     async def aclose(self) -> None:
         """Close the connection pool (unless it was brought with `http_client=` or shared by `with_options`).

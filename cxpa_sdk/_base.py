@@ -49,8 +49,10 @@ def checked_timeout(timeout: float | httpx2.Timeout | None) -> httpx2.Timeout:
     """The per-request timeouts: every phase a positive, finite number of seconds (None: the defaults).
 
     0, negative, NaN, infinite and None phases are refused with an InvalidArgumentError naming the
-    phase: a request must never wait forever, nor fail before it is sent. An `httpx.Timeout` (of
-    the httpx the SDK used before httpx2) is taken phase by phase: it is only four numbers.
+    phase: a request must never wait forever, nor fail before it is sent. The exception is the
+    pool phase: None (the default, and what a number of seconds leaves it) waits for a free
+    connection until the call's deadline. An `httpx.Timeout` (of the httpx the SDK used before
+    httpx2) is taken phase by phase: it is only four numbers.
     """
     if timeout is None:
         return DEFAULT_TIMEOUT
@@ -60,11 +62,12 @@ def checked_timeout(timeout: float | httpx2.Timeout | None) -> httpx2.Timeout:
     if isinstance(timeout, httpx2.Timeout):
         for phase in ("connect", "read", "write", "pool"):
             value = getattr(timeout, phase)
-            if value is None:
+            if value is None and phase != "pool":  # the pool wait is bounded by the call's deadline
                 raise InvalidArgumentError(f"timeout.{phase} must be finite: a request must never wait forever")
-            check.seconds(value, f"timeout.{phase}")
+            if value is not None:
+                check.seconds(value, f"timeout.{phase}")
         return timeout
-    return httpx2.Timeout(check.seconds(timeout, "timeout"))
+    return httpx2.Timeout(check.seconds(timeout, "timeout"), pool=None)
 
 
 def checked_http_client(http_client: H | None, kind: type[H]) -> H | None:
@@ -520,7 +523,11 @@ class BaseClient(ForkGuard):
         clone.__dict__.update(self.__dict__)
         clone._settings = self._settings.with_changes(**changes)
         clone._owns_http = False
+        clone._cloned()
         return clone
+
+    def _cloned(self) -> None:
+        """Called on a `with_options` copy: drop what must not be shared with the original."""
 
     def _raw(self, http: httpx2.Client | httpx2.AsyncClient) -> AuthenticatedClient:
         from cxpa_api import AuthenticatedClient  # noqa: PLC0415 - only edge cases need the generated client

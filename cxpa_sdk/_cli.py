@@ -250,7 +250,8 @@ def _client(args: argparse.Namespace) -> Any:
 def _trigger(args: argparse.Namespace, streams: Streams) -> Exit:
     with _client(args) as client:
         data = json_object_argument(args.input, "--input", streams)
-        emit(client.trigger_run(args.agent_id, data), streams, args.format)
+        handle = client.trigger_run(args.agent_id, data)
+        emit({"run_id": handle.run_id, "status": handle.status}, streams, args.format)
     return Exit.OK
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +22,10 @@ from ._base import (
 from ._download import Download
 from ._driver import drive
 from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
+from ._events import EventReader
+from ._handles import RunHandle, checked_reference, handle_of, noting_run
 from ._transport import ProxyOption, sync_client
-from .types import IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
+from .types import IngestedRun, RegisteredRun, Run, RunEvent, RunStatus, WaitTimedOut
 
 if TYPE_CHECKING:
     from cxpa_api import AuthenticatedClient
@@ -45,7 +47,8 @@ class Cxpa(BaseClient):
             Authorization header, never shown. A callable returning the key is asked before every
             attempt (for keys that rotate); the keys it returns are masked like a fixed one.
         timeout: Each HTTP request's timeouts, in seconds or as an httpx2.Timeout (default: connect
-            5 s, read 60 s, write 60 s, pool 10 s; every phase finite).
+            5 s, read 60 s, write 60 s; every phase finite but the wait for a free connection, which
+            is bounded by the call's deadline unless a `pool` is given).
         max_retries: Retries after the first attempt for transient failures (0 disables them).
         deadline: The most one call may take in all, attempts and backoff included, in seconds;
             waits add their own time on top.
@@ -117,15 +120,25 @@ class Cxpa(BaseClient):
         input: Mapping[str, Any],
         *,
         idempotency_key: str | None = None,
-    ) -> TriggeredRun:
-        """Start a run of a platform-managed agent and return at once.
+    ) -> RunHandle:
+        """Start a run of a platform-managed agent and return at once: a handle on it.
+
+        The handle has the trigger's `run_id` and `status` (as the seed's `triggerRun` returns)
+        and waits for, reads, cancels and follows the run: `handle.result()`, `handle.wait()`,
+        `handle.refresh()`, `handle.cancel()`, `handle.events()`.
 
         Args:
             agent_id: The agent's id.
             input: The run's input, a JSON object.
             idempotency_key: The Idempotency-Key (default: a fresh UUID, the same on every retry).
         """
-        return self._run(ops.trigger_run(self._settings, agent_id, input, idempotency_key=idempotency_key))
+        triggered = self._run(ops.trigger_run(self._settings, agent_id, input, idempotency_key=idempotency_key))
+        return handle_of(self, agent_id, triggered)
+
+    def run(self, agent_id: int, run_id: str) -> RunHandle:
+        """A handle on an existing run (nothing is sent): `client.run(**handle.to_dict())` rebuilds a stored one."""
+        agent, run = checked_reference(agent_id, run_id)
+        return RunHandle(self, agent, run, None, attempts=0)
 
     def trigger_run_and_wait(
         self,
@@ -147,10 +160,13 @@ class Cxpa(BaseClient):
             timeout_ms: How long to wait for the run, in milliseconds (default 30000).
             idempotency_key: The trigger's Idempotency-Key (default: a fresh UUID).
         """
+        known: list[str] = []
+        key = ops.key_for(idempotency_key)
         flow = ops.trigger_run_and_wait(
-            self._settings, agent_id, input, timeout_ms=timeout_ms, idempotency_key=idempotency_key
+            self._settings, agent_id, input, timeout_ms=timeout_ms, idempotency_key=key, known=known
         )
-        return self._run(flow)
+        with noting_run(agent_id, known, key):
+            return self._run(flow)
 
     def trigger_run_and_download(
         self,
@@ -230,7 +246,43 @@ class Cxpa(BaseClient):
         Raises:
             WaitTimeoutError: `timeout` seconds passed first (the run may still be running).
         """
-        return self._run(ops.wait_for_run(self._settings, agent_id, run_id, timeout=timeout))
+        with noting_run(agent_id, [run_id]):
+            return self._run(ops.wait_for_run(self._settings, agent_id, run_id, timeout=timeout))
+
+    def run_events(
+        self, agent_id: int, run_id: str, *, after: str | None = None, timeout: float = 300.0
+    ) -> Iterator[RunEvent]:
+        """The run's events as they happen, oldest first, until its `ended` event (with the final Run).
+
+        Each status change (`status`), each output its runtime sends (`output`), each wait on a
+        token (`waiting`), and the end (`ended`). Each request is held at most about 50 s (under
+        NAT idle timeouts); a read that fails on the way (a dropped connection, a 503) is retried
+        with the same cursor, so no event is lost or repeated. Stopping the iteration never cancels
+        the run. On an older platform without the events endpoint, the events are inferred from run
+        reads: intermediate outputs may be coalesced, and `at` is None.
+
+        Example:
+            >>> for event in client.run_events(42, run_id, timeout=600):  # doctest: +SKIP
+            ...     print(event.type, event.status, event.output)
+
+        Args:
+            agent_id: The agent's id.
+            run_id: The run's id.
+            after: The cursor of the last event already seen (`event.cursor`, or a WaitTimeoutError's
+                `cursor`): only the events after it are yielded. None: every event from the start.
+            timeout: The most the whole iteration may take, in seconds (default 300).
+
+        Raises:
+            WaitTimeoutError: `timeout` passed before the run's last event; its `cursor` resumes
+                the iteration (`after=exc.cursor`).
+            NotFoundError: No such run (or agent).
+        """
+        reader = EventReader(self._settings, agent_id, run_id, after=after, timeout=timeout)
+        return self._events(reader)
+
+    def _events(self, reader: EventReader) -> Iterator[RunEvent]:
+        while not reader.ended:
+            yield from self._run(reader.read())
 
     def close(self) -> None:
         """Close the connection pool (unless it was brought with `http_client=` or shared by `with_options`)."""

@@ -9,6 +9,7 @@
     │   ├── PermissionDeniedError         403
     │   ├── NotFoundError                 404
     │   ├── ConflictError                 409
+    │   │   └── RunCancelledError         409 run_cancelled: a runtime's run was cancelled; stop its work
     │   ├── PayloadTooLargeError          413
     │   ├── UnprocessableEntityError      422
     │   ├── RateLimitError                429
@@ -62,6 +63,7 @@ __all__ = [
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RunCancelledError",
     "RunFailedError",
     "UnprocessableEntityError",
     "WaitTimeoutError",
@@ -79,7 +81,11 @@ class CxpaError(Exception):
             run exists); False when it certainly did not (never sent, or refused with a 4xx in the
             platform's Error envelope); None when nobody can know (no answer, a 5xx, an answer that
             is not the platform's).
+        run_id: The run the call concerned, once its id was known (None before): an error while
+            waiting on a run that exists names it, so the run is never lost.
     """
+
+    run_id: str | None = None
 
     def __init__(
         self,
@@ -111,6 +117,11 @@ class CxpaError(Exception):
         return self.applied is not False
 
     def __str__(self) -> str:
+        run = f", run {self.run_id}" if self.run_id and self.run_id not in self.message else ""
+        return self._told() + run
+
+    def _told(self) -> str:
+        """The message with the attempts and the applied flag (what every subclass's str begins with)."""
         if self.attempts == 0:
             return self.message
         outcome = {True: "was applied", False: "was not applied", None: "may have been applied"}[self.applied]
@@ -160,7 +171,7 @@ class APIStatusError(CxpaError):
     def __str__(self) -> str:
         request = f", request {self.request_id}" if self.request_id else ""
         run = f", run {self.run_id}" if self.run_id else ""
-        return f"{self.status_code} {self.code}: {super().__str__()}{run}{request}"
+        return f"{self.status_code} {self.code}: {self._told()}{run}{request}"
 
 
 class BadRequestError(APIStatusError):
@@ -181,6 +192,27 @@ class NotFoundError(APIStatusError):
 
 class ConflictError(APIStatusError):
     """409: the request conflicts with the run's state (`run_finished`, `invalid_transition`, ...)."""
+
+
+class RunCancelledError(ConflictError):
+    """409 `run_cancelled`: the run a runtime reports on was cancelled; the runtime should stop its work.
+
+    Raised by an AgentClient callback (`started`, `output`, `complete`, `fail`, `waiting`) once the
+    run is cancelled (an extension of the seed's contract; a platform without it answers
+    `run_finished`, a plain ConflictError). Nothing the runtime sends changes the run any more. A
+    `with AgentClient` block that it leaves sends no `fail` (the run has ended) and re-raises it.
+    It is a ConflictError, so code that catches ConflictError still catches it.
+
+    Example:
+        >>> try:                                                        # doctest: +SKIP
+        ...     agent.output({"page": 3})
+        ... except RunCancelledError:
+        ...     cleanup()  # stop: the run was cancelled
+        ...     raise
+
+    Attributes:
+        run_id: The run that was cancelled.
+    """
 
 
 class PayloadTooLargeError(APIStatusError):
@@ -227,12 +259,15 @@ class WaitTimeoutError(CxpaError):
     Attributes:
         run_id: The run waited for.
         status: Its status when the wait gave up.
+        cursor: For `run_events`, the cursor to resume from (`after=cursor`: the events after the
+            last one yielded); None for other waits, or when no event was read.
     """
 
-    def __init__(self, message: str, *, run_id: str, status: str, **kwargs: Any) -> None:
+    def __init__(self, message: str, *, run_id: str, status: str, cursor: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.run_id = run_id
         self.status = status
+        self.cursor = cursor
 
 
 class RunFailedError(CxpaError):
@@ -365,6 +400,8 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 # key is still being handled (it may yet be applied).
 _APPLIED_CODES = frozenset({"run_failed", "wait_timeout", "download_not_replayable"})
 NO_ENVELOPE = "no_envelope"
+RUN_CANCELLED = "run_cancelled"
+"""The code of a callback's 409 for a cancelled run (RunCancelledError)."""
 """The `code` of an error answer that did not come in the platform's Error envelope (a proxy's page)."""
 
 
@@ -413,6 +450,8 @@ def status_error(
     }
     if cls is RateLimitError:
         return RateLimitError(message, retry_after=retry_after, **common)
+    if cls is ConflictError and code == RUN_CANCELLED:
+        return RunCancelledError(f"the run was cancelled, so its runtime should stop its work: {message}", **common)
     return cls(message, **common)
 
 

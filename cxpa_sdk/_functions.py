@@ -24,9 +24,13 @@ def trigger_run(
     ingest_api_key: str | None = None,
     idempotency_key: str | None = None,
 ) -> TriggeredRun:
-    """Start a platform-managed run and return at once (`triggerRun`)."""
+    """Start a platform-managed run and return at once (`triggerRun`): its id and status.
+
+    The seed's data, not a handle (the function's client is closed when it returns): for a handle,
+    use `Cxpa().trigger_run`, or rebuild one with `Cxpa().run(agent_id, run_id)`.
+    """
     with Cxpa(base_url=base_url, ingest_api_key=ingest_api_key) as client:
-        return client.trigger_run(agent_id, input, idempotency_key=idempotency_key)
+        return client._run(ops.trigger_run(client._settings, agent_id, input, idempotency_key=idempotency_key))
 
 
 def trigger_run_and_wait(

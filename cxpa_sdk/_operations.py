@@ -9,16 +9,35 @@ from __future__ import annotations
 import dataclasses
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
 from . import _config as check
-from ._engine import Answer, Flow, Operation, Settings, Sleep, call, call_secrets, deadline_at, new_idempotency_key
-from ._errors import InvalidArgumentError, InvalidArgumentTypeError, WaitTimeoutError, mask
+from ._engine import Answer, Flow, Operation, Settings, Sleep, T, call, call_secrets, deadline_at, new_idempotency_key
+from ._errors import (
+    CxpaError,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
+    InvalidResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    WaitTimeoutError,
+    mask,
+)
 from ._schema import spec
-from .types import CallbackAccepted, Credential, IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
+from .types import (
+    CallbackAccepted,
+    Credential,
+    IngestedRun,
+    RegisteredRun,
+    Run,
+    RunEvent,
+    RunStatus,
+    TriggeredRun,
+    WaitTimedOut,
+)
 
 # Each request the SDK holds open stays under common NAT idle timeouts (about 60 s).
 SERVER_WINDOW_MS = 50_000
@@ -64,7 +83,18 @@ def _route(operation_id: str, **params: str | int) -> tuple[str, str]:
     return method, template.format(**{name: quote(str(value), safe="") for name, value in params.items()})
 
 
-def _key(idempotency_key: str | None) -> str:
+def naming_run(run_id: str, flow: Flow[T]) -> Flow[T]:
+    """The flow, with any CxpaError it raises naming `run_id` when it names no run: a run is never lost."""
+    try:
+        return (yield from flow)
+    except CxpaError as exc:
+        if exc.run_id is None:
+            exc.run_id = run_id
+        raise
+
+
+def key_for(idempotency_key: str | None) -> str:
+    """The call's Idempotency-Key: the one given (checked as a header value), else a fresh UUID."""
     return (
         new_idempotency_key()
         if idempotency_key is None
@@ -104,11 +134,12 @@ def trigger_run(
     op = _post(
         "trigger_run", {"input": check.json_object(input)}, {202: "TriggeredRun"}, agentId=check.agent_id(agent_id)
     )
-    answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=_key(idempotency_key))
+    answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=key_for(idempotency_key))
     return answered(TriggeredRun.from_json(answer.data), answer, call_secrets(settings))
 
 
-def _window_ms(left_s: float) -> int:
+def window_ms(left_s: float) -> int:
+    """The server window of a held request with `left_s` seconds of wait left: 1 ms to SERVER_WINDOW_MS."""
     return max(1, min(SERVER_WINDOW_MS, int(left_s * 1000)))
 
 
@@ -132,7 +163,7 @@ def _poll(
     """Long-poll the run until it ends or `wait_end` passes, paced by `pace`; the last Run read (None: none)."""
     run = None
     while (left := wait_end - time.monotonic()) > 0:
-        window = _window_ms(left)
+        window = window_ms(left)
         started = time.monotonic()
         run = yield from _read_run(settings, agent_id, run_id, window, deadline)
         if run.status.terminal:
@@ -151,11 +182,13 @@ def trigger_run_and_wait(
     *,
     timeout_ms: int | None = None,
     idempotency_key: str | None = None,
+    known: list[str] | None = None,
 ) -> Flow[Run | WaitTimedOut]:
     """Trigger a run and wait up to `timeout_ms` for it to end, each request under 60 s.
 
     The first request is trigger-and-wait with a server window of at most 50 s; while the run goes
-    on, run reads with `waitMs` follow on the same run id (never a second trigger).
+    on, run reads with `waitMs` follow on the same run id (never a second trigger). The run id is
+    appended to `known` once the platform has said it.
     """
     wait_ms = DEFAULT_WAIT_MS if timeout_ms is None else check.milliseconds(timeout_ms, "timeout_ms")
     agent = check.agent_id(agent_id)
@@ -163,7 +196,7 @@ def trigger_run_and_wait(
     started = time.monotonic()
     wait_end = started + wait_ms / 1000
     deadline = deadline_at(settings, wait_ms / 1000 + settings.deadline)
-    window = _window_ms(wait_ms / 1000)
+    window = window_ms(wait_ms / 1000)
     op = _post(
         "trigger_run_and_wait",
         {"input": inputs, "timeoutMs": window},
@@ -171,18 +204,22 @@ def trigger_run_and_wait(
         read_timeout=window / 1000 + WINDOW_GRACE_S,
         agentId=agent,
     )
-    answer = yield from call(settings, op, deadline=deadline, idempotency_key=_key(idempotency_key))
+    answer = yield from call(settings, op, deadline=deadline, idempotency_key=key_for(idempotency_key))
     if answer.status == 200:
         return answered(Run.from_json(answer.data), answer, call_secrets(settings))
     run_id = answer.data["runId"]
+    if known is not None:
+        known.append(run_id)
     wait, floor = pace(0.0, window / 1000, time.monotonic() - started)
     if (wait := min(wait, wait_end - time.monotonic())) > 0:
         yield Sleep(wait)
-    run = yield from _poll(settings, agent, run_id, wait_end=wait_end, deadline=deadline, floor=floor)
+    run = yield from naming_run(
+        run_id, _poll(settings, agent, run_id, wait_end=wait_end, deadline=deadline, floor=floor)
+    )
     if run is not None and run.status.terminal:
         return run
     if run is None:  # the window closed with the trigger's answer: that answer's request
-        return answered(WaitTimedOut(run_id, RunStatus(answer.data["status"])), answer, call_secrets(settings))
+        return answered(WaitTimedOut.from_json(answer.data), answer, call_secrets(settings))
     # Else the last read's request: the one whose answer says the run is still going.
     return WaitTimedOut(run_id, run.status, request_id=run.request_id, replayed=run.replayed, attempts=run.attempts)
 
@@ -201,10 +238,50 @@ def _read_run(settings: Settings, agent_id: int, run_id: str, wait_ms: int, dead
     return answered(Run.from_json(answer.data), answer, call_secrets(settings))
 
 
+class EventsPage(NamedTuple):
+    """One answer of `get_run_events`: its events, the cursor to read on from, and whether the run ended."""
+
+    events: list[RunEvent]
+    cursor: str
+    ended: bool
+
+
+def read_events(
+    settings: Settings, agent_id: int, run_id: str, *, after: str | None, wait_ms: int, deadline: float
+) -> Flow[EventsPage]:
+    """GET events: the run's events after cursor `after` (None: from the start), held up to `wait_ms` for one.
+
+    The arguments were checked by the caller (`_events.EventReader`). Raises InvalidResponseError for
+    an answer with events that does not move its cursor (reading on would repeat them).
+    """
+    method, path = _route("get_run_events", agentId=agent_id, runId=run_id)
+    params = {"waitMs": str(wait_ms)} if after is None else {"after": after, "waitMs": str(wait_ms)}
+    op = Operation(
+        "get_run_events",
+        method,
+        path,
+        params=params,
+        answers={200: "RunEvents"},
+        read_timeout=wait_ms / 1000 + WINDOW_GRACE_S,
+    )
+    answer = yield from call(settings, op, deadline=deadline)
+    data = answer.data
+    events = [RunEvent.from_json(item) for item in data["events"]]
+    if events and data["cursor"] == after:
+        raise InvalidResponseError(
+            f"get_run_events: the answer has {len(events)} events but did not move its cursor past {after!r}",
+            status_code=answer.status,
+            request_id=mask(answer.response.headers.get("x-request-id"), call_secrets(settings)),
+            attempts=answer.attempts,
+            applied=True,
+        )
+    return EventsPage(events, data["cursor"], data["ended"] or any(event.type == "ended" for event in events))
+
+
 def get_run(settings: Settings, agent_id: int, run_id: str) -> Flow[Run]:
     """GET a run as it stands."""
     agent, run = check.agent_id(agent_id), check.identifier(run_id, "run_id")
-    return (yield from _read_run(settings, agent, run, 0, deadline_at(settings)))
+    return (yield from naming_run(run, _read_run(settings, agent, run, 0, deadline_at(settings))))
 
 
 def wait_for_run(settings: Settings, agent_id: int, run_id: str, *, timeout: float) -> Flow[Run]:
@@ -213,7 +290,7 @@ def wait_for_run(settings: Settings, agent_id: int, run_id: str, *, timeout: flo
     wait_s = check.seconds(timeout, "timeout")
     wait_end = time.monotonic() + wait_s
     deadline = deadline_at(settings, wait_s + settings.deadline)
-    run = yield from _poll(settings, agent, run_id, wait_end=wait_end, deadline=deadline, floor=0.0)
+    run = yield from naming_run(run_id, _poll(settings, agent, run_id, wait_end=wait_end, deadline=deadline, floor=0.0))
     if run is not None and run.status.terminal:
         return run
     status = "unknown" if run is None else run.status.value
@@ -222,12 +299,66 @@ def wait_for_run(settings: Settings, agent_id: int, run_id: str, *, timeout: flo
     )
 
 
+class Missing(NamedTuple):
+    """A run `wait_for_runs` could not read: its agent, id, and the platform's code and message."""
+
+    agent_id: int
+    run_id: str
+    code: str
+    message: str
+
+    def error(self) -> CxpaError:
+        """What a wait for this run raises: PermissionDeniedError (forbidden) or NotFoundError."""
+        forbidden = self.code == "forbidden"
+        kind = PermissionDeniedError if forbidden else NotFoundError
+        return kind(
+            f"{self.code}: {self.message}",
+            status_code=403 if forbidden else 404,
+            code=self.code,
+            run_id=self.run_id,
+            attempts=1,
+            applied=True,
+        )
+
+
+class Waited(NamedTuple):
+    """What one `wait_for_runs` answer says: the listed runs that ended, and those it could not read."""
+
+    ended: list[Run]
+    missing: list[Missing]
+
+
+MAX_RUNS_PER_WAIT = 1000
+"""The most runs one `wait_for_runs` request may list (the spec's maxItems)."""
+
+
+def wait_for_runs(
+    settings: Settings, runs: Sequence[tuple[int, str]], *, wait_ms: int, deadline: float
+) -> Flow[Waited]:
+    """POST /api/runs/wait: held up to `wait_ms` until any of `runs` (checked ids) ends; what ended or is missing.
+
+    NotFoundError (404) means the platform lacks the endpoint (an older one): wait run by run.
+    """
+    body = {"runs": [{"agentId": agent, "runId": run} for agent, run in runs], "waitMs": wait_ms}
+    op = _post(
+        "wait_for_runs", body, {200: "RunsWaited"}, read_timeout=wait_ms / 1000 + WINDOW_GRACE_S if wait_ms else None
+    )
+    answer = yield from call(settings, op, deadline=deadline)
+    secrets = call_secrets(settings)
+    ended = [answered(Run.from_json(row), answer, secrets) for row in answer.data["ended"]]
+    missing = [
+        Missing(item["agentId"], item["runId"], item["code"], mask(item["message"], secrets) or "")
+        for item in answer.data["missing"]
+    ]
+    return Waited(ended, missing)
+
+
 def cancel_run(settings: Settings, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Flow[Run]:
     """POST cancel: the cancelled run."""
-    op = _post(
-        "cancel_run", None, {200: "Run"}, agentId=check.agent_id(agent_id), runId=check.identifier(run_id, "run_id")
-    )
-    answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=_key(idempotency_key))
+    run = check.identifier(run_id, "run_id")
+    op = _post("cancel_run", None, {200: "Run"}, agentId=check.agent_id(agent_id), runId=run)
+    flow = call(settings, op, deadline=deadline_at(settings), idempotency_key=key_for(idempotency_key))
+    answer = yield from naming_run(run, flow)
     return answered(Run.from_json(answer.data), answer, call_secrets(settings))
 
 
@@ -237,7 +368,7 @@ def register_run(
     """POST register: a run for an externally triggered execution, and its credentials token."""
     body = {"externalRunId": check.identifier(external_run_id, "external_run_id", 256)}
     op = _post("register_run", body, {200: "RegisteredRun", 201: "RegisteredRun"}, agentId=check.agent_id(agent_id))
-    answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=_key(idempotency_key))
+    answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=key_for(idempotency_key))
     return answered(RegisteredRun.from_json(answer.data), answer, call_secrets(settings))
 
 
@@ -306,7 +437,7 @@ def ingest_run(
     if error is not None:
         body["error"] = error_body(error)
     op = _post("ingest_run", body, {200: "IngestedRun"}, agentId=check.agent_id(agent_id))
-    answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=_key(idempotency_key))
+    answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=key_for(idempotency_key))
     return answered(IngestedRun.from_json(answer.data), answer, call_secrets(settings))
 
 
@@ -335,7 +466,7 @@ def open_download(
         extra_headers={"Accept": "*/*", "Accept-Encoding": "identity"},
         agentId=check.agent_id(agent_id),
     )
-    return _download(settings, op, wait_ms / 1000, _key(idempotency_key))
+    return _download(settings, op, wait_ms / 1000, key_for(idempotency_key))
 
 
 def _download(settings: Settings, op: Operation, wait_s: float, key: str) -> Flow[Answer]:
@@ -349,7 +480,30 @@ def post_callback(
 ) -> Flow[CallbackAccepted]:
     """POST callback: one progress event of a runtime; the run's status after it."""
     op = _post("post_callback", event, {200: "CallbackAccepted"}, runId=run_id)
-    answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=_key(idempotency_key))
+    answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=key_for(idempotency_key))
+    return answered(CallbackAccepted.from_json(answer.data), answer, call_secrets(settings))
+
+
+def get_run_status(settings: Settings, run_id: str) -> Flow[CallbackAccepted]:
+    """GET status: a runtime's cheap read of its run's status (agent key), within the client's deadline.
+
+    Raises:
+        NotFoundError: the run is unknown (code `run_not_found`), or the platform lacks the endpoint
+            (an older platform: any other code, and a message that says so).
+    """
+    method, path = _route("get_run_status", runId=run_id)
+    op = Operation("get_run_status", method, path, answers={200: "CallbackAccepted"})
+    try:
+        answer = yield from call(settings, op, deadline=deadline_at(settings))
+    except NotFoundError as error:
+        if error.code != "run_not_found":
+            error.message = (
+                f"this platform has no {method} {_paths()['get_run_status'][1]} (an extension of the seed's "
+                "contract that older platforms lack), so is_cancelled() can't ask it: a cancel still shows as "
+                f"RunCancelledError or a plain 409 on the run's next callback ({error.message})"
+            )
+            error.args = (error.message,)
+        raise
     return answered(CallbackAccepted.from_json(answer.data), answer, call_secrets(settings))
 
 

@@ -117,6 +117,14 @@ def _check(value: Any, node: dict[str, Any], path: str, open_enums: bool) -> Non
             raise SchemaError(f"{_where(path)}: must be at most {node['maximum']}")
     if isinstance(value, dict):
         _check_object(value, node, path, open_enums)
+    if isinstance(value, list):
+        if len(value) < node.get("minItems", 0):
+            raise SchemaError(f"{_where(path)}: must have at least {node['minItems']} items")
+        if "maxItems" in node and len(value) > node["maxItems"]:
+            raise SchemaError(f"{_where(path)}: must have at most {node['maxItems']} items")
+        if "items" in node:
+            for index, item in enumerate(value):
+                _check(item, node["items"], f"{path}[{index}]", open_enums)
     if "not" in node and _matches(value, node["not"], path, open_enums):
         raise SchemaError(f"{_where(path)}: {node['not'].get('description', 'matches a form the schema forbids')}")
     if "if" in node and _matches(value, node["if"], path, open_enums):

@@ -24,7 +24,9 @@ from ._version import __version__
 
 logger = logging.getLogger("cxpa_sdk")
 
-DEFAULT_TIMEOUT = httpx2.Timeout(connect=5.0, read=60.0, write=60.0, pool=10.0)
+# No pool phase: a request waits for a free connection as long as its call's deadline allows (a burst
+# larger than the pool queues within each call's own budget instead of failing at a fixed 10 s).
+DEFAULT_TIMEOUT = httpx2.Timeout(connect=5.0, read=60.0, write=60.0, pool=None)
 # Keep as many idle connections as the pool may open, so a fan-out reuses them instead of reconnecting.
 POOL_SIZE = 100
 DEFAULT_LIMITS = httpx2.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE, keepalive_expiry=30.0)

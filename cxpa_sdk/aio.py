@@ -1,7 +1,8 @@
 """The seed's six operations as async functions, one client per call: `from cxpa_sdk import aio`.
 
 `base_url` and `ingest_api_key` fall back to `CXPA_API_URL` and `CXPA_INGEST_KEY`. For many calls,
-create one `AsyncCxpa` and reuse its connection pool instead.
+create one `AsyncCxpa` and reuse its connection pool instead. `aio.as_completed` and
+`aio.wait_all` wait for many `AsyncRunHandle`s at once.
 """
 
 from __future__ import annotations
@@ -13,7 +14,20 @@ from . import _operations as ops
 from ._agent import AsyncAgentClient
 from ._async_client import AsyncCxpa
 from ._download import AsyncDownload
+from ._handles import async_as_completed as as_completed
+from ._handles import async_wait_all as wait_all
 from .types import IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
+
+__all__ = [
+    "as_completed",
+    "create_agent_client",
+    "ingest_run",
+    "register_run",
+    "trigger_run",
+    "trigger_run_and_download",
+    "trigger_run_and_wait",
+    "wait_all",
+]
 
 
 async def trigger_run(
@@ -24,9 +38,10 @@ async def trigger_run(
     ingest_api_key: str | None = None,
     idempotency_key: str | None = None,
 ) -> TriggeredRun:
-    """Start a platform-managed run and return at once (`triggerRun`)."""
+    """Start a platform-managed run and return at once (`triggerRun`): its id and status (not a handle)."""
     async with AsyncCxpa(base_url=base_url, ingest_api_key=ingest_api_key) as client:
-        return await client.trigger_run(agent_id, input, idempotency_key=idempotency_key)
+        flow = ops.trigger_run(client._settings, agent_id, input, idempotency_key=idempotency_key)
+        return await client._run(flow)
 
 
 async def trigger_run_and_wait(

@@ -9,6 +9,11 @@ nested results as dicts), and `Run.from_dict(data)` back, equal to the original.
 the wire's own shape instead. A result returned by a call also says which request answered it
 (`request_id`, `replayed`, `attempts`); those describe the call, not the result, so they take no part
 in equality and are not in `to_dict()`.
+
+A result built from an answer keeps the properties this SDK does not know (a newer platform's) in
+`extra`, by their wire names and as sent: `run.extra.get("costUsd")`. It is empty against a platform
+this SDK knows; it takes no part in equality, is never shown in repr (it may hold anything, secrets
+included, for a Credential), and is in `to_dict()` (`from_dict` reads it back).
 """
 
 from __future__ import annotations
@@ -18,16 +23,18 @@ import enum
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 __all__ = [
     "CallbackAccepted",
+    "CancelPayload",
     "Credential",
     "IngestedRun",
     "RegisteredRun",
     "ResumePayload",
     "Run",
     "RunError",
+    "RunEvent",
     "RunStatus",
     "RunWaiting",
     "TriggerPayload",
@@ -89,13 +96,33 @@ def _attempts() -> Any:
     return field(default=1, compare=False, repr=False, kw_only=True, metadata=_CALL)
 
 
+def _extra() -> Any:
+    """The `extra` field: not compared (like `request_id`), never in repr, in `to_dict()`."""
+    return field(default_factory=dict, compare=False, repr=False, kw_only=True)
+
+
+def _unknown(data: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    """The properties of a wire object outside `known` (the ones its type reads), in wire order; usually none.
+
+    On the hot path of every answer: the common case is one subset test against a frozenset.
+    """
+    if data.keys() <= known:
+        return {}
+    return {key: value for key, value in data.items() if key not in known}
+
+
+def _extra_of(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The `extra` of a `to_dict()` shape (absent in a dict stored before there was one)."""
+    return dict(data.get("extra") or {})
+
+
 def _plain(value: Any) -> Any:
     """A field's value as JSON-safe data: times as RFC 3339 strings, statuses as strings, results as dicts."""
     if isinstance(value, datetime.datetime):
         return value.isoformat()
     if isinstance(value, RunStatus):
         return value.value
-    if isinstance(value, RunError | RunWaiting):
+    if isinstance(value, RunError | RunWaiting | Run):
         return value.to_dict()
     if isinstance(value, Mapping):
         return dict(value)
@@ -108,16 +135,27 @@ def _to_dict(result: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class RunError:
-    """Why a run failed: the message, and the error's type name and stack when the runtime sent them."""
+    """Why a run failed: the message, and the error's type name and stack when the runtime sent them.
+
+    Attributes:
+        message: What went wrong, for a person.
+        name: The error's type name, such as `TimeoutError`, or None.
+        stack: The runtime's stack trace or traceback text, or None.
+        extra: The wire properties this SDK does not know (a newer platform's), by their wire
+            names; empty when there are none. Not compared, not in repr.
+    """
+
+    _WIRE: ClassVar[frozenset[str]] = frozenset({"message", "name", "stack"})
 
     message: str
     name: str | None = None
     stack: str | None = None
+    extra: Mapping[str, Any] = _extra()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RunError:
         """From the spec's RunError object."""
-        return cls(data["message"], data.get("name"), data.get("stack"))
+        return cls(data["message"], data.get("name"), data.get("stack"), extra=_unknown(data, cls._WIRE))
 
     def to_dict(self) -> dict[str, Any]:
         """The error as JSON-safe data: `{"message": ..., "name": ..., "stack": ...}`."""
@@ -126,24 +164,39 @@ class RunError:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """From `to_dict()`'s shape."""
-        return cls(data["message"], data.get("name"), data.get("stack"))
+        return cls(data["message"], data.get("name"), data.get("stack"), extra=_extra_of(data))
 
 
 @dataclass(frozen=True, slots=True)
 class RunWaiting:
-    """The token a waiting run is paused on."""
+    """The token a waiting run is paused on.
+
+    Attributes:
+        token_id: The token that resumes the run.
+        description: What the run is waiting for, for a person.
+        extra: The wire properties this SDK does not know (a newer platform's), by their wire
+            names; empty when there are none. Not compared, not in repr.
+    """
+
+    _WIRE: ClassVar[frozenset[str]] = frozenset({"token_id", "description"})
 
     token_id: str
     description: str
+    extra: Mapping[str, Any] = _extra()
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RunWaiting:
+        """From the spec's RunWaiting object."""
+        return cls(data["token_id"], data["description"], extra=_unknown(data, cls._WIRE))
 
     def to_dict(self) -> dict[str, Any]:
-        """The token as JSON-safe data: `{"token_id": ..., "description": ...}`."""
+        """The token as JSON-safe data: `{"token_id": ..., "description": ..., "extra": {}}`."""
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """From `to_dict()`'s shape."""
-        return cls(data["token_id"], data["description"])
+        return cls(data["token_id"], data["description"], extra=_extra_of(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,27 +210,32 @@ class TriggeredRun:
         replayed: Whether that answer was an idempotent replay (`Idempotent-Replayed: true`): the
             platform had already acted on this Idempotency-Key; not compared.
         attempts: How many attempts that request took (1 when it was not retried); not compared.
+        extra: The answer's properties this SDK does not know (a newer platform's), by their wire
+            names; empty when there are none. Not compared, not in repr; in `to_dict()`.
     """
+
+    _WIRE: ClassVar[frozenset[str]] = frozenset({"runId", "status"})
 
     run_id: str
     status: RunStatus
     request_id: str | None = _request_id()
     replayed: bool = _replayed()
     attempts: int = _attempts()
+    extra: Mapping[str, Any] = _extra()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TriggeredRun:
         """From the spec's TriggeredRun object."""
-        return cls(data["runId"], RunStatus(data["status"]))
+        return cls(data["runId"], RunStatus(data["status"]), extra=_unknown(data, cls._WIRE))
 
     def to_dict(self) -> dict[str, Any]:
-        """As JSON-safe data: `{"run_id": ..., "status": "queued"}`."""
+        """As JSON-safe data: `{"run_id": ..., "status": "queued", "extra": {}}`."""
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """From `to_dict()`'s shape."""
-        return cls(data["run_id"], RunStatus(data["status"]))
+        return cls(data["run_id"], RunStatus(data["status"]), extra=_extra_of(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,27 +249,37 @@ class CallbackAccepted:
         replayed: Whether that answer was an idempotent replay (`Idempotent-Replayed: true`): the
             platform had already taken this event; not compared.
         attempts: How many attempts that request took (1 when it was not retried); not compared.
+        extra: The answer's properties this SDK does not know (a newer platform's), by their wire
+            names; empty when there are none. Not compared, not in repr; in `to_dict()`.
     """
+
+    _WIRE: ClassVar[frozenset[str]] = frozenset({"runId", "status"})
 
     run_id: str
     status: RunStatus
     request_id: str | None = _request_id()
     replayed: bool = _replayed()
     attempts: int = _attempts()
+    extra: Mapping[str, Any] = _extra()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the run was cancelled: its runtime should stop its work (nothing it sends changes the run)."""
+        return self.status == RunStatus.CANCELLED
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CallbackAccepted:
         """From the spec's CallbackAccepted object."""
-        return cls(data["runId"], RunStatus(data["status"]))
+        return cls(data["runId"], RunStatus(data["status"]), extra=_unknown(data, cls._WIRE))
 
     def to_dict(self) -> dict[str, Any]:
-        """As JSON-safe data: `{"run_id": ..., "status": "running"}`."""
+        """As JSON-safe data: `{"run_id": ..., "status": "running", "extra": {}}`."""
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """From `to_dict()`'s shape."""
-        return cls(data["run_id"], RunStatus(data["status"]))
+        return cls(data["run_id"], RunStatus(data["status"]), extra=_extra_of(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +306,26 @@ class Run:
         replayed: Whether that answer was an idempotent replay (`Idempotent-Replayed: true`): the
             platform had already acted on this Idempotency-Key; not compared.
         attempts: How many attempts that request took (1 when it was not retried); not compared.
+        extra: The answer's properties this SDK does not know (a newer platform's), by their wire
+            names; empty when there are none. Not compared, not in repr; in `to_dict()`.
     """
+
+    _WIRE: ClassVar[frozenset[str]] = frozenset(
+        {
+            "id",
+            "agent_id",
+            "status",
+            "input_data",
+            "output_data",
+            "outputs",
+            "error",
+            "external_run_id",
+            "waiting",
+            "created_at",
+            "started_at",
+            "finished_at",
+        }
+    )
 
     run_id: str
     agent_id: int
@@ -256,6 +343,7 @@ class Run:
     request_id: str | None = _request_id()
     replayed: bool = _replayed()
     attempts: int = _attempts()
+    extra: Mapping[str, Any] = _extra()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Run:
@@ -270,17 +358,19 @@ class Run:
             outputs=data["outputs"],
             error=None if data["error"] is None else RunError.from_json(data["error"]),
             external_run_id=data["external_run_id"],
-            waiting=None if waiting is None else RunWaiting(waiting["token_id"], waiting["description"]),
+            waiting=None if waiting is None else RunWaiting.from_json(waiting),
             created_at=datetime.datetime.fromisoformat(data["created_at"]),
             started_at=_time(data["started_at"]),
             finished_at=_time(data["finished_at"]),
+            extra=_unknown(data, cls._WIRE),
         )
 
     def to_dict(self) -> dict[str, Any]:
         """The run as JSON-safe data, its fields' names as keys (`run_id`, not the wire's `id`).
 
-        Times are RFC 3339 strings, the status a string, `error` and `waiting` dicts or None, and
-        `timed_out` False; `json.dumps(run.to_dict())` works, and `Run.from_dict` reads it back.
+        Times are RFC 3339 strings, the status a string, `error` and `waiting` dicts or None,
+        `timed_out` False, and `extra` a dict (the wire's unknown properties, usually empty);
+        `json.dumps(run.to_dict())` works, and `Run.from_dict` reads it back.
         """
         return _to_dict(self)
 
@@ -301,6 +391,7 @@ class Run:
             created_at=datetime.datetime.fromisoformat(data["created_at"]),
             started_at=_time(data["started_at"]),
             finished_at=_time(data["finished_at"]),
+            extra=_extra_of(data),
         )
 
     def raise_for_status(self) -> Run:
@@ -328,7 +419,11 @@ class WaitTimedOut:
         replayed: Whether that answer was an idempotent replay (`Idempotent-Replayed: true`): the
             platform had already acted on this Idempotency-Key; not compared.
         attempts: How many attempts that request took (1 when it was not retried); not compared.
+        extra: The answer's properties this SDK does not know (a newer platform's), by their wire
+            names; empty when there are none. Not compared, not in repr; in `to_dict()`.
     """
+
+    _WIRE: ClassVar[frozenset[str]] = frozenset({"timedOut", "runId", "status"})
 
     run_id: str
     status: RunStatus
@@ -336,15 +431,96 @@ class WaitTimedOut:
     request_id: str | None = _request_id()
     replayed: bool = _replayed()
     attempts: int = _attempts()
+    extra: Mapping[str, Any] = _extra()
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WaitTimedOut:
+        """From the spec's WaitTimedOut object (the `202` answer of trigger-and-wait)."""
+        return cls(data["runId"], RunStatus(data["status"]), extra=_unknown(data, cls._WIRE))
 
     def to_dict(self) -> dict[str, Any]:
-        """As JSON-safe data: `{"run_id": ..., "status": "running", "timed_out": true}`."""
+        """As JSON-safe data: `{"run_id": ..., "status": "running", "timed_out": true, "extra": {}}`."""
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """From `to_dict()`'s shape."""
-        return cls(data["run_id"], RunStatus(data["status"]))
+        return cls(data["run_id"], RunStatus(data["status"]), extra=_extra_of(data))
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvent:
+    """One change of a run, as `Cxpa.run_events` yields them: a status, an output, a wait, or the end.
+
+    Example:
+        >>> for event in client.run_events(42, run_id):                # doctest: +SKIP
+        ...     if event.type == "output":
+        ...         print("progress", event.output)
+        ...     elif event.run is not None:  # `ended`: the last event
+        ...         print("done", event.run.output_data)
+
+    Attributes:
+        cursor: Opaque; pass it as `after=` to resume with the events that follow this one.
+        type: `status` (a transition: `queued` at creation, `running` when started or resumed),
+            `output` (an output the runtime sent, intermediate or final), `waiting` (paused on a
+            token), `ended` (the run became terminal: always the last event); a type a newer
+            platform adds arrives as its string.
+        at: When it happened; None for an event the SDK inferred from run reads (an older platform).
+        status: The run's status after this event.
+        output: For `output`, the output sent (any JSON); else None.
+        waiting: For `waiting`, the token the run is paused on; else None.
+        run: For `ended`, the terminal Run; else None.
+        extra: The answer's properties this SDK does not know (a newer platform's), by their wire
+            names; empty when there are none. Not compared, not in repr; in `to_dict()`.
+    """
+
+    _WIRE: ClassVar[frozenset[str]] = frozenset({"cursor", "type", "at", "status", "output", "waiting", "run"})
+
+    cursor: str
+    type: str
+    at: datetime.datetime | None
+    status: RunStatus
+    output: Any = None
+    waiting: RunWaiting | None = None
+    run: Run | None = None
+    extra: Mapping[str, Any] = _extra()
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RunEvent:
+        """From the spec's RunEvent object."""
+        waiting, run = data.get("waiting"), data.get("run")
+        return cls(
+            cursor=data["cursor"],
+            type=data["type"],
+            at=datetime.datetime.fromisoformat(data["at"]),
+            status=RunStatus(data["status"]),
+            output=data.get("output"),
+            waiting=None if waiting is None else RunWaiting.from_json(waiting),
+            run=None if run is None else Run.from_json(run),
+            extra=_unknown(data, cls._WIRE),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-safe data: `{"cursor": ..., "type": "output", "at": ..., "status": ..., "output": ...}`.
+
+        `waiting` and `run` are dicts or None (`run` in `Run.to_dict()`'s shape).
+        """
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape."""
+        waiting, run = data.get("waiting"), data.get("run")
+        return cls(
+            cursor=data["cursor"],
+            type=data["type"],
+            at=_time(data.get("at")),
+            status=RunStatus(data["status"]),
+            output=data.get("output"),
+            waiting=None if waiting is None else RunWaiting.from_dict(waiting),
+            run=None if run is None else Run.from_dict(run),
+            extra=_extra_of(data),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +535,11 @@ class RegisteredRun:
         replayed: Whether that answer was an idempotent replay (`Idempotent-Replayed: true`): the
             platform had already acted on this Idempotency-Key; not compared.
         attempts: How many attempts that request took (1 when it was not retried); not compared.
+        extra: The answer's properties this SDK does not know (a newer platform's), by their wire
+            names; empty when there are none. Not compared, never in repr (it may be secret too).
     """
+
+    _WIRE: ClassVar[frozenset[str]] = frozenset({"runId", "credentialsToken", "expiresInSeconds"})
 
     run_id: str
     credentials_token: str = field(repr=False)
@@ -367,11 +547,12 @@ class RegisteredRun:
     request_id: str | None = _request_id()
     replayed: bool = _replayed()
     attempts: int = _attempts()
+    extra: Mapping[str, Any] = _extra()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RegisteredRun:
         """From the spec's RegisteredRun object."""
-        return cls(data["runId"], data["credentialsToken"], data["expiresInSeconds"])
+        return cls(data["runId"], data["credentialsToken"], data["expiresInSeconds"], extra=_unknown(data, cls._WIRE))
 
     def to_dict(self) -> dict[str, Any]:
         """As JSON-safe data, the credentials token included: store or send the dict as the secret it holds."""
@@ -380,7 +561,7 @@ class RegisteredRun:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """From `to_dict()`'s shape."""
-        return cls(data["run_id"], data["credentials_token"], data["expires_in_seconds"])
+        return cls(data["run_id"], data["credentials_token"], data["expires_in_seconds"], extra=_extra_of(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,27 +575,32 @@ class IngestedRun:
         replayed: Whether that answer was an idempotent replay (`Idempotent-Replayed: true`): the
             platform had already acted on this Idempotency-Key; not compared.
         attempts: How many attempts that request took (1 when it was not retried); not compared.
+        extra: The answer's properties this SDK does not know (a newer platform's), by their wire
+            names; empty when there are none. Not compared, not in repr; in `to_dict()`.
     """
+
+    _WIRE: ClassVar[frozenset[str]] = frozenset({"runId", "status"})
 
     run_id: str
     status: RunStatus
     request_id: str | None = _request_id()
     replayed: bool = _replayed()
     attempts: int = _attempts()
+    extra: Mapping[str, Any] = _extra()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> IngestedRun:
         """From the spec's IngestedRun object."""
-        return cls(data["runId"], RunStatus(data["status"]))
+        return cls(data["runId"], RunStatus(data["status"]), extra=_unknown(data, cls._WIRE))
 
     def to_dict(self) -> dict[str, Any]:
-        """As JSON-safe data: `{"run_id": ..., "status": "completed"}`."""
+        """As JSON-safe data: `{"run_id": ..., "status": "completed", "extra": {}}`."""
         return _to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """From `to_dict()`'s shape."""
-        return cls(data["run_id"], RunStatus(data["status"]))
+        return cls(data["run_id"], RunStatus(data["status"]), extra=_extra_of(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,7 +616,11 @@ class Credential:
         replayed: Whether that answer was an idempotent replay (`Idempotent-Replayed: true`): the
             platform had already acted on this Idempotency-Key; not compared.
         attempts: How many attempts that request took (1 when it was not retried); not compared.
+        extra: The answer's properties this SDK does not know (a newer platform's), by their wire
+            names; empty when there are none. Not compared, never in repr (it may be secret material too).
     """
+
+    _WIRE: ClassVar[frozenset[str]] = frozenset({"connectionId", "type", "values", "expiresAt"})
 
     connection_id: str
     type: str
@@ -439,11 +629,18 @@ class Credential:
     request_id: str | None = _request_id()
     replayed: bool = _replayed()
     attempts: int = _attempts()
+    extra: Mapping[str, Any] = _extra()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Credential:
         """From the spec's Credential object."""
-        return cls(data["connectionId"], data["type"], dict(data["values"]), _time(data["expiresAt"]))
+        return cls(
+            data["connectionId"],
+            data["type"],
+            dict(data["values"]),
+            _time(data["expiresAt"]),
+            extra=_unknown(data, cls._WIRE),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """As JSON-safe data, the secret `values` included: store or send the dict as the secret it holds."""
@@ -452,7 +649,9 @@ class Credential:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """From `to_dict()`'s shape."""
-        return cls(data["connection_id"], data["type"], dict(data["values"]), _time(data["expires_at"]))
+        return cls(
+            data["connection_id"], data["type"], dict(data["values"]), _time(data["expires_at"]), extra=_extra_of(data)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -554,16 +753,66 @@ class ResumePayload:
         )
 
 
-def parse_runtime_payload(payload: bytes | str | Mapping[str, Any]) -> TriggerPayload | ResumePayload:
-    """Validate what the platform POSTed to a runtime's URL: a ResumePayload when its `type` is `resumed`.
+@dataclass(frozen=True, slots=True)
+class CancelPayload:
+    """What the platform sends a URL runtime when one of its runs is cancelled: stop that run's work.
+
+    It arrives at the same URL as the TriggerPayload (`parse_runtime_payload` tells them apart) and
+    carries no key. Its answer is ignored; a runtime that misses it learns of the cancel from its
+    next callback (RunCancelledError) or `AgentClient.is_cancelled()`.
+
+    Example:
+        >>> payload = parse_runtime_payload(request_body)               # doctest: +SKIP
+        >>> if isinstance(payload, CancelPayload):                      # doctest: +SKIP
+        ...     stop_events[payload.run_id].set()
+
+    Attributes:
+        run_id: The run that was cancelled.
+        agent_id: The agent the run belongs to.
+    """
+
+    run_id: str
+    agent_id: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-safe data in this SDK's snake_case: `{"run_id": ..., "agent_id": 42}`."""
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape (not the wire's camelCase: `parse` reads that)."""
+        return cls(data["run_id"], data["agent_id"])
+
+    @classmethod
+    def parse(cls, payload: bytes | str | Mapping[str, Any]) -> CancelPayload:
+        """Validate the JSON a runtime received (bytes, text or a decoded mapping).
+
+        Raises:
+            InvalidArgumentError: The payload is not JSON or not a CancelPayload; the message
+                names the field.
+        """
+        data = _checked_payload(payload, "CancelPayload", "cancel payload")
+        return cls(data["runId"], data["agentId"])
+
+
+def parse_runtime_payload(
+    payload: bytes | str | Mapping[str, Any],
+) -> TriggerPayload | ResumePayload | CancelPayload:
+    """Validate what the platform POSTed to a runtime's URL, by its `type`.
+
+    A ResumePayload when `type` is `resumed`, a CancelPayload when it is `cancelled`, else a
+    TriggerPayload (which has no `type`).
 
     Raises:
         InvalidArgumentError: The payload is not JSON, or not the payload its `type` says; the
             message names the field.
     """
     data = _decode_payload(payload, "runtime payload")
-    if isinstance(data, dict) and data.get("type") == "resumed":
+    kind = data.get("type") if isinstance(data, dict) else None
+    if kind == "resumed":
         return ResumePayload.parse(data)
+    if kind == "cancelled":
+        return CancelPayload.parse(data)
     return TriggerPayload.parse(data)
 
 

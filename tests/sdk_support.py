@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import inspect
 import threading
 from collections.abc import Coroutine, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,6 +69,10 @@ class Api:
             return self.runner.run(method(*args, **kwargs))
 
         return call
+
+    def done(self, value: Any) -> Any:
+        """`value`, awaited first on this Api's loop when it is awaitable (a handle's method in async modes)."""
+        return self.runner.run(value) if self.mode != "sync" and inspect.isawaitable(value) else value
 
     def download(
         self, *args: Any, save_to: Any = None, save_options: dict[str, Any] | None = None, **kwargs: Any

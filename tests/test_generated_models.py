@@ -38,18 +38,27 @@ def json_round_trip(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-def date_time_fields(name: str) -> set[str]:
-    """The top-level properties of a schema with format date-time."""
-    return {k for k, v in component_schemas()[name].get("properties", {}).items() if v.get("format") == "date-time"}
+def _canonical(node: dict[str, Any], value: Any) -> Any:
+    """A value with its schema's date-times as instants, nested objects and arrays included."""
+    if "$ref" in node:
+        node = component_schemas()[node["$ref"].rsplit("/", 1)[-1]]
+    if isinstance(value, str) and node.get("format") == "date-time":
+        return datetime.datetime.fromisoformat(value)
+    if isinstance(value, dict):
+        objects = [o for o in node.get("oneOf", []) if "$ref" in o or o.get("type") == "object"]
+        if objects:  # a nullable object (`oneOf: [X, null]`): the object's schema
+            return _canonical(objects[0], value)
+        properties = node.get("properties", {})
+        return {key: _canonical(properties.get(key, {}), item) for key, item in value.items()}
+    if isinstance(value, list) and "items" in node:
+        return [_canonical(node["items"], item) for item in value]
+    return value
 
 
 def canonical(name: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Date-times as instants, so `Z` and `+00:00` spellings of one time compare equal."""
-    out = dict(data)
-    for field in date_time_fields(name) & set(out):
-        if isinstance(out[field], str):
-            out[field] = datetime.datetime.fromisoformat(out[field])
-    return out
+    """Date-times as instants (at any depth), so `Z` and `+00:00` spellings of one time compare equal."""
+    result: dict[str, Any] = _canonical(component_schemas()[name], data)
+    return result
 
 
 def closed(name: str) -> bool:

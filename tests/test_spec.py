@@ -71,6 +71,17 @@ CONTRACT = [
         "CallbackEvent",
         {"200": "CallbackAccepted"},
     ),
+    # An extension of the seed's contract: a runtime's cheap check for a cancel.
+    (
+        "get",
+        "/api/runs/{runId}/status",
+        "get_run_status",
+        "runtimes",
+        {"200"},
+        ERRORS_ALL,
+        None,
+        {"200": "CallbackAccepted"},
+    ),
     (
         "get",
         "/api/credentials/{connectionId}/resolve",
@@ -82,6 +93,28 @@ CONTRACT = [
         {"200": "Credential"},
     ),
     ("get", "/api/agents/{agentId}/runs/{runId}", "get_run", "callers", {"200"}, ERRORS_ALL, None, {"200": "Run"}),
+    # An extension of the seed's contract: many runs waited for on one held request.
+    (
+        "post",
+        "/api/runs/wait",
+        "wait_for_runs",
+        "callers",
+        {"200"},
+        {"400", "401", "413", "429", "500", "503"},
+        "WaitForRunsRequest",
+        {"200": "RunsWaited"},
+    ),
+    # An extension of the seed's contract: a run's progress events after a cursor.
+    (
+        "get",
+        "/api/agents/{agentId}/runs/{runId}/events",
+        "get_run_events",
+        "callers",
+        {"200"},
+        ERRORS_ALL,
+        None,
+        {"200": "RunEvents"},
+    ),
     (
         "post",
         "/api/agents/{agentId}/runs/{runId}/cancel",
@@ -118,6 +151,13 @@ NAMED_SCHEMAS = [
     "ErrorDetail",
     "Agent",
     "TriggerPayload",
+    "CancelPayload",
+    "RunEvent",
+    "RunEvents",
+    "RunRef",
+    "WaitForRunsRequest",
+    "MissingRun",
+    "RunsWaited",
     "JsonObject",
 ]
 
@@ -211,10 +251,11 @@ def test_every_operation_has_examples(row: tuple[Any, ...]) -> None:
     ("path", "method", "expected"),
     [
         ("/api/runs/{runId}/callback", "post", [{"agentKey": []}]),
+        ("/api/runs/{runId}/status", "get", [{"agentKey": []}]),
         ("/api/credentials/{connectionId}/resolve", "get", [{"agentKey": [], "credentialsToken": []}]),
         ("/api/agents/{agentId}/runs/trigger", "post", None),
     ],
-    ids=["callback-agent-key", "resolve-agent-key-and-token", "trigger-inherits-ingest-key"],
+    ids=["callback-agent-key", "status-agent-key", "resolve-agent-key-and-token", "trigger-inherits-ingest-key"],
 )
 def test_security_per_operation(path: str, method: str, expected: Any) -> None:
     """Callers use the ingest key; runtimes the agent key (and the credentials token to resolve)."""
@@ -240,6 +281,20 @@ def test_get_run_has_the_wait_window() -> None:
     ]
     assert wait["in"] == "query"
     assert (wait["schema"]["minimum"], wait["schema"]["maximum"]) == (0, 60000)
+
+
+def test_get_run_events_has_a_cursor_and_the_wait_window() -> None:
+    """The events read takes an optional opaque `after` cursor and waitMs, 0 to 60000, like the run read."""
+    params = {p.get("name"): p for p in operation("get", "/api/agents/{agentId}/runs/{runId}/events")["parameters"]}
+    assert (params["after"]["in"], params["after"]["required"], params["after"]["schema"]["type"]) == (
+        "query",
+        False,
+        "string",
+    )
+    assert (params["waitMs"]["schema"]["minimum"], params["waitMs"]["schema"]["maximum"]) == (0, 60000)
+    event = component_schemas()["RunEvent"]
+    assert event["properties"]["type"]["enum"] == ["status", "output", "waiting", "ended"]
+    assert set(component_schemas()["RunEvents"]["required"]) == {"events", "cursor", "ended"}
 
 
 def test_named_schemas_present() -> None:

@@ -19,7 +19,15 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from cxpa_api.models import CallbackAccepted, Credential, IngestedRun, RegisteredRun, TriggeredRun, WaitTimedOut
+from cxpa_api.models import (
+    CallbackAccepted,
+    Credential,
+    IngestedRun,
+    RegisteredRun,
+    RunEvents,
+    TriggeredRun,
+    WaitTimedOut,
+)
 
 from .._schema import SchemaError, validate
 from ._core import FileStream, PlatformCore, error_of
@@ -315,6 +323,16 @@ async def post_callback(request: Request) -> Response:
     return await idempotent(request, raw, act)
 
 
+async def get_run_status(request: Request) -> Response:
+    """GET /api/runs/{runId}/status: a runtime's cheap read of its run's status (agent key)."""
+    core: PlatformCore = request.app.state.core
+    agent = core.runtime(bearer(request))
+    run = core.status(agent, request.path_params["runId"])
+    with core.lock:
+        answer = {"runId": run.id, "status": run.status}
+    return JSONResponse(CallbackAccepted.from_dict(answer).to_dict(), 200)
+
+
 async def resolve_credential(request: Request) -> Response:
     """GET /api/credentials/{connectionId}/resolve."""
     core: PlatformCore = request.app.state.core
@@ -346,6 +364,52 @@ async def get_run(request: Request) -> Response:
         return JSONResponse(run.row(), 200)
 
 
+async def wait_for_runs(request: Request) -> Response:
+    """POST /api/runs/wait: hold until any listed run has ended; those that ended, and those not readable."""
+    core: PlatformCore = request.app.state.core
+    key = bearer(request)
+    raw, body = await read_json(request, "WaitForRunsRequest")
+    return await idempotent(request, raw, lambda: _wait_for_runs(core, key, body))
+
+
+async def _wait_for_runs(core: PlatformCore, key: str | None, body: dict[str, Any]) -> Response:
+    watched: dict[str, tuple[int, str]] = {}
+    missing: list[dict[str, Any]] = []
+    for ref in body["runs"]:
+        agent_id, run_id = ref["agentId"], ref["runId"]
+        try:
+            agent = core.caller(key, agent_id)  # a bad key is a 401 for the whole request
+            with core.lock:
+                watched[core.run_of(agent, run_id).id] = (agent_id, run_id)
+        except ApiError as exc:
+            if exc.status == 401:
+                raise
+            missing.append({"agentId": agent_id, "runId": run_id, "code": exc.code, "message": exc.message})
+    wait_ms = min(body.get("waitMs", 0), core.max_poll_wait_ms)
+    if watched and not missing:
+        await core.wait_until_any_terminal(list(watched), wait_ms / 1000)
+    with core.lock:
+        ended = [core.runs[run_id].row() for run_id in watched if core.runs[run_id].terminal]
+    return JSONResponse({"ended": ended, "missing": missing}, 200)
+
+
+async def get_run_events(request: Request) -> Response:
+    """GET /api/agents/{agentId}/runs/{runId}/events?after=&waitMs=: held while no event follows `after`."""
+    core: PlatformCore = request.app.state.core
+    agent = core.caller(bearer(request), agent_id_of(request))
+    raw_wait = request.query_params.get("waitMs", "0")
+    if not raw_wait.isdigit() or int(raw_wait) > 60_000:
+        raise ApiError(400, "invalid_parameter", f"waitMs: must be an integer from 0 to 60000, got {raw_wait[:40]!r}")
+    with core.lock:
+        run = core.run_of(agent, request.path_params["runId"])
+        start = run.events_after(request.query_params.get("after"))
+    wait_ms = min(int(raw_wait), core.max_poll_wait_ms, agent.max_run_duration_ms)
+    await core.wait_for_events(run.id, start, wait_ms / 1000)
+    with core.lock:
+        page = run.events_page(start)
+    return JSONResponse(RunEvents.from_dict(page).to_dict(), 200)
+
+
 async def cancel_run(request: Request) -> Response:
     """POST /api/agents/{agentId}/runs/{runId}/cancel."""
     core: PlatformCore = request.app.state.core
@@ -370,10 +434,16 @@ ROUTES = [
     Route("/api/agents/{agentId}/runs/register", register_run, methods=["POST"]),
     Route("/api/agents/{agentId}/runs/ingest", ingest_run, methods=["POST"]),
     Route("/api/runs/{runId}/callback", post_callback, methods=["POST"]),
+    Route("/api/runs/{runId}/status", get_run_status, methods=["GET"]),
     Route("/api/credentials/{connectionId}/resolve", resolve_credential, methods=["GET"]),
     Route("/api/agents/{agentId}/runs/{runId}", get_run, methods=["GET"]),
     Route("/api/agents/{agentId}/runs/{runId}/cancel", cancel_run, methods=["POST"]),
 ]
+# An extension of the seed's contract; `LocalPlatform(events=False)` serves without it, as an older
+# platform: the path is then unknown (404 `not_found`, as any unknown path).
+EVENTS_ROUTE = Route("/api/agents/{agentId}/runs/{runId}/events", get_run_events, methods=["GET"])
+# Likewise `LocalPlatform(batch_waits=False)` serves without `wait_for_runs`, as an older platform.
+WAIT_FOR_RUNS_ROUTE = Route("/api/runs/wait", wait_for_runs, methods=["POST"])
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -481,8 +551,8 @@ def abort_connection(send: Send) -> None:
     cycle.disconnected = True  # type: ignore[union-attr]
 
 
-def build_app(core: PlatformCore, faults: Faults) -> Edge:
-    """The platform's ASGI app."""
+def build_app(core: PlatformCore, faults: Faults, *, events: bool = True, batch_waits: bool = True) -> Edge:
+    """The platform's ASGI app; without the events endpoint or `wait_for_runs` (an older platform's) when False."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -490,7 +560,7 @@ def build_app(core: PlatformCore, faults: Faults) -> Edge:
         await core.stopping()
 
     app = Starlette(
-        routes=ROUTES,
+        routes=[*ROUTES, *[EVENTS_ROUTE] * events, *[WAIT_FOR_RUNS_ROUTE] * batch_waits],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
         lifespan=lifespan,
     )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import logging
 import secrets
 import threading
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,14 +17,18 @@ from typing import Any
 import httpx2
 from starlette.concurrency import iterate_in_threadpool
 
-from cxpa_api.models import ResumePayload
+from cxpa_api.models import CancelPayload, ResumePayload
 
 from ._errors import ApiError, conflict
 from ._idempotency import IdempotencyStore
 from ._runs import Agent, RunRecord, check_cancel, check_event, check_ingest, new_id
 from ._runtime import RuntimeCall, RuntimeFile
 
+logger = logging.getLogger("cxpa_sdk.testing")
 TOKEN_TTL_SECONDS = 3600
+# How long the platform gives a URL runtime to answer the cancel notification, in seconds (its answer
+# changes nothing: the run is already cancelled).
+CANCEL_NOTICE_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -192,6 +197,7 @@ class PlatformCore:
                 self.external[(agent.id, body["externalRunId"])] = run.id
             if "output" in body:
                 run.output_data = body["output"]
+                run.record("output", body["output"])
             if "outputs" in body:
                 run.outputs = int(body["outputs"])
             if "error" in body:
@@ -207,24 +213,51 @@ class PlatformCore:
             target = check_event(run, event)
             if "output" in event:
                 run.output_data = event["output"]
+                run.record("output", event["output"])
             if "outputs" in event:
                 run.outputs = int(event["outputs"])
             if event.get("failed"):
                 run.error = event["error"]
-            run.move_to(target)
-            if event["type"] == "waiting":
+            if event["type"] == "waiting":  # before the move, so that its event carries the token
                 run.waiting = {"token_id": event["tokenId"], "description": event["description"]}
+            run.move_to(target)
             self._notify(run.id)
             return run
 
     def cancel(self, agent: Agent, run_id: str) -> RunRecord:
-        """Cancel a run that has not ended; its runtime sees `cancelled` set."""
+        """Cancel a run that has not ended; its runtime learns of it.
+
+        A Python runtime sees `RuntimeCall.cancelled` set; a URL runtime is sent the CancelPayload
+        (openapi.yaml) as a JSON POST to its URL, in the background (the cancel never waits for it).
+        Either way its callbacks are answered `409 run_cancelled` from now on.
+        """
         with self.lock:
             run = self.run_of(agent, run_id)
             check_cancel(run)
             run.move_to("cancelled")
             self._notify(run.id)
+            if isinstance(agent.runtime, str):
+                payload = {"type": "cancelled", "runId": run.id, "agentId": agent.id}
+                self._spawn(self._post_cancel(agent, run.id, CancelPayload.from_dict(payload).to_dict()))
             return run
+
+    def status(self, agent: Agent, run_id: str) -> RunRecord:
+        """A runtime's read of its run (`get_run_status`): 404 or 403 as for a callback."""
+        with self.lock:
+            return self.run_of(agent, run_id)
+
+    async def _post_cancel(self, agent: Agent, run_id: str, payload: dict[str, Any]) -> None:
+        """Tell a URL runtime its run was cancelled, within CANCEL_NOTICE_TIMEOUT_S; the answer is only logged."""
+        url = str(agent.runtime)
+        if self._http is None:
+            self._http = httpx2.AsyncClient(timeout=httpx2.Timeout(30.0, read=None))
+        try:
+            response = await self._http.post(url, json=payload, timeout=CANCEL_NOTICE_TIMEOUT_S)
+        except httpx2.HTTPError as exc:
+            logger.info("the runtime at %s did not take the cancel of run %s: %s", url, run_id, type(exc).__name__)
+            return
+        if not response.is_success:
+            logger.info("the runtime at %s answered %d to the cancel of run %s", url, response.status_code, run_id)
 
     def fail(self, run_id: str, error: dict[str, Any]) -> None:
         """End a run failed from the platform's side (a runtime crashed, hung or answered an error)."""
@@ -454,6 +487,50 @@ class PlatformCore:
             try:
                 await asyncio.wait_for(future, left)
             except TimeoutError:
+                with self.lock:
+                    waiting = self._waiters.get(run_id, [])
+                    if (loop, future) in waiting:
+                        waiting.remove((loop, future))
+
+    async def wait_until_any_terminal(self, run_ids: Collection[str], timeout_s: float) -> None:
+        """Return once any of the runs has ended, or after `timeout_s` seconds: one future for them all."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, timeout_s)
+        while True:
+            with self.lock:
+                left = deadline - loop.time()
+                if left <= 0 or any(self.runs[run_id].terminal for run_id in run_ids):
+                    return
+                future: asyncio.Future[None] = loop.create_future()
+                for run_id in run_ids:
+                    self._waiters.setdefault(run_id, []).append((loop, future))
+            try:
+                await asyncio.wait_for(future, left)
+            except TimeoutError:
+                pass
+            finally:
+                with self.lock:
+                    for run_id in run_ids:
+                        waiting = self._waiters.get(run_id)
+                        if waiting and (loop, future) in waiting:
+                            waiting.remove((loop, future))
+
+    async def wait_for_events(self, run_id: str, after: int, timeout_s: float) -> None:
+        """Return once the run has more than `after` events, or after `timeout_s` seconds: no polling, no thread."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, timeout_s)
+        while True:
+            with self.lock:
+                left = deadline - loop.time()
+                if len(self.runs[run_id].events) > after or left <= 0:
+                    return
+                future: asyncio.Future[None] = loop.create_future()
+                self._waiters.setdefault(run_id, []).append((loop, future))
+            try:
+                await asyncio.wait_for(future, left)
+            except TimeoutError:
+                pass
+            finally:  # also when the caller went away (the task cancelled)
                 with self.lock:
                     waiting = self._waiters.get(run_id, [])
                     if (loop, future) in waiting:

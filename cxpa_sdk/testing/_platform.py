@@ -39,6 +39,13 @@ class LocalPlatform:
             (the contract's 300000; lower it to test long waits quickly).
         max_poll_wait_ms: The cap on a run read's `waitMs`, in milliseconds (the contract's 60000).
         runtime_workers: How many Python runtimes may run at once.
+        events: Whether to serve the progress events endpoint (`get_run_events`, an extension of the
+            seed's contract); False serves the platform as an older one without it (its path answers
+            404 `not_found`, as any unknown path), for testing the SDK's fallback. Events are
+            recorded either way.
+        batch_waits: Whether to serve `wait_for_runs` (many runs waited for on one request, an
+            extension of the seed's contract); False serves the platform as an older one without
+            it, for testing the SDK's fallback to waiting run by run.
     """
 
     def __init__(
@@ -49,8 +56,12 @@ class LocalPlatform:
         max_wait_ms: int = 300_000,
         max_poll_wait_ms: int = 60_000,
         runtime_workers: int = 64,
+        events: bool = True,
+        batch_waits: bool = True,
     ) -> None:
         self.ingest_key = ingest_key
+        self._events = events
+        self._batch_waits = batch_waits
         self.faults: Faults = Faults()
         self._core = PlatformCore(
             ingest_key=ingest_key,
@@ -78,7 +89,7 @@ class LocalPlatform:
     @property
     def app(self) -> Edge:
         """A fresh ASGI app over this platform's state (serve() uses one)."""
-        return build_app(self._core, self.faults)
+        return build_app(self._core, self.faults, events=self._events, batch_waits=self._batch_waits)
 
     @contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
@@ -209,6 +220,11 @@ class LocalPlatform:
         """Every run's row, oldest first, optionally of one agent."""
         with self._core.lock:
             return [r.row() for r in self._core.runs.values() if agent_id is None or r.agent_id == agent_id]
+
+    def run_events(self, run_id: str) -> list[dict[str, Any]]:
+        """A run's progress events as `get_run_events` answers them (RunEvent objects), oldest first."""
+        with self._core.lock:
+            return [dict(event) for event in self._core.runs[run_id].events]
 
     def resume(self, token_id: str, output: dict[str, Any] | None = None) -> str:
         """Resume the run waiting on `token_id` (the `approval` agent then completes); returns its id."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import secrets
 import threading
 from collections.abc import Callable
@@ -11,10 +12,17 @@ from typing import Any
 
 from cxpa_api.models import Run as RunModel
 
-from ._errors import conflict
+from ._errors import ApiError, conflict
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 ACTIVE = frozenset({"queued", "running", "waiting"})
+# The events a run keeps (its progress events, `get_run_events`). Past MAX_EVENTS - 1 a run's further
+# `status`, `output` and `waiting` events are not kept (counted in `events_dropped`); its `ended` event,
+# with the final Run row, always is, so a reader always reaches the end.
+MAX_EVENTS = 10_000
+# The most events, and about the most bytes of them, one events answer carries (the rest on the next read).
+PAGE_EVENTS = 1_000
+PAGE_BYTES = 1 << 20
 
 
 def now() -> datetime.datetime:
@@ -80,6 +88,52 @@ class RunRecord:
     cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
     resumed: threading.Event = field(default_factory=threading.Event, repr=False)
     resume_values: dict[str, Any] = field(default_factory=dict, repr=False)
+    events: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    events_dropped: int = field(default=0, repr=False)
+
+    def __post_init__(self) -> None:
+        """A new run's first event: its status (`queued`)."""
+        self.record("status")
+
+    def record(self, kind: str, output: Any = None) -> None:
+        """Keep one event, its cursor its sequence number as text (see MAX_EVENTS for the bound)."""
+        if kind != "ended" and len(self.events) >= MAX_EVENTS - 1:
+            self.events_dropped += 1
+            return
+        event: dict[str, Any] = {
+            "cursor": str(len(self.events) + 1),
+            "type": kind,
+            "at": now().isoformat(),
+            "status": self.status,
+        }
+        if kind == "output":
+            event["output"] = output
+        elif kind == "waiting":
+            event["waiting"] = dict(self.waiting or {})
+        elif kind == "ended":
+            event["run"] = self.row()
+        self.events.append(event)
+
+    def events_after(self, after: str | None) -> int:
+        """How many events precede the ones after cursor `after` (None: from the start); 400 naming it if unknown."""
+        if after is None:
+            return 0
+        if not (after.isascii() and after.isdigit() and len(after) <= 12 and int(after) <= len(self.events)):
+            raise ApiError(400, "invalid_parameter", f"after: not a cursor of run {self.id}: {after[:40]!r}")
+        return int(after)
+
+    def events_page(self, start: int) -> dict[str, Any]:
+        """The RunEvents answer for the events after the first `start` (PAGE_EVENTS or about PAGE_BYTES at most)."""
+        page: list[dict[str, Any]] = []
+        size = 0
+        for event in self.events[start : start + PAGE_EVENTS]:
+            size += len(json.dumps(event))
+            if page and size > PAGE_BYTES:
+                break
+            page.append(event)
+        cursor = page[-1]["cursor"] if page else str(start)
+        ended = self.terminal and start + len(page) == len(self.events)
+        return {"events": page, "cursor": cursor, "ended": ended}
 
     @property
     def terminal(self) -> bool:
@@ -106,7 +160,12 @@ class RunRecord:
         ).to_dict()
 
     def move_to(self, status: str) -> None:
-        """Set the status and the timestamps that go with it (no rule checks; see `check_event`)."""
+        """Set the status and the timestamps that go with it, and record the change (no rule checks; see `check_event`).
+
+        The change is an `ended` event for a terminal status, `waiting` for a wait on a token (set
+        `waiting` first), else `status`.
+        """
+        previous = self.status
         self.status = status
         if status == "running" and self.started_at is None:
             self.started_at = now()
@@ -116,14 +175,19 @@ class RunRecord:
             self.finished_at = now()
         if status == "cancelled":
             self.cancelled.set()
+        if status != previous:
+            self.record("ended" if status in TERMINAL else "waiting" if self.waiting else "status")
 
 
 def check_event(run: RunRecord, event: dict[str, Any]) -> str:
     """The status a callback event moves the run to; ApiError 409 when the state machine forbids it.
 
     `started`: queued or waiting -> running. `output`: running stays running, or ends completed
-    (`complete`) or failed (`failed`). `waiting`: running -> waiting.
+    (`complete`) or failed (`failed`). `waiting`: running -> waiting. Any event for a cancelled run
+    is `run_cancelled` (the runtime should stop); for a completed or failed one, `run_finished`.
     """
+    if run.status == "cancelled":
+        raise conflict("run_cancelled", f"run {run.id} was cancelled: its runtime should stop its work", run.id)
     if run.terminal:
         raise conflict("run_finished", f"run {run.id} is {run.status} and can't change", run.id)
     kind = event["type"]

@@ -39,7 +39,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2
 import pytest
 
-from cxpa_sdk import AgentClient, AsyncAgentClient, AsyncCxpa, Cxpa, CxpaError
+from cxpa_sdk import AgentClient, AsyncAgentClient, AsyncCxpa, Cxpa, CxpaError, aio, wait_all
 
 KEY = "sk-hostile-SENTINEL-0123456789"
 TOKEN = "ctok-hostile-SENTINEL-TOKEN-9876"
@@ -348,26 +348,41 @@ FILE_HEADERS = {
 }
 
 
+_ENDED_EVENT = {
+    "cursor": "1",
+    "type": "ended",
+    "at": "2026-11-28T10:00:31Z",
+    "status": "completed",
+    "run": run_row("completed"),
+}
+_GET_ANSWERS = {  # by the path's end; any other GET reads a run
+    "/status": json_response(200, {"runId": "run_1", "status": "running"}),
+    "/events": json_response(200, {"events": [_ENDED_EVENT], "cursor": "1", "ended": True}),
+}
+_POST_ANSWERS = {
+    "/api/runs/wait": json_response(200, {"ended": [run_row("completed")], "missing": []}),
+    "/trigger": TRIGGERED,
+    "/trigger-and-wait": json_response(200, run_row("completed")),
+    "/trigger-and-download": response(200, b"%PDF-1.7 hostile", FILE_HEADERS),
+    "/register": json_response(201, {"runId": "run_1", "credentialsToken": "ctok_x", "expiresInSeconds": 60}),
+    "/ingest": json_response(200, {"runId": "run_1", "status": "running"}),
+    "/callback": json_response(200, {"runId": "run_1", "status": "completed"}),
+    "/cancel": json_response(200, run_row("cancelled")),
+}
+
+
 def success_for(request: Request) -> bytes:
     """A valid success answer to any of the SDK's requests, chosen by its path."""
     path = request.path
     if request.method == "GET" and path.startswith("/api/credentials/"):
         answer = {"connectionId": "conn_1", "type": "api_key", "values": {"token": "v"}, "expiresAt": None}
         return json_response(200, answer)
-    if request.method == "GET":
-        return json_response(200, run_row("completed"))
-    ends = {
-        "/trigger": TRIGGERED,
-        "/trigger-and-wait": json_response(200, run_row("completed")),
-        "/trigger-and-download": response(200, b"%PDF-1.7 hostile", FILE_HEADERS),
-        "/register": json_response(201, {"runId": "run_1", "credentialsToken": "ctok_x", "expiresInSeconds": 60}),
-        "/ingest": json_response(200, {"runId": "run_1", "status": "running"}),
-        "/callback": json_response(200, {"runId": "run_1", "status": "completed"}),
-        "/cancel": json_response(200, run_row("cancelled")),
-    }
-    for end, answer in ends.items():
+    answers = _GET_ANSWERS if request.method == "GET" else _POST_ANSWERS
+    for end, answer in answers.items():
         if path.endswith(end):
             return answer
+    if request.method == "GET":
+        return json_response(200, run_row("completed"))
     return json_response(404, envelope("not_found", f"no route {path}"))
 
 
@@ -680,6 +695,25 @@ def in_a_row(*inputs: dict[str, Any]) -> Callable[[Any], Any]:
     return action
 
 
+def _wait_all(client: Any) -> Any:
+    """`wait_all` on one handle of `client` (sync), or the awaitable of `aio.wait_all` (async)."""
+    handles = [client.run(1, "run_1")]
+    if isinstance(client, Cxpa):
+        return wait_all(handles, timeout=WAIT)
+    return aio.wait_all(handles, timeout=WAIT)
+
+
+def _events(client: Any) -> Any:
+    """Every event of run_1 as a list (sync), or the awaitable of that list (async)."""
+    if isinstance(client, Cxpa):
+        return list(client.run_events(1, "run_1", timeout=WAIT))
+
+    async def collect() -> list[Any]:
+        return [event async for event in client.run_events(1, "run_1", timeout=WAIT)]
+
+    return collect()
+
+
 @dataclass(frozen=True)
 class Call:
     """One public method as a test calls it: the action, its agent-ness, and its wait on top of the deadline."""
@@ -699,6 +733,9 @@ CALLS = {
     "wait_for_run": Call(lambda c: c.wait_for_run(1, "run_1", timeout=WAIT), wait=WAIT),
     "agent_complete": Call(lambda c: c.complete({"ok": True}), agent=True),
     "resolve_credential": Call(lambda c: c.resolve_credential("conn_1"), agent=True),
+    "agent_is_cancelled": Call(lambda c: c.is_cancelled(), agent=True),
+    "wait_all": Call(_wait_all, wait=WAIT),
+    "run_events": Call(_events, wait=WAIT),
 }
 """The JSON calls, by name."""
 

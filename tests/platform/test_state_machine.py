@@ -29,7 +29,7 @@ PAIRS = [(s, e) for s in STATUSES for e in EVENTS]
 
 @pytest.mark.parametrize(("status", "event"), PAIRS, ids=[f"{s}-{e}" for s, e in PAIRS])
 def test_event_rule(status: str, event: str) -> None:
-    """Each allowed pair moves to its status; every other pair is 409 (run_finished when terminal)."""
+    """Each allowed pair moves to its status; every other pair is 409 (run_cancelled or run_finished when terminal)."""
     run = RunRecord("run_x", 1, {}, status=status)
     if (status, event) in ALLOWED:
         assert check_event(run, EVENTS[event]) == ALLOWED[(status, event)]
@@ -37,7 +37,9 @@ def test_event_rule(status: str, event: str) -> None:
     with pytest.raises(ApiError) as caught:
         check_event(run, EVENTS[event])
     assert caught.value.status == 409
-    expected = "run_finished" if status in ("completed", "failed", "cancelled") else "invalid_transition"
+    expected = {"cancelled": "run_cancelled", "completed": "run_finished", "failed": "run_finished"}.get(
+        status, "invalid_transition"
+    )
     assert caught.value.code == expected
 
 

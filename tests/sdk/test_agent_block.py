@@ -89,7 +89,7 @@ def test_a_block_that_ends_waiting_leaves_the_run_waiting(
 def test_a_cancelled_run_ending_its_block_logs_no_warning(
     mode: str, cxpa_platform: LocalPlatform, cxpa_client: Cxpa, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """When the run was cancelled under the block, its end tries fail, gets run_finished, and warns of nothing."""
+    """When the run was cancelled under the block, its end tries fail, gets run_cancelled, and warns of nothing."""
     started = threading.Event()
     ended = threading.Event()
 

@@ -60,6 +60,7 @@ SAMPLES: dict[str, Any] = {
     "run_id": "run_1",
     "retry_after": 1.5,
     "status": "running",
+    "cursor": "42",
     "run": RUN,
     "received": 10,
     "expected": 20,

@@ -14,12 +14,14 @@ from openapi_spec import json_schema
 from cxpa_sdk import types
 from cxpa_sdk.types import (
     CallbackAccepted,
+    CancelPayload,
     Credential,
     IngestedRun,
     RegisteredRun,
     ResumePayload,
     Run,
     RunError,
+    RunEvent,
     RunStatus,
     RunWaiting,
     TriggeredRun,
@@ -53,7 +55,9 @@ EXAMPLES = {
     "RunWaiting": RunWaiting("tok_1", "approve"),
     "CallbackAccepted": CallbackAccepted("run_1", RunStatus.RUNNING),
     "TriggerPayload": TriggerPayload("run_1", 1, {"a": 1}, "agent-key", None),
+    "RunEvent": RunEvent("7", "ended", T0, RunStatus.FAILED, output={"page": 3}, run=RUN),
     "ResumePayload": ResumePayload("run_1", 1, "tok_1", {"approvedBy": "dana"}, "agent-key", "fresh-token"),
+    "CancelPayload": CancelPayload("run_1", 1),
 }
 
 
@@ -70,6 +74,19 @@ def test_to_dict_is_json_and_from_dict_inverts_it(result: Any) -> None:
     assert type(result).from_dict(json.loads(text)) == result
 
 
+WITH_EXTRA = {name: r for name, r in EXAMPLES.items() if "extra" in {f.name for f in dataclasses.fields(r)}}
+
+
+@pytest.mark.parametrize("result", WITH_EXTRA.values(), ids=list(WITH_EXTRA))
+def test_extra_survives_to_dict_and_from_dict(result: Any) -> None:
+    """A newer platform's properties in `extra` come back from from_dict(json.loads(json.dumps(to_dict())))."""
+    kept = {"costUsd": 0.42, "tags": ["a", {"b": None}]}
+    with_extra = dataclasses.replace(result, extra=kept)
+    back = type(result).from_dict(json.loads(json.dumps(with_extra.to_dict())))
+    assert back.extra == kept
+    assert "costUsd" not in repr(with_extra)
+
+
 def test_run_to_dict_shape() -> None:
     """A Run's dict: snake_case names, RFC 3339 strings, a plain status string, nested dicts."""
     data = RUN.to_dict()
@@ -78,10 +95,16 @@ def test_run_to_dict_shape() -> None:
     assert type(data["status"]) is str
     assert data["created_at"] == "2025-01-02T03:04:05.678901+00:00"
     assert data["finished_at"] is None
-    assert data["error"] == {"message": "boom", "name": "ValueError", "stack": "Traceback ..."}
-    assert data["waiting"] == {"token_id": "tok_1", "description": "approve"}
+    assert data["error"] == {"message": "boom", "name": "ValueError", "stack": "Traceback ...", "extra": {}}
+    assert data["waiting"] == {"token_id": "tok_1", "description": "approve", "extra": {}}
     assert data["timed_out"] is False
-    assert WaitTimedOut("r", RunStatus.RUNNING).to_dict() == {"run_id": "r", "status": "running", "timed_out": True}
+    assert data["extra"] == {}
+    assert WaitTimedOut("r", RunStatus.RUNNING).to_dict() == {
+        "run_id": "r",
+        "status": "running",
+        "timed_out": True,
+        "extra": {},
+    }
 
 
 def test_dataclasses_asdict_is_not_json_but_to_dict_is() -> None:
@@ -122,6 +145,7 @@ def test_generated_runs_round_trip(wire: dict[str, Any]) -> None:
         from_schema(json_schema("RegisteredRun")).map(RegisteredRun.from_json),
         from_schema(json_schema("IngestedRun")).map(IngestedRun.from_json),
         from_schema(json_schema("Credential")).map(Credential.from_json),
+        from_schema(json_schema("RunEvent")).map(RunEvent.from_json),
     )
 )
 def test_generated_results_round_trip(result: Any) -> None:

@@ -5,6 +5,8 @@ from .agent_managed_by import AgentManagedBy
 from .agent_output_kind import AgentOutputKind
 from .blocking_trigger_request import BlockingTriggerRequest
 from .callback_accepted import CallbackAccepted
+from .cancel_payload import CancelPayload
+from .cancel_payload_type import CancelPayloadType
 from .credential import Credential
 from .credential_values import CredentialValues
 from .error import Error
@@ -12,6 +14,7 @@ from .error_detail import ErrorDetail
 from .ingest_run_request import IngestRunRequest
 from .ingested_run import IngestedRun
 from .json_object import JsonObject
+from .missing_run import MissingRun
 from .output_event import OutputEvent
 from .register_run_request import RegisterRunRequest
 from .registered_run import RegisteredRun
@@ -19,12 +22,18 @@ from .resume_payload import ResumePayload
 from .resume_payload_type import ResumePayloadType
 from .run import Run
 from .run_error import RunError
+from .run_event import RunEvent
+from .run_event_type import RunEventType
+from .run_events import RunEvents
+from .run_ref import RunRef
 from .run_status import RunStatus
 from .run_waiting import RunWaiting
+from .runs_waited import RunsWaited
 from .started_event import StartedEvent
 from .trigger_payload import TriggerPayload
 from .trigger_run_request import TriggerRunRequest
 from .triggered_run import TriggeredRun
+from .wait_for_runs_request import WaitForRunsRequest
 from .wait_timed_out import WaitTimedOut
 from .waiting_event import WaitingEvent
 
@@ -34,6 +43,8 @@ __all__ = (
     "AgentOutputKind",
     "BlockingTriggerRequest",
     "CallbackAccepted",
+    "CancelPayload",
+    "CancelPayloadType",
     "Credential",
     "CredentialValues",
     "Error",
@@ -41,6 +52,7 @@ __all__ = (
     "IngestedRun",
     "IngestRunRequest",
     "JsonObject",
+    "MissingRun",
     "OutputEvent",
     "RegisteredRun",
     "RegisterRunRequest",
@@ -48,12 +60,18 @@ __all__ = (
     "ResumePayloadType",
     "Run",
     "RunError",
+    "RunEvent",
+    "RunEvents",
+    "RunEventType",
+    "RunRef",
     "RunStatus",
+    "RunsWaited",
     "RunWaiting",
     "StartedEvent",
     "TriggeredRun",
     "TriggerPayload",
     "TriggerRunRequest",
+    "WaitForRunsRequest",
     "WaitingEvent",
     "WaitTimedOut",
 )

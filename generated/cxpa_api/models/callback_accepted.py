@@ -13,7 +13,7 @@ T = TypeVar("T", bound="CallbackAccepted")
 
 @_attrs_define
 class CallbackAccepted:
-    """The answer to a callback event."""
+    """The answer to a callback event, and to a runtime's status read (`get_run_status`)."""
 
     run_id: str
     """ The run the event was applied to. """

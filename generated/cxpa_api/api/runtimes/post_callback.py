@@ -130,8 +130,10 @@ def sync_detailed(
 
      One event per request, discriminated by `type`: `started`; `output` (intermediate, or the
     end of the run with `complete: true` or `failed: true` and an `error`); `waiting` (paused on
-    a token). An event for a terminal run is `409 run_finished`; an event the state machine
-    does not allow is `409 invalid_transition`.
+    a token). An event for a cancelled run is `409 run_cancelled` (an extension of the seed's
+    contract: the runtime should stop its work; see docs/runtimes.md, "Being cancelled"); an event
+    for a completed or failed run is `409 run_finished`; an event the state machine does not allow
+    is `409 invalid_transition`.
 
     Args:
         run_id (str):
@@ -171,8 +173,10 @@ def sync(
 
      One event per request, discriminated by `type`: `started`; `output` (intermediate, or the
     end of the run with `complete: true` or `failed: true` and an `error`); `waiting` (paused on
-    a token). An event for a terminal run is `409 run_finished`; an event the state machine
-    does not allow is `409 invalid_transition`.
+    a token). An event for a cancelled run is `409 run_cancelled` (an extension of the seed's
+    contract: the runtime should stop its work; see docs/runtimes.md, "Being cancelled"); an event
+    for a completed or failed run is `409 run_finished`; an event the state machine does not allow
+    is `409 invalid_transition`.
 
     Args:
         run_id (str):
@@ -207,8 +211,10 @@ async def asyncio_detailed(
 
      One event per request, discriminated by `type`: `started`; `output` (intermediate, or the
     end of the run with `complete: true` or `failed: true` and an `error`); `waiting` (paused on
-    a token). An event for a terminal run is `409 run_finished`; an event the state machine
-    does not allow is `409 invalid_transition`.
+    a token). An event for a cancelled run is `409 run_cancelled` (an extension of the seed's
+    contract: the runtime should stop its work; see docs/runtimes.md, "Being cancelled"); an event
+    for a completed or failed run is `409 run_finished`; an event the state machine does not allow
+    is `409 invalid_transition`.
 
     Args:
         run_id (str):
@@ -246,8 +252,10 @@ async def asyncio(
 
      One event per request, discriminated by `type`: `started`; `output` (intermediate, or the
     end of the run with `complete: true` or `failed: true` and an `error`); `waiting` (paused on
-    a token). An event for a terminal run is `409 run_finished`; an event the state machine
-    does not allow is `409 invalid_transition`.
+    a token). An event for a cancelled run is `409 run_cancelled` (an extension of the seed's
+    contract: the runtime should stop its work; see docs/runtimes.md, "Being cancelled"); an event
+    for a completed or failed run is `409 run_finished`; an event the state machine does not allow
+    is `409 invalid_transition`.
 
     Args:
         run_id (str):

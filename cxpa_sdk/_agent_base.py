@@ -1,0 +1,184 @@
+"""What both agent clients share: checked settings, the run, its events, and how a `with` block ends."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx2
+
+from . import _config as check
+from . import _operations as ops
+from ._base import ForkGuard, make_settings
+from ._engine import Flow, Settings, T
+from ._errors import RUN_CANCELLED, CxpaError, InvalidArgumentError, InvalidArgumentTypeError, RunCancelledError
+from ._transport import enable_env_logging, logger
+from .types import (
+    CallbackAccepted,
+    CancelPayload,
+    Credential,
+    ResumePayload,
+    RunStatus,
+    TriggerPayload,
+    parse_runtime_payload,
+)
+
+
+class AgentBase(ForkGuard):
+    """What both agent clients share: checked settings, the run, the credentials token, the events."""
+
+    _settings: Settings
+    _owns_http: bool
+    _last_status: RunStatus | None = None  # the run's status after the last event this client sent
+    _cancelled = False  # whether an answer said the run was cancelled (it stays so: a terminal run never changes)
+
+    def _track(self, result: T) -> T:
+        """Remember the run's status after an event or a status read, for the end of a `with` block."""
+        if isinstance(result, CallbackAccepted):
+            self._last_status = result.status
+            self._cancelled = self._cancelled or result.cancelled
+        return result
+
+    def _note_cancel(self, error: RunCancelledError) -> None:
+        """Remember that the run was cancelled (so a `with` block sends no fail), and name the run."""
+        self._cancelled = True
+        self._last_status = RunStatus.CANCELLED
+        if error.run_id is None:
+            error.run_id = self._run_id
+
+    def _stopped_by_cancel(self, exc: BaseException | None) -> bool:
+        """Whether a `with` block ends on a cancelled run: nothing is sent, the run has ended."""
+        if self._cancelled or isinstance(exc, RunCancelledError):
+            logger.debug("run %s was cancelled: its block ends without reporting", self._run_id)
+            return True
+        return False
+
+    def _unfinished(self) -> bool:
+        """Whether a `with` block that ends now leaves the run neither ended nor waiting on a token."""
+        status = self._last_status
+        return status is None or not (status.terminal or status == RunStatus.WAITING)
+
+    def _ended_without_outcome(self) -> Flow[CallbackAccepted]:
+        message = (
+            f"the `with {type(self).__name__}` block ended without complete() or fail(): the run was still "
+            f"{self._last_status or 'running'}, so it is reported failed rather than left running"
+        )
+        return self._fail(message, "IncompleteRunError", None)
+
+    def _setup(
+        self,
+        *,
+        api_key: str,
+        run_id: str,
+        base_url: str | None,
+        credentials_token: str | None,
+        timeout: float | httpx2.Timeout | None,
+        max_retries: int,
+        deadline: float,
+        allow_insecure: bool,
+        default_headers: Mapping[str, str] | None,
+    ) -> None:
+        enable_env_logging()
+        if callable(api_key) and not isinstance(api_key, str):
+            # The platform mints a run's agent key once, in the trigger payload, and never renews it:
+            # there is nothing a callable could fetch that the payload did not already hold.
+            raise InvalidArgumentTypeError(
+                "api_key must be a str: an agent key is minted per run in the trigger payload and does not "
+                "rotate (AgentClient.from_payload reads it)"
+            )
+        self._settings = make_settings(
+            headers=default_headers,
+            base_url=base_url,
+            key=api_key,
+            key_name="api_key",
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            allow_insecure=allow_insecure,
+        )
+        self._run_id = check.identifier(run_id, "run_id")
+        self._credentials_token = (
+            None if credentials_token is None else check.secret(credentials_token, "credentials_token")
+        )
+
+    @property
+    def run_id(self) -> str:
+        """The run this client reports on."""
+        return self._run_id
+
+    @property
+    def base_url(self) -> str:
+        """The platform's base URL."""
+        return self._settings.base_url
+
+    def __repr__(self) -> str:
+        run_id, settings = getattr(self, "_run_id", None), getattr(self, "_settings", None)
+        if run_id is None or settings is None:  # the constructor refused an argument
+            return f"{type(self).__name__}(not configured)"
+        return f"{type(self).__name__}(run_id={run_id!r}, base_url={settings.base_url!r}, api_key='***')"
+
+    def _event(self, event: Mapping[str, Any]) -> Flow[CallbackAccepted]:
+        return ops.post_callback(self._settings, self._run_id, event)
+
+    @staticmethod
+    def _output_event(output: Any, outputs: int | None, **flags: bool) -> dict[str, Any]:
+        event: dict[str, Any] = {"type": "output", "output": output, **flags}
+        if outputs is not None:
+            event["outputs"] = check.non_negative_int(outputs, "outputs")
+        return event
+
+    def _started(self) -> Flow[CallbackAccepted]:
+        return self._event({"type": "started"})
+
+    def _output(self, output: Any, outputs: int | None) -> Flow[CallbackAccepted]:
+        return self._event(self._output_event(output, outputs))
+
+    def _complete(self, output: Any, outputs: int | None) -> Flow[CallbackAccepted]:
+        return self._event(self._output_event(output, outputs, complete=True))
+
+    def _fail(self, error: BaseException | str, name: str | None, stack: str | None) -> Flow[CallbackAccepted]:
+        return self._event({"type": "output", "failed": True, "error": ops.error_body(error, name=name, stack=stack)})
+
+    def _waiting(self, token_id: str, description: str, output: Any) -> Flow[CallbackAccepted]:
+        if not isinstance(description, str):
+            raise check.InvalidArgumentTypeError(f"description must be a str, not {type(description).__name__}")
+        event: dict[str, Any] = {
+            "type": "waiting",
+            "tokenId": check.identifier(token_id, "token_id", 256),
+            "description": description,
+        }
+        if output is not ops._UNSET:
+            event["output"] = output
+        return self._event(event)
+
+    def _status(self) -> Flow[CallbackAccepted]:
+        return ops.get_run_status(self._settings, self._run_id)
+
+    def _resolve(self, connection_id: str) -> Flow[Credential]:
+        if self._credentials_token is None:
+            raise InvalidArgumentError(
+                "resolve_credential needs a credentials token: pass credentials_token= when creating the "
+                "agent client (it comes in the trigger payload, or from register_run)"
+            )
+        return ops.resolve_credential(self._settings, connection_id, self._credentials_token)
+
+
+def keyed_payload(
+    payload: TriggerPayload | ResumePayload | bytes | str | Mapping[str, Any],
+) -> TriggerPayload | ResumePayload:
+    """The trigger or resume payload a client is made from; a cancel payload (which has no key) is refused."""
+    parsed = payload if isinstance(payload, TriggerPayload | ResumePayload) else parse_runtime_payload(payload)
+    if isinstance(parsed, CancelPayload):
+        raise InvalidArgumentError(
+            f"a cancel payload carries no agent key, so no client can be made from it: it says to stop the work "
+            f"of run {parsed.run_id}"
+        )
+    return parsed
+
+
+def log_unreported(run_id: str, error: CxpaError) -> None:
+    """Log that the end of a block could not end its run: DEBUG when the run had ended anyway (cancelled)."""
+    if getattr(error, "code", None) in ("run_finished", RUN_CANCELLED):
+        logger.debug("run %s had already ended when its block ended: %s", run_id, error)
+    else:
+        logger.warning("could not report that the block of run %s ended unfinished: %s", run_id, error)

@@ -1,0 +1,182 @@
+"""A run's progress events as I/O-free flows: reads after a cursor, each under the NAT-safe window, bounded.
+
+`EventReader.read()` is one read (a flow): the events endpoint (`get_run_events`, an extension of the
+seed's contract) with `after=` the last cursor and `waitMs`; on an older platform without it, held run
+reads (`get_run` with `waitMs`) from which the changes are inferred. The clients loop `read()` until
+`ended`, yielding each event; the reader raises WaitTimeoutError, with the cursor to resume from, once
+the iteration's `timeout` passed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any, NamedTuple
+
+from . import _config as check
+from ._engine import Flow, Settings, Sleep, deadline_at
+from ._errors import NotFoundError, WaitTimeoutError
+from ._operations import _read_run, naming_run, pace, read_events, window_ms
+from .types import Run, RunEvent, RunStatus
+
+logger = logging.getLogger("cxpa_sdk")
+
+# The codes with which a platform that has the events endpoint says the run itself is missing; any
+# other 404 of the route (an unknown path: `not_found`, or a proxy's page) means an older platform.
+_MISSING = frozenset({"run_not_found", "agent_not_found"})
+# On an older platform, held run reads return only when the run ends or the window closes: a short
+# window shows its progress within about 2 s, at one request per window.
+FALLBACK_WINDOW_MS = 2_000
+# The cursors of events inferred on an older platform: the state seen after the event, so that
+# `after=` one of them resumes there (`<prefix><status>:<output digest>:<waiting token>`).
+FALLBACK_PREFIX = "cxpa-fallback:"
+MAX_CURSOR_LENGTH = 256
+
+
+class _Seen(NamedTuple):
+    """What an older platform's run read showed: its status, a digest of its output, its waiting token."""
+
+    status: str
+    output: str
+    token: str
+
+    @property
+    def cursor(self) -> str:
+        return f"{FALLBACK_PREFIX}{self.status}:{self.output}:{self.token}"
+
+    @classmethod
+    def parse(cls, cursor: str) -> _Seen | None:
+        """The state a fallback cursor names, or None for a platform's own cursor."""
+        if not cursor.startswith(FALLBACK_PREFIX):
+            return None
+        status, _, rest = cursor.removeprefix(FALLBACK_PREFIX).partition(":")
+        output, _, token = rest.partition(":")
+        return cls(status, output, token)
+
+
+def _digest(output: Any) -> str:
+    """A short digest of an output, to see when it changed (None and an absent output alike)."""
+    import hashlib  # noqa: PLC0415 - only an older platform's fallback needs it (import time)
+
+    text = json.dumps(output, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def inferred(run: Run, seen: _Seen | None) -> tuple[list[RunEvent], _Seen]:
+    """The events an older platform's run read shows since `seen` (None: nothing seen yet), and the state now.
+
+    An output that changed is one `output` event (outputs between two reads are coalesced into the
+    last); a new status (or a new waiting token) is `ended` with the Run, `waiting` with the token,
+    or `status`. The events carry no time (`at` is None).
+    """
+    events = []
+    output = _digest(run.output_data)
+    token = run.waiting.token_id if run.waiting is not None else ""
+    if seen is None:
+        seen = _Seen("", _digest(None), "")
+    if output != seen.output:
+        seen = seen._replace(output=output)
+        status = RunStatus(seen.status) if seen.status else run.status
+        events.append(RunEvent(seen.cursor, "output", None, status, output=run.output_data))
+    if run.status.value != seen.status or token != seen.token:
+        seen = _Seen(run.status.value, output, token)
+        if run.status.terminal:
+            events.append(RunEvent(seen.cursor, "ended", None, run.status, run=run))
+        elif run.waiting is not None:
+            events.append(RunEvent(seen.cursor, "waiting", None, run.status, waiting=run.waiting))
+        else:
+            events.append(RunEvent(seen.cursor, "status", None, run.status))
+    return events, seen
+
+
+class EventReader:
+    """One iteration over a run's events: where it is (the cursor), until when, and how it reads.
+
+    The arguments are checked on construction; the deadline starts with the first read.
+    """
+
+    def __init__(
+        self, settings: Settings, agent_id: int, run_id: str, *, after: str | None = None, timeout: float = 300.0
+    ) -> None:
+        self._settings = settings
+        self.agent_id = check.agent_id(agent_id)
+        self.run_id = check.identifier(run_id, "run_id")
+        self.cursor = None if after is None else check.identifier(after, "after", MAX_CURSOR_LENGTH)
+        self.wait_s = check.seconds(timeout, "timeout")
+        self.ended = False
+        self.status: RunStatus | None = None
+        self._seen = None if self.cursor is None else _Seen.parse(self.cursor)
+        self._fallback = self._seen is not None  # a fallback cursor is resumed with run reads
+        self._floor = 0.0
+        self._wait_end = 0.0
+        self._deadline = 0.0
+
+    def read(self) -> Flow[list[RunEvent]]:
+        """One read: the events after the cursor (none when the window closed first).
+
+        Raises:
+            WaitTimeoutError: The iteration's timeout passed before the run's last event (with the
+                cursor to resume from).
+            NotFoundError: No such run (or agent).
+        """
+        if not self._deadline:
+            self._wait_end = time.monotonic() + self.wait_s
+            self._deadline = deadline_at(self._settings, self.wait_s + self._settings.deadline)
+        left = self._wait_end - time.monotonic()
+        if left <= 0:
+            raise self._timed_out()
+        if not self._fallback:
+            try:
+                return (yield from naming_run(self.run_id, self._read_events(left)))
+            except NotFoundError as exc:
+                if exc.code in _MISSING:
+                    raise
+                logger.debug("get_run_events answered 404 %s: an older platform; reading the run instead", exc.code)
+                self._fallback = True
+        return (yield from naming_run(self.run_id, self._read_run(left)))
+
+    def _timed_out(self) -> WaitTimeoutError:
+        status = "unknown" if self.status is None else self.status.value
+        resume = "" if self.cursor is None else f"; resume with after={self.cursor!r}"
+        return WaitTimeoutError(
+            f"the events of run {self.run_id} did not end within {self.wait_s:g} s (it is {status}){resume}",
+            run_id=self.run_id,
+            status=status,
+            cursor=self.cursor,
+        )
+
+    def _pause(self, window_s: float, took_s: float) -> Flow[None]:
+        """Wait before the next read when this one came back early with nothing (a window not held)."""
+        wait, self._floor = pace(self._floor, window_s, took_s)
+        wait = min(wait, self._wait_end - time.monotonic())
+        if wait > 0:
+            yield Sleep(wait)
+
+    def _read_events(self, left: float) -> Flow[list[RunEvent]]:
+        window = window_ms(left)
+        started = time.monotonic()
+        page = yield from read_events(
+            self._settings, self.agent_id, self.run_id, after=self.cursor, wait_ms=window, deadline=self._deadline
+        )
+        self.cursor, self.ended = page.cursor, page.ended
+        if page.events:
+            self.status = page.events[-1].status
+            self._floor = 0.0
+        elif not self.ended:
+            yield from self._pause(window / 1000, time.monotonic() - started)
+        return page.events
+
+    def _read_run(self, left: float) -> Flow[list[RunEvent]]:
+        # The first read answers at once (the run as it stands); then held reads of a short window.
+        window = 0 if self._seen is None else min(FALLBACK_WINDOW_MS, window_ms(left))
+        started = time.monotonic()
+        run = yield from _read_run(self._settings, self.agent_id, self.run_id, window, self._deadline)
+        events, self._seen = inferred(run, self._seen)
+        if events:
+            self.cursor = events[-1].cursor
+        self.status = run.status
+        self.ended = run.status.terminal
+        if window and not self.ended:
+            yield from self._pause(window / 1000, time.monotonic() - started)
+        return events

@@ -1,0 +1,257 @@
+"""Waits that share connections: many runs watched by a few batched `wait_for_runs` requests.
+
+A held run read keeps one connection of the pool for as long as the platform holds it (up to 50
+s). An async client holds at most `HELD_WAITS` of those at once; every further wait joins the
+client's `AsyncWaitHub` on that event loop, which watches up to 1000 runs per request with at most
+`MAX_BATCHES` requests in flight, so a thousand waits use a handful of connections (the sync
+`as_completed` batches the same way in its own thread: `_handles.wait_many`). A platform that
+lacks the endpoint (it answers 404 for the route) gets waits run by run, as before. Imported on
+an async client's first wait: asyncio loads only for async users.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from . import _operations as ops
+from ._engine import Flow, Settings
+from ._errors import CxpaError, NotFoundError, WaitTimeoutError
+from .types import Run
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncCxpa
+
+HELD_WAITS = 50
+"""How many waits of one async client on one loop each hold a connection (a held run read) before waits share."""
+
+MAX_BATCHES = 4
+"""The most `wait_for_runs` requests one hub keeps in flight: the connections all shared waits use."""
+
+RESTART_AFTER_S = 0.25
+"""With every batch in flight and new waits queued, the oldest batch older than this is asked again
+with them (its request is dropped and sent anew), so a new wait never sits out a whole window."""
+
+Key = tuple[int, str]
+
+
+class _Waiter(NamedTuple):
+    future: asyncio.Future[Any]
+    wait_end: float
+
+
+class _Fallback:
+    """What a waiter's future holds when the platform lacks `wait_for_runs`: wait run by run."""
+
+
+FALLBACK = _Fallback()
+
+
+def with_run_id(error: BaseException, run_id: str) -> BaseException:
+    """A copy of a batch's error for one waiter, naming its run (errors pickle, so they copy)."""
+    mine = copy.copy(error)
+    if isinstance(mine, CxpaError) and mine.run_id is None:
+        mine.run_id = run_id
+    return mine
+
+
+class AsyncWaitHub:
+    """The shared waits of one async client on one event loop.
+
+    Args:
+        settings: The client's settings (key, deadline, base URL).
+        run: Drives a flow on the client's pool of this loop.
+    """
+
+    def __init__(self, settings: Settings, run: Callable[[Flow[Any]], Awaitable[Any]]) -> None:
+        self._settings = settings
+        self._run = run
+        self._waiters: dict[Key, list[_Waiter]] = {}
+        self._queued: dict[Key, None] = {}  # keys no batch in flight watches, oldest first
+        self._batches: dict[asyncio.Task[None], tuple[float, list[Key]]] = {}  # in flight -> (sent at, keys)
+        self._in_flight: set[Key] = set()  # keys a batch in flight watches
+        self._changed = asyncio.Event()
+        self._scheduler: asyncio.Task[None] | None = None
+        self.supported: bool | None = None  # whether the platform has wait_for_runs (None: not known yet)
+        self._probe: asyncio.Future[bool] | None = None
+        self.held = 0  # waits of this client holding a connection of their own
+        self._floor = 0.0  # the pace of batches answered early with nothing (`ops.pace`)
+
+    async def supports_batches(self) -> bool:
+        """Whether the platform has `wait_for_runs`, asked once per hub (a request listing one made-up run).
+
+        A platform without it answers 404 for the route; any other failure (a bad key, a network
+        error) answers False this time without being remembered, so the caller's own request
+        reports it.
+        """
+        if self.supported is not None:
+            return self.supported
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.ensure_future(self._ask())
+        return await asyncio.shield(self._probe)
+
+    async def _ask(self) -> bool:
+        deadline = time.monotonic() + self._settings.deadline
+        try:
+            await self._run(ops.wait_for_runs(self._settings, [(1, "run_probe")], wait_ms=0, deadline=deadline))
+        except NotFoundError:
+            self.supported = False
+            return False
+        except CxpaError:
+            return False
+        self.supported = True
+        return True
+
+    async def wait(self, agent_id: int, run_id: str, wait_end: float) -> Run | _Fallback | None:
+        """The run once it ended; None when `wait_end` (a `time.monotonic()`) passed first; FALLBACK: wait alone.
+
+        Raises:
+            CxpaError: The batch request failed (after its retries), naming this run.
+        """
+        key = (agent_id, run_id)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        waiter = _Waiter(future, wait_end)
+        self._waiters.setdefault(key, []).append(waiter)
+        if key not in self._in_flight:
+            self._queued[key] = None
+        self._kick()
+        try:
+            async with asyncio.timeout(max(0.0, wait_end - time.monotonic())):
+                result = await asyncio.shield(future)
+        except TimeoutError:
+            return None
+        finally:
+            self._leave(key, waiter)
+        if isinstance(result, BaseException):
+            raise with_run_id(result, run_id)
+        return result  # type: ignore[no-any-return]
+
+    def _leave(self, key: Key, waiter: _Waiter) -> None:
+        waiting = self._waiters.get(key)
+        if waiting is not None and waiter in waiting:
+            waiting.remove(waiter)
+            if not waiting:
+                del self._waiters[key]
+                self._queued.pop(key, None)
+
+    def _kick(self) -> None:
+        self._changed.set()
+        if self._scheduler is None or self._scheduler.done():
+            self._scheduler = asyncio.get_running_loop().create_task(self._schedule())
+
+    async def _schedule(self) -> None:
+        """Send batches while waits are queued: at most MAX_BATCHES in flight, the oldest renewed to take new ones.
+
+        A batch none of whose runs is still waited for (their waits timed out or were cancelled) is
+        dropped at once, so it holds no connection for the rest of its window.
+        """
+        while True:
+            for task, (_, keys) in list(self._batches.items()):
+                if not any(key in self._waiters for key in keys):
+                    task.cancel()
+            if not self._waiters:
+                return
+            self._queued = {key: None for key in self._queued if key in self._waiters}
+            if self._queued and len(self._batches) < MAX_BATCHES:
+                keys = list(self._queued)[: ops.MAX_RUNS_PER_WAIT]
+                for key in keys:
+                    del self._queued[key]
+                self._send(keys)
+                continue
+            if self._queued and self._batches:
+                oldest, (sent, _) = min(self._batches.items(), key=lambda item: item[1][0])
+                if time.monotonic() - sent >= RESTART_AFTER_S:
+                    oldest.cancel()  # its keys go back to the queue; the next turn sends them with the new ones
+                    await asyncio.wait([oldest])
+                    continue
+            self._changed.clear()
+            try:
+                async with asyncio.timeout(RESTART_AFTER_S):
+                    await self._changed.wait()
+            except TimeoutError:
+                pass
+
+    def _send(self, keys: list[Key]) -> None:
+        self._in_flight.update(keys)
+        task = asyncio.get_running_loop().create_task(self._batch(keys))
+        self._batches[task] = (time.monotonic(), keys)
+
+    async def _batch(self, keys: list[Key]) -> None:
+        """One `wait_for_runs` request for `keys`; settle the waiters of the runs it answers for."""
+        try:
+            nearest = min((w.wait_end for key in keys for w in self._waiters.get(key, ())), default=time.monotonic())
+            window = ops.window_ms(nearest - time.monotonic())
+            sent = time.monotonic()
+            deadline = sent + window / 1000 + self._settings.deadline
+            waited: ops.Waited = await self._run(
+                ops.wait_for_runs(self._settings, keys, wait_ms=window, deadline=deadline)
+            )
+            # An answer with nothing, early: the server did not hold it. Pause (in flight, so the
+            # scheduler does not ask again at once) before these runs are asked for again.
+            pause, self._floor = (
+                ops.pace(self._floor, window / 1000, time.monotonic() - sent)
+                if not (waited.ended or waited.missing)
+                else (0.0, 0.0)
+            )
+            if pause > 0:
+                await asyncio.sleep(pause)
+        except NotFoundError:
+            self.supported = False
+            self._settle(keys, _always(FALLBACK))
+        except CxpaError as exc:
+            self._settle(keys, _always(exc))
+        else:
+            self.supported = True
+            ended = {(run.agent_id, run.run_id): run for run in waited.ended}
+            missing = {(item.agent_id, item.run_id): item.error() for item in waited.missing}
+            self._settle(list(ended), ended.__getitem__)
+            self._settle(list(missing), missing.__getitem__)
+        finally:
+            current = asyncio.current_task()
+            if current is not None:
+                self._batches.pop(current, None)
+            self._in_flight.difference_update(keys)
+            for key in keys:  # those still waited for and not settled go back to the queue
+                if key in self._waiters and key not in self._queued:
+                    self._queued[key] = None
+            self._changed.set()
+
+    def _settle(self, keys: Sequence[Key], result: Callable[[Key], Any]) -> None:
+        for key in keys:
+            for waiter in self._waiters.pop(key, []):
+                if not waiter.future.done():
+                    waiter.future.set_result(result(key))
+            self._queued.pop(key, None)
+
+
+def _always(value: Any) -> Callable[[Key], Any]:
+    return lambda key: value
+
+
+def hub_of(client: AsyncCxpa) -> AsyncWaitHub:
+    """The shared waits of `client` on the running event loop (built on first use)."""
+    loop = asyncio.get_running_loop()
+    hubs = client._hubs
+    hub = hubs.get(loop)
+    if hub is None:
+        for known in [known for known in hubs if known.is_closed()]:
+            del hubs[known]
+        hub = hubs[loop] = AsyncWaitHub(client._settings, client._run)
+    return hub
+
+
+async def shared_wait(client: AsyncCxpa, hub: AsyncWaitHub, agent_id: int, run_id: str, wait_end: float) -> Run | None:
+    """The run once it ended, waiting with others on batched requests; None when `wait_end` passed first."""
+    result = await hub.wait(agent_id, run_id, wait_end)
+    if isinstance(result, _Fallback):  # the platform lacks wait_for_runs: wait alone, within what is left
+        left = wait_end - time.monotonic()
+        if left <= 0:
+            return None
+        try:
+            return await client._run(ops.wait_for_run(client._settings, agent_id, run_id, timeout=left))
+        except WaitTimeoutError:
+            return None
+    return result
