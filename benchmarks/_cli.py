@@ -11,16 +11,27 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from benchmarks import _row_cpu, _row_create, _row_download, _row_fanout, _row_import, _row_peers, _row_wait, _row_waits
+from benchmarks import (
+    _row_cpu,
+    _row_create,
+    _row_download,
+    _row_fanout,
+    _row_import,
+    _row_many_waits,
+    _row_peers,
+    _row_wait,
+    _row_waits,
+)
 from benchmarks._common import REPO_ROOT
 from benchmarks._report import render
 from benchmarks._result import FULL, QUICK, RowResult, Scale, failed_row
 from benchmarks._server import serve_in_process
 
-ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 SERVED_ROWS = frozenset({2, 3, 4, 5, 8, 9})
 NAMES = {1: "import", 2: "CPU per call, sync", 3: "CPU per call, async", 4: "async fan-out", 5: "download"}
 NAMES |= {6: "wait latency", 7: "client creation", 8: "CPU per call against peers", 9: "concurrent waits"}
+NAMES |= {10: "many waits on real runs"}
 
 
 def _rows(text: str) -> list[int]:
@@ -59,7 +70,12 @@ def _measure(number: int, scale: Scale, base_url: str | None) -> list[RowResult]
         if base_url is None:
             raise RuntimeError("the benchmark server is not running")
         return served[number](scale, base_url)
-    local: dict[int, Callable[[Scale], list[RowResult]]] = {1: _row_import.run, 6: _row_wait.run, 7: _row_create.run}
+    local: dict[int, Callable[[Scale], list[RowResult]]] = {
+        1: _row_import.run,
+        6: _row_wait.run,
+        7: _row_create.run,
+        10: _row_many_waits.run,  # serves the local platform in a process of its own
+    }
     return local[number](scale)
 
 

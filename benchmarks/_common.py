@@ -18,7 +18,8 @@ DOWNLOAD_PATH = "/api/agents/4/runs/trigger-and-download"
 # The SDK sets TCP_NODELAY on its sockets; raw httpx2 gets the same option so that neither side waits
 # for delayed ACKs.
 NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-# The SDK's default timeouts, used for the raw clients too.
+# The raw clients' timeouts: the SDK's, except the pool wait, which the SDK bounds by each call's deadline
+# (pool=None) and these by 10 s, the SDK's default before 0.2 (row 10 passes pool=None).
 TIMEOUT = httpx2.Timeout(connect=5.0, read=60.0, write=60.0, pool=10.0)
 MIB = 1 << 20
 
@@ -42,7 +43,7 @@ def raw_client() -> httpx2.Client:
     return httpx2.Client(transport=httpx2.HTTPTransport(socket_options=NODELAY), timeout=TIMEOUT)
 
 
-def raw_async_client(limits: httpx2.Limits | None = None) -> httpx2.AsyncClient:
-    """A plain async httpx client with TCP_NODELAY (and optional pool limits), as the raw side."""
+def raw_async_client(limits: httpx2.Limits | None = None, timeout: httpx2.Timeout = TIMEOUT) -> httpx2.AsyncClient:
+    """A plain async httpx client with TCP_NODELAY (optional pool limits and timeouts), as the raw side."""
     transport = httpx2.AsyncHTTPTransport(socket_options=NODELAY, limits=limits or httpx2.Limits())
-    return httpx2.AsyncClient(transport=transport, timeout=TIMEOUT)
+    return httpx2.AsyncClient(transport=transport, timeout=timeout)

@@ -12,7 +12,7 @@ class RowResult:
     """One line of the table: what was measured, both medians, the ratio, the goal and whether it is met.
 
     Attributes:
-        number: The row's number (1 to 9); a row may have several lines.
+        number: The row's number (1 to 10); a row may have several lines.
         measure: What was measured.
         sdk: The SDK side's median, formatted.
         raw: The raw httpx2 side's median, formatted.
@@ -59,6 +59,9 @@ class Scale:
     waits_seconds: float
     waits_reps: int
     waits_warmup_pairs: int
+    many_calls: int  # row 10: concurrent trigger_run_and_wait calls on real runs
+    many_min_s: float  # row 10: the shortest run, in seconds
+    many_max_s: float  # row 10: the longest run, in seconds
 
 
 FULL = Scale(
@@ -80,6 +83,9 @@ FULL = Scale(
     waits_seconds=0.5,
     waits_reps=3,
     waits_warmup_pairs=1,
+    many_calls=1000,
+    many_min_s=10.0,
+    many_max_s=60.0,
 )
 
 QUICK = Scale(
@@ -101,4 +107,7 @@ QUICK = Scale(
     waits_seconds=0.1,
     waits_reps=1,
     waits_warmup_pairs=1,
+    many_calls=100,
+    many_min_s=0.5,
+    many_max_s=1.5,
 )

@@ -6,9 +6,10 @@ asyncio.gather on ONE client: the SDK on `AsyncCxpa`'s own pool of P (= 100) con
 default backend (httpx2) and once on `http_backend="aiohttp"`; the raw side on an httpx2.AsyncClient
 with the SDK's pool limits and TCP_NODELAY, posting the same body. So at most P requests are held at
 a time and the calls queue for connections in ceil(N / P) waves: the wall time cannot go below
-ceil(N / P) x S, and a call waits up to (ceil(N / P) - 1) x S for a connection, under the pool timeout
-(10 s). Errors (exceptions, a result that is not a completed Run, a raw answer other than 200) are
-counted, not raised.
+ceil(N / P) x S, and a call waits up to (ceil(N / P) - 1) x S for a connection: the SDK's wait for a
+connection is bounded by each call's deadline (no fixed pool timeout), the raw side's by httpx2's pool
+timeout (10 s, the SDK's former default). Errors (exceptions, a result that is not a completed Run, a
+raw answer other than 200) are counted, not raised.
 """
 
 from __future__ import annotations

@@ -1,105 +1,14 @@
-"""A TCP relay on 127.0.0.1 that counts the connections a client opens to a server behind it.
+"""The TCP relay that counts a client's connections (benchmarks/_relay.py), for the tests.
 
-`counting_relay(port)` forwards every connection to 127.0.0.1:`port` byte for byte, on its own
-thread and event loop, and records how many were open at once (`most_open`) and in all (`opened`).
+The benchmarks are no part of the wheel the tests run against (tox): they are found in the
+checkout, after the installed packages, so cxpa_sdk still comes from the wheel.
 """
 
-import asyncio
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+import sys
+from pathlib import Path
 
+sys.path.append(str(Path(__file__).resolve().parent.parent))
 
-@dataclass
-class Counts:
-    """What the relay saw: its URL, connections open now, the most open at once, and the total."""
+from benchmarks._relay import Counts, counting_relay
 
-    url: str = ""
-    open: int = 0
-    most_open: int = 0
-    opened: int = 0
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except ConnectionError:
-        pass
-    finally:
-        writer.close()
-
-
-async def _closed(writer: asyncio.StreamWriter) -> None:
-    writer.close()
-    with suppress(ConnectionError, asyncio.CancelledError):
-        await writer.wait_closed()
-
-
-class _Relay:
-    """The relay's loop-side state: the counts and the connections it is relaying."""
-
-    def __init__(self, port: int, counts: Counts) -> None:
-        self.port = port
-        self.counts = counts
-        self.relays: set[asyncio.Task[None]] = set()
-
-    async def relay(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        server_writer = None
-        try:
-            server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self.port)
-            await asyncio.gather(_pipe(client_reader, server_writer), _pipe(server_reader, client_writer))
-        finally:
-            await _closed(client_writer)
-            if server_writer is not None:
-                await _closed(server_writer)
-
-    async def handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        counts = self.counts
-        counts.open += 1
-        counts.opened += 1
-        counts.most_open = max(counts.most_open, counts.open)
-        task = asyncio.ensure_future(self.relay(client_reader, client_writer))
-        self.relays.add(task)
-        try:
-            with suppress(asyncio.CancelledError):
-                await asyncio.shield(task)
-        finally:
-            self.relays.discard(task)
-            counts.open -= 1
-
-    async def serve(self, ready: threading.Event, stop: asyncio.Future[None]) -> None:
-        server = await asyncio.start_server(self.handle, "127.0.0.1", 0, backlog=2048)
-        self.counts.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-        ready.set()
-        await stop
-        server.close()
-        for task in list(self.relays):
-            task.cancel()
-        await asyncio.gather(*self.relays, return_exceptions=True)
-        await server.wait_closed()
-
-
-@contextmanager
-def counting_relay(port: int, *, timeout_s: float = 10.0) -> Iterator[Counts]:
-    """Serve the relay to 127.0.0.1:`port` while the block runs; its counts."""
-    counts = Counts()
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    stop: asyncio.Future[None] = loop.create_future()
-
-    def serve() -> None:
-        loop.run_until_complete(_Relay(port, counts).serve(ready, stop))
-        loop.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    if not ready.wait(timeout_s):
-        raise RuntimeError("the counting relay did not start")
-    try:
-        yield counts
-    finally:
-        loop.call_soon_threadsafe(stop.set_result, None)
-        thread.join(timeout_s)
+__all__ = ["Counts", "counting_relay"]

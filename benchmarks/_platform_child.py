@@ -1,0 +1,92 @@
+"""The local platform (cxpa_sdk.testing.LocalPlatform) served in its own process, for rows that need real runs.
+
+`python -m benchmarks._platform_child --port 0 --runtime-workers N` serves a LocalPlatform with the
+built-in agents and the benchmarks' ingest key (`benchmarks._common.API_KEY`) on 127.0.0.1, prints
+`PORT <n>` once it serves, and stops when its stdin closes or after `--max-seconds`. Its Python
+runtimes run on N worker threads, so N must exceed the runs in flight at once (the `slow` agent
+sleeps on its thread). `platform_in_process` runs it for the duration of a `with` block.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import select
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+
+from benchmarks._common import API_KEY, REPO_ROOT
+
+STARTUP_SECONDS = 30.0
+
+
+def _watch_stdin(stop: threading.Event) -> None:
+    """Set `stop` when stdin closes (the parent ended or closed the pipe)."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdin.buffer.read()
+    stop.set()
+
+
+def _serve(port: int, runtime_workers: int, max_seconds: float) -> None:
+    """Serve until stdin closes or `max_seconds` pass; print `PORT <n>` once serving."""
+    from cxpa_sdk.testing import LocalPlatform  # noqa: PLC0415 - the parent never loads the platform
+
+    platform = LocalPlatform(ingest_key=API_KEY, runtime_workers=runtime_workers)
+    stop = threading.Event()
+    with platform.serve("127.0.0.1", port) as base_url:
+        print(f"PORT {base_url.rsplit(':', 1)[1]}", flush=True)
+        threading.Thread(target=_watch_stdin, args=(stop,), daemon=True).start()
+        stop.wait(max_seconds)
+        # Requests still held (of calls stopped at their bound) are cancelled by the shutdown, and uvicorn
+        # logs a traceback for each: expected here, so only startup errors reach the terminal.
+        logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: `python -m benchmarks._platform_child --port P --runtime-workers N [--max-seconds S]`."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=0, help="the port (0: a free one)")
+    parser.add_argument("--runtime-workers", type=int, default=64, help="threads for Python runtimes")
+    parser.add_argument("--max-seconds", type=float, default=1800.0, help="stop after this long in any case")
+    args = parser.parse_args(argv)
+    _serve(args.port, args.runtime_workers, args.max_seconds)
+    sys.stdout.flush()
+    # Runs still in flight (a raw side stopped at its bound) sleep on non-daemon runtime threads that
+    # the interpreter would join at exit, for up to a minute: the server has stopped, so leave now.
+    os._exit(0)
+
+
+@contextlib.contextmanager
+def platform_in_process(runtime_workers: int, max_seconds: float = 1800.0) -> Iterator[str]:
+    """Run the platform in a child process for the block; yield its base URL. The child is always stopped."""
+    command = [sys.executable, "-m", "benchmarks._platform_child", "--port", "0"]
+    command += ["--runtime-workers", str(runtime_workers), "--max-seconds", str(max_seconds)]
+    process = subprocess.Popen(  # noqa: S603 - our own module, run with this interpreter
+        command, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None  # noqa: S101 - Popen with stdout=PIPE always has it
+        ready, _, _ = select.select([process.stdout], [], [], STARTUP_SECONDS)
+        line = process.stdout.readline().decode().strip() if ready else ""
+        if not line.startswith("PORT "):
+            raise RuntimeError(f"the local platform did not start (said {line!r})")
+        yield f"http://127.0.0.1:{int(line.split()[1])}"
+    finally:
+        if process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+if __name__ == "__main__":
+    main()
