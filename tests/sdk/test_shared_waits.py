@@ -162,3 +162,24 @@ def test_a_trigger_and_wait_fan_out_on_an_older_platform_holds_its_waits() -> No
         results = asyncio.run(flow())
         assert len(platform.runs(SLOW)) == 150
     assert all(isinstance(result, Run) and result.status is RunStatus.COMPLETED for result in results)
+
+
+def test_a_call_waits_for_a_free_connection_as_long_as_its_deadline_allows() -> None:
+    """With all 100 connections held for 11 s, a get_run with no retries waits for one instead of a 10 s PoolTimeout."""
+    platform = LocalPlatform(batch_waits=False, runtime_workers=150)
+
+    async def flow() -> tuple[Run, float]:
+        run_ids = await _trigger(platform, [11.0] * 100)
+        async with AsyncCxpa(base_url=platform.base_url, ingest_api_key=platform.ingest_key, max_retries=0) as client:
+            waits = [asyncio.ensure_future(client.wait_for_run(SLOW, run_id, timeout=60)) for run_id in run_ids]
+            await asyncio.sleep(0.5)  # every connection of the pool now holds a wait
+            started = time.monotonic()
+            run = await client.get_run(SLOW, run_ids[0])
+            took = time.monotonic() - started
+            await asyncio.gather(*waits)
+        return run, took
+
+    with platform.serve():
+        run, took = asyncio.run(flow())
+    assert run.run_id.startswith("run_")
+    assert took > 9.0  # it did wait for a connection: the pool was full
