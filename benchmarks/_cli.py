@@ -16,6 +16,7 @@ from benchmarks import (
     _row_create,
     _row_download,
     _row_fanout,
+    _row_hooks,
     _row_import,
     _row_many_waits,
     _row_peers,
@@ -27,11 +28,11 @@ from benchmarks._report import render
 from benchmarks._result import FULL, QUICK, RowResult, Scale, failed_row
 from benchmarks._server import serve_in_process
 
-ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
-SERVED_ROWS = frozenset({2, 3, 4, 5, 8, 9})
+ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+SERVED_ROWS = frozenset({2, 3, 4, 5, 8, 9, 11})
 NAMES = {1: "import", 2: "CPU per call, sync", 3: "CPU per call, async", 4: "async fan-out", 5: "download"}
 NAMES |= {6: "wait latency", 7: "client creation", 8: "CPU per call against peers", 9: "concurrent waits"}
-NAMES |= {10: "many waits on real runs"}
+NAMES |= {10: "many waits on real runs", 11: "the cost of a hook"}
 
 
 def _rows(text: str) -> list[int]:
@@ -65,6 +66,7 @@ def _measure(number: int, scale: Scale, base_url: str | None) -> list[RowResult]
         5: _row_download.run,
         8: _row_peers.run,
         9: _row_waits.run,
+        11: _row_hooks.run,
     }
     if number in served:
         if base_url is None:

@@ -47,6 +47,7 @@ from ._functions import (
 )
 from ._handles import AsyncRunHandle, RunHandle, as_completed, wait_all
 from ._version import __version__
+from .hooks import Hook
 from .types import (
     CallbackAccepted,
     CancelPayload,
@@ -85,6 +86,7 @@ __all__ = [
     "Download",
     "DownloadConsumedError",
     "DownloadTooLargeError",
+    "Hook",
     "IncompleteDownloadError",
     "IngestedRun",
     "InternalServerError",

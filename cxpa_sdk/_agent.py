@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
 import httpx2
 
 from . import _operations as ops
-from ._agent_base import AgentBase, keyed_payload, log_unreported
+from ._agent_base import AgentBase, checked_trace_context, keyed_payload, log_unreported
 from ._base import (
     DEFAULT_DEADLINE_S,
     DEFAULT_MAX_RETRIES,
@@ -26,6 +26,7 @@ from ._driver import adrive, drive
 from ._engine import Flow, T
 from ._errors import CxpaError, RunCancelledError
 from ._transport import ProxyOption, logger, sync_client
+from .hooks import Hook, checked_hooks
 from .types import (
     CallbackAccepted,
     Credential,
@@ -65,6 +66,11 @@ class AgentClient(AgentBase):
         proxy: A proxy for every request (a URL or an httpx2.Proxy); not with `http_client=`.
         trust_env: Read HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY when `proxy` is not given
             (default True).
+        hooks: Hook objects that hear of every call and attempt (docs/observability.md).
+        trace_context: The W3C trace context to continue: `traceparent` and optionally
+            `tracestate`, as the trigger payload carries them (`from_payload` passes them on);
+            hooks see it in `CallInfo.trace_context` (`cxpa_sdk.otel.OpenTelemetryHook` makes
+            this client's spans children of the caller's trace).
     """
 
     def __init__(
@@ -83,6 +89,8 @@ class AgentClient(AgentBase):
         default_headers: Mapping[str, str] | None = None,
         proxy: ProxyOption | None = None,
         trust_env: bool = True,
+        hooks: Sequence[Hook] | None = None,
+        trace_context: Mapping[str, str] | None = None,
     ) -> None:
         self._setup(
             api_key=api_key,
@@ -94,6 +102,9 @@ class AgentClient(AgentBase):
             deadline=deadline,
             allow_insecure=allow_insecure,
             default_headers=default_headers,
+        )
+        self._settings = self._settings.with_changes(
+            hooks=checked_hooks(hooks), trace_context=checked_trace_context(trace_context)
         )
         http_client = checked_http_client(http_client, httpx2.Client)
         self._proxies = checked_proxies(proxy, trust_env=trust_env, brought=http_client is not None)
@@ -117,8 +128,9 @@ class AgentClient(AgentBase):
         base_url: str | None = None,
         **options: Any,
     ) -> Self:
-        """The client for the run a trigger or resume payload describes (its key, run id and credentials token)."""
+        """The client for the run a trigger or resume payload describes: its key, run id, token, trace context."""
         parsed = keyed_payload(payload)
+        options.setdefault("trace_context", parsed.trace_context or None)  # a caller's own wins
         return cls(
             api_key=parsed.agent_api_key,
             run_id=parsed.run_id,
@@ -239,6 +251,8 @@ class AsyncAgentClient(AgentBase):
         default_headers: Mapping[str, str] | None = None,
         proxy: ProxyOption | None = None,
         trust_env: bool = True,
+        hooks: Sequence[Hook] | None = None,
+        trace_context: Mapping[str, str] | None = None,
     ) -> None:
         self._setup(
             api_key=api_key,
@@ -250,6 +264,9 @@ class AsyncAgentClient(AgentBase):
             deadline=deadline,
             allow_insecure=allow_insecure,
             default_headers=default_headers,
+        )
+        self._settings = self._settings.with_changes(
+            hooks=checked_hooks(hooks), trace_context=checked_trace_context(trace_context)
         )
         http_client = checked_http_client(http_client, httpx2.AsyncClient)
         self._http_backend = checked_http_backend(http_backend, brought=http_client is not None)
@@ -276,8 +293,9 @@ class AsyncAgentClient(AgentBase):
         base_url: str | None = None,
         **options: Any,
     ) -> Self:
-        """The client for the run a trigger or resume payload describes (its key, run id and credentials token)."""
+        """The client for the run a trigger or resume payload describes: its key, run id, token, trace context."""
         parsed = keyed_payload(payload)
+        options.setdefault("trace_context", parsed.trace_context or None)  # a caller's own wins
         return cls(
             api_key=parsed.agent_api_key,
             run_id=parsed.run_id,

@@ -176,6 +176,32 @@ def keyed_payload(
     return parsed
 
 
+TRACE_CONTEXT_KEYS = ("traceparent", "tracestate")
+
+
+def checked_trace_context(trace_context: object) -> tuple[tuple[str, str], ...]:
+    """The W3C trace context an agent client continues, as pairs: only `traceparent` and `tracestate`.
+
+    Each value must be fit for a header; `tracestate` only beside a `traceparent` (W3C Trace Context).
+    """
+    if trace_context is None:
+        return ()
+    if not isinstance(trace_context, Mapping):
+        raise InvalidArgumentTypeError(
+            f"trace_context must be a mapping of traceparent and tracestate, not {type(trace_context).__name__}"
+        )
+    unknown = sorted(str(key) for key in trace_context if key not in TRACE_CONTEXT_KEYS)
+    if unknown:
+        raise InvalidArgumentError(f"trace_context takes only traceparent and tracestate, not {', '.join(unknown)}")
+    if "tracestate" in trace_context and "traceparent" not in trace_context:
+        raise InvalidArgumentError("trace_context has a tracestate without a traceparent (W3C Trace Context)")
+    return tuple(
+        (key, check.header_value(trace_context[key], f"trace_context[{key!r}]", 8192))
+        for key in TRACE_CONTEXT_KEYS
+        if key in trace_context
+    )
+
+
 def log_unreported(run_id: str, error: CxpaError) -> None:
     """Log that the end of a block could not end its run: DEBUG when the run had ended anyway (cancelled)."""
     if getattr(error, "code", None) in ("run_finished", RUN_CANCELLED):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from ._errors import WaitTimeoutError
 from ._events import EventReader
 from ._handles import AsyncRunHandle, async_handle_of, checked_reference, noting_run
 from ._transport import ProxyOption
+from .hooks import Hook, checked_hooks
 from .types import IngestedRun, RegisteredRun, Run, RunEvent, RunStatus, WaitTimedOut
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ class AsyncCxpa(BaseClient):
             not with `http_client=`.
         trust_env: Read HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY when `proxy` is not given, as
             httpx2 does (default True).
+        hooks: Hook objects that hear of every call and attempt (docs/observability.md).
     """
 
     def __init__(
@@ -97,6 +99,7 @@ class AsyncCxpa(BaseClient):
         default_headers: Mapping[str, str] | None = None,
         proxy: ProxyOption | None = None,
         trust_env: bool = True,
+        hooks: Sequence[Hook] | None = None,
     ) -> None:
         self._init_settings(
             base_url=base_url,
@@ -109,6 +112,7 @@ class AsyncCxpa(BaseClient):
             default_headers=default_headers,
             async_key_ok=True,
         )
+        self._settings = self._settings.with_changes(hooks=checked_hooks(hooks))
         http_client = checked_http_client(http_client, httpx2.AsyncClient)
         self._http_backend = checked_http_backend(http_backend, brought=http_client is not None)
         self._proxies = checked_proxies(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
 from ._events import EventReader
 from ._handles import RunHandle, checked_reference, handle_of, noting_run
 from ._transport import ProxyOption, sync_client
+from .hooks import Hook, checked_hooks
 from .types import IngestedRun, RegisteredRun, Run, RunEvent, RunStatus, WaitTimedOut
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class Cxpa(BaseClient):
             not with `http_client=`.
         trust_env: Read HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY when `proxy` is not given, as
             httpx2 does (default True).
+        hooks: Hook objects that hear of every call and attempt (docs/observability.md).
     """
 
     def __init__(
@@ -81,6 +83,7 @@ class Cxpa(BaseClient):
         default_headers: Mapping[str, str] | None = None,
         proxy: ProxyOption | None = None,
         trust_env: bool = True,
+        hooks: Sequence[Hook] | None = None,
     ) -> None:
         self._init_settings(
             base_url=base_url,
@@ -92,6 +95,7 @@ class Cxpa(BaseClient):
             max_answer_bytes=max_answer_bytes,
             default_headers=default_headers,
         )
+        self._settings = self._settings.with_changes(hooks=checked_hooks(hooks))
         http_client = checked_http_client(http_client, httpx2.Client)
         self._proxies = checked_proxies(proxy, trust_env=trust_env, brought=http_client is not None)
         self._owns_http = http_client is None

@@ -9,6 +9,7 @@ client brought with `http_client=` gets it through its `send`, with its own hook
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -16,8 +17,8 @@ from typing import Any
 import httpx2
 
 from ._decoding import Decoder, DecodingError
-from ._engine import BodyTooLarge, Close, Flow, ReadBody, Send, T
-from ._transport import AsyncSdkClient, SdkClient
+from ._engine import BodyTooLarge, Close, Flow, Notify, ReadBody, Send, T
+from ._transport import AsyncSdkClient, SdkClient, logger
 
 # What a driver throws into the flow instead of raising: the flow turns each into a typed error.
 _THROWN = (httpx2.TransportError, BodyTooLarge, DecodingError)
@@ -51,6 +52,9 @@ def drive(flow: Flow[T], client: httpx2.Client, sleep: Callable[[float], None] =
                     result = _read_sync(step)
                 elif isinstance(step, Close):
                     step.response.close()
+                    result = None
+                elif isinstance(step, Notify):
+                    _notify(step)
                     result = None
                 else:
                     sleep(step.seconds)
@@ -90,6 +94,9 @@ async def adrive(flow: Flow[T], client: httpx2.AsyncClient, sleep: Callable[[flo
                 elif isinstance(step, Close):
                     await step.response.aclose()
                     result = None
+                elif isinstance(step, Notify):
+                    await _anotify(step)
+                    result = None
                 else:
                     await sleep(step.seconds)
                     result = None
@@ -105,6 +112,39 @@ async def adrive(flow: Flow[T], client: httpx2.AsyncClient, sleep: Callable[[flo
         return value
     finally:
         flow.close()
+
+
+def _hook_failed(hook: Any, method: str, exc: BaseException) -> None:
+    """A hook raised: log it and go on (a hook never breaks a call's promises)."""
+    logger.warning(
+        "cxpa_sdk: hook %s.%s raised %s: %s (the call goes on)", type(hook).__name__, method, type(exc).__name__, exc
+    )
+
+
+def _notify(step: Notify) -> None:
+    """Call each hook's method with the event (sync clients: an `async def` hook is refused, logged)."""
+    for hook in step.hooks:
+        try:
+            result = getattr(hook, step.method)(step.event)
+        except Exception as exc:
+            _hook_failed(hook, step.method, exc)
+            continue
+        if inspect.isawaitable(result):
+            if inspect.iscoroutine(result):
+                result.close()
+            refused = TypeError("an async hook needs an async client (AsyncCxpa, AsyncAgentClient)")
+            _hook_failed(hook, step.method, refused)
+
+
+async def _anotify(step: Notify) -> None:
+    """Call each hook's method with the event, awaiting an `async def` one."""
+    for hook in step.hooks:
+        try:
+            result = getattr(hook, step.method)(step.event)
+            if inspect.isawaitable(result):
+                await result
+        except Exception as exc:
+            _hook_failed(hook, step.method, exc)
 
 
 class _Body:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Generator, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
+from urllib.parse import unquote
 
 import httpx2
 
@@ -35,6 +36,7 @@ from ._errors import (
 from ._retry import RetryPolicy, decide, is_retryable_status, parse_retry_after
 from ._schema import SchemaError, validate
 from ._transport import KeySource, logger
+from .hooks import AttemptEnded, AttemptHeaders, AttemptStarted, CallEnded, CallInfo, RetryScheduled, new_call
 
 T = TypeVar("T")
 # The largest JSON answer read into memory (an error or a Run row is a few KiB; 1 MiB inputs echo back).
@@ -79,7 +81,19 @@ class Sleep(NamedTuple):
     seconds: float
 
 
-Step = Send | ReadBody | Close | Sleep
+class Notify(NamedTuple):
+    """Tell the client's hooks: the driver calls `method` of each with `event` (awaiting async ones).
+
+    The driver logs what a hook raises and answers with None; a flow yields this only when the
+    client has hooks.
+    """
+
+    hooks: tuple[Any, ...]
+    method: str
+    event: Any
+
+
+Step = Send | ReadBody | Close | Sleep | Notify
 Flow = Generator[Step, Any, T]
 
 
@@ -102,6 +116,8 @@ class Settings(NamedTuple):
             `authorization` is a placeholder); None for a fixed key.
         headers: The caller's own headers (default_headers, with_options' extra_headers), checked;
             their values are never shown (one may be a tenant's token).
+        hooks: The client's hooks (`hooks.Hook` objects); none: no hook work at all.
+        trace_context: The W3C trace context an agent client continues (from its trigger payload).
     """
 
     base_url: str
@@ -113,6 +129,8 @@ class Settings(NamedTuple):
     rng: random.Random | None = None
     key_source: KeySource | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    hooks: tuple[Any, ...] = ()
+    trace_context: tuple[tuple[str, str], ...] = ()
 
     def __repr__(self) -> str:
         """The settings without the Authorization value."""
@@ -285,13 +303,15 @@ def _combine(earlier: bool | None, now: bool | None) -> bool | None:
     return False
 
 
-def call(settings: Settings, op: Operation, *, deadline: float, idempotency_key: str | None = None) -> Flow[Answer]:
+def call(  # noqa: PLR0912 - the retry loop; each hook point is one `if info`, free without hooks
+    settings: Settings, op: Operation, *, deadline: float, idempotency_key: str | None = None
+) -> Flow[Answer]:
     """Perform one operation with retries, within `deadline`; its successful Answer.
 
     A JSON answer is read, decoded and validated; a file answer (schema None) is returned with its
     body unread, for the caller to stream. POSTs carry `idempotency_key` on every attempt. Every
     error raised says what all the attempts together prove of whether the request was applied, and
-    shows none of the call's secrets.
+    shows none of the call's secrets. The client's hooks (if any) hear of the call and each attempt.
 
     Raises:
         APIStatusError: an error answer that is not retried, or the last one when retries ran out.
@@ -301,18 +321,28 @@ def call(settings: Settings, op: Operation, *, deadline: float, idempotency_key:
     """
     attempt = 0
     applied: bool | None = False
+    hooks = settings.hooks
+    info = _call_info(settings, op, idempotency_key) if hooks else None
+    began = time.monotonic()
+    if info is not None:
+        yield Notify(hooks, "call_started", info)
     while True:
         attempt += 1
         common: dict[str, Any] = {"attempts": attempt, "idempotency_key": idempotency_key}
         left = deadline - time.monotonic()
         if left <= 0:
-            raise APITimeoutError(
+            late = APITimeoutError(
                 f"{op.name}: the call's deadline passed",
                 attempts=attempt - 1,
                 idempotency_key=idempotency_key,
                 applied=applied,
             )
+            if info is not None:
+                yield Notify(hooks, "call_ended", CallEnded(info, "error", attempt - 1, applied, None, late, 0.0))
+            raise late
         request = _request(settings, op, idempotency_key, left, deadline)
+        if info is not None:
+            yield from _attempt_started(hooks, info, attempt, request)
         started = time.monotonic()
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s %s attempt %d", op.name, op.method, request.url.path, attempt)
@@ -332,6 +362,8 @@ def call(settings: Settings, op: Operation, *, deadline: float, idempotency_key:
             retryable, retry_after = not isinstance(exc, httpx2.LocalProtocolError), None
         else:
             if isinstance(outcome, Answer):
+                if info is not None:
+                    yield from _ended_well(settings, op, info, outcome, attempt=attempt, started=started, began=began)
                 return outcome
             failure, retryable, retry_after = outcome
         # An earlier attempt that may have been applied makes the call's outcome unknown, whatever
@@ -346,6 +378,9 @@ def call(settings: Settings, op: Operation, *, deadline: float, idempotency_key:
             time_left=deadline - time.monotonic(),
             rng=settings.rng,
         )
+        if info is not None:
+            delay = verdict.delay if verdict.retry else None
+            yield from _failed(settings, op, info, failure, attempt=attempt, delay=delay, started=started, began=began)
         if not verdict.retry:
             raise scrub(failure, _secrets(settings, op))
         if logger.isEnabledFor(logging.DEBUG):
@@ -353,6 +388,82 @@ def call(settings: Settings, op: Operation, *, deadline: float, idempotency_key:
                 "%s retry in %.3f s after attempt %d: %s", op.name, verdict.delay, attempt, type(failure).__name__
             )
         yield Sleep(verdict.delay)
+
+
+def _since(moment: float) -> float:
+    return time.monotonic() - moment
+
+
+_RUN_VERBS = frozenset({"trigger", "trigger-and-wait", "trigger-and-download", "register", "ingest"})
+
+
+def _call_info(settings: Settings, op: Operation, idempotency_key: str | None) -> CallInfo:
+    """What the hooks are told of a call: its operation, URL (no query), and the agent and run it names."""
+    parts = op.path.split("/")  # /api/agents/{agentId}/runs/{runId}/... or /api/runs/{runId}/...
+    params: dict[str, Any] = {}
+    if len(parts) > 3 and parts[2] == "agents" and parts[3].isdigit():
+        params["agentId"] = int(parts[3])
+        if len(parts) > 5 and parts[4] == "runs" and parts[5] not in _RUN_VERBS:
+            params["runId"] = unquote(parts[5])
+    elif len(parts) > 3 and parts[2] == "runs" and parts[3] != "wait":
+        params["runId"] = unquote(parts[3])
+    url = settings.base_url + op.path
+    return new_call(
+        op.name, op.method, url, params, idempotency_key=idempotency_key, trace_context=dict(settings.trace_context)
+    )
+
+
+def _attempt_started(hooks: tuple[Any, ...], info: CallInfo, attempt: int, request: httpx2.Request) -> Flow[None]:
+    """Tell the hooks an attempt starts; send the headers they add with it."""
+    added = AttemptHeaders()
+    yield Notify(hooks, "attempt_started", AttemptStarted(info, attempt, added))
+    request.headers.update(added)
+
+
+def _ended_well(
+    settings: Settings, op: Operation, info: CallInfo, answer: Answer, *, attempt: int, started: float, began: float
+) -> Flow[None]:
+    """Tell the hooks a call's last attempt succeeded, and so the call."""
+    hooks = settings.hooks
+    request_id = mask(answer.response.headers.get("x-request-id"), _secrets(settings, op))
+    yield Notify(hooks, "attempt_ended", AttemptEnded(info, attempt, answer.status, request_id, None, _since(started)))
+    run_id = info.run_id or _answer_run_id(answer)
+    yield Notify(hooks, "call_ended", CallEnded(info, "ok", attempt, True, answer.status, None, _since(began), run_id))
+
+
+def _answer_run_id(answer: Answer) -> str | None:
+    """The run an answer names: a TriggeredRun's `runId`, a Run row's `id`, a download's X-Run-Id."""
+    data = answer.data
+    if isinstance(data, dict):
+        found = data.get("runId", data.get("id"))
+        return found if isinstance(found, str) else None
+    return answer.response.headers.get("x-run-id") if data is None else None
+
+
+def _failed(
+    settings: Settings,
+    op: Operation,
+    info: CallInfo,
+    failure: CxpaError,
+    *,
+    attempt: int,
+    delay: float | None,
+    started: float,
+    began: float,
+) -> Flow[None]:
+    """Tell the hooks an attempt failed, then that the call retries after `delay` s, or (None) ends with it."""
+    hooks = settings.hooks
+    told = scrub(failure, _secrets(settings, op))
+    status = getattr(told, "status_code", None)
+    request_id = getattr(told, "request_id", None)
+    yield Notify(hooks, "attempt_ended", AttemptEnded(info, attempt, status, request_id, told, _since(started)))
+    if delay is None:
+        run_id = info.run_id or told.run_id
+        ended = CallEnded(info, "error", attempt, told.applied, status, told, _since(began), run_id)
+        yield Notify(hooks, "call_ended", ended)
+    else:
+        reason = f"{type(told).__name__}: {told.message}"
+        yield Notify(hooks, "retry_scheduled", RetryScheduled(info, attempt, delay, reason))
 
 
 Outcome = Answer | tuple[CxpaError, bool, float | None]

@@ -15,15 +15,22 @@ import asyncio
 import copy
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from . import _operations as ops
-from ._engine import Flow, Settings
+from ._engine import Flow, Settings, T
 from ._errors import CxpaError, NotFoundError, WaitTimeoutError
 from .types import Run
 
-if TYPE_CHECKING:
-    from ._async_client import AsyncCxpa
+
+class HubClient(Protocol):
+    """What the shared waits ask of their client (an AsyncCxpa): its settings, its hubs, its flow runner."""
+
+    _settings: Settings
+    _hubs: dict[asyncio.AbstractEventLoop, AsyncWaitHub]
+
+    async def _run(self, flow: Flow[T]) -> T: ...
+
 
 HELD_WAITS = 50
 """How many waits of one async client on one loop each hold a connection (a held run read) before waits share."""
@@ -231,7 +238,7 @@ def _always(value: Any) -> Callable[[Key], Any]:
     return lambda key: value
 
 
-def hub_of(client: AsyncCxpa) -> AsyncWaitHub:
+def hub_of(client: HubClient) -> AsyncWaitHub:
     """The shared waits of `client` on the running event loop (built on first use)."""
     loop = asyncio.get_running_loop()
     hubs = client._hubs
@@ -243,7 +250,7 @@ def hub_of(client: AsyncCxpa) -> AsyncWaitHub:
     return hub
 
 
-async def shared_wait(client: AsyncCxpa, hub: AsyncWaitHub, agent_id: int, run_id: str, wait_end: float) -> Run | None:
+async def shared_wait(client: HubClient, hub: AsyncWaitHub, agent_id: int, run_id: str, wait_end: float) -> Run | None:
     """The run once it ended, waiting with others on batched requests; None when `wait_end` passed first."""
     result = await hub.wait(agent_id, run_id, wait_end)
     if isinstance(result, _Fallback):  # the platform lacks wait_for_runs: wait alone, within what is left

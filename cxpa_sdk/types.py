@@ -664,6 +664,9 @@ class TriggerPayload:
         input: The run's input.
         agent_api_key: The key for the run's callbacks and credential resolves.
         credentials_token: The token for credential resolves, when the run has one.
+        trace_context: The W3C trace context (`traceparent`, `tracestate`) of the trigger request,
+            which `AgentClient.from_payload` continues; empty when the platform sent none (an
+            extension of the seed's contract). Not in repr, to keep it short.
     """
 
     run_id: str
@@ -671,6 +674,7 @@ class TriggerPayload:
     input: dict[str, Any]
     agent_api_key: str = field(repr=False)
     credentials_token: str | None = field(default=None, repr=False)
+    trace_context: Mapping[str, str] = field(default_factory=dict, repr=False, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
         """As JSON-safe data in this SDK's snake_case, the key and token included (they are secrets)."""
@@ -680,7 +684,12 @@ class TriggerPayload:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """From `to_dict()`'s shape (not the wire's camelCase: `parse` reads that)."""
         return cls(
-            data["run_id"], data["agent_id"], data["input"], data["agent_api_key"], data.get("credentials_token")
+            data["run_id"],
+            data["agent_id"],
+            data["input"],
+            data["agent_api_key"],
+            data.get("credentials_token"),
+            trace_context=dict(data.get("trace_context") or {}),
         )
 
     @classmethod
@@ -692,7 +701,14 @@ class TriggerPayload:
                 names the field.
         """
         data = _checked_payload(payload, "TriggerPayload", "trigger payload")
-        return cls(data["runId"], data["agentId"], data["input"], data["agentApiKey"], data.get("credentialsToken"))
+        return cls(
+            data["runId"],
+            data["agentId"],
+            data["input"],
+            data["agentApiKey"],
+            data.get("credentialsToken"),
+            trace_context=_trace_context(data),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -709,6 +725,8 @@ class ResumePayload:
         output: What the resumer passed on (`{}` when nothing).
         agent_api_key: The key for the run's callbacks and credential resolves.
         credentials_token: A fresh token for credential resolves, when the run has one.
+        trace_context: The W3C trace context (`traceparent`, `tracestate`) of the run's trigger
+            request, as in TriggerPayload; empty when the platform sent none. Not in repr.
     """
 
     run_id: str
@@ -717,6 +735,7 @@ class ResumePayload:
     output: dict[str, Any]
     agent_api_key: str = field(repr=False)
     credentials_token: str | None = field(default=None, repr=False)
+    trace_context: Mapping[str, str] = field(default_factory=dict, repr=False, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
         """As JSON-safe data in this SDK's snake_case, the key and token included (they are secrets)."""
@@ -732,6 +751,7 @@ class ResumePayload:
             data["output"],
             data["agent_api_key"],
             data.get("credentials_token"),
+            trace_context=dict(data.get("trace_context") or {}),
         )
 
     @classmethod
@@ -750,6 +770,7 @@ class ResumePayload:
             data["output"],
             data["agentApiKey"],
             data.get("credentialsToken"),
+            trace_context=_trace_context(data),
         )
 
 
@@ -814,6 +835,17 @@ def parse_runtime_payload(
     if kind == "cancelled":
         return CancelPayload.parse(data)
     return TriggerPayload.parse(data)
+
+
+def _trace_context(data: Mapping[str, Any]) -> dict[str, str]:
+    """The W3C trace context a payload carries (`traceparent`, and `tracestate` only beside it); usually none."""
+    traceparent = data.get("traceparent")
+    if traceparent is None:
+        return {}
+    tracestate = data.get("tracestate")
+    if tracestate is None:
+        return {"traceparent": traceparent}
+    return {"traceparent": traceparent, "tracestate": tracestate}
 
 
 def _decode_payload(payload: object, what: str) -> Any:

@@ -62,10 +62,12 @@ ANSWERS: dict[str, Maps] = {
     "Credential": Maps(types.Credential),
     "RunEvent": Maps(types.RunEvent),
 }
+# The W3C trace context a payload carries: both properties are read into one `trace_context` mapping.
+TRACE_CONTEXT = {"traceparent": "trace_context", "tracestate": "trace_context"}
 # What the platform POSTs to a runtime's URL, read by `parse_runtime_payload` and `*.parse`.
 PAYLOADS: dict[str, Maps] = {
-    "TriggerPayload": Maps(types.TriggerPayload),
-    "ResumePayload": Maps(types.ResumePayload),
+    "TriggerPayload": Maps(types.TriggerPayload, TRACE_CONTEXT),
+    "ResumePayload": Maps(types.ResumePayload, TRACE_CONTEXT),
     "CancelPayload": Maps(types.CancelPayload),
 }
 # Error bodies (every non-2xx answer): their detail becomes the raised APIStatusError's attributes.

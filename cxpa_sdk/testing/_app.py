@@ -34,7 +34,7 @@ from ._core import FileStream, PlatformCore, error_of
 from ._errors import ApiError
 from ._faults import Faults
 from ._idempotency import StoredAnswer, fingerprint
-from ._runs import Agent, new_id
+from ._runs import Agent, new_id, trace_context_of
 
 logger = logging.getLogger("cxpa_sdk.testing")
 MAX_BODY_BYTES = 1 << 20
@@ -154,7 +154,7 @@ async def trigger_run(request: Request) -> Response:
     raw, body = await read_json(request, "TriggerRunRequest")
 
     async def act() -> Response:
-        run = core.trigger(agent, body["input"])
+        run = core.trigger(agent, body["input"], trace_context=trace_context_of(request.headers))
         return JSONResponse(TriggeredRun.from_dict({"runId": run.id, "status": run.status}).to_dict(), 202)
 
     return await idempotent(request, raw, act)
@@ -167,7 +167,7 @@ async def trigger_run_and_wait(request: Request) -> Response:
     raw, body = await read_json(request, "BlockingTriggerRequest")
 
     async def act() -> Response:
-        run = core.trigger(agent, body["input"])
+        run = core.trigger(agent, body["input"], trace_context=trace_context_of(request.headers))
         run = await core.wait_until_terminal(run.id, window_ms(core, agent, body.get("timeoutMs")) / 1000)
         with core.lock:
             if run.terminal:
@@ -186,7 +186,7 @@ async def trigger_run_and_download(request: Request) -> Response:
     raw, body = await read_json(request, "BlockingTriggerRequest")
 
     async def act() -> Response:
-        run = core.trigger(agent, body["input"], download=True)
+        run = core.trigger(agent, body["input"], download=True, trace_context=trace_context_of(request.headers))
         timeout = window_ms(core, agent, body.get("timeoutMs")) / 1000
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

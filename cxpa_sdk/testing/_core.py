@@ -149,14 +149,25 @@ class PlatformCore:
         self.tokens[token] = (run_id, time.time() + TOKEN_TTL_SECONDS)
         return token
 
-    def trigger(self, agent: Agent, input_data: dict[str, Any], *, download: bool = False) -> RunRecord:
-        """Create a queued run of a platform-managed agent and hand it to the agent's runtime."""
+    def trigger(
+        self,
+        agent: Agent,
+        input_data: dict[str, Any],
+        *,
+        download: bool = False,
+        trace_context: dict[str, str] | None = None,
+    ) -> RunRecord:
+        """Create a queued run of a platform-managed agent and hand it to the agent's runtime.
+
+        `trace_context` (the trigger request's `traceparent` and `tracestate`) is kept on the run and
+        put in its trigger and resume payloads.
+        """
         if agent.managed_by != "platform":
             raise conflict("agent_not_platform_managed", f"agent {agent.id} is standalone: report its runs with ingest")
         if download and agent.output_kind != "file_download":
             raise conflict("not_a_file_agent", f"agent {agent.id} outputs JSON, not a file: use trigger-and-wait")
         with self.lock:
-            run = RunRecord(new_id("run"), agent.id, input_data)
+            run = RunRecord(new_id("run"), agent.id, input_data, trace_context=dict(trace_context or {}))
             self.runs[run.id] = run
             payload = {
                 "runId": run.id,
@@ -164,6 +175,7 @@ class PlatformCore:
                 "input": input_data,
                 "agentApiKey": agent.api_key,
                 "credentialsToken": self._token_for(run.id),
+                **run.trace_context,
             }
             if download:
                 self._file_slots[run.id] = self._loop().create_future()
@@ -301,6 +313,7 @@ class PlatformCore:
                             "output": dict(output or {}),
                             "agentApiKey": agent.api_key,
                             "credentialsToken": self._token_for(run.id),
+                            **run.trace_context,
                         }
                         self._spawn(self._post_resume(agent, run.id, ResumePayload.from_dict(payload).to_dict()))
                     return run.id
@@ -312,7 +325,7 @@ class PlatformCore:
         if self._http is None:
             self._http = httpx2.AsyncClient(timeout=httpx2.Timeout(30.0, read=None))
         try:
-            response = await self._http.post(url, json=payload)
+            response = await self._http.post(url, json=payload, headers=trace_headers(payload))
         except httpx2.HTTPError as exc:
             message = f"the runtime at {url} did not answer the resume notification: {exc}"
             self.fail(run_id, {"name": type(exc).__name__, "message": message})
@@ -395,7 +408,8 @@ class PlatformCore:
         if self._http is None:
             self._http = httpx2.AsyncClient(timeout=httpx2.Timeout(30.0, read=None))
         try:
-            response = await self._http.send(self._http.build_request("POST", url, json=payload), stream=True)
+            request = self._http.build_request("POST", url, json=payload, headers=trace_headers(payload))
+            response = await self._http.send(request, stream=True)
         except httpx2.HTTPError as exc:
             self.fail(run_id, {"name": type(exc).__name__, "message": f"the runtime at {url} did not answer: {exc}"})
             return
@@ -535,6 +549,11 @@ class PlatformCore:
                     waiting = self._waiters.get(run_id, [])
                     if (loop, future) in waiting:
                         waiting.remove((loop, future))
+
+
+def trace_headers(payload: dict[str, Any]) -> dict[str, str]:
+    """The W3C trace headers of a POST to a URL runtime: its payload's trace context (for its framework's tracing)."""
+    return {key: payload[key] for key in ("traceparent", "tracestate") if key in payload}
 
 
 def _wake(future: asyncio.Future[None]) -> None:

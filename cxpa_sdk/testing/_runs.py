@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,10 @@ MAX_EVENTS = 10_000
 # The most events, and about the most bytes of them, one events answer carries (the rest on the next read).
 PAGE_EVENTS = 1_000
 PAGE_BYTES = 1 << 20
+# A W3C Trace Context `traceparent` and `tracestate` as openapi.yaml's TriggerPayload takes them: a
+# trigger request's that do not fit are not passed on (the runtime then starts a trace of its own).
+TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-[ -~]*)?")
+TRACESTATE = re.compile(r"[ -~]{1,512}")
 
 
 def now() -> datetime.datetime:
@@ -34,6 +39,18 @@ def now() -> datetime.datetime:
 def new_id(prefix: str) -> str:
     """A fresh opaque id such as `run_5f2c...`."""
     return f"{prefix}_{secrets.token_hex(8)}"
+
+
+def trace_context_of(headers: Mapping[str, str]) -> dict[str, str]:
+    """The W3C trace context of a trigger request's headers, to put in its run's payloads (none when invalid)."""
+    traceparent = headers.get("traceparent", "").strip()
+    if len(traceparent) > 256 or not TRACEPARENT.fullmatch(traceparent):
+        return {}
+    context = {"traceparent": traceparent}
+    tracestate = headers.get("tracestate", "").strip()
+    if TRACESTATE.fullmatch(tracestate):
+        context["tracestate"] = tracestate
+    return context
 
 
 @dataclass(frozen=True)
@@ -90,6 +107,7 @@ class RunRecord:
     resume_values: dict[str, Any] = field(default_factory=dict, repr=False)
     events: list[dict[str, Any]] = field(default_factory=list, repr=False)
     events_dropped: int = field(default=0, repr=False)
+    trace_context: dict[str, str] = field(default_factory=dict, repr=False)  # its trigger request's W3C headers
 
     def __post_init__(self) -> None:
         """A new run's first event: its status (`queued`)."""

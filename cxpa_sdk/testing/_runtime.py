@@ -14,7 +14,8 @@ class RuntimeCall:
     """One run handed to a Python runtime, as a URL runtime would receive it.
 
     Attributes:
-        payload: The trigger payload JSON: `runId`, `agentId`, `input`, `agentApiKey`, `credentialsToken`.
+        payload: The trigger payload JSON: `runId`, `agentId`, `input`, `agentApiKey`, `credentialsToken`,
+            and the trigger request's `traceparent` and `tracestate` when it had them.
         base_url: The platform's base URL, for the runtime's callbacks.
         cancelled: Set when the run is cancelled or exceeds its maxRunDurationMs; a runtime should stop.
     """

@@ -56,7 +56,15 @@ EXAMPLES = {
     "CallbackAccepted": CallbackAccepted("run_1", RunStatus.RUNNING),
     "TriggerPayload": TriggerPayload("run_1", 1, {"a": 1}, "agent-key", None),
     "RunEvent": RunEvent("7", "ended", T0, RunStatus.FAILED, output={"page": 3}, run=RUN),
-    "ResumePayload": ResumePayload("run_1", 1, "tok_1", {"approvedBy": "dana"}, "agent-key", "fresh-token"),
+    "ResumePayload": ResumePayload(
+        "run_1",
+        1,
+        "tok_1",
+        {"approvedBy": "dana"},
+        "agent-key",
+        "fresh-token",
+        trace_context={"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "tracestate": "a=1"},
+    ),
     "CancelPayload": CancelPayload("run_1", 1),
 }
 

@@ -29,6 +29,18 @@ class TriggerPayload:
     """ The key for this run's callbacks and credential resolves (secret). """
     credentials_token: str | Unset = UNSET
     """ The token for credential resolves (secret), when the run has one. """
+    traceparent: str | Unset = UNSET
+    """ The W3C Trace Context `traceparent` of the request that triggered the run (trigger,
+    trigger-and-wait or trigger-and-download), copied from its `traceparent` header, so that the
+    runtime's callbacks and credential resolves continue the caller's trace (an extension of the
+    seed's contract; see docs/observability.md). Absent when that request had none, or an invalid
+    one: a runtime then starts a trace of its own.
+     """
+    tracestate: str | Unset = UNSET
+    """ The W3C Trace Context `tracestate` of that request (its `tracestate` header; an extension of
+    the seed's contract): vendor-specific trace data, passed on as received, and only beside a
+    `traceparent`.
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -42,6 +54,10 @@ class TriggerPayload:
 
         credentials_token = self.credentials_token
 
+        traceparent = self.traceparent
+
+        tracestate = self.tracestate
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -54,6 +70,10 @@ class TriggerPayload:
         )
         if credentials_token is not UNSET:
             field_dict["credentialsToken"] = credentials_token
+        if traceparent is not UNSET:
+            field_dict["traceparent"] = traceparent
+        if tracestate is not UNSET:
+            field_dict["tracestate"] = tracestate
 
         return field_dict
 
@@ -72,12 +92,18 @@ class TriggerPayload:
 
         credentials_token = d.pop("credentialsToken", UNSET)
 
+        traceparent = d.pop("traceparent", UNSET)
+
+        tracestate = d.pop("tracestate", UNSET)
+
         trigger_payload = cls(
             run_id=run_id,
             agent_id=agent_id,
             input_=input_,
             agent_api_key=agent_api_key,
             credentials_token=credentials_token,
+            traceparent=traceparent,
+            tracestate=tracestate,
         )
 
         trigger_payload.additional_properties = d
