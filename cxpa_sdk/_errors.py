@@ -265,7 +265,7 @@ class WaitTimeoutError(CxpaError):
 
     def __init__(self, message: str, *, run_id: str, status: str, cursor: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
-        self.run_id = run_id
+        self.run_id: str = run_id  # never None here (CxpaError's is, before a run is known)
         self.status = status
         self.cursor = cursor
 
@@ -295,7 +295,7 @@ class IncompleteDownloadError(CxpaError):
         super().__init__(message, **kwargs)
         self.received = received
         self.expected = expected
-        self.run_id = run_id
+        self.run_id: str = run_id  # never None here (CxpaError's is, before a run is known)
 
 
 class DownloadTooLargeError(CxpaError):
@@ -318,7 +318,7 @@ class DownloadTooLargeError(CxpaError):
         self.max_bytes = max_bytes
         self.received = received
         self.expected = expected
-        self.run_id = run_id
+        self.run_id: str = run_id  # never None here (CxpaError's is, before a run is known)
 
 
 class LocalFileError(CxpaError):
@@ -335,7 +335,7 @@ class LocalFileError(CxpaError):
 
     def __init__(self, message: str, *, run_id: str, path: str, errno: int | None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
-        self.run_id = run_id
+        self.run_id: str = run_id  # never None here (CxpaError's is, before a run is known)
         self.path = path
         self.errno = errno
 

@@ -58,6 +58,14 @@ class _HandleBase:
 
     __slots__ = ("agent_id", "attempts", "extra", "replayed", "request_id", "run_id", "status")
 
+    agent_id: int
+    run_id: str
+    status: RunStatus | None
+    request_id: str | None
+    replayed: bool
+    attempts: int
+    extra: Mapping[str, Any]
+
     def __init__(
         self,
         agent_id: int,
@@ -70,7 +78,7 @@ class _HandleBase:
         extra: Mapping[str, Any] | None = None,
     ) -> None:
         self.agent_id = agent_id
-        self.extra: Mapping[str, Any] = extra or {}
+        self.extra = extra or {}
         self.run_id = run_id
         self.status = status
         self.request_id = request_id

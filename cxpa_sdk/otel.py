@@ -28,10 +28,10 @@ try:
     from opentelemetry import propagate, trace
     from opentelemetry.context import Context
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
+except ImportError as _missing:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "cxpa_sdk.otel needs OpenTelemetry's API: pip install 'cxpa-sdk[otel]' (and an OpenTelemetry SDK)"
-    ) from exc
+    ) from _missing
 
 from . import _schema
 from ._errors import CxpaError

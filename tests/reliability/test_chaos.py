@@ -278,7 +278,9 @@ def test_runtime_callbacks_complete_each_run_exactly_once(platform: LocalPlatfor
     assert finished_twice == {}, f"a retried complete was applied twice (409 run_finished): {finished_twice}; {summary}"
     foreign = {i: repr(e) for i, e in errors.items() if not isinstance(e, CxpaError)}
     assert foreign == {}, f"errors that are not CxpaError: {foreign}; {summary}"
-    returned_other = {i: o for i, o in enumerate(outcomes) if not isinstance(o, BaseException) and o != "completed"}
+    returned_other = {
+        i: o for i, o in enumerate(outcomes) if not isinstance(o, BaseException) and o.status != "completed"
+    }
     assert returned_other == {}, f"complete() returned another status: {returned_other}; {summary}"
     said_unapplied = {i: str(e) for i, e in errors.items() if isinstance(e, CxpaError) and not e.may_have_been_applied}
     assert said_unapplied == {}, f"complete() errors saying 'not applied': {said_unapplied}; {summary}"
