@@ -29,7 +29,7 @@ from ._driver import adrive
 from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
 from ._errors import WaitTimeoutError
 from ._events import EventReader
-from ._handles import AsyncRunHandle, async_handle_of, checked_reference, noting_run
+from ._handles import AsyncRunHandle, checked_reference, noting_run, trigger_answer
 from ._transport import ProxyOption
 from .hooks import Hook, checked_hooks
 from .types import IngestedRun, RegisteredRun, Run, RunEvent, RunStatus, WaitTimedOut
@@ -162,7 +162,8 @@ class AsyncCxpa(BaseClient):
             idempotency_key: The Idempotency-Key (default: a fresh UUID, the same on every retry).
         """
         flow = ops.trigger_run(self._settings, agent_id, input, idempotency_key=idempotency_key)
-        return async_handle_of(self, agent_id, await self._run(flow))
+        triggered = await self._run(flow)
+        return AsyncRunHandle(self, agent_id, triggered.run_id, triggered.status, **trigger_answer(triggered))
 
     def run(self, agent_id: int, run_id: str) -> AsyncRunHandle:
         """A handle on an existing run (nothing is sent): `client.run(**handle.to_dict())` rebuilds a stored one."""

@@ -23,7 +23,7 @@ from ._download import Download
 from ._driver import drive
 from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
 from ._events import EventReader
-from ._handles import RunHandle, checked_reference, handle_of, noting_run
+from ._handles import RunHandle, checked_reference, noting_run, trigger_answer
 from ._transport import ProxyOption, sync_client
 from .hooks import Hook, checked_hooks
 from .types import IngestedRun, RegisteredRun, Run, RunEvent, RunStatus, WaitTimedOut
@@ -137,7 +137,7 @@ class Cxpa(BaseClient):
             idempotency_key: The Idempotency-Key (default: a fresh UUID, the same on every retry).
         """
         triggered = self._run(ops.trigger_run(self._settings, agent_id, input, idempotency_key=idempotency_key))
-        return handle_of(self, agent_id, triggered)
+        return RunHandle(self, agent_id, triggered.run_id, triggered.status, **trigger_answer(triggered))
 
     def run(self, agent_id: int, run_id: str) -> RunHandle:
         """A handle on an existing run (nothing is sent): `client.run(**handle.to_dict())` rebuilds a stored one."""

@@ -234,32 +234,14 @@ def noting_run(agent_id: int, known: Sequence[str], idempotency_key: str | None 
         raise
 
 
-def handle_of(client: SyncRunsClient, agent_id: int, triggered: TriggeredRun) -> RunHandle:
-    """The handle on a run `trigger_run` started, with the trigger's answer."""
-    return RunHandle(
-        client,
-        agent_id,
-        triggered.run_id,
-        triggered.status,
-        request_id=triggered.request_id,
-        replayed=triggered.replayed,
-        attempts=triggered.attempts,
-        extra=triggered.extra,
-    )
-
-
-def async_handle_of(client: AsyncRunsClient, agent_id: int, triggered: TriggeredRun) -> AsyncRunHandle:
-    """The async twin of `handle_of`."""
-    return AsyncRunHandle(
-        client,
-        agent_id,
-        triggered.run_id,
-        triggered.status,
-        request_id=triggered.request_id,
-        replayed=triggered.replayed,
-        attempts=triggered.attempts,
-        extra=triggered.extra,
-    )
+def trigger_answer(triggered: TriggeredRun) -> dict[str, Any]:
+    """What a handle keeps of the trigger's answer: `RunHandle(client, agent_id, run_id, status, **it)`."""
+    return {
+        "request_id": triggered.request_id,
+        "replayed": triggered.replayed,
+        "attempts": triggered.attempts,
+        "extra": triggered.extra,
+    }
 
 
 def checked_reference(agent_id: object, run_id: object) -> tuple[int, str]:
