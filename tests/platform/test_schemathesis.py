@@ -43,6 +43,8 @@ CREDENTIALS_TOKEN = "X-Credentials-Token"
 IDEMPOTENCY_KEY = "Idempotency-Key"
 # The only 5xx answers the contract gives on purpose: trigger-and-download relays a run that failed, or
 # produced no byte within the window, as `502 run_failed` / `504 wait_timeout`, naming the run.
+# What schemathesis expects of a schema-valid request by default (its `positive_data_acceptance` check).
+ACCEPTED_POSITIVE = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 GATEWAY_ANSWERS = {("trigger_run_and_download", 502): "run_failed", ("trigger_run_and_download", 504): "wait_timeout"}
 
 
@@ -104,6 +106,8 @@ def api_schema(platform: LocalPlatform) -> schemathesis.BaseSchema:
                 "standalone_agents": {"values": [STANDALONE]},
                 "runs": {"values": run_ids},
                 "connections": {"values": [CONNECTION_ID]},
+                # Every seeded run has at least its first event; the echo run's ended run has a few more.
+                "cursors": {"values": ["1", "2"]},
             },
             "parameters": {
                 "path.agentId": {"dictionary": "agents", "probability": 0.5},
@@ -117,6 +121,14 @@ def api_schema(platform: LocalPlatform) -> schemathesis.BaseSchema:
                     # 502 run_failed and 504 wait_timeout are this operation's documented gateway answers
                     # (a generated `timeoutMs: 1` elapses before the first byte); see GATEWAY_ANSWERS.
                     "checks": {"not_a_server_error": {"expected-statuses": ["2xx", "3xx", "4xx", "502", "504"]}},
+                },
+                {
+                    # `after` is an opaque cursor: no schema can say which strings are cursors of a run,
+                    # so a generated one is a documented `400 invalid_parameter` naming it. Real cursors
+                    # half the time keep the success answers (pages, `ended`) in the fuzzing.
+                    "include-operation-id": "get_run_events",
+                    "parameters": {"query.after": {"dictionary": "cursors", "probability": 0.5}},
+                    "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED_POSITIVE, "400"]}},
                 },
                 {
                     "include-operation-id": "ingest_run",
