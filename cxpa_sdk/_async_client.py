@@ -190,7 +190,7 @@ class AsyncCxpa(BaseClient):
             timeout_ms: How long to wait for the run, in milliseconds (default 30000).
             idempotency_key: The trigger's Idempotency-Key (default: a fresh UUID).
         """
-        from ._waits import HELD_WAITS, hub_of, shared_wait  # noqa: PLC0415 - asyncio loads with the first wait
+        from ._waits import HELD_WAITS, hub_of, shared_wait, status_at_timeout  # noqa: PLC0415 - asyncio loads with the first wait
 
         hub = hub_of(self)
         known: list[str] = []
@@ -213,7 +213,15 @@ class AsyncCxpa(BaseClient):
             run = await shared_wait(self, hub, handle.agent_id, handle.run_id, wait_end)
             if run is not None:
                 return run
-            last = await self.get_run(handle.agent_id, handle.run_id)
+            last = await status_at_timeout(self, handle.agent_id, handle.run_id)
+            if last is None:  # unreadable now: the run as its trigger left it (a trigger answers with a status)
+                return WaitTimedOut(
+                    handle.run_id,
+                    handle.status or RunStatus.QUEUED,
+                    request_id=handle.request_id,
+                    replayed=handle.replayed,
+                    attempts=handle.attempts,
+                )
             if last.status.terminal:
                 return last
             return WaitTimedOut(
@@ -303,7 +311,7 @@ class AsyncCxpa(BaseClient):
         agent, run_id = checked_reference(agent_id, run_id)
         wait_s = check.seconds(timeout, "timeout")
         wait_end = time.monotonic() + wait_s
-        from ._waits import HELD_WAITS, hub_of, shared_wait  # noqa: PLC0415 - asyncio loads with the first wait
+        from ._waits import HELD_WAITS, hub_of, shared_wait, status_at_timeout  # noqa: PLC0415 - asyncio loads with the first wait
 
         hub = hub_of(self)
         with noting_run(agent, [run_id]):
@@ -316,13 +324,12 @@ class AsyncCxpa(BaseClient):
             run = await shared_wait(self, hub, agent, run_id, wait_end)
             if run is not None:
                 return run
-            last = await self.get_run(agent, run_id)
-            if last.status.terminal:  # it ended as the wait gave up
+            last = await status_at_timeout(self, agent, run_id)
+            if last is not None and last.status.terminal:  # it ended as the wait gave up
                 return last
+            status = "unknown" if last is None else last.status.value
             raise WaitTimeoutError(
-                f"run {run_id} did not end within {wait_s:g} s (it is {last.status.value})",
-                run_id=run_id,
-                status=last.status.value,
+                f"run {run_id} did not end within {wait_s:g} s (it is {status})", run_id=run_id, status=status
             )
 
     def _cloned(self) -> None:

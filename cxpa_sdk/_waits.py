@@ -42,6 +42,9 @@ RESTART_AFTER_S = 0.25
 """With every batch in flight and new waits queued, the oldest batch older than this is asked again
 with them (its request is dropped and sent anew), so a new wait never sits out a whole window."""
 
+STATUS_READ_S = 2.0
+"""The most the one status read after a shared wait gave up may take (one attempt, no retries)."""
+
 Key = tuple[int, str]
 
 
@@ -262,3 +265,19 @@ async def shared_wait(client: HubClient, hub: AsyncWaitHub, agent_id: int, run_i
         except WaitTimeoutError:
             return None
     return result
+
+
+async def status_at_timeout(client: HubClient, agent_id: int, run_id: str) -> Run | None:
+    """The run as it stands once a shared wait gave up; None when that read fails.
+
+    The wait's budget is spent, so this read is one attempt of at most STATUS_READ_S: a platform
+    that fails or stalls reads cannot stretch the wait past its timeout or turn it into their error.
+    """
+    settings = client._settings
+    once = settings.with_changes(
+        retry=settings.retry._replace(max_retries=0), deadline=min(settings.deadline, STATUS_READ_S)
+    )
+    try:
+        return await client._run(ops.get_run(once, agent_id, run_id))
+    except CxpaError:
+        return None

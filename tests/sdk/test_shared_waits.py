@@ -184,3 +184,47 @@ def test_a_call_waits_for_a_free_connection_as_long_as_its_deadline_allows(monke
         run, took = asyncio.run(flow())
     assert run.run_id.startswith("run_")
     assert took > 9.0  # it did wait for a connection (about 11 s, past the old fixed pool timeout of 10 s)
+
+
+@pytest.mark.parametrize("fault", ["fails", "stalls"])
+def test_a_shared_wait_that_times_out_keeps_its_timeout_when_run_reads_fail(
+    busy_platform: LocalPlatform, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    """Past its timeout a shared wait reads the run's status once; a read that fails or stalls gives "unknown".
+
+    The batched waits work, only the plain run reads fail (500) or stall (30 s): wait_for_run raises
+    WaitTimeoutError, and trigger_run_and_wait answers WaitTimedOut with the trigger's status, both
+    within the timeout plus one bounded read, never the read's own error after its retries.
+    """
+    monkeypatch.setattr(_waits, "HELD_WAITS", 0)  # every wait shares
+    reads = "/api/agents/*/runs/run_*"
+
+    async def flow() -> tuple[list[BaseException | Run | WaitTimedOut], float]:
+        run_ids = await _trigger(busy_platform, [30.0] * 3)
+        async with AsyncCxpa(base_url=busy_platform.base_url, ingest_api_key=busy_platform.ingest_key) as client:
+            if fault == "fails":
+                rule = busy_platform.faults.fail_next(1000, status=500, path=reads)
+            else:
+                rule = busy_platform.faults.latency(30.0, path=reads)
+            started = time.monotonic()
+            try:
+                results = await asyncio.gather(
+                    *(client.wait_for_run(SLOW, run_id, timeout=1.0) for run_id in run_ids),
+                    client.trigger_run_and_wait(SLOW, {"seconds": 30}, timeout_ms=1000),
+                    return_exceptions=True,
+                )
+                took = time.monotonic() - started
+            finally:
+                rule.remove()
+            for result in results:
+                run_id = result.run_id if isinstance(result, WaitTimedOut) else getattr(result, "run_id", None)
+                if isinstance(run_id, str):
+                    await client.cancel_run(SLOW, run_id)
+        return results, took
+
+    results, took = asyncio.run(flow())
+    waits, triggered = results[:-1], results[-1]
+    assert all(isinstance(error, WaitTimeoutError) and error.status == "unknown" for error in waits), waits
+    assert isinstance(triggered, WaitTimedOut), triggered
+    assert triggered.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+    assert took < 1.0 + _waits.STATUS_READ_S + 2.0, took  # the timeout, one bounded read, a loaded machine's slack
