@@ -10,36 +10,21 @@ the file and its folder to disk before and after the rename, for files that must
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import os
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import IO, NamedTuple
 
 import httpx2
 
-from ._decoding import Decoder, DecodingError
+from . import _download_body as body
+from ._decoding import DecodingError
+from ._download_body import DownloadInfo
+from ._download_file import Saving
 from ._engine import Answer
-from ._errors import (
-    DownloadConsumedError,
-    DownloadTooLargeError,
-    IncompleteDownloadError,
-    InvalidArgumentError,
-    InvalidResponseError,
-    LocalFileError,
-    mask,
-)
-from ._filenames import (
-    MAX_FILENAME_BYTES,
-    content_disposition,
-    filename_from_disposition,
-    fit_bytes,
-    numbered,
-    safe_filename,
-)
+from ._errors import DownloadConsumedError
+from ._filenames import content_disposition
 
 Progress = Callable[[int, int | None], None]
 """A progress callback: (bytes received so far, total or None when unknown), both as sent on the wire.
@@ -48,364 +33,6 @@ The unit is the one Content-Length counts: for a file sent as it is (what the pl
 file's own bytes; for one a server compressed anyway, its compressed bytes, so done never passes
 the total.
 """
-
-
-class DownloadInfo(NamedTuple):
-    """What a download's headers say, and what its errors need (attempts, key, secrets to mask)."""
-
-    run_id: str
-    filename: str
-    content_type: str
-    content_length: int | None
-    server_filename: str | None = None
-    proven_by: str = "length"
-    coded: bool = False
-    attempts: int = 1
-    idempotency_key: str | None = None
-    secrets: tuple[str, ...] = ()
-    request_id: str | None = None
-
-    def __repr__(self) -> str:
-        """The headers' facts without the secrets."""
-        return (
-            f"DownloadInfo(run_id={self.run_id!r}, filename={self.filename!r}, content_type={self.content_type!r}, "
-            f"content_length={self.content_length!r}, proven_by={self.proven_by!r}, coded={self.coded!r})"
-        )
-
-    @classmethod
-    def of(cls, answer: Answer) -> DownloadInfo:
-        """Read from a 200 trigger-and-download answer; InvalidResponseError when a header is missing or bad.
-
-        Text from the server (run id, filename, request id) has the call's secrets masked.
-        """
-        response, secrets = answer.response, answer.secrets
-        request_id = mask(response.headers.get("x-request-id"), secrets)
-        run_id = mask(response.headers.get("x-run-id"), secrets)
-        common = {"attempts": answer.attempts, "idempotency_key": answer.idempotency_key, "applied": True}
-        if not run_id:
-            raise InvalidResponseError(
-                "the download answer has no X-Run-Id header", status_code=200, request_id=request_id, **common
-            )
-        length = response.headers.get("content-length")
-        if length is not None and "transfer-encoding" in response.headers:
-            raise InvalidResponseError(
-                f"run {run_id}: the download answer has both Content-Length and Transfer-Encoding, so its framing "
-                "cannot be trusted (RFC 9112 section 6.3); nothing was read",
-                status_code=200,
-                request_id=request_id,
-                **common,
-            )
-        if length is not None and not (length.isascii() and length.isdigit()):
-            raise InvalidResponseError(
-                f"the download answer's Content-Length is not a size: {mask(length[:40], secrets)!r}",
-                status_code=200,
-                request_id=request_id,
-                **common,
-            )
-        name = mask(filename_from_disposition(response.headers.get("content-disposition")), secrets)
-        return cls(
-            run_id=run_id,
-            filename=safe_filename(name, f"{safe_filename(run_id, 'download')}.bin"),
-            content_type=mask(response.headers.get("content-type"), secrets) or "application/octet-stream",
-            content_length=None if length is None else int(length),
-            server_filename=name,
-            proven_by=_proof(response.headers),
-            coded=response.headers.get("content-encoding", "identity").strip().lower() != "identity",
-            attempts=answer.attempts,
-            idempotency_key=answer.idempotency_key,
-            secrets=secrets,
-            request_id=request_id,
-        )
-
-
-def target_path(path_or_folder: str | os.PathLike[str], filename: str) -> tuple[Path, bool]:
-    """Where `save` writes, and whether the name there is the server's (a folder target).
-
-    A folder, or a path that ends with a separator (`reports/`, created with its parents when
-    missing, never written as a file named `reports`), gets the server's safe filename; any other
-    path is the file's own.
-    """
-    text = os.fspath(path_or_folder)
-    target = Path(text)
-    if text.endswith(("/", os.sep)) or (os.altsep is not None and text.endswith(os.altsep)):
-        target.mkdir(parents=True, exist_ok=True)
-        return target / filename, True
-    return (target / filename, True) if target.is_dir() else (target, False)
-
-
-def _local_error(info: DownloadInfo, path: str | os.PathLike[str], exc: OSError) -> LocalFileError:
-    """The typed error for a file that could not be written: the run happened, and says so."""
-    return LocalFileError(
-        f"run {info.run_id}: its file could not be saved to {os.fspath(path)}: {exc.strerror or exc}",
-        run_id=info.run_id,
-        path=os.fspath(path),
-        errno=exc.errno,
-        attempts=info.attempts,
-        idempotency_key=info.idempotency_key,
-        applied=True,
-    )
-
-
-def _incomplete(info: DownloadInfo, received: int, why: str) -> IncompleteDownloadError:
-    expected = "an unknown number" if info.content_length is None else str(info.content_length)
-    return IncompleteDownloadError(
-        f"download of run {info.run_id} incomplete: {received} of {expected} bytes arrived ({mask(why, info.secrets)})",
-        received=received,
-        expected=info.content_length,
-        run_id=info.run_id,
-        attempts=info.attempts,
-        idempotency_key=info.idempotency_key,
-        applied=True,
-    )
-
-
-def _cut(info: DownloadInfo, response: httpx2.Response, exc: Exception) -> IncompleteDownloadError:
-    """The error for a body cut short by its connection (named by class) or its coding (by what it says)."""
-    why = str(exc) if isinstance(exc, DecodingError) else type(exc).__name__
-    return _incomplete(info, response.num_bytes_downloaded, why)
-
-
-def _proof(headers: httpx2.Headers) -> str:
-    """What proves a body complete: its `length`, its `chunked` terminator, its `coding`'s end marker, or `nothing`.
-
-    A body with neither Content-Length nor chunked framing ends when the server closes the
-    connection (close-delimited, as HTTP/1.0 does): a cut there looks exactly like the end.
-    """
-    if "content-length" in headers:
-        return "length"
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        return "chunked"
-    return "coding" if headers.get("content-encoding", "identity").strip().lower() != "identity" else "nothing"
-
-
-_UNPROVEN = (
-    "the server closed the connection without saying the file's length (no Content-Length, not chunked), so "
-    "nothing proves the file whole; pass allow_close_delimited=True to accept such a file"
-)
-
-
-def _check_end(info: DownloadInfo, received: int, *, allow_close_delimited: bool) -> None:
-    """Raise IncompleteDownloadError unless the framing proves the body whole.
-
-    `received` is the bytes on the wire, as Content-Length counts them; a close-delimited body is
-    refused unless `allow_close_delimited` (or its coding's end marker, checked by the decoder).
-    """
-    if info.content_length is not None and received != info.content_length:
-        raise _incomplete(
-            info, received, "the stream ended early" if received < info.content_length else "more bytes than announced"
-        )
-    if info.proven_by == "nothing" and not allow_close_delimited:
-        raise _incomplete(info, received, _UNPROVEN)
-
-
-def _too_large(info: DownloadInfo, max_bytes: int, received: int) -> DownloadTooLargeError:
-    size = f"{info.content_length} bytes announced" if received == 0 else f"more than {max_bytes} bytes arrived"
-    return DownloadTooLargeError(
-        f"download of run {info.run_id} refused: {size}, over the max_bytes of {max_bytes}",
-        max_bytes=max_bytes,
-        received=received,
-        expected=info.content_length,
-        run_id=info.run_id,
-        attempts=info.attempts,
-        idempotency_key=info.idempotency_key,
-        applied=True,
-    )
-
-
-def _check_max(info: DownloadInfo, max_bytes: int | None) -> None:
-    """Refuse up front a file whose Content-Length is over `max_bytes` (a coded body's length is not the file's)."""
-    if max_bytes is None:
-        return
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
-        raise InvalidArgumentError(f"max_bytes must be a whole number of bytes >= 0 or None, not {max_bytes!r}")
-    if info.content_length is not None and not info.coded and info.content_length > max_bytes:
-        raise _too_large(info, max_bytes, 0)
-
-
-def _counted(info: DownloadInfo, max_bytes: int, total: int, chunk: bytes) -> int:
-    """`total` plus the chunk's bytes; DownloadTooLargeError when that passes `max_bytes`."""
-    if total + len(chunk) > max_bytes:
-        raise _too_large(info, max_bytes, total)
-    return total + len(chunk)
-
-
-def _capped(chunks: Iterable[bytes], info: DownloadInfo, max_bytes: int) -> Iterator[bytes]:
-    """The chunks, stopped with DownloadTooLargeError before the one that would pass `max_bytes` in all."""
-    total = 0
-    for chunk in chunks:
-        total = _counted(info, max_bytes, total, chunk)
-        yield chunk
-
-
-class _Rechunk:
-    """Regroups pieces into chunks of `size` bytes, the last shorter (size None: the pieces as they come)."""
-
-    def __init__(self, size: int | None) -> None:
-        self._size = size
-        self._pending = bytearray()
-
-    def add(self, pieces: Iterable[bytes]) -> Iterator[bytes]:
-        """The whole chunks the pieces complete."""
-        size = self._size
-        for piece in pieces:
-            if size is None:
-                yield piece
-                continue
-            self._pending += piece
-            while len(self._pending) >= size:
-                yield bytes(self._pending[:size])
-                del self._pending[:size]
-
-    def rest(self) -> Iterator[bytes]:
-        """The last, shorter chunk, if any."""
-        if self._pending:
-            yield bytes(self._pending)
-            self._pending.clear()
-
-
-def _chunks(response: httpx2.Response, chunk_size: int | None) -> Iterator[bytes]:
-    """The body's bytes: raw (no copy) when not content-encoded, else decoded with bounded memory.
-
-    httpx decodes a whole network read at once (64 KiB of gzip can become 64 MiB); the SDK's decoder
-    yields at most 64 KiB at a time, so a compressed body costs no more memory than a plain one.
-    """
-    encoding = response.headers.get("content-encoding")
-    if encoding is None and chunk_size is None:
-        return response.iter_raw()  # no generator of ours in between: the hot path of `save`
-    return _reshaped(response.iter_raw(), None if encoding is None else Decoder(encoding), _Rechunk(chunk_size))
-
-
-def _reshaped(raw: Iterator[bytes], decoder: Decoder | None, rechunk: _Rechunk) -> Iterator[bytes]:
-    """Raw chunks decoded (when a decoder is given) and regrouped."""
-    for chunk in raw:
-        yield from rechunk.add((chunk,) if decoder is None else decoder.feed(chunk))
-    yield from rechunk.add(() if decoder is None else decoder.finish())
-    yield from rechunk.rest()
-
-
-async def _achunks(response: httpx2.Response, chunk_size: int | None) -> AsyncIterator[bytes]:
-    """The async twin of `_chunks` (the decoding and regrouping are the same pure functions)."""
-    encoding = response.headers.get("content-encoding")
-    decoder = None if encoding is None else Decoder(encoding)
-    rechunk = _Rechunk(chunk_size)
-    async for chunk in response.aiter_raw():
-        for piece in rechunk.add((chunk,) if decoder is None else decoder.feed(chunk)):
-            yield piece
-    for piece in rechunk.add(() if decoder is None else decoder.finish()):
-        yield piece
-    for piece in rechunk.rest():
-        yield piece
-
-
-_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
-_TEMP_SUFFIX_BYTES = len(".12345678.part")
-
-
-class _Temp:
-    """A temporary file beside the target, renamed into place when complete and removed otherwise.
-
-    Its name, `.<target name>.<8 hex>.part`, fits the filesystem's 255 bytes whatever the target's
-    name; it is created with mode 0666 less the umask, as `open()` creates a file, so the saved file
-    gets the mode any other tool would give it (mkstemp's 0600 would not).
-    """
-
-    def __init__(self, target: Path, *, fsync: bool) -> None:
-        stem = fit_bytes(target.name, MAX_FILENAME_BYTES - 1 - _TEMP_SUFFIX_BYTES)
-        for _ in range(100):
-            self.path = target.parent / f".{stem}.{os.urandom(4).hex()}.part"
-            try:
-                fd = os.open(self.path, _TEMP_FLAGS, 0o666)
-            except FileExistsError:
-                continue
-            break
-        else:
-            raise FileExistsError(f"no free temporary name beside {target}")
-        self.file: IO[bytes] = os.fdopen(fd, "wb", buffering=0)
-        self.fsync = fsync
-
-    def finish(self, target: Path, *, replace: bool) -> Path:
-        """Put the complete file in place: at `target` (replacing it), or at the first free `numbered` name."""
-        if self.fsync:
-            os.fsync(self.file.fileno())
-        self.file.close()
-        final = target
-        if replace:
-            os.replace(self.path, target)
-        else:
-            final = self._place_new(target)
-        if self.fsync:
-            _fsync_folder(final.parent)
-        return final
-
-    def _place_new(self, target: Path) -> Path:
-        """Link the file in under a name nobody has (a hard link never replaces), then drop the temporary name."""
-        for number in range(1000):
-            candidate = target if number == 0 else numbered(target, number)
-            try:
-                os.link(self.path, candidate)
-            except FileExistsError:
-                continue
-            except OSError:  # a filesystem without hard links: check, then rename (not atomic there)
-                if os.path.lexists(candidate):
-                    continue
-                os.replace(self.path, candidate)
-                return candidate
-            os.unlink(self.path)
-            return candidate
-        raise FileExistsError(errno.EEXIST, "1000 names like it are taken", str(target))
-
-    def discard(self) -> None:
-        with contextlib.suppress(OSError):
-            self.file.close()
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-
-
-class _Saving:
-    """One `save`: its target, its temporary file, and every local failure as a LocalFileError.
-
-    The sync and async `save` differ only in how they read the body and where `finish` runs.
-    """
-
-    def __init__(
-        self, info: DownloadInfo, path_or_folder: str | os.PathLike[str], *, fsync: bool, overwrite: bool
-    ) -> None:
-        self._info = info
-        try:
-            self._target, named_by_server = target_path(path_or_folder, info.filename)
-            self._temp = _Temp(self._target, fsync=fsync)
-        except OSError as exc:
-            raise _local_error(info, path_or_folder, exc) from None
-        self._replace = overwrite or not named_by_server
-
-    def write(self, chunk: bytes) -> None:
-        """Append the next bytes of the file."""
-        try:
-            self._temp.file.write(chunk)
-        except OSError as exc:
-            raise _local_error(self._info, self._target, exc) from None
-
-    def finish(self) -> Path:
-        """Put the complete file in place; the path it has."""
-        try:
-            return self._temp.finish(self._target, replace=self._replace)
-        except OSError as exc:
-            raise _local_error(self._info, self._target, exc) from None
-
-    def discard(self) -> None:
-        """Remove the temporary file (the target is left as it was)."""
-        self._temp.discard()
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename in `folder` durable (POSIX; Windows cannot open a folder for syncing)."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class _Body(Iterator[bytes]):
@@ -621,14 +248,14 @@ class Download(_DownloadBase):
     ) -> Generator[bytes, None, None]:
         info = self._meta
         try:
-            _check_max(info, max_bytes)
-            chunks = _chunks(response, chunk_size)
-            yield from chunks if max_bytes is None else _capped(chunks, info, max_bytes)
+            body.check_max(info, max_bytes)
+            chunks = body.chunks(response, chunk_size)
+            yield from chunks if max_bytes is None else body.capped(chunks, info, max_bytes)
         except (httpx2.TransportError, DecodingError) as exc:
-            raise _cut(info, response, exc) from None
+            raise body.cut(info, response, exc) from None
         finally:
             self.close()
-        _check_end(info, response.num_bytes_downloaded, allow_close_delimited=allow_close_delimited)
+        body.check_end(info, response.num_bytes_downloaded, allow_close_delimited=allow_close_delimited)
 
     def read(self, *, allow_close_delimited: bool = False, max_bytes: int | None = None) -> bytes:
         """The whole file in memory (prefer `save` or `iter_bytes` for large files; `max_bytes` bounds it)."""
@@ -663,7 +290,7 @@ class Download(_DownloadBase):
             LocalFileError: the file could not be written here (a missing or read-only folder, a
                 full disk); nothing is left behind.
         """
-        saving = _Saving(self._meta, path_or_folder, fsync=fsync, overwrite=overwrite)
+        saving = Saving(self._meta, path_or_folder, fsync=fsync, overwrite=overwrite)
         response = self._response
         try:
             for chunk in self._stream(self._take(), None, allow_close_delimited, max_bytes):
@@ -749,16 +376,16 @@ class AsyncDownload(_DownloadBase):
         info = self._meta
         total = 0
         try:
-            _check_max(info, max_bytes)
-            async for chunk in _achunks(response, chunk_size):
+            body.check_max(info, max_bytes)
+            async for chunk in body.achunks(response, chunk_size):
                 if max_bytes is not None:
-                    total = _counted(info, max_bytes, total, chunk)
+                    total = body.counted(info, max_bytes, total, chunk)
                 yield chunk
         except (httpx2.TransportError, DecodingError) as exc:
-            raise _cut(info, response, exc) from None
+            raise body.cut(info, response, exc) from None
         finally:
             await self.close()
-        _check_end(info, response.num_bytes_downloaded, allow_close_delimited=allow_close_delimited)
+        body.check_end(info, response.num_bytes_downloaded, allow_close_delimited=allow_close_delimited)
 
     async def read(self, *, allow_close_delimited: bool = False, max_bytes: int | None = None) -> bytes:
         """The whole file in memory (prefer `save` or `iter_bytes` for large files; `max_bytes` bounds it)."""
@@ -781,7 +408,7 @@ class AsyncDownload(_DownloadBase):
         bounded by `max_bytes`, and synced to disk with `fsync=True`, as with `Download.save`; the final close, sync and
         rename run off the event loop.
         """
-        saving = _Saving(self._meta, path_or_folder, fsync=fsync, overwrite=overwrite)
+        saving = Saving(self._meta, path_or_folder, fsync=fsync, overwrite=overwrite)
         response = self._response
         try:
             async for chunk in self._stream(self._take(), None, allow_close_delimited, max_bytes):

@@ -1,0 +1,244 @@
+"""A download's answer: what its headers say, what proves its body whole, and its chunks read with bounded memory.
+
+`DownloadInfo.of` reads the headers (a bad one is InvalidResponseError before a byte is read);
+`chunks` and `achunks` give the body decoded (when a server encoded it anyway) in pieces of at most
+64 KiB; `check_end` refuses a body its framing does not prove whole; `check_max` and `capped` keep a
+file under `max_bytes`. Pure functions over an httpx2 response: the download classes do the I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import NamedTuple
+
+import httpx2
+
+from ._decoding import Decoder, DecodingError
+from ._engine import Answer
+from ._errors import (
+    DownloadTooLargeError,
+    IncompleteDownloadError,
+    InvalidArgumentError,
+    InvalidResponseError,
+    mask,
+)
+from ._filenames import filename_from_disposition, safe_filename
+
+
+class DownloadInfo(NamedTuple):
+    """What a download's headers say, and what its errors need (attempts, key, secrets to mask)."""
+
+    run_id: str
+    filename: str
+    content_type: str
+    content_length: int | None
+    server_filename: str | None = None
+    proven_by: str = "length"
+    coded: bool = False
+    attempts: int = 1
+    idempotency_key: str | None = None
+    secrets: tuple[str, ...] = ()
+    request_id: str | None = None
+
+    def __repr__(self) -> str:
+        """The headers' facts without the secrets."""
+        return (
+            f"DownloadInfo(run_id={self.run_id!r}, filename={self.filename!r}, content_type={self.content_type!r}, "
+            f"content_length={self.content_length!r}, proven_by={self.proven_by!r}, coded={self.coded!r})"
+        )
+
+    @classmethod
+    def of(cls, answer: Answer) -> DownloadInfo:
+        """Read from a 200 trigger-and-download answer; InvalidResponseError when a header is missing or bad.
+
+        Text from the server (run id, filename, request id) has the call's secrets masked.
+        """
+        response, secrets = answer.response, answer.secrets
+        request_id = mask(response.headers.get("x-request-id"), secrets)
+        run_id = mask(response.headers.get("x-run-id"), secrets)
+        common = {"attempts": answer.attempts, "idempotency_key": answer.idempotency_key, "applied": True}
+        if not run_id:
+            raise InvalidResponseError(
+                "the download answer has no X-Run-Id header", status_code=200, request_id=request_id, **common
+            )
+        length = response.headers.get("content-length")
+        if length is not None and "transfer-encoding" in response.headers:
+            raise InvalidResponseError(
+                f"run {run_id}: the download answer has both Content-Length and Transfer-Encoding, so its framing "
+                "cannot be trusted (RFC 9112 section 6.3); nothing was read",
+                status_code=200,
+                request_id=request_id,
+                **common,
+            )
+        if length is not None and not (length.isascii() and length.isdigit()):
+            raise InvalidResponseError(
+                f"the download answer's Content-Length is not a size: {mask(length[:40], secrets)!r}",
+                status_code=200,
+                request_id=request_id,
+                **common,
+            )
+        name = mask(filename_from_disposition(response.headers.get("content-disposition")), secrets)
+        return cls(
+            run_id=run_id,
+            filename=safe_filename(name, f"{safe_filename(run_id, 'download')}.bin"),
+            content_type=mask(response.headers.get("content-type"), secrets) or "application/octet-stream",
+            content_length=None if length is None else int(length),
+            server_filename=name,
+            proven_by=_proof(response.headers),
+            coded=response.headers.get("content-encoding", "identity").strip().lower() != "identity",
+            attempts=answer.attempts,
+            idempotency_key=answer.idempotency_key,
+            secrets=secrets,
+            request_id=request_id,
+        )
+
+
+def _incomplete(info: DownloadInfo, received: int, why: str) -> IncompleteDownloadError:
+    expected = "an unknown number" if info.content_length is None else str(info.content_length)
+    return IncompleteDownloadError(
+        f"download of run {info.run_id} incomplete: {received} of {expected} bytes arrived ({mask(why, info.secrets)})",
+        received=received,
+        expected=info.content_length,
+        run_id=info.run_id,
+        attempts=info.attempts,
+        idempotency_key=info.idempotency_key,
+        applied=True,
+    )
+
+
+def cut(info: DownloadInfo, response: httpx2.Response, exc: Exception) -> IncompleteDownloadError:
+    """The error for a body cut short by its connection (named by class) or its coding (by what it says)."""
+    why = str(exc) if isinstance(exc, DecodingError) else type(exc).__name__
+    return _incomplete(info, response.num_bytes_downloaded, why)
+
+
+def _proof(headers: httpx2.Headers) -> str:
+    """What proves a body complete: its `length`, its `chunked` terminator, its `coding`'s end marker, or `nothing`.
+
+    A body with neither Content-Length nor chunked framing ends when the server closes the
+    connection (close-delimited, as HTTP/1.0 does): a cut there looks exactly like the end.
+    """
+    if "content-length" in headers:
+        return "length"
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return "chunked"
+    return "coding" if headers.get("content-encoding", "identity").strip().lower() != "identity" else "nothing"
+
+
+_UNPROVEN = (
+    "the server closed the connection without saying the file's length (no Content-Length, not chunked), so "
+    "nothing proves the file whole; pass allow_close_delimited=True to accept such a file"
+)
+
+
+def check_end(info: DownloadInfo, received: int, *, allow_close_delimited: bool) -> None:
+    """Raise IncompleteDownloadError unless the framing proves the body whole.
+
+    `received` is the bytes on the wire, as Content-Length counts them; a close-delimited body is
+    refused unless `allow_close_delimited` (or its coding's end marker, checked by the decoder).
+    """
+    if info.content_length is not None and received != info.content_length:
+        raise _incomplete(
+            info, received, "the stream ended early" if received < info.content_length else "more bytes than announced"
+        )
+    if info.proven_by == "nothing" and not allow_close_delimited:
+        raise _incomplete(info, received, _UNPROVEN)
+
+
+def _too_large(info: DownloadInfo, max_bytes: int, received: int) -> DownloadTooLargeError:
+    size = f"{info.content_length} bytes announced" if received == 0 else f"more than {max_bytes} bytes arrived"
+    return DownloadTooLargeError(
+        f"download of run {info.run_id} refused: {size}, over the max_bytes of {max_bytes}",
+        max_bytes=max_bytes,
+        received=received,
+        expected=info.content_length,
+        run_id=info.run_id,
+        attempts=info.attempts,
+        idempotency_key=info.idempotency_key,
+        applied=True,
+    )
+
+
+def check_max(info: DownloadInfo, max_bytes: int | None) -> None:
+    """Refuse up front a file whose Content-Length is over `max_bytes` (a coded body's length is not the file's)."""
+    if max_bytes is None:
+        return
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0:
+        raise InvalidArgumentError(f"max_bytes must be a whole number of bytes >= 0 or None, not {max_bytes!r}")
+    if info.content_length is not None and not info.coded and info.content_length > max_bytes:
+        raise _too_large(info, max_bytes, 0)
+
+
+def counted(info: DownloadInfo, max_bytes: int, total: int, chunk: bytes) -> int:
+    """`total` plus the chunk's bytes; DownloadTooLargeError when that passes `max_bytes`."""
+    if total + len(chunk) > max_bytes:
+        raise _too_large(info, max_bytes, total)
+    return total + len(chunk)
+
+
+def capped(chunks: Iterable[bytes], info: DownloadInfo, max_bytes: int) -> Iterator[bytes]:
+    """The chunks, stopped with DownloadTooLargeError before the one that would pass `max_bytes` in all."""
+    total = 0
+    for chunk in chunks:
+        total = counted(info, max_bytes, total, chunk)
+        yield chunk
+
+
+class _Rechunk:
+    """Regroups pieces into chunks of `size` bytes, the last shorter (size None: the pieces as they come)."""
+
+    def __init__(self, size: int | None) -> None:
+        self._size = size
+        self._pending = bytearray()
+
+    def add(self, pieces: Iterable[bytes]) -> Iterator[bytes]:
+        """The whole chunks the pieces complete."""
+        size = self._size
+        for piece in pieces:
+            if size is None:
+                yield piece
+                continue
+            self._pending += piece
+            while len(self._pending) >= size:
+                yield bytes(self._pending[:size])
+                del self._pending[:size]
+
+    def rest(self) -> Iterator[bytes]:
+        """The last, shorter chunk, if any."""
+        if self._pending:
+            yield bytes(self._pending)
+            self._pending.clear()
+
+
+def chunks(response: httpx2.Response, chunk_size: int | None) -> Iterator[bytes]:
+    """The body's bytes: raw (no copy) when not content-encoded, else decoded with bounded memory.
+
+    httpx decodes a whole network read at once (64 KiB of gzip can become 64 MiB); the SDK's decoder
+    yields at most 64 KiB at a time, so a compressed body costs no more memory than a plain one.
+    """
+    encoding = response.headers.get("content-encoding")
+    if encoding is None and chunk_size is None:
+        return response.iter_raw()  # no generator of ours in between: the hot path of `save`
+    return _reshaped(response.iter_raw(), None if encoding is None else Decoder(encoding), _Rechunk(chunk_size))
+
+
+def _reshaped(raw: Iterator[bytes], decoder: Decoder | None, rechunk: _Rechunk) -> Iterator[bytes]:
+    """Raw chunks decoded (when a decoder is given) and regrouped."""
+    for chunk in raw:
+        yield from rechunk.add((chunk,) if decoder is None else decoder.feed(chunk))
+    yield from rechunk.add(() if decoder is None else decoder.finish())
+    yield from rechunk.rest()
+
+
+async def achunks(response: httpx2.Response, chunk_size: int | None) -> AsyncIterator[bytes]:
+    """The async twin of `chunks` (the decoding and regrouping are the same pure functions)."""
+    encoding = response.headers.get("content-encoding")
+    decoder = None if encoding is None else Decoder(encoding)
+    rechunk = _Rechunk(chunk_size)
+    async for chunk in response.aiter_raw():
+        for piece in rechunk.add((chunk,) if decoder is None else decoder.feed(chunk)):
+            yield piece
+    for piece in rechunk.add(() if decoder is None else decoder.finish()):
+        yield piece
+    for piece in rechunk.rest():
+        yield piece
