@@ -1,0 +1,348 @@
+"""What an agent runtime receives: the payloads the platform POSTs to its URL, callback answers, credentials.
+
+Re-exported by `cxpa_sdk.types`, their public home (they read as `cxpa_sdk.types.X`). This module
+does not postpone its annotations (no `from __future__ import annotations`), so `typing.get_type_hints`
+needs no module namespace to resolve them: pydantic and FastAPI read these types wherever they live.
+"""
+
+import datetime
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
+
+from ._fields import (
+    as_dict,
+    attempts_field,
+    extra_field,
+    extra_of,
+    parse_time,
+    replayed_field,
+    request_id_field,
+    unknown_properties,
+)
+from ._status import RunStatus
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAccepted:
+    """The platform's answer to a runtime's callback (`started`, `output`, `complete`, `fail`, `waiting`).
+
+    Attributes:
+        run_id: The run the callback reported on.
+        status: The run's status after it.
+        request_id: The X-Request-Id of the answer this came from (None when built by hand); not compared.
+        replayed: Whether that answer was an idempotent replay (`Idempotent-Replayed: true`): the
+            platform had already taken this event; not compared.
+        attempts: How many attempts that request took (1 when it was not retried); not compared.
+        extra: The answer's properties this SDK does not know (a newer platform's), by their wire
+            names; empty when there are none. Not compared, not in repr; in `to_dict()`.
+    """
+
+    _WIRE: ClassVar[frozenset[str]] = frozenset({"runId", "status"})
+
+    run_id: str
+    status: RunStatus
+    request_id: str | None = request_id_field()
+    replayed: bool = replayed_field()
+    attempts: int = attempts_field()
+    extra: Mapping[str, Any] = extra_field()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the run was cancelled: its runtime should stop its work (nothing it sends changes the run)."""
+        return self.status == RunStatus.CANCELLED
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        """From the spec's CallbackAccepted object."""
+        return cls(data["runId"], RunStatus(data["status"]), extra=unknown_properties(data, cls._WIRE))
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-safe data: `{"run_id": ..., "status": "running", "extra": {}}`."""
+        return as_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape."""
+        return cls(data["run_id"], RunStatus(data["status"]), extra=extra_of(data))
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A resolved credential connection. `values` is secret material: it is never shown in repr.
+
+    Attributes:
+        connection_id: The connection's id.
+        type: The kind of credential, such as `api_key`.
+        values: The secret values by name.
+        expires_at: When they stop working, or None.
+        request_id: The X-Request-Id of the answer this came from (None when built by hand); not compared.
+        replayed: Whether that answer was an idempotent replay (`Idempotent-Replayed: true`): the
+            platform had already acted on this Idempotency-Key; not compared.
+        attempts: How many attempts that request took (1 when it was not retried); not compared.
+        extra: The answer's properties this SDK does not know (a newer platform's), by their wire
+            names; empty when there are none. Not compared, never in repr (it may be secret material too).
+    """
+
+    _WIRE: ClassVar[frozenset[str]] = frozenset({"connectionId", "type", "values", "expiresAt"})
+
+    connection_id: str
+    type: str
+    values: Mapping[str, str] = field(repr=False)
+    expires_at: datetime.datetime | None
+    request_id: str | None = request_id_field()
+    replayed: bool = replayed_field()
+    attempts: int = attempts_field()
+    extra: Mapping[str, Any] = extra_field()
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        """From the spec's Credential object."""
+        return cls(
+            data["connectionId"],
+            data["type"],
+            dict(data["values"]),
+            parse_time(data["expiresAt"]),
+            extra=unknown_properties(data, cls._WIRE),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-safe data, the secret `values` included: store or send the dict as the secret it holds."""
+        return as_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape."""
+        return cls(
+            data["connection_id"],
+            data["type"],
+            dict(data["values"]),
+            parse_time(data["expires_at"]),
+            extra=extra_of(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerPayload:
+    """What the platform sends a runtime when it starts a run. The key and token never show in repr.
+
+    Attributes:
+        run_id: The run to report on.
+        agent_id: The agent the run belongs to.
+        input: The run's input.
+        agent_api_key: The key for the run's callbacks and credential resolves.
+        credentials_token: The token for credential resolves, when the run has one.
+        trace_context: The W3C trace context (`traceparent`, `tracestate`) of the trigger request,
+            which `AgentClient.from_payload` continues; empty when the platform sent none (an
+            extension of the seed's contract). Not in repr, to keep it short.
+    """
+
+    run_id: str
+    agent_id: int
+    input: dict[str, Any]
+    agent_api_key: str = field(repr=False)
+    credentials_token: str | None = field(default=None, repr=False)
+    trace_context: Mapping[str, str] = field(default_factory=dict, repr=False, kw_only=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-safe data in this SDK's snake_case, the key and token included (they are secrets)."""
+        return as_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape (not the wire's camelCase: `parse` reads that)."""
+        return cls(
+            data["run_id"],
+            data["agent_id"],
+            data["input"],
+            data["agent_api_key"],
+            data.get("credentials_token"),
+            trace_context=dict(data.get("trace_context") or {}),
+        )
+
+    @classmethod
+    def parse(cls, payload: bytes | str | Mapping[str, Any]) -> Self:
+        """Validate the JSON a runtime received (bytes, text or a decoded mapping).
+
+        Raises:
+            InvalidArgumentError: The payload is not JSON or not a TriggerPayload; the message
+                names the field.
+        """
+        data = _checked_payload(payload, "TriggerPayload", "trigger payload")
+        return cls(
+            data["runId"],
+            data["agentId"],
+            data["input"],
+            data["agentApiKey"],
+            data.get("credentialsToken"),
+            trace_context=_trace_context(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ResumePayload:
+    """What the platform sends a URL runtime when a run that reported `waiting` is resumed.
+
+    It arrives at the same URL as the TriggerPayload (`parse_runtime_payload` tells them apart).
+    The key and token never show in repr.
+
+    Attributes:
+        run_id: The run that was resumed.
+        agent_id: The agent the run belongs to.
+        token_id: The token the run was waiting on.
+        output: What the resumer passed on (`{}` when nothing).
+        agent_api_key: The key for the run's callbacks and credential resolves.
+        credentials_token: A fresh token for credential resolves, when the run has one.
+        trace_context: The W3C trace context (`traceparent`, `tracestate`) of the run's trigger
+            request, as in TriggerPayload; empty when the platform sent none. Not in repr.
+    """
+
+    run_id: str
+    agent_id: int
+    token_id: str
+    output: dict[str, Any]
+    agent_api_key: str = field(repr=False)
+    credentials_token: str | None = field(default=None, repr=False)
+    trace_context: Mapping[str, str] = field(default_factory=dict, repr=False, kw_only=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-safe data in this SDK's snake_case, the key and token included (they are secrets)."""
+        return as_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape (not the wire's camelCase: `parse` reads that)."""
+        return cls(
+            data["run_id"],
+            data["agent_id"],
+            data["token_id"],
+            data["output"],
+            data["agent_api_key"],
+            data.get("credentials_token"),
+            trace_context=dict(data.get("trace_context") or {}),
+        )
+
+    @classmethod
+    def parse(cls, payload: bytes | str | Mapping[str, Any]) -> Self:
+        """Validate the JSON a runtime received (bytes, text or a decoded mapping).
+
+        Raises:
+            InvalidArgumentError: The payload is not JSON or not a ResumePayload; the message
+                names the field.
+        """
+        data = _checked_payload(payload, "ResumePayload", "resume payload")
+        return cls(
+            data["runId"],
+            data["agentId"],
+            data["tokenId"],
+            data["output"],
+            data["agentApiKey"],
+            data.get("credentialsToken"),
+            trace_context=_trace_context(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPayload:
+    """What the platform sends a URL runtime when one of its runs is cancelled: stop that run's work.
+
+    It arrives at the same URL as the TriggerPayload (`parse_runtime_payload` tells them apart) and
+    carries no key. Its answer is ignored; a runtime that misses it learns of the cancel from its
+    next callback (RunCancelledError) or `AgentClient.is_cancelled()`.
+
+    Example:
+        >>> payload = parse_runtime_payload(request_body)               # doctest: +SKIP
+        >>> if isinstance(payload, CancelPayload):                      # doctest: +SKIP
+        ...     stop_events[payload.run_id].set()
+
+    Attributes:
+        run_id: The run that was cancelled.
+        agent_id: The agent the run belongs to.
+    """
+
+    run_id: str
+    agent_id: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-safe data in this SDK's snake_case: `{"run_id": ..., "agent_id": 42}`."""
+        return as_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape (not the wire's camelCase: `parse` reads that)."""
+        return cls(data["run_id"], data["agent_id"])
+
+    @classmethod
+    def parse(cls, payload: bytes | str | Mapping[str, Any]) -> Self:
+        """Validate the JSON a runtime received (bytes, text or a decoded mapping).
+
+        Raises:
+            InvalidArgumentError: The payload is not JSON or not a CancelPayload; the message
+                names the field.
+        """
+        data = _checked_payload(payload, "CancelPayload", "cancel payload")
+        return cls(data["runId"], data["agentId"])
+
+
+def parse_runtime_payload(
+    payload: bytes | str | Mapping[str, Any],
+) -> TriggerPayload | ResumePayload | CancelPayload:
+    """Validate what the platform POSTed to a runtime's URL, by its `type`.
+
+    A ResumePayload when `type` is `resumed`, a CancelPayload when it is `cancelled`, else a
+    TriggerPayload (which has no `type`).
+
+    Raises:
+        InvalidArgumentError: The payload is not JSON, or not the payload its `type` says; the
+            message names the field.
+    """
+    data = _decode_payload(payload, "runtime payload")
+    kind = data.get("type") if isinstance(data, dict) else None
+    if kind == "resumed":
+        return ResumePayload.parse(data)
+    if kind == "cancelled":
+        return CancelPayload.parse(data)
+    return TriggerPayload.parse(data)
+
+
+def _trace_context(data: Mapping[str, Any]) -> dict[str, str]:
+    """The W3C trace context a payload carries (`traceparent`, and `tracestate` only beside it); usually none."""
+    traceparent = data.get("traceparent")
+    if traceparent is None:
+        return {}
+    tracestate = data.get("tracestate")
+    if tracestate is None:
+        return {"traceparent": traceparent}
+    return {"traceparent": traceparent, "tracestate": tracestate}
+
+
+def _decode_payload(payload: object, what: str) -> Any:
+    """The payload decoded from JSON (a mapping becomes a dict); InvalidArgumentError when it is not JSON."""
+    from ._errors import InvalidArgumentError  # noqa: PLC0415 - errors import types for annotations
+
+    if isinstance(payload, Mapping):
+        return dict(payload)
+    if not isinstance(payload, bytes | bytearray | str):
+        return payload  # already decoded: the schema check names what it is
+    try:
+        return json.loads(payload)
+    except ValueError as exc:
+        raise InvalidArgumentError(f"the {what} is not JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidArgumentError(f"the {what} is nested too deeply") from None
+
+
+def _checked_payload(payload: bytes | str | Mapping[str, Any], schema: str, what: str) -> dict[str, Any]:
+    """The payload decoded and checked against the spec's `schema`; InvalidArgumentError naming the field."""
+    from ._errors import InvalidArgumentError  # noqa: PLC0415 - errors import types for annotations
+    from ._schema import SchemaError, validate  # noqa: PLC0415 - the spec is loaded on first use
+
+    data: dict[str, Any] = _decode_payload(payload, what)
+    try:
+        validate(data, schema)
+    except SchemaError as exc:
+        raise InvalidArgumentError(f"invalid {what}: {exc}") from None
+    except RecursionError:
+        raise InvalidArgumentError(f"the {what} is nested too deeply") from None
+    return data
