@@ -491,14 +491,6 @@ class IngestedRun:
 
 
 # The status and the runtime's types are defined beside (without postponed annotations) and live here.
-for _public in (
-    RunStatus,
-    CallbackAccepted,
-    CancelPayload,
-    Credential,
-    ResumePayload,
-    TriggerPayload,
-    parse_runtime_payload,
-):
-    _public.__module__ = __name__
-del _public
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name
