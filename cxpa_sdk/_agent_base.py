@@ -96,7 +96,7 @@ class AgentBase(ForkGuard):
             deadline=deadline,
             allow_insecure=allow_insecure,
         )
-        self._run_id = check.identifier(run_id, "run_id")
+        self._run_id = check.run_id(run_id)
         self._credentials_token = (
             None if credentials_token is None else check.secret(credentials_token, "credentials_token")
         )

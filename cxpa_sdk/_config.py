@@ -129,6 +129,56 @@ def identifier(value: object, argument: str, max_length: int = MAX_ID_LENGTH) ->
     return value
 
 
+MAX_CURSOR_LENGTH = 256
+
+
+def _visible_ascii(value: str) -> bool:
+    """Whether every character is visible ASCII (0x21 to 0x7E): no space, no control, nothing beyond ASCII."""
+    return value.isascii() and value.isprintable() and " " not in value
+
+
+def _ruled(value: object, argument: str, max_length: int, what: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgumentTypeError(f"{argument} must be a str, not {type(value).__name__}")
+    if not value:
+        raise InvalidArgumentError(f"{argument} must not be empty")
+    if len(value) > max_length:
+        raise InvalidArgumentError(f"{argument} must be at most {max_length} characters ({what}), got {len(value)}")
+    if not _visible_ascii(value):
+        raise InvalidArgumentError(
+            f"{argument} must be visible ASCII characters only ({what}: no space, control or non-ASCII "
+            f"character), got {value[:40]!r}"
+        )
+    return value
+
+
+def run_id(value: object, argument: str = "run_id") -> str:
+    """A run id by the id rule (openapi.yaml's RunIdentifier): 1 to 128 visible ASCII characters, not `.` or `..`.
+
+    The same rule refuses a run id the platform sends (`is_run_id`), so an id accepted once is
+    accepted everywhere, and none can change the path it is placed in.
+    """
+    found = _ruled(value, argument, MAX_ID_LENGTH, "the run id rule")
+    if found in (".", ".."):
+        raise InvalidArgumentError(f"{argument} must not be {found!r} (a dot segment would change the path)")
+    return found
+
+
+def cursor(value: object, argument: str = "after") -> str:
+    """An events cursor by the cursor rule (openapi.yaml's Cursor): 1 to 256 visible ASCII characters."""
+    return _ruled(value, argument, MAX_CURSOR_LENGTH, "the cursor rule")
+
+
+def is_run_id(value: object) -> bool:
+    """Whether a value passes the run id rule (`run_id`), for what the platform sends."""
+    return (
+        isinstance(value, str)
+        and 1 <= len(value) <= MAX_ID_LENGTH
+        and _visible_ascii(value)
+        and value not in (".", "..")
+    )
+
+
 def header_value(value: object, argument: str, max_length: int) -> str:
     """A value sent in a header as given (an Idempotency-Key): printable ASCII, no surrounding space."""
     if not isinstance(value, str):

@@ -9,10 +9,11 @@ file under `max_bytes`. Pure functions over an httpx2 response: the download cla
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import httpx2
 
+from ._config import is_run_id
 from ._decoding import Decoder, DecodingError
 from ._engine import Answer
 from ._errors import (
@@ -56,10 +57,22 @@ class DownloadInfo(NamedTuple):
         response, secrets = answer.response, answer.secrets
         request_id = mask(response.headers.get("x-request-id"), secrets)
         run_id = mask(response.headers.get("x-run-id"), secrets)
-        common = {"attempts": answer.attempts, "idempotency_key": answer.idempotency_key, "applied": True}
+        common: dict[str, Any] = {
+            "attempts": answer.attempts,
+            "idempotency_key": answer.idempotency_key,
+            "applied": True,
+        }
         if not run_id:
             raise InvalidResponseError(
                 "the download answer has no X-Run-Id header", status_code=200, request_id=request_id, **common
+            )
+        if not is_run_id(run_id):  # a repeated header arrives joined with ", ": no run id either
+            raise InvalidResponseError(
+                f"the download answer's X-Run-Id is not a run id (1 to 128 visible ASCII characters, not . or ..): "
+                f"{run_id[:40]!r}",
+                status_code=200,
+                request_id=request_id,
+                **common,
             )
         length = response.headers.get("content-length")
         if length is not None and "transfer-encoding" in response.headers:

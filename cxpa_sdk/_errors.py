@@ -240,17 +240,29 @@ class InternalServerError(APIStatusError):
 
 
 class InvalidResponseError(CxpaError):
-    """The platform's answer is not what openapi.yaml allows (bad JSON, a missing field, a wrong type).
+    """The platform's answer is outside openapi.yaml (bad JSON, a missing field), or not about what was asked.
+
+    Not about what was asked: another run's row, a wait's end that is no end, events that repeat.
 
     Attributes:
         status_code: The answer's HTTP status.
         request_id: The answer's X-Request-Id, when it had one.
+        run_id: The run asked about, when the call named one.
     """
 
-    def __init__(self, message: str, *, status_code: int, request_id: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        request_id: str | None = None,
+        run_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(message, **kwargs)
         self.status_code = status_code
         self.request_id = request_id
+        self.run_id = run_id
 
 
 class WaitTimeoutError(CxpaError):
@@ -261,13 +273,26 @@ class WaitTimeoutError(CxpaError):
         status: Its status when the wait gave up.
         cursor: For `run_events`, the cursor to resume from (`after=cursor`: the events after the
             last one yielded); None for other waits, or when no event was read.
+        pending: For `as_completed` and `wait_all`, every run still going when the wait gave up, as
+            `(agent_id, run_id)` pairs in the order given (`client.run(*pair)` is a handle on one);
+            empty for other waits. `run_id` and `status` are the first of them.
     """
 
-    def __init__(self, message: str, *, run_id: str, status: str, cursor: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        run_id: str,
+        status: str,
+        cursor: str | None = None,
+        pending: tuple[tuple[int, str], ...] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(message, **kwargs)
         self.run_id: str = run_id  # never None here (CxpaError's is, before a run is known)
         self.status = status
         self.cursor = cursor
+        self.pending = pending
 
 
 class RunFailedError(CxpaError):

@@ -4,7 +4,13 @@
 seed's contract) with `after=` the last cursor and `waitMs`; on an older platform without it, held run
 reads (`get_run` with `waitMs`) from which the changes are inferred. The clients loop `read()` until
 `ended`, yielding each event; the reader raises WaitTimeoutError, with the cursor to resume from, once
-the iteration's `timeout` passed.
+the iteration's `timeout` passed, whatever the platform does (its reads end by the timeout plus
+`_operations.WAIT_GRACE_S`).
+
+What the platform says is checked before it is yielded: each event at most once (by its cursor), in
+the platform's order, nothing after `ended`, and an `ended` event about this run with a terminal
+status. A page that repeats only events already yielded is no progress: it is paced like an empty
+one, and `MAX_STALLED_PAGES` of them in a row are an InvalidResponseError, never a loop.
 """
 
 from __future__ import annotations
@@ -15,9 +21,9 @@ import time
 from typing import Any, NamedTuple
 
 from . import _config as check
-from ._engine import Flow, Settings, Sleep, deadline_at
-from ._errors import NotFoundError, WaitTimeoutError
-from ._operations import _read_run, naming_run, pace, read_events, window_ms
+from ._engine import Flow, Settings, Sleep
+from ._errors import APITimeoutError, InvalidResponseError, NotFoundError, WaitTimeoutError
+from ._operations import _read_run, naming_run, pace, read_events, wait_deadline, window_ms
 from .types import Run, RunEvent, RunStatus
 
 logger = logging.getLogger("cxpa_sdk")
@@ -31,7 +37,8 @@ FALLBACK_WINDOW_MS = 2_000
 # The cursors of events inferred on an older platform: the state seen after the event, so that
 # `after=` one of them resumes there (`<prefix><status>:<output digest>:<waiting token>`).
 FALLBACK_PREFIX = "cxpa-fallback:"
-MAX_CURSOR_LENGTH = 256
+# Pages in a row that repeat only events already yielded before the reader gives up on the platform.
+MAX_STALLED_PAGES = 3
 
 
 class _Seen(NamedTuple):
@@ -43,6 +50,7 @@ class _Seen(NamedTuple):
 
     @property
     def cursor(self) -> str:
+        """The state as a cursor (visible ASCII, like every cursor: the token is a digest)."""
         return f"{FALLBACK_PREFIX}{self.status}:{self.output}:{self.token}"
 
     @classmethod
@@ -72,7 +80,7 @@ def inferred(run: Run, seen: _Seen | None) -> tuple[list[RunEvent], _Seen]:
     """
     events = []
     output = _digest(run.output_data)
-    token = run.waiting.token_id if run.waiting is not None else ""
+    token = _digest(run.waiting.token_id) if run.waiting is not None else ""
     if seen is None:
         seen = _Seen("", _digest(None), "")
     if output != seen.output:
@@ -101,13 +109,15 @@ class EventReader:
     ) -> None:
         self._settings = settings
         self.agent_id = check.agent_id(agent_id)
-        self.run_id = check.identifier(run_id, "run_id")
-        self.cursor = None if after is None else check.identifier(after, "after", MAX_CURSOR_LENGTH)
+        self.run_id = check.run_id(run_id)
+        self.cursor = None if after is None else check.cursor(after)
         self.wait_s = check.seconds(timeout, "timeout")
         self.ended = False
         self.status: RunStatus | None = None
         self._seen = None if self.cursor is None else _Seen.parse(self.cursor)
         self._fallback = self._seen is not None  # a fallback cursor is resumed with run reads
+        self._yielded: set[str] = set() if self.cursor is None else {self.cursor}  # cursors of events given
+        self._stalled = 0  # pages in a row that repeated only events already yielded
         self._floor = 0.0
         self._wait_end = 0.0
         self._deadline = 0.0
@@ -122,19 +132,24 @@ class EventReader:
         """
         if not self._deadline:
             self._wait_end = time.monotonic() + self.wait_s
-            self._deadline = deadline_at(self._settings, self.wait_s + self._settings.deadline)
+            self._deadline = wait_deadline(self._settings, self._wait_end)
         left = self._wait_end - time.monotonic()
         if left <= 0:
             raise self._timed_out()
-        if not self._fallback:
-            try:
-                return (yield from naming_run(self.run_id, self._read_events(left)))
-            except NotFoundError as exc:
-                if exc.code in _MISSING:
-                    raise
-                logger.debug("get_run_events answered 404 %s: an older platform; reading the run instead", exc.code)
-                self._fallback = True
-        return (yield from naming_run(self.run_id, self._read_run(left)))
+        try:
+            if not self._fallback:
+                try:
+                    return (yield from naming_run(self.run_id, self._read_events(left)))
+                except NotFoundError as exc:
+                    if exc.code in _MISSING:
+                        raise
+                    logger.debug("get_run_events answered 404 %s: an older platform; reading the run", exc.code)
+                    self._fallback = True
+            return (yield from naming_run(self.run_id, self._read_run(left)))
+        except APITimeoutError as exc:
+            if time.monotonic() < self._wait_end:
+                raise
+            raise self._timed_out() from exc  # the platform was silent until the iteration's clock ran out
 
     def _timed_out(self) -> WaitTimeoutError:
         status = "unknown" if self.status is None else self.status.value
@@ -159,13 +174,54 @@ class EventReader:
         page = yield from read_events(
             self._settings, self.agent_id, self.run_id, after=self.cursor, wait_ms=window, deadline=self._deadline
         )
-        self.cursor, self.ended = page.cursor, page.ended
-        if page.events:
-            self.status = page.events[-1].status
-            self._floor = 0.0
+        events = self._new(page.events)
+        if page.ended and page.events and not self.ended:
+            raise self._invalid("says the run ended, but its events hold no `ended` event")
+        self.ended = self.ended or page.ended
+        if events:
+            self.status = events[-1].status
+            self.cursor = events[-1].cursor  # the last event yielded: never a cursor that went back
+            self._floor, self._stalled = 0.0, 0
         elif not self.ended:
+            if page.events:  # only events already yielded: no progress
+                self._stalled += 1
+                if self._stalled >= MAX_STALLED_PAGES:
+                    raise self._invalid(f"repeated only events already read, {self._stalled} pages in a row")
             yield from self._pause(window / 1000, time.monotonic() - started)
-        return page.events
+        return events
+
+    def _new(self, page: list[RunEvent]) -> list[RunEvent]:
+        """The events of a page not yielded before, up to and including `ended` (always the last), checked."""
+        events = []
+        for event in page:
+            if event.cursor in self._yielded:
+                continue
+            self._yielded.add(event.cursor)
+            events.append(event)
+            if event.type == "ended":
+                self._check_end(event)
+                self.ended = True
+                break
+        return events
+
+    def _check_end(self, event: RunEvent) -> None:
+        """An `ended` event must say the run is terminal, and carry this run's terminal Run if it carries one."""
+        run = event.run
+        if not event.status.terminal:
+            raise self._invalid(f"has an `ended` event with status {event.status}, which is not terminal")
+        if run is not None and (run.run_id, run.agent_id) != (self.run_id, self.agent_id):
+            raise self._invalid(f"has an `ended` event carrying run {run.run_id} of agent {run.agent_id}")
+        if run is not None and run.status != event.status:
+            raise self._invalid(f"has an `ended` event of status {event.status} carrying a {run.status} run")
+
+    def _invalid(self, problem: str) -> InvalidResponseError:
+        """The error for an events answer that breaks the events' promises (a read: nothing was changed)."""
+        return InvalidResponseError(
+            f"the events of run {self.run_id} (agent {self.agent_id}) after cursor {self.cursor!r} {problem}",
+            status_code=200,
+            run_id=self.run_id,
+            applied=True,
+        )
 
     def _read_run(self, left: float) -> Flow[list[RunEvent]]:
         # The first read answers at once (the run as it stands); then held reads of a short window.

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from . import _config as check
 from . import _operations as ops
 from ._engine import Flow, Settings, Sleep, T
-from ._errors import CxpaError, InvalidArgumentTypeError, NotFoundError, WaitTimeoutError
+from ._errors import APITimeoutError, CxpaError, InvalidArgumentTypeError, NotFoundError, WaitTimeoutError
 from .types import Run, RunEvent, RunStatus, TriggeredRun
 
 
@@ -246,7 +246,7 @@ def trigger_answer(triggered: TriggeredRun) -> dict[str, Any]:
 
 def checked_reference(agent_id: object, run_id: object) -> tuple[int, str]:
     """A handle's agent id and run id, checked as every call checks them."""
-    return check.agent_id(agent_id), check.identifier(run_id, "run_id")
+    return check.agent_id(agent_id), check.run_id(run_id)
 
 
 def _handles(handles: Iterable[Any], kind: type[_HandleBase]) -> list[Any]:
@@ -257,13 +257,22 @@ def _handles(handles: Iterable[Any], kind: type[_HandleBase]) -> list[Any]:
     return found
 
 
+def _by_run(handles: Iterable[Any]) -> dict[tuple[int, str], Any]:
+    """The handles by their run, in the order given (a run handed in twice is waited for once)."""
+    return {(handle.agent_id, handle.run_id): handle for handle in handles}
+
+
 def _timed_out(pending: Mapping[tuple[int, str], _HandleBase], timeout: float) -> WaitTimeoutError:
+    """The error of an `as_completed` whose clock ran out: it names every run still going, in `pending`."""
     first = next(iter(pending.values()))
     names = ", ".join(handle.run_id for handle in list(pending.values())[:5])
     more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
     status = "unknown" if first.status is None else first.status.value
     return WaitTimeoutError(
-        f"{len(pending)} run(s) did not end within {timeout:g} s: {names}{more}", run_id=first.run_id, status=status
+        f"{len(pending)} run(s) did not end within {timeout:g} s: {names}{more}",
+        run_id=first.run_id,
+        status=status,
+        pending=tuple(pending),
     )
 
 
@@ -273,19 +282,25 @@ def wait_many(
     """One round of the sync `as_completed`: the runs of `keys` that ended (or errors naming missing ones).
 
     Up to 1000 runs are waited on with one request held for the window; more, a request per 1000
-    without holding, then a pause of up to 1 s. A held request that comes back early with nothing
-    (a server that does not hold it) is paced by `ops.pace` from `floor`; the new floor is returned.
-    Raises NotFoundError (the platform lacks `wait_for_runs`).
+    without holding, then a pause of up to 1 s. Only entries about `keys` count (`ops.wait_for_runs`
+    checks the answer against its request), so a round that settled none of them made no progress:
+    a held request that came back early so is paced by `ops.pace` from `floor`; the new floor is
+    returned. Every request ends by `ops.wait_deadline`: a platform silent until `wait_end` ends the
+    round with what it found. Raises NotFoundError (the platform lacks `wait_for_runs`).
     """
     found: list[Run | CxpaError] = []
     held = len(keys) <= ops.MAX_RUNS_PER_WAIT
     window = ops.window_ms(wait_end - time.monotonic()) if held else 0
     started = time.monotonic()
+    deadline = ops.wait_deadline(settings, wait_end)
     for start in range(0, len(keys), ops.MAX_RUNS_PER_WAIT):
         chunk = keys[start : start + ops.MAX_RUNS_PER_WAIT]
-        waited = yield from ops.wait_for_runs(
-            settings, chunk, wait_ms=window, deadline=time.monotonic() + window / 1000 + settings.deadline
-        )
+        try:
+            waited = yield from ops.wait_for_runs(settings, chunk, wait_ms=window, deadline=deadline)
+        except APITimeoutError:
+            if time.monotonic() < wait_end:
+                raise
+            return found, floor
         found.extend(waited.ended)
         found.extend(item.error() for item in waited.missing)
     if not found:
@@ -299,16 +314,18 @@ def as_completed(handles: Iterable[RunHandle], *, timeout: float = 300.0) -> Ite
     """Each run's terminal Run as it ends, first ended first, within `timeout` seconds in all.
 
     The waits share requests: one held request watches up to 1000 runs. On a platform without
-    that endpoint the runs are waited for one after another (in the order given).
+    that endpoint the runs are waited for one after another (in the order given). Only a terminal
+    Run of a run asked for is ever yielded, each run once; the iteration ends by `timeout` plus the
+    waits' grace (`WAIT_GRACE_S`, 2 s) whatever the platform does.
 
     Raises:
-        WaitTimeoutError: `timeout` passed with runs still going (the message names them; none is cancelled).
+        WaitTimeoutError: `timeout` passed with runs still going: its `pending` lists every one of
+            them as `(agent_id, run_id)` (none is cancelled).
         NotFoundError, PermissionDeniedError: A run the platform could not read.
     """
-    found = _handles(handles, RunHandle)
+    pending = _by_run(_handles(handles, RunHandle))
     wait_s = check.seconds(timeout, "timeout")
     wait_end = time.monotonic() + wait_s
-    pending = {(handle.agent_id, handle.run_id): handle for handle in found}
     floor = 0.0
     while pending:
         if time.monotonic() >= wait_end:
@@ -326,15 +343,17 @@ def as_completed(handles: Iterable[RunHandle], *, timeout: float = 300.0) -> Ite
                 # An older platform without wait_for_runs (a run it can't find is in the answer's
                 # `missing`, not a 404): wait run by run, within what is left.
                 for handle in group:
-                    yield handle.wait(max(0.001, wait_end - time.monotonic()))
+                    try:
+                        run = handle.wait(max(0.001, wait_end - time.monotonic()))
+                    except WaitTimeoutError:
+                        raise _timed_out(pending, wait_s) from None
                     del pending[(handle.agent_id, handle.run_id)]
+                    yield run
                 continue
-            for item in ended:
+            for item in ended:  # each about a run of `keys`, once (`ops.wait_for_runs`)
                 if isinstance(item, BaseException):
                     raise item
-                handle = pending.pop((item.agent_id, item.run_id), None)
-                if handle is not None:  # (a run it did not ask for, from a confused server, is no answer)
-                    yield handle._seen(item)
+                yield pending.pop((item.agent_id, item.run_id))._seen(item)
 
 
 def wait_all(handles: Iterable[RunHandle], *, timeout: float = 300.0) -> list[Run]:
@@ -348,30 +367,45 @@ async def async_as_completed(handles: Iterable[AsyncRunHandle], *, timeout: floa
     """Each run's terminal Run as it ends, within `timeout` seconds in all: the async `as_completed`.
 
     Each handle waits on its client; past the client's first 50 waits they share batched requests.
+    The iteration keeps its own clock: at `timeout` it stops every wait still going and raises.
     Leaving the loop early stops the waits that are left (never the runs).
 
     Raises:
-        WaitTimeoutError: `timeout` passed with runs still going (the message names them).
+        WaitTimeoutError: `timeout` passed with runs still going: its `pending` lists every one of
+            them as `(agent_id, run_id)` (none is cancelled).
     """
     import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
 
-    found = _handles(handles, AsyncRunHandle)
+    pending = _by_run(_handles(handles, AsyncRunHandle))
     wait_s = check.seconds(timeout, "timeout")
-    tasks = {asyncio.ensure_future(handle.wait(wait_s)): handle for handle in found}
-    pending = set(tasks)
+    wait_end = time.monotonic() + wait_s
+    tasks = {asyncio.ensure_future(handle.wait(wait_s)): key for key, handle in pending.items()}
+    running = set(tasks)
     try:
-        while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                if isinstance(task.exception(), WaitTimeoutError):
-                    left = {(tasks[t].agent_id, tasks[t].run_id): tasks[t] for t in (*pending, task)}
-                    raise _timed_out(left, wait_s)
+        while running:
+            done, running = await asyncio.wait(
+                running, timeout=max(0.0, wait_end - time.monotonic()), return_when=asyncio.FIRST_COMPLETED
+            )
+            if not done:
+                break  # the iteration's clock ran out
+            for task in [task for task in tasks if task in done]:  # in the order given
+                error = task.exception()
+                if isinstance(error, WaitTimeoutError):
+                    continue  # still going: named by the error below
+                if error is not None:
+                    raise error
+                del pending[tasks[task]]
                 yield task.result()
-    finally:
-        for task in pending:
-            task.cancel()
         if pending:
-            await asyncio.wait(pending)
+            raise _timed_out(pending, wait_s)
+    finally:
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running)
+        for task in tasks:  # every outcome is read: no "exception was never retrieved"
+            if not task.cancelled():
+                task.exception()
 
 
 async def async_wait_all(handles: Iterable[AsyncRunHandle], *, timeout: float = 300.0) -> list[Run]:

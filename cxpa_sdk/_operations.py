@@ -7,6 +7,7 @@ Paths come from openapi.json by operationId; ids are percent-encoded so none can
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 import traceback
 from collections.abc import Mapping, Sequence
@@ -17,6 +18,7 @@ from urllib.parse import quote
 from . import _config as check
 from ._engine import Answer, Flow, Operation, Settings, Sleep, T, call, call_secrets, deadline_at, new_idempotency_key
 from ._errors import (
+    APITimeoutError,
     CxpaError,
     InvalidArgumentError,
     InvalidArgumentTypeError,
@@ -24,6 +26,7 @@ from ._errors import (
     NotFoundError,
     PermissionDeniedError,
     WaitTimeoutError,
+    applied_by_answer,
     mask,
 )
 from ._schema import spec
@@ -39,6 +42,8 @@ from .types import (
     WaitTimedOut,
 )
 
+logger = logging.getLogger("cxpa_sdk")
+
 # Each request the SDK holds open stays under common NAT idle timeouts (about 60 s).
 SERVER_WINDOW_MS = 50_000
 # How much longer than the server's window the client waits for the answer, in seconds.
@@ -49,6 +54,10 @@ DEFAULT_WAIT_MS = 30_000
 # PACE_MIN_S to PACE_MAX_S while reads keep coming back early, and resets once one is held.
 PACE_MIN_S = 0.1
 PACE_MAX_S = 2.0
+# A wait keeps its own clock: every request it makes ends by its timeout plus this (or plus the
+# client's deadline, when that is shorter), whatever the platform does; a platform still silent then
+# makes the wait end in WaitTimeoutError, not in the request's timeout.
+WAIT_GRACE_S = 2.0
 
 R = TypeVar("R", TriggeredRun, Run, WaitTimedOut, RegisteredRun, IngestedRun, Credential, CallbackAccepted)
 
@@ -77,10 +86,53 @@ def _paths() -> dict[str, tuple[str, str]]:
     return found
 
 
+def _segment(name: str, value: str | int) -> str:
+    """One path parameter as one path segment: percent-encoded (`/`, `?`, `#`, `%`, controls), never `.` or `..`.
+
+    Every id is checked where it enters (the caller's by `_config`, the platform's by the spec's
+    schemas); this is the last guard, at the one place paths are built.
+    """
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise InvalidArgumentError(f"{name} {text!r} can't be placed in a path: it would change the path")
+    return quote(text, safe="")
+
+
 def _route(operation_id: str, **params: str | int) -> tuple[str, str]:
-    """The method and the path of an operation, each parameter percent-encoded (`/` and `..` included)."""
+    """The method and the path of an operation, each parameter one path segment (`_segment`)."""
     method, template = _paths()[operation_id]
-    return method, template.format(**{name: quote(str(value), safe="") for name, value in params.items()})
+    return method, template.format(**{name: _segment(name, value) for name, value in params.items()})
+
+
+def wait_deadline(settings: Settings, wait_end: float) -> float:
+    """When every request of a wait ending at `wait_end` (a `time.monotonic()`) must have ended: its clock's grace."""
+    return wait_end + min(settings.deadline, WAIT_GRACE_S)
+
+
+def _not_about(message: str, answer: Answer, settings: Settings, run_id: str | None) -> InvalidResponseError:
+    """The error for an answer about something other than what was asked."""
+    return InvalidResponseError(
+        message,
+        status_code=answer.status,
+        request_id=mask(answer.response.headers.get("x-request-id"), call_secrets(settings)),
+        attempts=answer.attempts,
+        applied=applied_by_answer(answer.status, None),
+        run_id=run_id,
+    )
+
+
+def about(run: Run, agent_id: int, run_id: str | None, answer: Answer, settings: Settings) -> Run:
+    """`run`, checked to be about the run asked for (its agent, and its id when known); else InvalidResponseError."""
+    if run.agent_id == agent_id and run_id in (None, run.run_id):
+        return run
+    asked = f"agent {agent_id}" if run_id is None else f"run {run_id} of agent {agent_id}"
+    raise _not_about(
+        f"{answer.response.request.method} {answer.response.request.url.path}: asked about {asked}, the platform "
+        f"answered about run {run.run_id} of agent {run.agent_id}",
+        answer,
+        settings,
+        run_id,
+    )
 
 
 def naming_run(run_id: str, flow: Flow[T]) -> Flow[T]:
@@ -160,12 +212,21 @@ def pace(floor: float, window_s: float, took_s: float) -> tuple[float, float]:
 def _poll(
     settings: Settings, agent_id: int, run_id: str, *, wait_end: float, deadline: float, floor: float
 ) -> Flow[Run | None]:
-    """Long-poll the run until it ends or `wait_end` passes, paced by `pace`; the last Run read (None: none)."""
+    """Long-poll the run until it ends or `wait_end` passes, paced by `pace`; the last Run read (None: none).
+
+    `deadline` (`wait_deadline`) bounds every read: a read that times out once the wait's clock ran
+    out ends the poll like the window closing does.
+    """
     run = None
     while (left := wait_end - time.monotonic()) > 0:
         window = window_ms(left)
         started = time.monotonic()
-        run = yield from _read_run(settings, agent_id, run_id, window, deadline)
+        try:
+            run = yield from _read_run(settings, agent_id, run_id, window, deadline)
+        except APITimeoutError:
+            if time.monotonic() < wait_end:
+                raise
+            break  # the platform was silent until the wait's clock ran out: the wait times out
         if run.status.terminal:
             break
         wait, floor = pace(floor, window / 1000, time.monotonic() - started)
@@ -206,16 +267,23 @@ def trigger_run_and_wait(
     )
     answer = yield from call(settings, op, deadline=deadline, idempotency_key=key_for(idempotency_key))
     if answer.status == 200:
-        return answered(Run.from_json(answer.data), answer, call_secrets(settings))
+        ended = about(Run.from_json(answer.data), agent, None, answer, settings)
+        if not ended.status.terminal:
+            raise _not_about(
+                f"trigger_run_and_wait: the 200 answer is run {ended.run_id} {ended.status}, not a run that ended",
+                answer,
+                settings,
+                ended.run_id,
+            )
+        return answered(ended, answer, call_secrets(settings))
     run_id = answer.data["runId"]
     if known is not None:
         known.append(run_id)
     wait, floor = pace(0.0, window / 1000, time.monotonic() - started)
     if (wait := min(wait, wait_end - time.monotonic())) > 0:
         yield Sleep(wait)
-    run = yield from naming_run(
-        run_id, _poll(settings, agent, run_id, wait_end=wait_end, deadline=deadline, floor=floor)
-    )
+    polls = _poll(settings, agent, run_id, wait_end=wait_end, deadline=wait_deadline(settings, wait_end), floor=floor)
+    run = yield from naming_run(run_id, polls)
     if run is not None and run.status.terminal:
         return run
     if run is None:  # the window closed with the trigger's answer: that answer's request
@@ -235,7 +303,8 @@ def _read_run(settings: Settings, agent_id: int, run_id: str, wait_ms: int, dead
         read_timeout=wait_ms / 1000 + WINDOW_GRACE_S if wait_ms else None,
     )
     answer = yield from call(settings, op, deadline=deadline)
-    return answered(Run.from_json(answer.data), answer, call_secrets(settings))
+    run = about(Run.from_json(answer.data), agent_id, run_id, answer, settings)
+    return answered(run, answer, call_secrets(settings))
 
 
 class EventsPage(NamedTuple):
@@ -280,17 +349,17 @@ def read_events(
 
 def get_run(settings: Settings, agent_id: int, run_id: str) -> Flow[Run]:
     """GET a run as it stands."""
-    agent, run = check.agent_id(agent_id), check.identifier(run_id, "run_id")
+    agent, run = check.agent_id(agent_id), check.run_id(run_id)
     return (yield from naming_run(run, _read_run(settings, agent, run, 0, deadline_at(settings))))
 
 
 def wait_for_run(settings: Settings, agent_id: int, run_id: str, *, timeout: float) -> Flow[Run]:
     """Long-poll a run until it ends; WaitTimeoutError (with the run id) at `timeout` seconds."""
-    agent, run_id = check.agent_id(agent_id), check.identifier(run_id, "run_id")
+    agent, run_id = check.agent_id(agent_id), check.run_id(run_id)
     wait_s = check.seconds(timeout, "timeout")
     wait_end = time.monotonic() + wait_s
-    deadline = deadline_at(settings, wait_s + settings.deadline)
-    run = yield from naming_run(run_id, _poll(settings, agent, run_id, wait_end=wait_end, deadline=deadline, floor=0.0))
+    polls = _poll(settings, agent, run_id, wait_end=wait_end, deadline=wait_deadline(settings, wait_end), floor=0.0)
+    run = yield from naming_run(run_id, polls)
     if run is not None and run.status.terminal:
         return run
     status = "unknown" if run is None else run.status.value
@@ -337,6 +406,10 @@ def wait_for_runs(
 ) -> Flow[Waited]:
     """POST /api/runs/wait: held up to `wait_ms` until any of `runs` (checked ids) ends; what ended or is missing.
 
+    The answer is checked against the request: only entries about listed runs count, each run once
+    (an `ended` entry before a `missing` one), and an `ended` run only when its status is terminal.
+    Anything else (a run nobody asked for, a running run listed as ended, a repeat) is dropped and
+    logged, so `Waited` is empty when the answer showed no progress on the listed runs.
     NotFoundError (404) means the platform lacks the endpoint (an older one): wait run by run.
     """
     body = {"runs": [{"agentId": agent, "runId": run} for agent, run in runs], "waitMs": wait_ms}
@@ -345,21 +418,34 @@ def wait_for_runs(
     )
     answer = yield from call(settings, op, deadline=deadline)
     secrets = call_secrets(settings)
-    ended = [answered(Run.from_json(row), answer, secrets) for row in answer.data["ended"]]
-    missing = [
-        Missing(item["agentId"], item["runId"], item["code"], mask(item["message"], secrets) or "")
-        for item in answer.data["missing"]
-    ]
+    open_keys = set(runs)
+    ended = []
+    for row in answer.data["ended"]:
+        run = Run.from_json(row)
+        key = (run.agent_id, run.run_id)
+        if key in open_keys and run.status.terminal:
+            open_keys.discard(key)
+            ended.append(answered(run, answer, secrets))
+        else:
+            logger.debug("wait_for_runs: ignored an ended entry (agent %s, run %s): not a listed run's end", *key)
+    missing = []
+    for item in answer.data["missing"]:
+        key = (item["agentId"], item["runId"])
+        if key in open_keys:
+            open_keys.discard(key)
+            missing.append(Missing(*key, item["code"], mask(item["message"], secrets) or ""))
+        else:
+            logger.debug("wait_for_runs: ignored a missing entry (agent %s, run %s): not a listed run", *key)
     return Waited(ended, missing)
 
 
 def cancel_run(settings: Settings, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Flow[Run]:
     """POST cancel: the cancelled run."""
-    run = check.identifier(run_id, "run_id")
-    op = _post("cancel_run", None, {200: "Run"}, agentId=check.agent_id(agent_id), runId=run)
+    agent, run = check.agent_id(agent_id), check.run_id(run_id)
+    op = _post("cancel_run", None, {200: "Run"}, agentId=agent, runId=run)
     flow = call(settings, op, deadline=deadline_at(settings), idempotency_key=key_for(idempotency_key))
     answer = yield from naming_run(run, flow)
-    return answered(Run.from_json(answer.data), answer, call_secrets(settings))
+    return answered(about(Run.from_json(answer.data), agent, run, answer, settings), answer, call_secrets(settings))
 
 
 def register_run(
@@ -481,7 +567,21 @@ def post_callback(
     """POST callback: one progress event of a runtime; the run's status after it."""
     op = _post("post_callback", event, {200: "CallbackAccepted"}, runId=run_id)
     answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=key_for(idempotency_key))
-    return answered(CallbackAccepted.from_json(answer.data), answer, call_secrets(settings))
+    return _accepted(answer, settings, run_id)
+
+
+def _accepted(answer: Answer, settings: Settings, run_id: str) -> CallbackAccepted:
+    """A CallbackAccepted answer, checked to be about the run asked for; else InvalidResponseError."""
+    accepted = CallbackAccepted.from_json(answer.data)
+    if accepted.run_id != run_id:
+        raise _not_about(
+            f"{answer.response.request.url.path}: asked about run {run_id}, the platform answered about run "
+            f"{accepted.run_id}",
+            answer,
+            settings,
+            run_id,
+        )
+    return answered(accepted, answer, call_secrets(settings))
 
 
 def get_run_status(settings: Settings, run_id: str) -> Flow[CallbackAccepted]:
@@ -504,7 +604,7 @@ def get_run_status(settings: Settings, run_id: str) -> Flow[CallbackAccepted]:
             )
             error.args = (error.message,)
         raise
-    return answered(CallbackAccepted.from_json(answer.data), answer, call_secrets(settings))
+    return _accepted(answer, settings, run_id)
 
 
 def resolve_credential(settings: Settings, connection_id: str, credentials_token: str) -> Flow[Credential]:

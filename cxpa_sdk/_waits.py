@@ -42,8 +42,8 @@ RESTART_AFTER_S = 0.25
 """With every batch in flight and new waits queued, the oldest batch older than this is asked again
 with them (its request is dropped and sent anew), so a new wait never sits out a whole window."""
 
-STATUS_READ_S = 2.0
-"""The most the one status read after a shared wait gave up may take (one attempt, no retries)."""
+STATUS_READ_S = ops.WAIT_GRACE_S
+"""The most the one status read after a shared wait gave up may take (one attempt, no retries): the waits' grace."""
 
 Key = tuple[int, str]
 
@@ -195,12 +195,13 @@ class AsyncWaitHub:
             nearest = min((w.wait_end for key in keys for w in self._waiters.get(key, ())), default=time.monotonic())
             window = ops.window_ms(nearest - time.monotonic())
             sent = time.monotonic()
-            deadline = sent + window / 1000 + self._settings.deadline
+            deadline = ops.wait_deadline(self._settings, sent + window / 1000)
             waited: ops.Waited = await self._run(
                 ops.wait_for_runs(self._settings, keys, wait_ms=window, deadline=deadline)
             )
-            # An answer with nothing, early: the server did not hold it. Pause (in flight, so the
-            # scheduler does not ask again at once) before these runs are asked for again.
+            # No progress (nothing about these runs settled: `ops.wait_for_runs` keeps only what
+            # is), early: the server did not hold it. Pause (in flight, so the scheduler does not
+            # ask again at once) before these runs are asked for again.
             pause, self._floor = (
                 ops.pace(self._floor, window / 1000, time.monotonic() - sent)
                 if not (waited.ended or waited.missing)

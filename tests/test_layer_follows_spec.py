@@ -82,6 +82,12 @@ DELIBERATELY_OMITTED: dict[tuple[str, str], str] = {
 # Component schemas that are no object read into a class or sent as a body.
 OTHER_SCHEMAS: dict[str, str] = {
     "RunStatus": "an enum, read into cxpa_sdk.RunStatus (test_every_run_status_is_a_member)",
+    "RunIdentifier": (
+        "the run id rule, a str: _config.run_id checks a caller's run ids by it, the answers' schemas the platform's"
+    ),
+    "Cursor": (
+        "the cursor rule, a str: _config.cursor checks a caller's `after` by it, the answers' schemas the platform's"
+    ),
     "JsonObject": "any JSON object: passed through as a dict (input, input_data, output)",
     "Error": "the envelope of every error body (see ERRORS for its detail)",
     "Agent": "describes an agent of the local platform (cxpa_sdk.testing); no operation answers with it",

@@ -286,11 +286,12 @@ def test_get_run_has_the_wait_window() -> None:
 def test_get_run_events_has_a_cursor_and_the_wait_window() -> None:
     """The events read takes an optional opaque `after` cursor and waitMs, 0 to 60000, like the run read."""
     params = {p.get("name"): p for p in operation("get", "/api/agents/{agentId}/runs/{runId}/events")["parameters"]}
-    assert (params["after"]["in"], params["after"]["required"], params["after"]["schema"]["type"]) == (
+    assert (params["after"]["in"], params["after"]["required"], params["after"]["schema"]["$ref"]) == (
         "query",
         False,
-        "string",
+        "#/components/schemas/Cursor",
     )
+    assert component_schemas()["Cursor"]["type"] == "string"
     assert (params["waitMs"]["schema"]["minimum"], params["waitMs"]["schema"]["maximum"]) == (0, 60000)
     event = component_schemas()["RunEvent"]
     assert event["properties"]["type"]["enum"] == ["status", "output", "waiting", "ended"]

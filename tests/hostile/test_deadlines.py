@@ -31,7 +31,7 @@ from hostile.hostile_server import (
     stall,
 )
 
-from cxpa_sdk import APIStatusError, APITimeoutError, IncompleteDownloadError
+from cxpa_sdk import APIStatusError, APITimeoutError, IncompleteDownloadError, WaitTimeoutError
 
 # How long each misbehaviour goes on past a call's bound (deadline + grace) before the server gives up.
 PAST = 0.4
@@ -77,20 +77,27 @@ def test_trigger_run_ends_by_its_deadline(mode: str, behaviour: str) -> None:
     outcome.raised(APITimeoutError)
 
 
+WAITS = {"run_events", "wait_all", "wait_for_run"}
+"""The CALLS that wait on their own clock."""
+
+
 @both
 @pytest.mark.parametrize("name", sorted(set(CALLS) - {"trigger_run"}))
 def test_every_call_ends_by_its_deadline_when_the_body_drips(mode: str, name: str) -> None:
-    """Deadline: each JSON call raises APITimeoutError by deadline (+ its wait) + grace when its answer drips."""
+    """Deadline: each JSON call ends by deadline (+ its wait) + grace when its answer drips.
+
+    A call raises APITimeoutError; a wait (on its own clock) raises WaitTimeoutError.
+    """
     call = CALLS[name]
     with HostileServer(drip(DRIP_HEAD.replace(b"202 Accepted", b"200 OK"), longer(DEADLINE + call.wait))) as server:
         outcome = perform(mode, server, call.action, agent=call.agent)
     within(outcome, DEADLINE + call.wait)
-    outcome.raised(APITimeoutError)
+    outcome.raised(WaitTimeoutError if name in WAITS else APITimeoutError)
 
 
 @both
 def test_wait_ends_by_its_deadline_when_the_polls_drip(mode: str) -> None:
-    """Deadline: trigger_run_and_wait raises APITimeoutError by wait + deadline + grace when its run reads drip."""
+    """Deadline: trigger_run_and_wait answers WaitTimedOut by wait + deadline + grace when its run reads drip."""
     timed_out = json_response(202, {"timedOut": True, "runId": "run_1", "status": "running"})
     dripping = drip(DRIP_HEAD.replace(b"202 Accepted", b"200 OK"), longer(DEADLINE + WAIT))
 
@@ -103,7 +110,9 @@ def test_wait_ends_by_its_deadline_when_the_polls_drip(mode: str) -> None:
     with HostileServer(handler) as server:
         outcome = perform(mode, server, CALLS["trigger_run_and_wait"].action)
     within(outcome, DEADLINE + WAIT)
-    outcome.raised(APITimeoutError)
+    assert outcome.error is None, outcome.describe()
+    assert outcome.value.timed_out is True
+    assert outcome.value.run_id == "run_1"
 
 
 @both

@@ -31,7 +31,10 @@ CASES: list[tuple[str, tuple, dict, type, str]] = [
     ("trigger_run_and_download", (4, {}), {"timeout_ms": 10**400}, InvalidArgumentError, "timeout_ms must be at most"),
     ("get_run", (1, ""), {}, InvalidArgumentError, "run_id must not be empty"),
     ("get_run", (1, ".."), {}, InvalidArgumentError, "run_id must not be '..'"),
-    ("get_run", (1, "run\x00x"), {}, InvalidArgumentError, "control characters"),
+    ("get_run", (1, "run\x00x"), {}, InvalidArgumentError, "visible ASCII characters only"),
+    ("get_run", (1, "run x"), {}, InvalidArgumentError, "visible ASCII characters only"),
+    ("get_run", (1, "run\u2028x"), {}, InvalidArgumentError, "visible ASCII characters only"),
+    ("get_run", (1, "r" * 129), {}, InvalidArgumentError, "run_id must be at most 128 characters"),
     ("get_run", (1, None), {}, InvalidArgumentTypeError, "run_id must be a str"),
     ("cancel_run", (1, "r" * 129), {}, InvalidArgumentError, "at most 128 characters"),
     ("wait_for_run", (1, "run_1"), {"timeout": -1}, InvalidArgumentError, "timeout must be a positive number"),
@@ -121,10 +124,10 @@ def test_agent_client_arguments(method: str, args: tuple, message: str) -> None:
 
 
 def test_ids_are_percent_encoded_in_paths() -> None:
-    """Ids with `/`, `%2e%2e` or spaces are encoded as one path segment, never changing the path."""
+    """Ids with `/`, `%2e%2e`, `?`, `#` or `%` are encoded as one path segment, never changing the path."""
     http, _, sent = nothing_sent()
     with Cxpa(base_url="http://127.0.0.1:1", ingest_api_key="k", http_client=http, max_retries=0) as client:
-        for run_id in ("a/b", "../x", "%2e%2e", "a b?c#d"):
+        for run_id in ("a/b", "../x", "%2e%2e", "a?b#c%d"):
             with pytest.raises(CxpaError):
                 client.get_run(1, run_id)
     paths = [r.url.raw_path.decode() for r in sent]
@@ -132,5 +135,5 @@ def test_ids_are_percent_encoded_in_paths() -> None:
         "/api/agents/1/runs/a%2Fb",
         "/api/agents/1/runs/..%2Fx",
         "/api/agents/1/runs/%252e%252e",
-        "/api/agents/1/runs/a%20b%3Fc%23d",
+        "/api/agents/1/runs/a%3Fb%23c%25d",
     ]

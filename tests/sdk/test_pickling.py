@@ -61,6 +61,7 @@ SAMPLES: dict[str, Any] = {
     "retry_after": 1.5,
     "status": "running",
     "cursor": "42",
+    "pending": ((1, "run_1"), (2, "run_2")),
     "run": RUN,
     "received": 10,
     "expected": 20,

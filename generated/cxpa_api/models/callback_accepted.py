@@ -16,7 +16,9 @@ class CallbackAccepted:
     """The answer to a callback event, and to a runtime's status read (`get_run_status`)."""
 
     run_id: str
-    """ The run the event was applied to. """
+    """ A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or `..`; refused from either side
+    otherwise.
+     """
     status: RunStatus
     """ Where a run is in its life: `queued -> running -> completed | failed | cancelled`,
     `running <-> waiting`, and `queued | running | waiting -> cancelled`. A terminal run

@@ -28,7 +28,9 @@ class CancelPayload:
     type_: CancelPayloadType
     """ Always `cancelled`; a TriggerPayload has no `type`. """
     run_id: str
-    """ The run that was cancelled. """
+    """ A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or `..`; refused from either side
+    otherwise.
+     """
     agent_id: int
     """ The agent the run belongs to. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -20,7 +20,9 @@ class ErrorDetail:
     message: str
     """ What went wrong, for a person. """
     run_id: str | Unset = UNSET
-    """ The run the error is about, where there is one. """
+    """ A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or `..`; refused from either side
+    otherwise.
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

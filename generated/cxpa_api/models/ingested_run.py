@@ -16,7 +16,9 @@ class IngestedRun:
     """The answer to `ingest_run`."""
 
     run_id: str
-    """ The platform's id for the run. """
+    """ A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or `..`; refused from either side
+    otherwise.
+     """
     status: RunStatus
     """ Where a run is in its life: `queued -> running -> completed | failed | cancelled`,
     `running <-> waiting`, and `queued | running | waiting -> cancelled`. A terminal run

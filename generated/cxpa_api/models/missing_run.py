@@ -16,7 +16,9 @@ class MissingRun:
     agent_id: int
     """ The agent the run was listed under. """
     run_id: str
-    """ The run's id as listed. """
+    """ A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or `..`; refused from either side
+    otherwise.
+     """
     code: str
     """ Why, as an error code (`run_not_found`, `agent_not_found`, `forbidden`). """
     message: str

@@ -14,7 +14,9 @@ class RegisteredRun:
     """The answer to `register_run`."""
 
     run_id: str
-    """ The registered run's id. """
+    """ A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or `..`; refused from either side
+    otherwise.
+     """
     credentials_token: str
     """ A secret that lets the run's runtime resolve credentials; pass it with the agent API key. """
     expires_in_seconds: int

@@ -33,7 +33,9 @@ class ResumePayload:
     type_: ResumePayloadType
     """ Always `resumed`; a TriggerPayload has no `type`. """
     run_id: str
-    """ The run that was resumed. """
+    """ A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or `..`; refused from either side
+    otherwise.
+     """
     agent_id: int
     """ The agent the run belongs to. """
     token_id: str

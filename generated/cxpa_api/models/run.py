@@ -23,7 +23,9 @@ class Run:
     """The Run row, one execution of an agent (snake_case, as the platform stores it)."""
 
     id: str
-    """ The run's id. """
+    """ A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or `..`; refused from either side
+    otherwise.
+     """
     agent_id: int
     """ The id of the agent that runs it. """
     status: RunStatus

@@ -30,7 +30,9 @@ class RunEvent:
     """
 
     cursor: str
-    """ Opaque; pass it as `after` to read the events that follow this one. """
+    """ A position in a run's events (opaque): 1 to 256 visible ASCII characters; refused from either side
+    otherwise.
+     """
     type_: RunEventType
     """ What changed. """
     at: datetime.datetime

@@ -20,7 +20,9 @@ class RunEvents:
     events: list[RunEvent]
     """ The events after `after`, oldest first (empty when the window elapsed first). """
     cursor: str
-    """ The cursor to pass as `after` next (the last event's; `after` itself when no event came). """
+    """ A position in a run's events (opaque): 1 to 256 visible ASCII characters; refused from either side
+    otherwise.
+     """
     ended: bool
     """ True once the run is terminal and these events include its last; read no further. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

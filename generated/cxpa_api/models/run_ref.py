@@ -16,7 +16,9 @@ class RunRef:
     agent_id: int
     """ The agent the run belongs to. """
     run_id: str
-    """ The run's id. """
+    """ A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or `..`; refused from either side
+    otherwise.
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -20,7 +20,9 @@ class TriggerPayload:
     """What the platform POSTs to a platform-managed runtime when it starts a run."""
 
     run_id: str
-    """ The run to report on. """
+    """ A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or `..`; refused from either side
+    otherwise.
+     """
     agent_id: int
     """ The agent the run belongs to. """
     input_: JsonObject

@@ -18,7 +18,9 @@ class WaitTimedOut:
     timed_out: Literal[True]
     """ Always `true`; tells this answer from a Run row. """
     run_id: str
-    """ The run, still in flight. """
+    """ A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or `..`; refused from either side
+    otherwise.
+     """
     status: RunStatus
     """ Where a run is in its life: `queued -> running -> completed | failed | cancelled`,
     `running <-> waiting`, and `queued | running | waiting -> cancelled`. A terminal run

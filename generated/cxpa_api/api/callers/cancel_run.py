@@ -113,7 +113,8 @@ def sync_detailed(
 
     Args:
         agent_id (int):
-        run_id (str):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
         idempotency_key (str | Unset):
 
     Raises:
@@ -151,7 +152,8 @@ def sync(
 
     Args:
         agent_id (int):
-        run_id (str):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
         idempotency_key (str | Unset):
 
     Raises:
@@ -184,7 +186,8 @@ async def asyncio_detailed(
 
     Args:
         agent_id (int):
-        run_id (str):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
         idempotency_key (str | Unset):
 
     Raises:
@@ -220,7 +223,8 @@ async def asyncio(
 
     Args:
         agent_id (int):
-        run_id (str):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
         idempotency_key (str | Unset):
 
     Raises:

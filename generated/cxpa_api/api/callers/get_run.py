@@ -108,7 +108,8 @@ def sync_detailed(
 
     Args:
         agent_id (int):
-        run_id (str):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
         wait_ms (int | Unset):  Default: 0.
 
     Raises:
@@ -148,7 +149,8 @@ def sync(
 
     Args:
         agent_id (int):
-        run_id (str):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
         wait_ms (int | Unset):  Default: 0.
 
     Raises:
@@ -183,7 +185,8 @@ async def asyncio_detailed(
 
     Args:
         agent_id (int):
-        run_id (str):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
         wait_ms (int | Unset):  Default: 0.
 
     Raises:
@@ -221,7 +224,8 @@ async def asyncio(
 
     Args:
         agent_id (int):
-        run_id (str):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
         wait_ms (int | Unset):  Default: 0.
 
     Raises:

@@ -120,8 +120,10 @@ def sync_detailed(
 
     Args:
         agent_id (int):
-        run_id (str):
-        after (str | Unset):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
+        after (str | Unset): A position in a run's events (opaque): 1 to 256 visible ASCII
+            characters; refused from either side otherwise.
         wait_ms (int | Unset):  Default: 0.
 
     Raises:
@@ -171,8 +173,10 @@ def sync(
 
     Args:
         agent_id (int):
-        run_id (str):
-        after (str | Unset):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
+        after (str | Unset): A position in a run's events (opaque): 1 to 256 visible ASCII
+            characters; refused from either side otherwise.
         wait_ms (int | Unset):  Default: 0.
 
     Raises:
@@ -217,8 +221,10 @@ async def asyncio_detailed(
 
     Args:
         agent_id (int):
-        run_id (str):
-        after (str | Unset):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
+        after (str | Unset): A position in a run's events (opaque): 1 to 256 visible ASCII
+            characters; refused from either side otherwise.
         wait_ms (int | Unset):  Default: 0.
 
     Raises:
@@ -266,8 +272,10 @@ async def asyncio(
 
     Args:
         agent_id (int):
-        run_id (str):
-        after (str | Unset):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
+        after (str | Unset): A position in a run's events (opaque): 1 to 256 visible ASCII
+            characters; refused from either side otherwise.
         wait_ms (int | Unset):  Default: 0.
 
     Raises:

@@ -99,7 +99,8 @@ def sync_detailed(
     A platform without this endpoint answers `404` with another code (such as `not_found`).
 
     Args:
-        run_id (str):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -134,7 +135,8 @@ def sync(
     A platform without this endpoint answers `404` with another code (such as `not_found`).
 
     Args:
-        run_id (str):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -164,7 +166,8 @@ async def asyncio_detailed(
     A platform without this endpoint answers `404` with another code (such as `not_found`).
 
     Args:
-        run_id (str):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -197,7 +200,8 @@ async def asyncio(
     A platform without this endpoint answers `404` with another code (such as `not_found`).
 
     Args:
-        run_id (str):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

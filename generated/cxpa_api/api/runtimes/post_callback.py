@@ -136,7 +136,8 @@ def sync_detailed(
     is `409 invalid_transition`.
 
     Args:
-        run_id (str):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
         idempotency_key (str | Unset):
         body (OutputEvent | StartedEvent | WaitingEvent): One progress event from a runtime,
             discriminated by `type`.
@@ -179,7 +180,8 @@ def sync(
     is `409 invalid_transition`.
 
     Args:
-        run_id (str):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
         idempotency_key (str | Unset):
         body (OutputEvent | StartedEvent | WaitingEvent): One progress event from a runtime,
             discriminated by `type`.
@@ -217,7 +219,8 @@ async def asyncio_detailed(
     is `409 invalid_transition`.
 
     Args:
-        run_id (str):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
         idempotency_key (str | Unset):
         body (OutputEvent | StartedEvent | WaitingEvent): One progress event from a runtime,
             discriminated by `type`.
@@ -258,7 +261,8 @@ async def asyncio(
     is `409 invalid_transition`.
 
     Args:
-        run_id (str):
+        run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
+            `..`; refused from either side otherwise.
         idempotency_key (str | Unset):
         body (OutputEvent | StartedEvent | WaitingEvent): One progress event from a runtime,
             discriminated by `type`.
