@@ -20,8 +20,8 @@ from cxpa_api import models
 from cxpa_api.api.callers import trigger_run_and_wait
 from cxpa_api.client import Client
 
-# Schemas that are not attrs models: enums, and the callback union (a Union in the generated code).
-NOT_MODELS = {"RunStatus", "CallbackEvent"}
+# Schemas that are not attrs models: enums, strings (the id rules), and the callback union (a Union there).
+NOT_MODELS = {"RunStatus", "RunIdentifier", "Cursor", "CallbackEvent"}
 MODEL_NAMES = sorted(name for name in component_schemas() if name not in NOT_MODELS)
 # Schemas whose arrays hold other component models (Run rows, events, run references).
 LISTS_OF_MODELS = {"RunsWaited", "RunEvents", "WaitForRunsRequest"}
