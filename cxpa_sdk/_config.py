@@ -114,42 +114,39 @@ def agent_id(value: object) -> int:
     return value
 
 
-def identifier(value: object, argument: str, max_length: int = MAX_ID_LENGTH) -> str:
-    """An opaque id (run, connection, external run, token id): a non-empty str without control characters."""
+def _text(value: object, argument: str, max_length: int, what: str = "") -> str:
+    """A non-empty str of at most `max_length` characters (`what` names the rule in the error)."""
     if not isinstance(value, str):
         raise InvalidArgumentTypeError(f"{argument} must be a str, not {type(value).__name__}")
     if not value:
         raise InvalidArgumentError(f"{argument} must not be empty")
     if len(value) > max_length:
-        raise InvalidArgumentError(f"{argument} must be at most {max_length} characters, got {len(value)}")
-    if not value.isprintable():
-        raise InvalidArgumentError(f"{argument} must not contain control characters, got {value[:40]!r}")
-    if value in (".", ".."):
-        raise InvalidArgumentError(f"{argument} must not be {value!r}")
+        raise InvalidArgumentError(f"{argument} must be at most {max_length} characters{what}, got {len(value)}")
     return value
+
+
+def identifier(value: object, argument: str, max_length: int = MAX_ID_LENGTH) -> str:
+    """An opaque id (connection, external run, token id): a non-empty str without control characters."""
+    found = _text(value, argument, max_length)
+    if not found.isprintable():
+        raise InvalidArgumentError(f"{argument} must not contain control characters, got {found[:40]!r}")
+    if found in (".", ".."):
+        raise InvalidArgumentError(f"{argument} must not be {found!r}")
+    return found
 
 
 MAX_CURSOR_LENGTH = 256
 
 
-def _visible_ascii(value: str) -> bool:
-    """Whether every character is visible ASCII (0x21 to 0x7E): no space, no control, nothing beyond ASCII."""
-    return value.isascii() and value.isprintable() and " " not in value
-
-
-def _ruled(value: object, argument: str, max_length: int, what: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidArgumentTypeError(f"{argument} must be a str, not {type(value).__name__}")
-    if not value:
-        raise InvalidArgumentError(f"{argument} must not be empty")
-    if len(value) > max_length:
-        raise InvalidArgumentError(f"{argument} must be at most {max_length} characters ({what}), got {len(value)}")
-    if not _visible_ascii(value):
+def _visible_ascii(value: object, argument: str, max_length: int, rule: str) -> str:
+    """A str of 1 to `max_length` visible ASCII characters (0x21 to 0x7E): no space, control or non-ASCII."""
+    found = _text(value, argument, max_length, f" ({rule})")
+    if not (found.isascii() and found.isprintable() and " " not in found):
         raise InvalidArgumentError(
-            f"{argument} must be visible ASCII characters only ({what}: no space, control or non-ASCII "
-            f"character), got {value[:40]!r}"
+            f"{argument} must be visible ASCII characters only ({rule}: no space, control or non-ASCII "
+            f"character), got {found[:40]!r}"
         )
-    return value
+    return found
 
 
 def run_id(value: object, argument: str = "run_id") -> str:
@@ -158,7 +155,7 @@ def run_id(value: object, argument: str = "run_id") -> str:
     The same rule refuses a run id the platform sends (`is_run_id`), so an id accepted once is
     accepted everywhere, and none can change the path it is placed in.
     """
-    found = _ruled(value, argument, MAX_ID_LENGTH, "the run id rule")
+    found = _visible_ascii(value, argument, MAX_ID_LENGTH, "the run id rule")
     if found in (".", ".."):
         raise InvalidArgumentError(f"{argument} must not be {found!r} (a dot segment would change the path)")
     return found
@@ -166,17 +163,16 @@ def run_id(value: object, argument: str = "run_id") -> str:
 
 def cursor(value: object, argument: str = "after") -> str:
     """An events cursor by the cursor rule (openapi.yaml's Cursor): 1 to 256 visible ASCII characters."""
-    return _ruled(value, argument, MAX_CURSOR_LENGTH, "the cursor rule")
+    return _visible_ascii(value, argument, MAX_CURSOR_LENGTH, "the cursor rule")
 
 
 def is_run_id(value: object) -> bool:
     """Whether a value passes the run id rule (`run_id`), for what the platform sends."""
-    return (
-        isinstance(value, str)
-        and 1 <= len(value) <= MAX_ID_LENGTH
-        and _visible_ascii(value)
-        and value not in (".", "..")
-    )
+    try:
+        run_id(value)
+    except (InvalidArgumentError, InvalidArgumentTypeError):
+        return False
+    return True
 
 
 def header_value(value: object, argument: str, max_length: int) -> str:
