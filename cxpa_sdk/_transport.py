@@ -1,6 +1,7 @@
 """Building httpx clients: finite timeouts, pool limits, TCP keepalive, one SSL context per process, proxies.
 
-Also the keys that rotate (`KeySource`), and the `cxpa_sdk` logger (its DEBUG lines never carry a key,
+Their pools never reuse a connection that holds bytes past its last answer (`_pool_guard`). Also
+the keys that rotate (`KeySource`), and the `cxpa_sdk` logger (its DEBUG lines never carry a key,
 a token or a body).
 """
 
@@ -20,6 +21,7 @@ import httpx2
 from httpx2._utils import URLPattern, get_environment_proxies
 
 from ._carry import AsyncDeadlineTransport, DeadlineTransport
+from ._pool_guard import guard_pool
 from ._version import __version__
 
 logger = logging.getLogger("cxpa_sdk")
@@ -231,17 +233,20 @@ class AsyncProxyTransport(httpx2.AsyncBaseTransport):
             await pool.aclose()
 
 
-def install_backend(transport: httpx2.BaseTransport | httpx2.AsyncBaseTransport, backend: Callable[[Any], Any]) -> None:
-    """Put a network backend around the one under an httpx transport's pool (httpx has no parameter for it).
+def adapt_pool(transport: httpx2.BaseTransport | httpx2.AsyncBaseTransport, backend: Callable[[Any], Any]) -> None:
+    """Adapt the httpcore2 pool under an httpx transport: `backend` around its network backend, reuse guarded.
 
-    It reaches into `transport._pool._network_backend`, which httpx and httpcore have kept for years;
-    should either rename it, this fails when the client is built, not during a call.
+    httpx has no parameter for either. The backend goes into `transport._pool._network_backend`,
+    which httpx and httpcore have kept for years; `_pool_guard` closes a connection that holds bytes
+    past its last answer instead of reusing it. Should a release rename what they rely on, this
+    fails when the client is built, not during a call.
     """
     pool = getattr(transport, "_pool", None)
     inner = getattr(pool, "_network_backend", None)
     if inner is None:
         raise RuntimeError("cxpa_sdk needs httpx's transport._pool._network_backend, which this httpx lacks")
     pool._network_backend = backend(inner)  # type: ignore[union-attr]
+    guard_pool(pool)
 
 
 _CLOSED = "Cannot send a request, as the client has been closed."
@@ -297,7 +302,7 @@ def _sync_pool(verify: bool | str | ssl.SSLContext, proxy: httpx2.Proxy | None =
     transport = httpx2.HTTPTransport(
         verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS, proxy=proxy
     )
-    install_backend(transport, Backend)
+    adapt_pool(transport, Backend)
     return transport
 
 
@@ -308,7 +313,7 @@ def _async_pool(verify: bool | str | ssl.SSLContext, proxy: httpx2.Proxy | None 
     transport = httpx2.AsyncHTTPTransport(
         verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS, proxy=proxy
     )
-    install_backend(transport, AsyncBackend)
+    adapt_pool(transport, AsyncBackend)
     return transport
 
 

@@ -285,32 +285,75 @@ def test_a_closed_keep_alive_connection_is_not_reused(mode: str, handler) -> Non
     assert outcome.value == ["run_1"] * 5, f"a call failed: {outcome.describe()}"
 
 
-def smuggler(conn, request, stop) -> bool:
-    """Answer each trigger with its own run id; the first answer carries a second, forged answer behind it."""
-    number = json.loads(request.body)["input"]["n"]
-    own = json_response(202, {"runId": f"run_{number}", "status": "queued"})
-    forged = json_response(202, {"runId": "run_FORGED", "status": "queued"}) if number == 1 else b""
-    conn.sendall(own + forged)
-    return True
+def own_answer(request) -> bytes:
+    """A trigger's own answer: the run id named after the request's input `n`."""
+    return json_response(202, {"runId": f"run_{json.loads(request.body)['input']['n']}", "status": "queued"})
 
 
-SMUGGLING_GAP = pytest.mark.xfail(
-    strict=True,
-    reason="known gap, not fixed: httpcore2 2.16.2 (as httpcore 1.0.9 did) returns a keep-alive connection to its "
-    "pool with bytes past the answer still in h11's buffer (its trailing_data), and they become the next answer; the "
-    "fix belongs in httpcore2",
-)
+FORGED = json_response(202, {"runId": "run_FORGED", "status": "queued"})
 
 
-# aiohttp closes a connection that holds bytes past its answer instead of reusing it: no gap there.
-@pytest.mark.parametrize("mode", [pytest.param(m, marks=() if m == "async-aiohttp" else SMUGGLING_GAP) for m in MODES])
-def test_an_answer_is_never_taken_from_a_previous_exchange(mode: str) -> None:
-    """Error type: bytes past a complete answer never become the next call's answer (its own, or a CxpaError)."""
-    with HostileServer(smuggler) as server:
-        outcome = perform(mode, server, in_a_row({"n": 1}, {"n": 2}, {"n": 3}))
+def chunked(answer: bytes) -> bytes:
+    """`answer` (a Content-Length answer) sent chunked instead, in two chunks and the terminator."""
+    head, body = answer.split(b"\r\n\r\n", 1)
+    head = b"\r\n".join(line for line in head.split(b"\r\n") if not line.lower().startswith(b"content-length"))
+    half = len(body) // 2
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:half], body[half:]))
+    return head + b"\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
+
+
+# How the first answer of the server ends, and what rides behind it: (first answer, bytes behind, later).
+SMUGGLED = {
+    "content_length": (own_answer, FORGED, b""),
+    "chunked_terminator": (lambda request: chunked(own_answer(request)), FORGED, b""),
+    "no_content_204": (lambda request: response(204, b"", length=False), FORGED, b""),
+    "empty_503_retried": (lambda request: response(503, b""), FORGED, b""),
+    "split_across_reads": (own_answer, FORGED[:20], FORGED[20:]),
+    "interim_after_final": (own_answer, b"HTTP/1.1 100 Continue\r\n\r\n" + FORGED, b""),
+}
+
+
+def smuggler(case: str) -> Handler:
+    """Answer each trigger with its own run id; the server's first answer has bytes of a forged one behind it."""
+    first, behind, later = SMUGGLED[case]
+    counter = itertools.count(1)
+
+    def handler(conn, request, stop) -> bool:
+        if next(counter) > 1:
+            conn.sendall(own_answer(request))
+            return True
+        conn.sendall(first(request) + behind)
+        if later:
+            stop.wait(0.05)
+            try:
+                conn.sendall(later)
+            except OSError:  # the client closed the connection instead of reusing it
+                return False
+        return True
+
+    return handler
+
+
+@both
+@pytest.mark.parametrize("case", list(SMUGGLED))
+def test_an_answer_is_never_taken_from_a_previous_exchange(mode: str, case: str) -> None:
+    """Error type: bytes past a complete answer never become a later request's answer (its own, or a CxpaError)."""
+    with HostileServer(smuggler(case)) as server:
+        outcome = perform(mode, server, in_a_row({"n": 1}, {"n": 2}, {"n": 3}), max_retries=1, deadline=5.0)
     only_cxpa_errors(outcome)
     for n, got in enumerate(outcome.value, start=1):
         assert isinstance(got, CxpaError) or got == f"run_{n}", f"call {n} got another's answer: {outcome.value}"
+    assert outcome.value[1:] == ["run_2", "run_3"], f"a call after the first failed: {outcome.value}"
+
+
+@both
+def test_an_answer_through_a_proxy_is_never_taken_from_a_previous_exchange(mode: str) -> None:
+    """Error type: through an HTTP proxy too, bytes past an answer never become the next request's answer."""
+    with HostileServer(smuggler("content_length")) as proxy:
+        outcome = perform(mode, "http://127.0.0.1:9", in_a_row({"n": 1}, {"n": 2}, {"n": 3}), proxy=proxy.base_url)
+    only_cxpa_errors(outcome)
+    assert outcome.value == ["run_1", "run_2", "run_3"], f"a call got another's answer: {outcome.value}"
+    assert all(request.target.startswith("http://127.0.0.1:9/") for request in proxy.requests), "not proxied"
 
 
 STATUS_LINES = st.sampled_from(
