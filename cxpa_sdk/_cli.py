@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _config as check
-from ._cli_output import Streams, emit, progress_bar
+from ._cli_output import Streams, emit, progress_bar, say
 from ._errors import (
     APIStatusError,
     CxpaError,
@@ -185,6 +185,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="AGENT=KEY",
         help="fix the agent API key of an agent (by name or id) instead of a random one, never printed (repeatable)",
     )
+    server.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host is NAME, on any port (default: only localhost or an IP address "
+        "on the served port; * answers any); repeatable",
+    )
 
     trigger = command("trigger", "start a run and print its id")
     trigger.add_argument("agent_id", type=int)
@@ -276,11 +284,9 @@ def wait_again(args: argparse.Namespace, run_id: str) -> str:
 
 def _interrupted(args: argparse.Namespace, run_id: str, streams: Streams) -> Exit:
     """Ctrl-C while waiting: the run goes on; say which, and how to wait for it (or cancel it) again."""
-    streams.stderr.write(
-        f"cxpa: interrupted; run {run_id} is still running. Wait for it again with:\n"
-        f"  {wait_again(args, run_id)}\n"
-        f"or cancel it with: cxpa cancel {args.agent_id} {shlex.quote(run_id)}\n"
-    )
+    say(streams.stderr, f"cxpa: interrupted; run {run_id} is still running. Wait for it again with:")
+    say(streams.stderr, f"  {wait_again(args, run_id)}")
+    say(streams.stderr, f"or cancel it with: cxpa cancel {args.agent_id} {shlex.quote(run_id)}")
     return Exit.INTERRUPTED
 
 
@@ -340,13 +346,15 @@ def _download(args: argparse.Namespace, streams: Streams) -> Exit:
 def _download_interrupted(args: argparse.Namespace, run_id: str | None, streams: Streams) -> Exit:
     """Ctrl-C during a download: nothing was saved; name the run when the platform had said which."""
     if run_id is None:
-        streams.stderr.write(
-            "cxpa: interrupted before the platform sent the file; nothing was saved (the run's id was not known yet)\n"
+        say(
+            streams.stderr,
+            "cxpa: interrupted before the platform sent the file; nothing was saved (the run's id was not known yet)",
         )
     else:
-        streams.stderr.write(
+        say(
+            streams.stderr,
             f"cxpa: interrupted; the download of run {run_id} stopped and nothing was saved. A run's file "
-            f"streams once; see where the run stands with: cxpa get {args.agent_id} {shlex.quote(run_id)}\n"
+            f"streams once; see where the run stands with: cxpa get {args.agent_id} {shlex.quote(run_id)}",
         )
     return Exit.INTERRUPTED
 
@@ -433,9 +441,10 @@ def _dev_server(args: argparse.Namespace, streams: Streams) -> Exit:
         agents += [_serve.parse_agent(spec, "file_download") for spec in args.file_agent]
         keys = [_serve.parse_agent_key(spec) for spec in args.agent_key]
         platform = _serve.build_platform(args.ingest_key, agents, keys)
+        allowed_hosts = [_serve.parse_allowed_host(spec) for spec in args.allowed_host]
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    _serve.serve_forever(args.host, args.port, args.ingest_key, streams.stdout, platform)
+    _serve.serve_forever(args.host, args.port, args.ingest_key, streams.stdout, platform, allowed_hosts=allowed_hosts)
     return Exit.OK
 
 
@@ -467,7 +476,7 @@ _BY_CLASS: tuple[tuple[tuple[type[Exception], ...], Exit, str], ...] = (
 
 
 def describe(exc: Exception) -> tuple[Exit, str]:
-    """The exit code and the one stderr line for a failure."""
+    """The exit code and the stderr line for a failure (`run` prints it with its steering characters escaped)."""
     for classes, code, prefix in _BY_CLASS:
         if isinstance(exc, classes):
             return code, f"{prefix}{exc}"
@@ -501,7 +510,7 @@ def run(argv: Sequence[str] | None = None, streams: Streams | None = None) -> in
         code, line = describe(exc)
         if getattr(args, "debug", False) and code == Exit.API_ERROR:
             raise
-        streams.stderr.write(f"cxpa: {line}\n")
+        say(streams.stderr, f"cxpa: {line}")  # one line: what the platform said cannot steer the terminal
         return code
 
 

@@ -1,7 +1,10 @@
 """What the `cxpa` command prints: JSON for machines, text for people, progress bars on a terminal.
 
 rich renders progress bars and tables when it is installed (`cxpa-sdk[cli]`); a plain fallback
-does otherwise. Nothing here talks to the platform.
+does otherwise. Nothing here talks to the platform, but much of what the command prints came from
+there: every line that may carry it goes out through `say` (text, tables, errors) or `json_line`,
+which show a character that could steer a terminal (an escape sequence, a carriage return, a
+bidirectional override) as a visible escape.
 """
 
 from __future__ import annotations
@@ -15,6 +18,56 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
+
+# The characters that steer a terminal or what it shows: the C0 controls (newline, carriage return
+# and tab among them), DEL, the C1 controls, the line and paragraph separators, and the bidirectional
+# marks, embeddings, overrides and isolates (CWE-150; CVE-2021-42574, "Trojan Source").
+_STEERING = (
+    *range(0x00, 0x20),
+    *range(0x7F, 0xA0),
+    0x061C,
+    0x200E,
+    0x200F,
+    0x2028,
+    0x2029,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+)
+_SHORT_ESCAPES = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+
+
+def _visible(code: int) -> str:
+    r"""How a steering character shows: `\n`, `\x1b`, `\u202e`."""
+    if code in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[code]
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+_VISIBLE = {code: _visible(code) for code in _STEERING}
+_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in _STEERING}
+
+
+def printable(text: str) -> str:
+    r"""`text` on one line that cannot steer a terminal: each steering character as a visible escape.
+
+    A newline shows as `\n`, ESC as `\x1b`, a right-to-left override as `\u202e`; every other
+    character, backslashes included, is kept.
+    """
+    return text.translate(_VISIBLE)
+
+
+def say(stream: IO[str], text: str) -> None:
+    """Write `text` to a terminal's stream as one line (see `printable`)."""
+    stream.write(printable(text) + "\n")
+
+
+def json_line(data: Any) -> str:
+    r"""`data` as one line of JSON that cannot steer a terminal: the same JSON, its steering characters as `\uXXXX`.
+
+    `json.dumps` escapes only the C0 controls; DEL, the C1 controls, the separators and the
+    bidirectional controls can appear only inside strings, where `\uXXXX` decodes to the same text.
+    """
+    return json.dumps(data, ensure_ascii=False).translate(_JSON_ESCAPES)
 
 
 @dataclasses.dataclass
@@ -45,30 +98,32 @@ def emit(value: Any, streams: Streams, fmt: str) -> None:
     """Print one result: a JSON document on stdout, or `key: value` lines for people."""
     data = plain(value)
     if fmt == "json":
-        streams.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+        streams.stdout.write(json_line(data) + "\n")
         return
     if not isinstance(data, dict):
-        streams.stdout.write(f"{data}\n")
+        say(streams.stdout, f"{data}")
         return
     width = max((len(k) for k in data), default=0)
     for key, item in data.items():
-        shown = json.dumps(item, ensure_ascii=False) if isinstance(item, dict | list) else item
-        streams.stdout.write(f"{key:<{width}}  {shown}\n")
+        shown = json_line(item) if isinstance(item, dict | list) else item
+        say(streams.stdout, f"{key:<{width}}  {shown}")
 
 
 def table(rows: Sequence[Sequence[str]], headers: Sequence[str], streams: Streams) -> None:
     """A table on stdout: rich's when installed, aligned text otherwise."""
+    cells = [[printable(str(c)) for c in row] for row in rows]
     try:
         from rich.console import Console  # noqa: PLC0415 - optional, and only the CLI needs it
         from rich.table import Table  # noqa: PLC0415
+        from rich.text import Text  # noqa: PLC0415
     except ImportError:
-        widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=True)]
-        for row in [headers, *rows]:
-            streams.stdout.write("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+        widths = [max(len(c) for c in col) for col in zip(headers, *cells, strict=True)]
+        for row in [headers, *cells]:
+            say(streams.stdout, "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         return
     rich_table = Table(*headers)
-    for row in rows:
-        rich_table.add_row(*[str(c) for c in row])
+    for row in cells:
+        rich_table.add_row(*[Text(c) for c in row])  # Text, not str: a cell's `[red]` is not rich markup
     Console(file=streams.stdout, highlight=False).print(rich_table)
 
 
@@ -76,7 +131,7 @@ class _PlainBar:
     """A one-line progress bar redrawn with carriage returns, at most ten times a second."""
 
     def __init__(self, stream: IO[str], label: str) -> None:
-        self.stream, self.label = stream, label
+        self.stream, self.label = stream, printable(label)
         self.started = time.monotonic()
         self.drawn = 0.0
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ._platform import DEFAULT_INGEST_KEY
-from ._serve import build_platform, parse_agent, parse_agent_key, serve_forever
+from ._serve import build_platform, parse_agent, parse_agent_key, parse_allowed_host, serve_forever
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
         ("--agent", "NAME=URL: a JSON agent whose runtime is at URL"),
         ("--file-agent", "NAME=URL: a file_download agent whose runtime is at URL"),
         ("--agent-key", "AGENT=KEY: a fixed agent API key (AGENT a name or id), never printed"),
+        ("--allowed-host", "NAME: another name to answer in the Host header, on any port (* for any)"),
     ):
         parser.add_argument(flag, action="append", default=[], metavar=what.partition(":")[0], help=what)
     args = parser.parse_args(argv)
@@ -26,9 +27,10 @@ def main(argv: list[str] | None = None) -> int:
         agents = [parse_agent(spec, "json") for spec in args.agent]
         agents += [parse_agent(spec, "file_download") for spec in args.file_agent]
         platform = build_platform(args.ingest_key, agents, [parse_agent_key(spec) for spec in args.agent_key])
+        allowed_hosts = [parse_allowed_host(spec) for spec in args.allowed_host]
     except ValueError as exc:
         parser.error(str(exc))
-    serve_forever(args.host, args.port, args.ingest_key, sys.stdout, platform)
+    serve_forever(args.host, args.port, args.ingest_key, sys.stdout, platform, allowed_hosts=allowed_hosts)
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -92,17 +92,26 @@ class LocalPlatform:
         return build_app(self._core, self.faults, events=self._events, batch_waits=self._batch_waits)
 
     @contextmanager
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    def serve(self, host: str = "127.0.0.1", port: int = 0, *, allowed_hosts: Iterable[str] = ()) -> Iterator[str]:
         """Serve the platform under uvicorn in a background thread; yield the base URL.
+
+        A request whose Host header does not name the platform is refused with `421 host_not_allowed`
+        (a web page cannot drive it through DNS rebinding): accepted are `localhost`, `host` and any IP
+        address on the served port, and the `allowed_hosts` on any port.
 
         Args:
             host: The address to listen on (loopback by default).
             port: The port; 0 picks a free one.
+            allowed_hosts: More names to accept in the Host header, on any port (a platform reached
+                through a proxy or by another name); `"*"` accepts every Host.
+
+        Raises:
+            ValueError: An allowed host is not a host name.
         """
         if self._base_url is not None:
             raise RuntimeError(f"the platform is already serving at {self._base_url}")
         app = self.app
-        with serve_in_thread(_Started(app, self._core), host, port) as base_url:
+        with serve_in_thread(_Started(app, self._core), host, port, allowed_hosts=allowed_hosts) as base_url:
             self._base_url = base_url
             # Runtimes call back over loopback even when serving on every interface.
             self._core.base_url = base_url.replace("://0.0.0.0:", "://127.0.0.1:")

@@ -10,6 +10,7 @@ from types import FrameType
 from typing import IO, NamedTuple
 
 from ._platform import DEFAULT_INGEST_KEY, LocalPlatform
+from ._server import allowed_host
 
 
 class DevAgent(NamedTuple):
@@ -41,6 +42,14 @@ def parse_agent_key(spec: str) -> tuple[str, str]:
     if not sep or not agent.strip() or not key:
         raise ValueError("--agent-key: expected AGENT=KEY, AGENT an agent's name or id (such as echo=dev-echo-key)")
     return agent.strip(), key
+
+
+def parse_allowed_host(spec: str) -> str:
+    """`--allowed-host NAME` as a lower-cased name (or `*`); ValueError naming the flag when it is not a host name."""
+    try:
+        return allowed_host(spec)
+    except ValueError as exc:
+        raise ValueError(f"--allowed-host: {exc}") from None
 
 
 def build_platform(
@@ -78,8 +87,13 @@ def serve_forever(
     ingest_key: str | None,
     out: IO[str],
     platform: LocalPlatform | None = None,
+    *,
+    allowed_hosts: Sequence[str] = (),
 ) -> None:
     """Serve a LocalPlatform; print the base URL, the ingest key and the agents; stop on Ctrl-C.
+
+    It answers requests whose Host header is `localhost` or an IP address on its port, or one of the
+    `allowed_hosts` (`--allowed-host`); others get `421 host_not_allowed` (see `LocalPlatform.serve`).
 
     SIGTERM stops it the same way: a server started in the background by a shell (`cxpa dev-server &`)
     inherits an ignored SIGINT, and `kill` is how it is stopped. Agent API keys are never printed: a
@@ -89,7 +103,7 @@ def serve_forever(
         signal.signal(signal.SIGTERM, _interrupt)
     platform = platform or LocalPlatform(ingest_key=ingest_key or DEFAULT_INGEST_KEY)
     try:
-        with platform.serve(host, port) as base_url:
+        with platform.serve(host, port, allowed_hosts=allowed_hosts) as base_url:
             out.write(f"CXPA local platform at {base_url}\n")
             out.write(f"ingest key: {platform.ingest_key}\n")
             out.write(f"{'id':>3}  {'name':<11} {'managed by':<11} {'output':<14}\n")
