@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import httpx2
@@ -12,6 +13,7 @@ from . import _operations as ops
 from ._base import ForkGuard, make_settings
 from ._engine import Flow, Settings, T
 from ._errors import RUN_CANCELLED, CxpaError, InvalidArgumentError, InvalidArgumentTypeError, RunCancelledError
+from ._runtime_types import TRACE_CONTEXT_KEYS, valid_trace_context
 from ._transport import enable_env_logging, logger
 from .types import (
     CallbackAccepted,
@@ -166,17 +168,20 @@ class AgentBase(ForkGuard):
 def keyed_payload(
     payload: TriggerPayload | ResumePayload | bytes | str | Mapping[str, Any],
 ) -> TriggerPayload | ResumePayload:
-    """The trigger or resume payload a client is made from; a cancel payload (which has no key) is refused."""
-    parsed = payload if isinstance(payload, TriggerPayload | ResumePayload) else parse_runtime_payload(payload)
+    """The trigger or resume payload a client is made from; a cancel payload (which has no key) is refused.
+
+    A payload given as an object (built by hand, or by `from_dict`) keeps only its valid trace context,
+    as `parse` does: an invalid one is dropped (logged at DEBUG), never a reason not to report.
+    """
+    if isinstance(payload, TriggerPayload | ResumePayload):
+        return replace(payload, trace_context=valid_trace_context(payload.trace_context, "payload"))
+    parsed = parse_runtime_payload(payload)
     if isinstance(parsed, CancelPayload):
         raise InvalidArgumentError(
             f"a cancel payload carries no agent key, so no client can be made from it: it says to stop the work "
             f"of run {parsed.run_id}"
         )
     return parsed
-
-
-TRACE_CONTEXT_KEYS = ("traceparent", "tracestate")
 
 
 def checked_trace_context(trace_context: object) -> tuple[tuple[str, str], ...]:

@@ -19,9 +19,10 @@ from ._errors import InvalidArgumentError, InvalidArgumentTypeError, MissingConf
 ENV_API_URL = "CXPA_API_URL"
 ENV_INGEST_KEY = "CXPA_INGEST_KEY"
 MAX_BODY_BYTES = 1 << 20
-# Compact UTF-8 JSON without NaN or Infinity. One encoder for every call: json.dumps with options
-# builds a new one each time.
-_JSON = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+# Canonical JSON (docs/errors.md, "Idempotency"): keys sorted, compact, UTF-8, no NaN or Infinity,
+# so that equal JSON built in another key order is the same body. One encoder for every call:
+# json.dumps with options builds a new one each time.
+_JSON = json.JSONEncoder(allow_nan=False, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 MAX_ID_LENGTH = 128
 MAX_AGENT_ID = 2**63 - 1
 # The longest duration any option takes (a timeout, a deadline, a wait): a year, in seconds. Longer is
@@ -240,12 +241,12 @@ def json_object(value: object, argument: str = "input") -> Mapping[str, Any]:
 
 
 def encode_body(body: Mapping[str, Any]) -> bytes:
-    """A request body as compact UTF-8 JSON, refused before sending when over the platform's 1 MiB.
+    """A request body as canonical JSON (`canonical_json`), refused before sending when over the platform's 1 MiB.
 
     The error names the body's fields (`input`, `output`, ...) so the caller knows which argument to fix.
     """
     try:
-        data = _JSON.encode(body).encode()
+        data = canonical_json(body).encode()
     except (TypeError, ValueError) as exc:
         raise InvalidArgumentError(f"{', '.join(body)} must be JSON-serialisable: {exc}") from None
     except RecursionError:
@@ -255,3 +256,23 @@ def encode_body(body: Mapping[str, Any]) -> bytes:
             f"the request body would be {len(data)} bytes, over the platform's limit of {MAX_BODY_BYTES} bytes"
         )
     return data
+
+
+def canonical_json(value: Any) -> str:
+    """`value` as canonical JSON text: every object's keys sorted, no whitespace, UTF-8 as is, no NaN or Infinity.
+
+    Equal JSON gives equal text whatever the key order, so a body rebuilt in another order after a
+    crash is the same body under its Idempotency-Key. Keys sort as Python compares them: str keys
+    (those of any decoded JSON) by code point, a mapping's keys that are all numbers by number. A
+    mapping that mixes str and other keys can't be sorted so: it is encoded, read back (every key
+    now a str) and encoded again, at about three times the cost.
+
+    Raises:
+        TypeError: Something in `value` is not JSON-serialisable.
+        ValueError: A float is NaN or infinite, or a str holds a lone surrogate.
+    """
+    try:
+        return _JSON.encode(value)
+    except TypeError:
+        as_strings = json.loads(json.dumps(value, allow_nan=False))  # the TypeError again when not JSON at all
+        return _JSON.encode(as_strings)

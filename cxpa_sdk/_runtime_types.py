@@ -7,6 +7,7 @@ needs no module namespace to resolve them: pydantic and FastAPI read these types
 
 import datetime
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
@@ -290,31 +291,82 @@ def parse_runtime_payload(
 ) -> TriggerPayload | ResumePayload | CancelPayload:
     """Validate what the platform POSTed to a runtime's URL, by its `type`.
 
-    A ResumePayload when `type` is `resumed`, a CancelPayload when it is `cancelled`, else a
-    TriggerPayload (which has no `type`).
+    A ResumePayload when `type` is `resumed`, a CancelPayload when it is `cancelled`, a
+    TriggerPayload when there is no `type` (the seed's trigger payload has none). Any other `type`
+    (another word, another case, a number, null) is refused: it is no payload this SDK knows, and
+    taking it for a trigger would start the run's work again.
 
     Raises:
-        InvalidArgumentError: The payload is not JSON, or not the payload its `type` says; the
-            message names the field.
+        InvalidArgumentError: The payload is not JSON, has an unknown `type`, or is not the payload
+            its `type` says; the message names the field.
     """
+    from ._errors import InvalidArgumentError  # noqa: PLC0415 - errors import types for annotations
+
     data = _decode_payload(payload, "runtime payload")
-    kind = data.get("type") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or "type" not in data:
+        return TriggerPayload.parse(data)
+    kind = data["type"]
     if kind == "resumed":
         return ResumePayload.parse(data)
     if kind == "cancelled":
         return CancelPayload.parse(data)
-    return TriggerPayload.parse(data)
+    raise InvalidArgumentError(
+        f"invalid runtime payload: type: must be resumed or cancelled, or absent (a trigger payload), "
+        f"got {_shown(kind)}"
+    )
+
+
+_JSON_KINDS = {bool: "a boolean", int: "a number", float: "a number", list: "an array", dict: "an object"}
+
+
+def _shown(value: object) -> str:
+    """A decoded JSON value for an error message: a string quoted and cut to 40 characters, else its JSON kind.
+
+    Never the value itself otherwise: a huge number has no repr (over 4300 digits), a huge array no short one.
+    """
+    if isinstance(value, str):
+        return repr(value[:40])
+    return "null" if value is None else _JSON_KINDS.get(type(value), type(value).__name__)
+
+
+TRACE_CONTEXT_KEYS = ("traceparent", "tracestate")
+_logger = logging.getLogger("cxpa_sdk")
+
+
+def valid_trace_context(data: Mapping[str, Any], what: str) -> dict[str, str]:
+    """The W3C trace context in `data` (`traceparent`, and `tracestate` only beside it), without invalid values.
+
+    Trace context is optional telemetry, never a reason to refuse a run: a value the spec's
+    TriggerPayload refuses (which ResumePayload declares alike) is dropped and logged at DEBUG
+    (`what` names where it came from), so the runtime reports in a trace of its own.
+    """
+    from ._schema import SchemaError, validate_property  # noqa: PLC0415 - the spec is loaded on first use
+
+    context: dict[str, str] = {}
+    for key in TRACE_CONTEXT_KEYS:
+        if key not in data:
+            continue
+        try:
+            validate_property(data[key], "TriggerPayload", key)
+        except SchemaError as exc:
+            _logger.debug("the %s's %s is invalid, so it is dropped: %s", what, key, exc)
+        else:
+            context[key] = data[key]
+    if "tracestate" in context and "traceparent" not in context:
+        _logger.debug("the %s's tracestate is dropped: it has no valid traceparent beside it", what)
+        return {}
+    return context
 
 
 def _trace_context(data: Mapping[str, Any]) -> dict[str, str]:
-    """The W3C trace context a payload carries (`traceparent`, and `tracestate` only beside it); usually none."""
-    traceparent = data.get("traceparent")
-    if traceparent is None:
-        return {}
-    tracestate = data.get("tracestate")
-    if tracestate is None:
-        return {"traceparent": traceparent}
-    return {"traceparent": traceparent, "tracestate": tracestate}
+    """The trace context of a checked payload, whose invalid values were dropped (`_checked_payload`)."""
+    return {key: data[key] for key in TRACE_CONTEXT_KEYS if key in data}
+
+
+def _with_valid_trace_context(data: dict[str, Any], what: str) -> dict[str, Any]:
+    """The payload with only its valid trace context (`valid_trace_context`), for its schema check."""
+    untraced = {key: value for key, value in data.items() if key not in TRACE_CONTEXT_KEYS}
+    return {**untraced, **valid_trace_context(data, what)}
 
 
 def _decode_payload(payload: object, what: str) -> Any:
@@ -339,6 +391,8 @@ def _checked_payload(payload: bytes | str | Mapping[str, Any], schema: str, what
     from ._schema import SchemaError, validate  # noqa: PLC0415 - the spec is loaded on first use
 
     data: dict[str, Any] = _decode_payload(payload, what)
+    if isinstance(data, dict):
+        data = _with_valid_trace_context(data, what)
     try:
         validate(data, schema)
     except SchemaError as exc:

@@ -1,7 +1,8 @@
 """Validation by the spec's own schemas (openapi.json, shipped in cxpa_api).
 
 The local platform checks requests with it; the clients check answers (where an unknown enum value
-from a newer platform is allowed).
+from a newer platform is allowed). A `pattern` must match the whole string (`re.fullmatch`): the
+spec's patterns are anchored (`^...$`), and Python's `$` also matches before a final newline.
 """
 
 from __future__ import annotations
@@ -64,6 +65,11 @@ def validate(value: Any, name: str, *, open_enums: bool = False) -> None:
     _check(value, schema(name), "", open_enums)
 
 
+def validate_property(value: Any, name: str, field: str) -> None:
+    """Check one property's value against property `field` of component schema `name`; SchemaError naming it."""
+    _check(value, schema(name)["properties"][field], field, False)
+
+
 def _where(path: str) -> str:
     return path or "body"
 
@@ -106,7 +112,7 @@ def _check(value: Any, node: dict[str, Any], path: str, open_enums: bool) -> Non
             )
         if "maxLength" in node and len(value) > node["maxLength"]:
             raise SchemaError(f"{_where(path)}: must be at most {node['maxLength']} characters")
-        if "pattern" in node and not re.search(node["pattern"], value):
+        if "pattern" in node and not re.fullmatch(node["pattern"], value):
             raise SchemaError(f"{_where(path)}: must match {node['pattern']}")
         if node.get("format") == "date-time" and not _is_date_time(value):
             raise SchemaError(f"{_where(path)}: must be an RFC 3339 date-time")

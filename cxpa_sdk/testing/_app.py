@@ -68,7 +68,7 @@ def bearer(request: Request) -> str | None:
 def agent_id_of(request: Request) -> int:
     """The `agentId` path parameter, an integer >= 1 (400 otherwise)."""
     raw = request.path_params["agentId"]
-    if not _AGENT_ID.match(raw):
+    if not _AGENT_ID.fullmatch(raw):
         raise ApiError(400, "invalid_parameter", f"agentId: must be an integer >= 1, got {raw[:40]!r}")
     if len(raw) > 30:  # a valid integer, but larger than any agent id: no such agent
         raise ApiError(404, "agent_not_found", f"no agent with id {raw[:40]}")

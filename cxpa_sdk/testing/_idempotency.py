@@ -1,8 +1,9 @@
-"""Idempotency-Key records: the same key and body replays the first answer instead of acting twice."""
+"""Idempotency-Key records: the same key and body (one JSON value) replays the first answer instead of acting again."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,8 +30,28 @@ class _Record:
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
-    """What must match for a replay: the method, the path and the exact body."""
-    return hashlib.sha256(b"\0".join([method.encode(), path.encode(), body])).hexdigest()
+    """What must match for a replay: the method, the path and the body's JSON value (`canonical_body`)."""
+    return hashlib.sha256(b"\0".join([method.encode(), path.encode(), canonical_body(body)])).hexdigest()
+
+
+def canonical_body(body: bytes) -> bytes:
+    """A body as the contract compares it: its JSON value, whatever its key order, whitespace or escapes.
+
+    The JSON is read and written again with sorted keys and no whitespace; a number is compared by its
+    value (`1`, `1.0` and `1e0` are one number). A body that is not JSON (a cancel's, usually empty)
+    is compared byte for byte.
+    """
+    try:
+        value = json.loads(body, parse_float=_number)
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    except (ValueError, RecursionError):
+        return body
+
+
+def _number(text: str) -> int | float:
+    """A JSON number written with a fraction or an exponent, as an int when its value is whole (`2.0` is `2`)."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
 
 class IdempotencyStore:

@@ -310,7 +310,7 @@ def test_the_platform_passes_the_trigger_requests_trace_context_to_the_runtime(
 
 
 def test_trigger_and_resume_payloads_read_their_trace_context() -> None:
-    """TriggerPayload.parse and ResumePayload.parse read traceparent and tracestate into `trace_context`."""
+    """TriggerPayload.parse and ResumePayload.parse read a valid traceparent and tracestate into `trace_context`."""
     from cxpa_sdk import ResumePayload, TriggerPayload, parse_runtime_payload  # noqa: PLC0415
 
     base = {"runId": "run_1", "agentId": 1, "agentApiKey": "k"}
@@ -323,8 +323,8 @@ def test_trigger_and_resume_payloads_read_their_trace_context() -> None:
     )
     assert isinstance(resumed, ResumePayload)
     assert resumed.trace_context == {"traceparent": TRACEPARENT}
-    with pytest.raises(InvalidArgumentError, match="traceparent"):
-        TriggerPayload.parse({**base, "input": {}, "traceparent": "garbage"})
+    # An invalid one is dropped, never fatal (tests/sdk/test_runtime_payloads.py holds the cases).
+    assert TriggerPayload.parse({**base, "input": {}, "traceparent": "garbage"}).trace_context == {}
 
 
 @pytest.mark.parametrize(

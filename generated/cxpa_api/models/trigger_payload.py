@@ -17,7 +17,11 @@ T = TypeVar("T", bound="TriggerPayload")
 
 @_attrs_define
 class TriggerPayload:
-    """What the platform POSTs to a platform-managed runtime when it starts a run."""
+    """What the platform POSTs to a platform-managed runtime when it starts a run. It has no `type`:
+    the ResumePayload and the CancelPayload, sent to the same URL, have one, and a runtime refuses a
+    payload whose `type` it does not know (it is no trigger, and must not start the run's work again).
+
+    """
 
     run_id: str
     """ A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or `..`; refused from either side
