@@ -11,7 +11,6 @@ the file and its folder to disk before and after the rename, for files that must
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -20,11 +19,10 @@ import httpx2
 
 from . import _download_body as body
 from ._decoding import DecodingError
-from ._download_body import DownloadInfo
+from ._download_body import DEFAULT_IDLE_TIMEOUT_S, DownloadInfo
 from ._download_file import Saving
 from ._engine import Answer
 from ._errors import DownloadConsumedError
-from ._filenames import content_disposition
 
 Progress = Callable[[int, int | None], None]
 """A progress callback: (bytes received so far, total or None when unknown), both as sent on the wire.
@@ -74,11 +72,6 @@ class _AsyncBody(AsyncIterator[bytes]):
         """Stop reading and close the download (idempotent)."""
         await self._chunks.aclose()
         await self._close()
-
-
-_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-# A media type with parameters (RFC 9110 section 8.3.1): nothing else is passed on to a browser.
-_MEDIA_TYPE = rf'{_TCHARS}/{_TCHARS}(?:[ \t]*;[ \t]*{_TCHARS}=(?:{_TCHARS}|"[\t !#-\[\]-~]*"))*'
 
 
 class _DownloadBase:
@@ -145,26 +138,20 @@ class _DownloadBase:
         return self._meta.attempts
 
     def forward_headers(self, *, inline: bool = False) -> dict[str, str]:
-        """The headers a web app sends on with the file, so a browser saves it under its name.
+        """The headers a web app sends on with the file, so a browser saves it under its name and nothing of it runs.
 
-        `Content-Type` (the server's, when it is a well-formed media type, else
-        `application/octet-stream`), `Content-Disposition` (`attachment`, or `inline=True`, with
-        the safe filename: an ASCII `filename` and an RFC 6266 `filename*` for any other name),
-        `Content-Length` when the server gave the file's own length (not for a body it
-        compressed, which the SDK decodes), and `X-Content-Type-Options: nosniff`, so a browser
-        does not guess a different type.
+        `Content-Type`: the server's, when it is a well-formed media type (RFC 9110) of at most 256
+        bytes that a browser cannot run (no HTML, XML, SVG, script or stylesheet), else
+        `application/octet-stream`. `Content-Disposition`: `attachment` with the safe filename (an
+        ASCII `filename` and an RFC 6266 `filename*` for any other name); `inline=True` shows the
+        file instead, but only a passive type (PDF, PNG, JPEG, GIF, WebP, AVIF, BMP, plain text,
+        CSV): any other stays an attachment. `Content-Length` when the server gave the file's own
+        length (not for a body it compressed, which the SDK decodes). `X-Content-Type-Options:
+        nosniff`, so a browser does not guess another type, and `Content-Security-Policy: sandbox;
+        default-src 'none'`, so a file a browser shows runs no script, has no origin and loads
+        nothing. Each value is bounded (at most 1,062 bytes), so no proxy refuses the headers.
         """
-        info = self._meta
-        headers = {
-            "Content-Type": info.content_type
-            if re.fullmatch(_MEDIA_TYPE, info.content_type)
-            else "application/octet-stream",
-            "Content-Disposition": content_disposition(info.filename, inline=inline),
-            "X-Content-Type-Options": "nosniff",
-        }
-        if info.content_length is not None and not info.coded:
-            headers["Content-Length"] = str(info.content_length)
-        return headers
+        return body.forward_headers(self._meta, inline=inline)
 
     def _check_unopened(self) -> None:
         if self._opened:
@@ -229,30 +216,46 @@ class Download(_DownloadBase):
         return self.__enter__()
 
     def iter_bytes(
-        self, chunk_size: int | None = None, *, allow_close_delimited: bool = False, max_bytes: int | None = None
+        self,
+        chunk_size: int | None = None,
+        *,
+        allow_close_delimited: bool = False,
+        max_bytes: int | None = None,
+        idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT_S,
     ) -> Iterator[bytes]:
         """The file's bytes as they arrive; IncompleteDownloadError if the framing doesn't prove them whole.
 
         A body cut short, or close-delimited (no Content-Length, not chunked: a cut looks like the
         end) unless `allow_close_delimited=True`, raises after its last bytes. With `max_bytes`, a
         file larger than that raises DownloadTooLargeError: before its first byte when its
-        Content-Length says so, else before the chunk that passes the limit. The download is
-        closed when the iteration ends, however it ends, and by the iterator's `close()`, even
-        before its first chunk (what a WSGI server calls when the browser goes away).
+        Content-Length says so, else before the chunk that passes the limit. When the platform
+        sends nothing for `idle_timeout` seconds (default 10; None: the client's read timeout,
+        which waits for the run), the body ends with IncompleteDownloadError and its connection
+        is closed: a WSGI server, which notices a browser that left only when it next writes,
+        is held no longer than that. The download is closed when the iteration ends, however it
+        ends, and by the iterator's `close()`, even before its first chunk (what a WSGI server
+        calls when the browser goes away).
         """
+        idle = body.check_idle(idle_timeout)
         response = self._take()
-        return _Body(self._stream(response, chunk_size, allow_close_delimited, max_bytes), self.close)
+        return _Body(self._stream(response, chunk_size, allow_close_delimited, max_bytes, idle), self.close)
 
     def _stream(
-        self, response: httpx2.Response, chunk_size: int | None, allow_close_delimited: bool, max_bytes: int | None
+        self,
+        response: httpx2.Response,
+        chunk_size: int | None,
+        allow_close_delimited: bool,
+        max_bytes: int | None,
+        idle_timeout: float | None = None,
     ) -> Generator[bytes, None, None]:
         info = self._meta
         try:
             body.check_max(info, max_bytes)
+            body.bound_idle(response, idle_timeout)
             chunks = body.chunks(response, chunk_size)
             yield from chunks if max_bytes is None else body.capped(chunks, info, max_bytes)
         except (httpx2.TransportError, DecodingError) as exc:
-            raise body.cut(info, response, exc) from None
+            raise body.cut(info, response, exc, idle_timeout) from None
         finally:
             self.close()
         body.check_end(info, response.num_bytes_downloaded, allow_close_delimited=allow_close_delimited)
@@ -359,30 +362,41 @@ class AsyncDownload(_DownloadBase):
         return await self.__aenter__()
 
     def iter_bytes(
-        self, chunk_size: int | None = None, *, allow_close_delimited: bool = False, max_bytes: int | None = None
+        self,
+        chunk_size: int | None = None,
+        *,
+        allow_close_delimited: bool = False,
+        max_bytes: int | None = None,
+        idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT_S,
     ) -> AsyncIterator[bytes]:
         """The file's bytes as they arrive; IncompleteDownloadError if the framing doesn't prove them whole.
 
-        `allow_close_delimited` and `max_bytes` as in `Download.iter_bytes`; the download is
-        closed when the iteration ends, however it ends, and by the iterator's `aclose()`, even
-        before its first chunk.
+        `allow_close_delimited`, `max_bytes` and `idle_timeout` (default 10 s) as in
+        `Download.iter_bytes`; the download is closed when the iteration ends, however it ends, and
+        by the iterator's `aclose()`, even before its first chunk.
         """
+        idle = body.check_idle(idle_timeout)
         response = self._take()
-        return _AsyncBody(self._stream(response, chunk_size, allow_close_delimited, max_bytes), self.close)
+        return _AsyncBody(self._stream(response, chunk_size, allow_close_delimited, max_bytes, idle), self.close)
 
     async def _stream(
-        self, response: httpx2.Response, chunk_size: int | None, allow_close_delimited: bool, max_bytes: int | None
+        self,
+        response: httpx2.Response,
+        chunk_size: int | None,
+        allow_close_delimited: bool,
+        max_bytes: int | None,
+        idle_timeout: float | None = None,
     ) -> AsyncGenerator[bytes, None]:
         info = self._meta
         total = 0
         try:
             body.check_max(info, max_bytes)
-            async for chunk in body.achunks(response, chunk_size):
+            async for chunk in body.achunks(response, chunk_size, idle_timeout):
                 if max_bytes is not None:
                     total = body.counted(info, max_bytes, total, chunk)
                 yield chunk
         except (httpx2.TransportError, DecodingError) as exc:
-            raise body.cut(info, response, exc) from None
+            raise body.cut(info, response, exc, idle_timeout) from None
         finally:
             await self.close()
         body.check_end(info, response.num_bytes_downloaded, allow_close_delimited=allow_close_delimited)

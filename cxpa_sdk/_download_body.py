@@ -1,19 +1,22 @@
 """A download's answer: what its headers say, what proves its body whole, and its chunks read with bounded memory.
 
 `DownloadInfo.of` reads the headers (a bad one is InvalidResponseError before a byte is read);
-`chunks` and `achunks` give the body decoded (when a server encoded it anyway) in pieces of at most
-64 KiB; `check_end` refuses a body its framing does not prove whole; `check_max` and `capped` keep a
-file under `max_bytes`. Pure functions over an httpx2 response: the download classes do the I/O.
+`forward_headers` writes the ones a web app sends on to a browser; `chunks` and `achunks` give the
+body decoded (when a server encoded it anyway) in pieces of at most 64 KiB, `achunks` (and
+`bound_idle`, for `chunks`) within an idle bound; `check_end` refuses a body its framing does not
+prove whole; `check_max` and `capped` keep a file under `max_bytes`. Pure functions over an httpx2 response: the
+download classes do the I/O.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any, NamedTuple
 
 import httpx2
 
-from ._config import is_run_id
+from ._config import is_run_id, seconds
 from ._decoding import Decoder, DecodingError
 from ._engine import Answer
 from ._errors import (
@@ -23,7 +26,10 @@ from ._errors import (
     InvalidResponseError,
     mask,
 )
-from ._filenames import filename_from_disposition, safe_filename
+from ._filenames import content_disposition, filename_from_disposition, safe_filename
+
+# h11's own limit: a Content-Length of more digits (over 10**20 bytes) is no file's size.
+_MAX_LENGTH_DIGITS = 20
 
 
 class DownloadInfo(NamedTuple):
@@ -83,7 +89,7 @@ class DownloadInfo(NamedTuple):
                 request_id=request_id,
                 **common,
             )
-        if length is not None and not (length.isascii() and length.isdigit()):
+        if length is not None and not (length.isascii() and length.isdigit() and len(length) <= _MAX_LENGTH_DIGITS):
             raise InvalidResponseError(
                 f"the download answer's Content-Length is not a size: {mask(length[:40], secrets)!r}",
                 status_code=200,
@@ -119,9 +125,17 @@ def _incomplete(info: DownloadInfo, received: int, why: str) -> IncompleteDownlo
     )
 
 
-def cut(info: DownloadInfo, response: httpx2.Response, exc: Exception) -> IncompleteDownloadError:
-    """The error for a body cut short by its connection (named by class) or its coding (by what it says)."""
+def cut(
+    info: DownloadInfo, response: httpx2.Response, exc: Exception, idle_timeout: float | None = None
+) -> IncompleteDownloadError:
+    """The error for a body cut short by its connection (named by class) or its coding (by what it says).
+
+    A read timeout under an idle bound says so: the platform sent nothing for `idle_timeout` seconds
+    (or the call's deadline passed, which the same timeout reports).
+    """
     why = str(exc) if isinstance(exc, DecodingError) else type(exc).__name__
+    if idle_timeout is not None and isinstance(exc, httpx2.ReadTimeout):
+        why += f": no byte for idle_timeout={idle_timeout:g} s, or the call's deadline passed"
     return _incomplete(info, response.num_bytes_downloaded, why)
 
 
@@ -197,6 +211,98 @@ def capped(chunks: Iterable[bytes], info: DownloadInfo, max_bytes: int) -> Itera
         yield chunk
 
 
+_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+# A media type with parameters (RFC 9110 section 8.3.1): nothing else is passed on to a browser.
+_MEDIA_TYPE = rf'{_TCHARS}/{_TCHARS}(?:[ \t]*;[ \t]*{_TCHARS}=(?:{_TCHARS}|"[\t !#-\[\]-~]*"))*'
+MAX_CONTENT_TYPE_BYTES = 256
+"""The longest Content-Type passed on to a browser (RFC 6838 names are at most 127 + 1 + 127 bytes); a
+longer one, which a proxy's header buffer may refuse (nginx: 502 "upstream sent too big header"),
+goes on as application/octet-stream."""
+CONTENT_SECURITY_POLICY = "sandbox; default-src 'none'"
+"""Sent with every forwarded file: shown in a browser, it runs no script, has no origin (so no cookie,
+no storage, no request as the app), and loads nothing."""
+# What may be shown inline: types a browser displays without running anything of the file's. (Audio
+# and video are not: under the sandbox, Chromium's media page cannot load them.)
+_INLINE_TYPES = frozenset(
+    {
+        "application/pdf",
+        "image/avif",
+        "image/bmp",
+        "image/gif",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "text/csv",
+        "text/plain",
+    }
+)
+# The JavaScript MIME type essences (WHATWG MIME Sniffing, section 4.6): a browser runs any of them as a
+# script, and so a worker, from the app's origin.
+_SCRIPT_TYPES = frozenset(
+    {
+        "application/ecmascript",
+        "application/javascript",
+        "application/x-ecmascript",
+        "application/x-javascript",
+        "text/ecmascript",
+        "text/javascript",
+        "text/javascript1.0",
+        "text/javascript1.1",
+        "text/javascript1.2",
+        "text/javascript1.3",
+        "text/javascript1.4",
+        "text/javascript1.5",
+        "text/jscript",
+        "text/livescript",
+        "text/x-ecmascript",
+        "text/x-javascript",
+    }
+)
+# Documents that can carry scripts (HTML; XML, which holds XHTML, SVG and XSLT), and stylesheets.
+_DOCUMENT_TYPES = frozenset({"text/html", "text/xml", "application/xml", "text/xsl", "text/css"})
+
+
+def _essence(content_type: str) -> str:
+    """The media type without its parameters, lower-cased: `text/html; charset=utf-8` is `text/html`."""
+    return content_type.partition(";")[0].strip().lower()
+
+
+def _is_active(content_type: str) -> bool:
+    """Whether a browser may run something of a file of this type: a script, a document, a stylesheet, XML."""
+    essence = _essence(content_type)
+    return essence in _SCRIPT_TYPES or essence in _DOCUMENT_TYPES or essence.endswith("+xml")
+
+
+def _forwarded_type(content_type: str) -> str:
+    """The Content-Type to send a browser: the server's, unless it is malformed, too long or active.
+
+    Well-formed (RFC 9110), at most MAX_CONTENT_TYPE_BYTES and not `_is_active`: passed on as it came.
+    Anything else: `application/octet-stream`, which no browser runs, shows or applies.
+    """
+    if len(content_type) > MAX_CONTENT_TYPE_BYTES or not re.fullmatch(_MEDIA_TYPE, content_type):
+        return "application/octet-stream"
+    return "application/octet-stream" if _is_active(content_type) else content_type
+
+
+def forward_headers(info: DownloadInfo, *, inline: bool) -> dict[str, str]:
+    """The headers a web app sends on with the file: each one bounded, none that lets the file act as the app.
+
+    `inline` is honoured only for a type on the passive list (`_INLINE_TYPES`); any other file is an
+    `attachment`, which a browser saves. Every file gets `nosniff` and the sandbox policy.
+    """
+    content_type = _forwarded_type(info.content_type)
+    shown = inline and _essence(content_type) in _INLINE_TYPES
+    headers = {
+        "Content-Type": content_type,
+        "Content-Disposition": content_disposition(info.filename, inline=shown),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    }
+    if info.content_length is not None and not info.coded:
+        headers["Content-Length"] = str(info.content_length)
+    return headers
+
+
 class _Rechunk:
     """Regroups pieces into chunks of `size` bytes, the last shorter (size None: the pieces as they come)."""
 
@@ -243,15 +349,74 @@ def _reshaped(raw: Iterator[bytes], decoder: Decoder | None, rechunk: _Rechunk) 
     yield from rechunk.rest()
 
 
-async def achunks(response: httpx2.Response, chunk_size: int | None) -> AsyncIterator[bytes]:
-    """The async twin of `chunks` (the decoding and regrouping are the same pure functions)."""
+async def achunks(
+    response: httpx2.Response, chunk_size: int | None, idle_timeout: float | None = None
+) -> AsyncIterator[bytes]:
+    """The async twin of `chunks` (the decoding and regrouping are the same pure functions), idle-bounded.
+
+    With `idle_timeout`, a wait of that many seconds for the platform's next bytes ends the body with
+    httpx2.ReadTimeout (`_within_idle`); the sync twin bounds its reads with `bound_idle`.
+    """
     encoding = response.headers.get("content-encoding")
     decoder = None if encoding is None else Decoder(encoding)
     rechunk = _Rechunk(chunk_size)
-    async for chunk in response.aiter_raw():
+    async for chunk in _within_idle(response.aiter_raw(), idle_timeout):
         for piece in rechunk.add((chunk,) if decoder is None else decoder.feed(chunk)):
             yield piece
     for piece in rechunk.add(() if decoder is None else decoder.finish()):
         yield piece
     for piece in rechunk.rest():
+        yield piece
+
+
+DEFAULT_IDLE_TIMEOUT_S = 10.0
+"""How long a forwarded body (`iter_bytes`) waits for the platform's next bytes before it ends, failed.
+
+A file the platform streams comes without pauses once its headers are sent; 10 s of silence is a
+stall. It is also the longest a WSGI app stays tied to a browser that left while the platform is
+silent: such a server notices the browser is gone only on its next write."""
+
+
+def check_idle(idle_timeout: float | None) -> float | None:
+    """`idle_timeout` checked: None, or a positive number of seconds (at most a year)."""
+    return None if idle_timeout is None else seconds(idle_timeout, "idle_timeout")
+
+
+def bound_idle(response: httpx2.Response, idle_timeout: float | None) -> None:
+    """Make each read of the body wait at most `idle_timeout` seconds for its bytes (None: leave the read timeout).
+
+    httpcore takes a body's read timeout from its request's `timeout` extension when the body's first
+    read starts, and waits that long for each read: call this before it. A read that waits longer
+    raises httpx2.ReadTimeout.
+    """
+    if idle_timeout is None:
+        return
+    extensions = response.request.extensions
+    timeouts: dict[str, float | None] = extensions.get("timeout", {})
+    read = timeouts.get("read")
+    extensions["timeout"] = {**timeouts, "read": idle_timeout if read is None else min(read, idle_timeout)}
+
+
+async def _within_idle(pieces: AsyncIterator[bytes], idle_timeout: float | None) -> AsyncIterator[bytes]:
+    """The pieces, each awaited for at most `idle_timeout` seconds (None: as long as they take).
+
+    A wait that runs out cancels the read (its connection is closed) and raises httpx2.ReadTimeout.
+    """
+    if idle_timeout is None:
+        async for piece in pieces:
+            yield piece
+        return
+    import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
+
+    while True:
+        bound = asyncio.timeout(idle_timeout)
+        try:
+            async with bound:
+                piece = await anext(pieces)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            if not bound.expired():
+                raise
+            raise httpx2.ReadTimeout(f"no byte for {idle_timeout:g} s") from None
         yield piece

@@ -88,16 +88,21 @@ def numbered(target: Path, number: int) -> Path:
 
 # RFC 8187's attr-char, less nothing: what `filename*` may carry unescaped.
 _ATTR_CHARS = "!#$&+-.^_`|~"
+# The longest header `content_disposition` writes: its words, a 255-byte ASCII name, and a 255-byte
+# name percent-encoded (3 bytes each).
+MAX_DISPOSITION_BYTES = len("attachment; filename=\"\"; filename*=UTF-8''") + MAX_FILENAME_BYTES * 4
 
 
 def content_disposition(filename: str, *, inline: bool = False) -> str:
     """A Content-Disposition header that makes a browser save the file under `filename` (RFC 6266).
 
     The name is made safe first (`safe_filename`: no path, no controls, no bidirectional tricks).
-    `filename="..."` carries an ASCII version (accents dropped, other characters and `%` as `_`)
-    for old clients; when that is not the name itself, `filename*=UTF-8''...` carries the exact
-    name, percent-encoded, and browsers prefer it. `inline=True` asks the browser to show the file
-    instead of saving it.
+    `filename="..."` carries an ASCII version (accents dropped, other characters and `%` as `_`,
+    then made safe as above, so at most 255 bytes) for old clients; when that is not the name itself,
+    `filename*=UTF-8''...` carries the exact name, percent-encoded, and browsers prefer it. The
+    header is at most MAX_DISPOSITION_BYTES long, whatever the name. `inline=True` asks the
+    browser to show the file instead of saving it: only for a type that runs nothing
+    (`Download.forward_headers` decides that).
 
     Example:
         >>> print(content_disposition("Résumé 2026.pdf"))
@@ -106,7 +111,8 @@ def content_disposition(filename: str, *, inline: bool = False) -> str:
     name = safe_filename(filename, "download")
     decomposed = unicodedata.normalize("NFKD", name)
     ascii_name = "".join(c for c in decomposed if not unicodedata.combining(c))
-    fallback = "".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in ascii_name).strip() or "download"
+    # NFKD can make one character many (U+FDFA is 18): the ASCII name is cut to 255 bytes as well.
+    fallback = safe_filename("".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in ascii_name), "download")
     header = f'{"inline" if inline else "attachment"}; filename="{fallback}"'
     if fallback != name:
         header += f"; filename*=UTF-8''{urllib.parse.quote(name, safe=_ATTR_CHARS)}"

@@ -6,7 +6,8 @@
 `open()` sends the trigger and hands the download's lifetime to the streamed Response: its body,
 `iter_bytes()`, closes the download when the last byte is sent, when the upstream fails (the
 browser then sees a failed download, never a short file), or when the browser goes away (the
-WSGI server calls the body's close()).
+WSGI server calls the body's close() when it next writes; while the platform is silent, the body's
+10 s idle bound ends it first).
 """
 
 import argparse

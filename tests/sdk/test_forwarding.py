@@ -1,25 +1,40 @@
-"""Forwarding a download: open() outside a with block, the body closing it, the headers to send on, max_bytes."""
+"""Forwarding a download: open() outside a with block, the body closing it, its idle bound, the headers to send on.
+
+The headers' decisions are pure functions over what a download's headers say (`DownloadInfo`),
+tested here without I/O; the rest runs over real HTTP, on the sync client and the async one on each
+backend, against the local platform or a hostile one.
+"""
 
 import asyncio
 import hashlib
+import socket
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from hostile.hostile_server import FILE_HEADERS, HostileServer, response, send
+from forwarding.hostile_upstream import SilentUpstream
+from hostile.hostile_server import FILE_HEADERS, HostileServer, Outcome, Request, both, perform, response, send
 from hypothesis import given
 from hypothesis import strategies as st
 from sdk_support import Api
 
 from cxpa_sdk import (
+    APIConnectionError,
     AsyncCxpa,
     Cxpa,
+    CxpaError,
     DownloadConsumedError,
     DownloadTooLargeError,
+    IncompleteDownloadError,
     InvalidArgumentError,
+    InvalidArgumentTypeError,
+    InvalidResponseError,
     content_disposition,
 )
-from cxpa_sdk._filenames import filename_from_disposition, safe_filename
+from cxpa_sdk._download_body import CONTENT_SECURITY_POLICY, MAX_CONTENT_TYPE_BYTES, DownloadInfo, forward_headers
+from cxpa_sdk._filenames import MAX_DISPOSITION_BYTES, filename_from_disposition, safe_filename
 from cxpa_sdk.testing import REPORT, LocalPlatform, report_bytes
 
 BIG = 256 << 20  # far more than loopback's socket buffers hold, so a stopped reader stalls the server
@@ -178,6 +193,7 @@ def test_forward_headers(
     assert headers["Content-Disposition"] == disposition
     assert headers.get("Content-Length") == length
     assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
     assert filename_from_disposition(headers["Content-Disposition"]) == filename
     assert download.forward_headers(inline=True)["Content-Disposition"].startswith("inline; ")
 
@@ -204,12 +220,233 @@ def test_forward_headers_pass_on_only_a_well_formed_media_type(content_type: str
 
 @given(st.text(max_size=300))
 def test_content_disposition_reads_back_as_the_safe_name(name: str) -> None:
-    """Any name: the header is ASCII, and a reader of RFC 6266 gets the safe filename back exactly."""
+    """Any name: the header is ASCII, bounded, and a reader of RFC 6266 gets the safe filename back exactly."""
     header = content_disposition(name)
     assert header.isascii()
     assert "\r" not in header
     assert "\n" not in header
+    assert len(header) <= MAX_DISPOSITION_BYTES
     assert filename_from_disposition(header) == safe_filename(name, "download")
+
+
+def test_a_name_that_grows_in_ascii_keeps_the_disposition_bounded() -> None:
+    """U+FDFA is 18 ASCII characters: a name of them still gives a header of at most 1,062 bytes, read back whole."""
+    name = "\ufdfa" * 90 + ".pdf"
+    header = content_disposition(name)
+    assert len(header) <= MAX_DISPOSITION_BYTES == 1062
+    assert filename_from_disposition(header) == safe_filename(name, "download")
+
+
+# What is sent on to a browser: pure decisions over a download's headers ---------------------------------------------
+
+
+def info_of(content_type: str, length: int | None = 1000) -> DownloadInfo:
+    """A download's headers with this Content-Type (and Content-Length), as `DownloadInfo.of` reads them."""
+    return DownloadInfo("run_1", "report.pdf", content_type, length, server_filename="report.pdf")
+
+
+ACTIVE_TYPES = [
+    "text/html",
+    "text/html; charset=utf-8",
+    "TEXT/HTML",
+    "image/svg+xml",
+    "application/xhtml+xml",
+    "text/xml",
+    "application/xml",
+    "application/rss+xml",
+    "text/xsl",
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "application/x-javascript",
+    "text/ecmascript",
+]
+
+
+@pytest.mark.parametrize("inline", [True, False], ids=["inline", "attachment"])
+@pytest.mark.parametrize("content_type", ACTIVE_TYPES)
+def test_an_active_type_goes_on_as_an_octet_stream_attachment(content_type: str, inline: bool) -> None:
+    """HTML, XML (SVG, XHTML, XSLT), scripts and stylesheets: application/octet-stream, attachment, sandboxed."""
+    headers = forward_headers(info_of(content_type), inline=inline)
+    assert headers["Content-Type"] == "application/octet-stream"
+    assert headers["Content-Disposition"].startswith("attachment; ")
+    assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY == "sandbox; default-src 'none'"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain; charset=utf-8", "text/csv"],
+)
+def test_a_passive_type_is_shown_inline_only_when_asked(content_type: str) -> None:
+    """PDF, images, plain text and CSV keep their type; inline=True shows them, sandboxed; the default saves them."""
+    shown = forward_headers(info_of(content_type), inline=True)
+    saved = forward_headers(info_of(content_type), inline=False)
+    assert shown["Content-Type"] == saved["Content-Type"] == content_type
+    assert shown["Content-Disposition"].startswith("inline; ")
+    assert saved["Content-Disposition"].startswith("attachment; ")
+    assert shown["Content-Security-Policy"] == saved["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+
+
+@pytest.mark.parametrize("content_type", ["application/zip", "audio/mpeg", "video/mp4", "application/octet-stream"])
+def test_any_other_type_keeps_its_type_but_is_never_inline(content_type: str) -> None:
+    """An archive, audio or video is passed on as its type, and saved even with inline=True."""
+    headers = forward_headers(info_of(content_type), inline=True)
+    assert headers["Content-Type"] == content_type
+    assert headers["Content-Disposition"].startswith("attachment; ")
+
+
+def test_a_content_type_longer_than_the_bound_goes_on_as_an_octet_stream_attachment() -> None:
+    """A well-formed Content-Type over 256 bytes is not passed on (a proxy's header buffer may refuse it)."""
+    longest = "image/png; x=" + "a" * (MAX_CONTENT_TYPE_BYTES - 13)
+    assert forward_headers(info_of(longest), inline=True)["Content-Type"] == longest
+    headers = forward_headers(info_of(longest + "a"), inline=True)
+    assert headers["Content-Type"] == "application/octet-stream"
+    assert headers["Content-Disposition"].startswith("attachment; ")
+
+
+# What is sent on to a browser, over HTTP from a hostile platform ----------------------------------------------------
+
+
+PDF = b"%PDF-1.7"  # the body of a hostile platform's file
+
+
+def forwarded(mode: str, headers: dict[str, str], **options: Any) -> Outcome:
+    """The forward_headers(**options) of a download whose answer has `headers`, on a client of `mode`."""
+
+    def action(client: Any) -> Any:
+        if isinstance(client, AsyncCxpa):
+
+            async def read() -> dict[str, str]:
+                async with client.trigger_run_and_download(REPORT, {}) as download:
+                    return download.forward_headers(**options)
+
+            return read()
+        with client.trigger_run_and_download(REPORT, {}) as download:
+            return download.forward_headers(**options)
+
+    with HostileServer(send(response(200, PDF, headers))) as server:
+        return perform(mode, server, action)
+
+
+@both
+@pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", "image/svg+xml"], ids=["html", "svg"])
+def test_a_runtime_html_or_svg_is_never_forwarded_inline(mode: str, content_type: str) -> None:
+    """A runtime's HTML or SVG, asked inline: sent as an octet-stream attachment, nosniff, sandboxed."""
+    outcome = forwarded(mode, {**FILE_HEADERS, "Content-Type": content_type}, inline=True)
+    assert outcome.error is None, outcome.describe()
+    assert outcome.value["Content-Type"] == "application/octet-stream"
+    assert outcome.value["Content-Disposition"] == 'attachment; filename="report.pdf"'
+    assert outcome.value["X-Content-Type-Options"] == "nosniff"
+    assert outcome.value["Content-Security-Policy"] == "sandbox; default-src 'none'"
+
+
+@both
+@pytest.mark.parametrize("size", [1_000, 60_000], ids=["1KB", "60KB"])
+def test_a_huge_content_type_is_never_forwarded(mode: str, size: int) -> None:
+    """A runtime's Content-Type of 1 KB or 60 KB goes on as application/octet-stream; every header stays bounded.
+
+    aiohttp refuses a header line over 8 KiB itself, before a byte of the file: the 60 KB one is an
+    APIConnectionError there, so nothing is forwarded at all.
+    """
+    content_type = "application/pdf; x=" + "a" * size
+    outcome = forwarded(mode, {**FILE_HEADERS, "Content-Type": content_type}, inline=True)
+    if mode == "async-aiohttp" and size > 8 << 10:
+        outcome.raised(APIConnectionError)
+        return
+    assert outcome.error is None, outcome.describe()
+    assert outcome.value["Content-Type"] == "application/octet-stream"
+    assert max(len(value) for value in outcome.value.values()) <= MAX_DISPOSITION_BYTES
+
+
+@both
+@pytest.mark.parametrize("digits", [21, 5_000])
+def test_a_content_length_longer_than_any_file_is_refused(mode: str, digits: int) -> None:
+    """A Content-Length of over 20 digits (h11's limit), leading zeros and the body's 8, is refused before a byte."""
+    outcome = forwarded(mode, {**FILE_HEADERS, "Content-Length": str(len(PDF)).zfill(digits)})
+    error = outcome.raised(CxpaError)
+    assert isinstance(error, APIConnectionError | InvalidResponseError), outcome.describe()
+
+
+# The idle bound of a forwarded body ---------------------------------------------------------------------------------
+
+
+def iterated(idle_timeout: float | None) -> Any:
+    """An action that opens a download and reads it with iter_bytes(idle_timeout=...); the bytes."""
+
+    def action(client: Any) -> Any:
+        if isinstance(client, AsyncCxpa):
+
+            async def read() -> bytes:
+                download = await client.trigger_run_and_download(REPORT, {}).open()
+                return b"".join([chunk async for chunk in download.iter_bytes(idle_timeout=idle_timeout)])
+
+            return read()
+        download = client.trigger_run_and_download(REPORT, {}).open()
+        return b"".join(download.iter_bytes(idle_timeout=idle_timeout))
+
+    return action
+
+
+@both
+def test_a_body_that_falls_silent_ends_by_its_idle_timeout(mode: str) -> None:
+    """1,000 bytes of 1 MiB, then silence: iter_bytes(idle_timeout=0.5) fails in 0.5 s and closes the connection."""
+    upstream = SilentUpstream(first_bytes=1_000)
+    with HostileServer(upstream, conn_timeout=60) as server:
+        outcome = perform(mode, server, iterated(0.5))
+        closed_at = upstream.closed_by(time.monotonic() + 2)
+    error = outcome.raised(IncompleteDownloadError)
+    assert outcome.elapsed < 3, f"the idle bound of 0.5 s ended the body after {outcome.elapsed:.1f} s"
+    assert error.received == 1_000
+    assert "idle_timeout=0.5 s" in str(error)
+    assert closed_at is not None, "the platform's connection was left open"
+
+
+def dripped(pieces: int, every_s: float) -> Any:
+    """A handler that sends a file of `pieces` bytes, one byte every `every_s` seconds."""
+
+    def handler(conn: socket.socket, request: Request, stop: threading.Event) -> None:
+        conn.sendall(response(200, b"", {**FILE_HEADERS, "Content-Length": str(pieces)}))
+        for _ in range(pieces):
+            if stop.wait(every_s):
+                return
+            conn.sendall(b"%")
+
+    return handler
+
+
+@both
+@pytest.mark.parametrize("idle_timeout", [1.0, None], ids=["1s", "none"])
+def test_the_idle_bound_is_per_wait_not_for_the_whole_body(mode: str, idle_timeout: float | None) -> None:
+    """A byte every 0.25 s for 2 s: iter_bytes(idle_timeout=1) (or None: no bound of its own) reads it whole."""
+    with HostileServer(dripped(8, 0.25)) as server:
+        outcome = perform(mode, server, iterated(idle_timeout))
+    assert outcome.error is None, outcome.describe()
+    assert outcome.value == b"%" * 8
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        (0, InvalidArgumentError),
+        (-1, InvalidArgumentError),
+        (float("nan"), InvalidArgumentError),
+        (float("inf"), InvalidArgumentError),
+        ("10", InvalidArgumentTypeError),
+        (True, InvalidArgumentTypeError),
+    ],
+)
+def test_idle_timeout_must_be_a_positive_number_of_seconds(client: Cxpa, bad: object, error: type[CxpaError]) -> None:
+    """A bad idle_timeout is refused when iter_bytes is called, naming it; the body is still there to read."""
+    with client.trigger_run_and_download(REPORT, {"sizeBytes": 10}) as download:
+        with pytest.raises(error, match="idle_timeout"):
+            download.iter_bytes(idle_timeout=bad)  # type: ignore[arg-type]
+        assert b"".join(download.iter_bytes()) == report_bytes_of(10)
+
+
+def report_bytes_of(size: int) -> bytes:
+    """The `report` agent's first `size` bytes."""
+    return b"".join(report_bytes(size))
 
 
 @pytest.mark.parametrize(
