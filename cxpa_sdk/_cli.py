@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME",
         help="also answer requests whose Host is NAME, on any port (default: only localhost or an IP address "
-        "on the served port; * answers any); repeatable",
+        "on any port; * answers any); repeatable",
     )
 
     trigger = command("trigger", "start a run and print its id")

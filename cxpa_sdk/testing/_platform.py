@@ -96,8 +96,8 @@ class LocalPlatform:
         """Serve the platform under uvicorn in a background thread; yield the base URL.
 
         A request whose Host header does not name the platform is refused with `421 host_not_allowed`
-        (a web page cannot drive it through DNS rebinding): accepted are `localhost`, `host` and any IP
-        address on the served port, and the `allowed_hosts` on any port.
+        (a web page cannot drive it through DNS rebinding): accepted are `localhost`, `host`, any IP
+        address and the `allowed_hosts`, each on any port (a relay or port map changes the port).
 
         Args:
             host: The address to listen on (loopback by default).

@@ -92,7 +92,7 @@ def serve_forever(
 ) -> None:
     """Serve a LocalPlatform; print the base URL, the ingest key and the agents; stop on Ctrl-C.
 
-    It answers requests whose Host header is `localhost` or an IP address on its port, or one of the
+    It answers requests whose Host header is `localhost` or an IP address (on any port), or one of the
     `allowed_hosts` (`--allowed-host`); others get `421 host_not_allowed` (see `LocalPlatform.serve`).
 
     SIGTERM stops it the same way: a server started in the background by a shell (`cxpa dev-server &`)

@@ -55,29 +55,25 @@ def _is_address(name: str) -> bool:
 class HostRule:
     """Which Host headers name a served app.
 
-    On the served port: an IP address (DNS rebinding needs a name, so no rebinding page sends one),
-    `localhost`, and the name the server was bound to. On any port: the allowed names (for a server
-    reached through a proxy or by another name). `*` among them accepts every Host.
+    An IP address (DNS rebinding needs a name, so no rebinding page sends one), `localhost`, the name
+    the server was bound to, and the allowed names (for a server reached through a proxy or by another
+    name), each on any port: a relay, a port map or a proxy in front changes the port, and the port is
+    no defence against rebinding. `*` among the allowed names accepts every Host.
     """
 
-    port: int
     names: frozenset[str]
-    anywhere: frozenset[str]
 
     @classmethod
-    def of(cls, host: str, port: int, allowed_hosts: Iterable[str] = ()) -> HostRule:
-        """The rule of a server bound to `host` and `port`, with the extra allowed names (see `allowed_host`)."""
-        return cls(port, frozenset({"localhost", host.lower()}), frozenset(map(allowed_host, allowed_hosts)))
+    def of(cls, host: str, allowed_hosts: Iterable[str] = ()) -> HostRule:
+        """The rule of a server bound to `host`, with the extra allowed names (see `allowed_host`)."""
+        return cls(frozenset({"localhost", host.lower(), *map(allowed_host, allowed_hosts)}))
 
     def accepts(self, host: str) -> bool:
         """Whether a Host header's value names this server."""
-        if ANY_HOST in self.anywhere:
+        if ANY_HOST in self.names:
             return True
         found = _HOST.fullmatch(host.lower())
-        if found is None:
-            return False
-        name, port = found["name"], int(found["port"] or 80)
-        return name in self.anywhere or (port == self.port and (name in self.names or _is_address(name)))
+        return found is not None and (found["name"] in self.names or _is_address(found["name"]))
 
     def refusal(self, hosts: list[str]) -> str | None:
         """Why a request with these Host headers is refused, or None when exactly one names this server."""
@@ -91,10 +87,9 @@ class HostRule:
 
     def _advice(self) -> str:
         """What this server answers to, and how to add a name."""
-        named = ", ".join(f"{name}:{self.port}" for name in sorted(self.names) if name and not _is_address(name))
-        anywhere = f" and {', '.join(sorted(self.anywhere))} on any port" if self.anywhere else ""
+        named = ", ".join(sorted(name for name in self.names if name and not _is_address(name)))
         return (
-            f"it answers to {named} or an IP address on port {self.port}{anywhere}; "
+            f"it answers to {named} or an IP address; "
             "serve it with --allowed-host NAME (or LocalPlatform.serve(allowed_hosts=[...])) to accept another name"
         )
 
@@ -150,7 +145,7 @@ def serve_in_thread(
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
-        HostGuard(app, HostRule.of(host, bound_port, also_allowed)),
+        HostGuard(app, HostRule.of(host, also_allowed)),
         log_level="warning",
         http="h11",
         ws="none",
