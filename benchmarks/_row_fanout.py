@@ -28,7 +28,7 @@ from benchmarks._profile import explain
 from benchmarks._result import RowResult, Scale, failed_row
 from benchmarks._runner import Pairs, aalternate
 from cxpa_sdk import AsyncCxpa
-from cxpa_sdk._transport import DEFAULT_LIMITS, POOL_SIZE
+from cxpa_sdk._http._transport import DEFAULT_LIMITS, POOL_SIZE
 
 BODY = encode({"input": TRIGGER_INPUT})
 # One call of a side's client.

@@ -32,7 +32,7 @@ from benchmarks._platform_child import platform_in_process
 from benchmarks._relay import counting_relay
 from benchmarks._result import RowResult, Scale, failed_row
 from cxpa_sdk import AsyncCxpa
-from cxpa_sdk._transport import DEFAULT_LIMITS, POOL_SIZE
+from cxpa_sdk._http._transport import DEFAULT_LIMITS, POOL_SIZE
 from cxpa_sdk._waits import HELD_WAITS, MAX_BATCHES
 from cxpa_sdk.testing import SLOW
 

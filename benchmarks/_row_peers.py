@@ -26,7 +26,7 @@ from benchmarks._profile import explain
 from benchmarks._result import RowResult, Scale, failed_row
 from benchmarks._runner import Pairs, ainterleave, interleave
 from cxpa_sdk import AsyncCxpa, Cxpa
-from cxpa_sdk._transport import POOL_SIZE
+from cxpa_sdk._http._transport import POOL_SIZE
 
 BODY = encode({"input": TRIGGER_INPUT})
 # (SDK backend, peer, kind) -> the goal ratio SDK/peer; None: reported without a goal.

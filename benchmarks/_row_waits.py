@@ -23,8 +23,8 @@ from benchmarks._common import API_KEY, encode, raw_async_client, raw_headers
 from benchmarks._result import RowResult, Scale, failed_row
 from benchmarks._runner import Pairs, aalternate
 from cxpa_sdk import AsyncCxpa
-from cxpa_sdk._operations import SERVER_WINDOW_MS
-from cxpa_sdk._transport import DEFAULT_LIMITS, POOL_SIZE
+from cxpa_sdk._core._operations import SERVER_WINDOW_MS
+from cxpa_sdk._http._transport import DEFAULT_LIMITS, POOL_SIZE
 
 AGENT_ID = 5
 WAIT_MS = 120_000

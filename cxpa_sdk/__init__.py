@@ -6,10 +6,10 @@ your own, and write agent runtimes that call back with progress; sync here, asyn
 a local platform for tests is `cxpa_sdk.testing`.
 """
 
-from ._agent import AgentClient, AsyncAgentClient
 from ._async_client import AsyncCxpa
 from ._client import Cxpa
-from ._download import AsyncDownload, Download
+from ._download._filenames import content_disposition
+from ._download._stream import AsyncDownload, Download
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -36,7 +36,6 @@ from ._errors import (
     UnprocessableEntityError,
     WaitTimeoutError,
 )
-from ._filenames import content_disposition
 from ._functions import (
     create_agent_client,
     ingest_run,
@@ -46,6 +45,7 @@ from ._functions import (
     trigger_run_and_wait,
 )
 from ._handles import AsyncRunHandle, RunHandle, as_completed, wait_all
+from ._runtime._agent import AgentClient, AsyncAgentClient
 from ._version import __version__
 from .hooks import Hook
 from .types import (

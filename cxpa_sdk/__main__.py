@@ -1,5 +1,5 @@
 """`python -m cxpa_sdk`: the `cxpa` command."""
 
-from ._cli import main
+from ._cli._main import main
 
 main()

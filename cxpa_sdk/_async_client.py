@@ -11,26 +11,25 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from . import _config as check
-from . import _operations as ops
-from ._base import (
+from ._base import BaseClient
+from ._core import _operations as ops
+from ._core._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
+from ._core._events import EventReader
+from ._download._stream import AsyncDownload
+from ._errors import WaitTimeoutError
+from ._handles import AsyncRunHandle, checked_reference, noting_run, trigger_answer
+from ._http._driver import adrive
+from ._http._pools import AsyncPools, async_pool
+from ._http._transport import ProxyOption
+from ._options import (
     DEFAULT_DEADLINE_S,
     DEFAULT_MAX_RETRIES,
-    AsyncPools,
-    BaseClient,
-    async_pool,
     checked_async_key,
     checked_http_backend,
     checked_http_client,
     checked_proxies,
     verify_option,
 )
-from ._download import AsyncDownload
-from ._driver import adrive
-from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
-from ._errors import WaitTimeoutError
-from ._events import EventReader
-from ._handles import AsyncRunHandle, checked_reference, noting_run, trigger_answer
-from ._transport import ProxyOption
 from .hooks import Hook, checked_hooks
 from .types import IngestedRun, RegisteredRun, Run, RunEvent, RunStatus, WaitTimedOut
 

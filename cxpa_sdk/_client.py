@@ -10,21 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
-from . import _operations as ops
-from ._base import (
-    DEFAULT_DEADLINE_S,
-    DEFAULT_MAX_RETRIES,
-    BaseClient,
-    checked_http_client,
-    checked_proxies,
-    verify_option,
-)
-from ._download import Download
-from ._driver import drive
-from ._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
-from ._events import EventReader
+from ._base import BaseClient
+from ._core import _operations as ops
+from ._core._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
+from ._core._events import EventReader
+from ._download._stream import Download
 from ._handles import RunHandle, checked_reference, noting_run, trigger_answer
-from ._transport import ProxyOption, sync_client
+from ._http._driver import drive
+from ._http._transport import ProxyOption, sync_client
+from ._options import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, checked_http_client, checked_proxies, verify_option
 from .hooks import Hook, checked_hooks
 from .types import IngestedRun, RegisteredRun, Run, RunEvent, RunStatus, WaitTimedOut
 

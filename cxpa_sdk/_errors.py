@@ -425,9 +425,9 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 # key is still being handled (it may yet be applied).
 _APPLIED_CODES = frozenset({"run_failed", "wait_timeout", "download_not_replayable"})
 NO_ENVELOPE = "no_envelope"
+"""The `code` of an error answer that did not come in the platform's Error envelope (a proxy's page)."""
 RUN_CANCELLED = "run_cancelled"
 """The code of a callback's 409 for a cancelled run (RunCancelledError)."""
-"""The `code` of an error answer that did not come in the platform's Error envelope (a proxy's page)."""
 
 
 def applied_by_answer(status: int, code: str | None) -> bool | None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import _operations as ops
-from ._agent import AgentClient
 from ._client import Cxpa
-from ._download import Download
+from ._core import _operations as ops
+from ._download._stream import Download
+from ._runtime._agent import AgentClient
 from .types import IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
 
 

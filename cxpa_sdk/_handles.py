@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from . import _config as check
-from . import _operations as ops
-from ._engine import Flow, Settings, Sleep, T
+from ._core import _operations as ops
+from ._core._engine import Flow, Settings, Sleep, T
 from ._errors import APITimeoutError, CxpaError, InvalidArgumentTypeError, NotFoundError, WaitTimeoutError
 from .types import Run, RunEvent, RunStatus, TriggeredRun
 

@@ -36,7 +36,7 @@ def spec() -> dict[str, Any]:
     the whole generated package, about 25 ms); a zipped install falls back to importlib.resources.
     """
     import importlib.util  # noqa: PLC0415 - only the first validation needs it
-    from pathlib import Path  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415 - as importlib.util above
 
     found = importlib.util.find_spec("cxpa_api")
     locations = list(found.submodule_search_locations or []) if found else []
@@ -44,7 +44,7 @@ def spec() -> dict[str, Any]:
     if path is not None and path.is_file():
         text = path.read_text(encoding="utf-8")
     else:
-        from importlib.resources import files  # noqa: PLC0415
+        from importlib.resources import files  # noqa: PLC0415 - only an installed package reads its spec this way
 
         text = files("cxpa_api").joinpath("openapi.json").read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)

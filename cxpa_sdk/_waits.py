@@ -17,8 +17,8 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NamedTuple, Protocol
 
-from . import _operations as ops
-from ._engine import Flow, Settings, T
+from ._core import _operations as ops
+from ._core._engine import Flow, Settings, T
 from ._errors import CxpaError, NotFoundError, WaitTimeoutError
 from .types import Run
 

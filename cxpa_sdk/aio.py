@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import _operations as ops
-from ._agent import AsyncAgentClient
 from ._async_client import AsyncCxpa
-from ._download import AsyncDownload
+from ._core import _operations as ops
+from ._download._stream import AsyncDownload
 from ._handles import async_as_completed as as_completed
 from ._handles import async_wait_all as wait_all
+from ._runtime._agent import AsyncAgentClient
 from .types import IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
 
 __all__ = [

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx2
 
-from .._agent import AgentClient
+from .._runtime._agent import AgentClient
 from ._runs import Agent
 from ._runtime import RuntimeCall, RuntimeFile
 
@@ -85,7 +85,7 @@ def builtin_agents(http: Callable[[], httpx2.Client]) -> list[Agent]:
         agent = reporter(call)
         agent.started()
         try:
-            raise RuntimeError(str(call.input.get("message", "the fail agent always fails")))  # noqa: TRY301
+            raise RuntimeError(str(call.input.get("message", "the fail agent always fails")))  # noqa: TRY301 - the runtime under test fails on purpose
         except RuntimeError as exc:  # raised and caught so that the error carries a real traceback
             agent.fail(exc)
 

@@ -16,7 +16,6 @@ from cxpa_api.models import Run as RunModel
 from ._errors import ApiError, conflict
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
-ACTIVE = frozenset({"queued", "running", "waiting"})
 # The events a run keeps (its progress events, `get_run_events`). Past MAX_EVENTS - 1 a run's further
 # `status`, `output` and `waiting` events are not kept (counted in `events_dropped`); its `ended` event,
 # with the final Run row, always is, so a reader always reaches the end.

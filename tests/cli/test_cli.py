@@ -15,8 +15,8 @@ import pytest
 from child_support import EXIT_TIMEOUT_S, START_TIMEOUT_S, child, python_module_with_sigint
 from hostile.hostile_server import FILE_HEADERS, HostileServer, response, send
 
-from cxpa_sdk._cli import run
-from cxpa_sdk._cli_output import Streams
+from cxpa_sdk._cli._main import run
+from cxpa_sdk._cli._output import Streams
 from cxpa_sdk.testing import APPROVAL, ECHO, FAIL, REPORT, SLOW, STANDALONE, LocalPlatform
 
 
@@ -229,14 +229,14 @@ BLOCK_EXTRAS = (
 )
 
 
-@pytest.mark.parametrize("entry", ["cxpa_sdk._cli", "cxpa_sdk"], ids=["cxpa", "python-m-cxpa_sdk"])
+@pytest.mark.parametrize("entry", ["cxpa_sdk._cli._main", "cxpa_sdk"], ids=["cxpa", "python-m-cxpa_sdk"])
 def test_help_works_without_the_extras(entry: str) -> None:
     """`cxpa --help` and `python -m cxpa_sdk --help` work when rich, Starlette and uvicorn are absent."""
     code = (
         BLOCK_EXTRAS + f"import runpy; sys.argv = ['cxpa', '--help']; runpy.run_module({entry!r}, run_name='__main__')"
     )
-    if entry == "cxpa_sdk._cli":
-        code = BLOCK_EXTRAS + "from cxpa_sdk._cli import run; sys.exit(run(['--help']))"
+    if entry == "cxpa_sdk._cli._main":
+        code = BLOCK_EXTRAS + "from cxpa_sdk._cli._main import run; sys.exit(run(['--help']))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "Exit codes: 0 success" in done.stdout
@@ -244,7 +244,7 @@ def test_help_works_without_the_extras(entry: str) -> None:
 
 def test_demo_without_the_testing_extra_says_what_to_install() -> None:
     """Without the testing extra, `cxpa demo` exits 2 naming the extra."""
-    code = BLOCK_EXTRAS + "from cxpa_sdk._cli import run; sys.exit(run(['demo']))"
+    code = BLOCK_EXTRAS + "from cxpa_sdk._cli._main import run; sys.exit(run(['demo']))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert "pip install 'cxpa-sdk[testing]'" in done.stderr
@@ -256,15 +256,15 @@ def test_another_missing_module_is_not_blamed_on_the_extra() -> None:
         "import sys\n"
         "class Block:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'cxpa_sdk._demo':\n"
+        "        if name == 'cxpa_sdk._cli._demo':\n"
         "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "from cxpa_sdk._cli import run; sys.exit(run(['demo']))"
+        "from cxpa_sdk._cli._main import run; sys.exit(run(['demo']))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 1
     assert "Traceback" in done.stderr
-    assert "No module named 'cxpa_sdk._demo'" in done.stderr
+    assert "No module named 'cxpa_sdk._cli._demo'" in done.stderr
     assert "pip install" not in done.stderr
 
 

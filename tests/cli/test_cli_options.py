@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from child_support import EXIT_TIMEOUT_S, START_TIMEOUT_S, Lines, child, python_module_with_sigint
 
-from cxpa_sdk._cli import Exit, build_parser, run, wait_again
-from cxpa_sdk._cli_output import Streams
+from cxpa_sdk._cli._main import Exit, build_parser, run, wait_again
+from cxpa_sdk._cli._output import Streams
 from cxpa_sdk.testing import APPROVAL, ECHO, REPORT, SLOW, LocalPlatform, RuntimeCall
 
 

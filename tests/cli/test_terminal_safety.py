@@ -30,8 +30,8 @@ from hostile.hostile_server import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cxpa_sdk._cli import run
-from cxpa_sdk._cli_output import Streams, _PlainBar, emit, json_line, printable, table
+from cxpa_sdk._cli._main import run
+from cxpa_sdk._cli._output import Streams, _PlainBar, emit, json_line, printable, table
 
 # What a terminal obeys or reorders: C0 (newline among them), DEL, C1, the separators, the bidi controls.
 STEERING = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")

@@ -34,7 +34,7 @@ from selenium.webdriver.chrome.service import Service
 from werkzeug.serving import make_server
 
 from cxpa_sdk import Cxpa
-from cxpa_sdk._download_body import DEFAULT_IDLE_TIMEOUT_S
+from cxpa_sdk._download._body import DEFAULT_IDLE_TIMEOUT_S
 from cxpa_sdk.testing import LocalPlatform
 
 pytestmark = pytest.mark.browser

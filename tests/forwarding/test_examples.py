@@ -15,7 +15,7 @@ from forwarding_support import EXAMPLES, FORWARDING_EXAMPLES, ended_run, served_
 from hostile.hostile_server import HostileServer
 
 from cxpa_sdk import content_disposition
-from cxpa_sdk._download_body import DEFAULT_IDLE_TIMEOUT_S
+from cxpa_sdk._download._body import DEFAULT_IDLE_TIMEOUT_S
 from cxpa_sdk.testing import LocalPlatform
 
 NAME = "R\u00e9sum\u00e9 \u2013 Q3 \u62a5\u544a.pdf"  # Résumé, an en dash, and two CJK characters

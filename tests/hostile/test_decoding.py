@@ -28,7 +28,7 @@ from hostile.hostile_server import (
 )
 
 from cxpa_sdk import CxpaError, DownloadTooLargeError, IncompleteDownloadError, InvalidResponseError
-from cxpa_sdk._engine import DEFAULT_MAX_ANSWER_BYTES
+from cxpa_sdk._core._engine import DEFAULT_MAX_ANSWER_BYTES
 
 LIMIT = 1 << 20
 MARGIN = 4 << 20

@@ -42,7 +42,7 @@ from cxpa_sdk import (
     as_completed,
     wait_all,
 )
-from cxpa_sdk._operations import WAIT_GRACE_S
+from cxpa_sdk._core._operations import WAIT_GRACE_S
 
 WAIT_S = 0.5  # the waits' timeout in the clock tests
 DEFAULT_DEADLINE = 120.0  # the client's default deadline: a wait's clock must not stretch to it

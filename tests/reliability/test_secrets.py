@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from cxpa_sdk import AgentClient, AsyncAgentClient, AsyncCxpa, Cxpa, CxpaError
-from cxpa_sdk._cli import run
-from cxpa_sdk._cli_output import Streams
+from cxpa_sdk._cli._main import run
+from cxpa_sdk._cli._output import Streams
 from cxpa_sdk.testing import ECHO, REPORT, STANDALONE, LocalPlatform
 
 INGEST = "sentinel-ingest-2b7e15"

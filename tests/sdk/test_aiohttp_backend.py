@@ -1,4 +1,4 @@
-"""The aiohttp backend of the async clients (`http_backend="aiohttp"`, cxpa_sdk/_aiohttp.py): its own promises.
+"""The aiohttp backend of the async clients (`http_backend="aiohttp"`, cxpa_sdk/_http/_aiohttp.py): its own promises.
 
 The shared promises (deadlines, applied flags, errors, secrets, decoding, memory) run on this
 backend too: the hostile suite's `async-aiohttp` mode and the `api` fixture's. Here: the argument,
@@ -39,10 +39,11 @@ from hostile.hostile_server import (
     success_for,
 )
 
-from cxpa_sdk import AgentClient, AsyncAgentClient, AsyncCxpa, Cxpa, InvalidArgumentError, NotFoundError, _aiohttp
-from cxpa_sdk._aiohttp import READ_MAX, AiohttpTransport
-from cxpa_sdk._deadline import EXTENSION
-from cxpa_sdk._transport import DEFAULT_LIMITS, POOL_SIZE, SOCKET_OPTIONS
+from cxpa_sdk import AgentClient, AsyncAgentClient, AsyncCxpa, Cxpa, InvalidArgumentError, NotFoundError
+from cxpa_sdk._core._deadline import EXTENSION
+from cxpa_sdk._http import _aiohttp
+from cxpa_sdk._http._aiohttp import READ_MAX, AiohttpTransport
+from cxpa_sdk._http._transport import DEFAULT_LIMITS, POOL_SIZE, SOCKET_OPTIONS
 from cxpa_sdk.testing import ECHO, REPORT, LocalPlatform
 
 AIOHTTP = {"http_backend": "aiohttp"}
@@ -114,7 +115,7 @@ def test_aiohttp_with_a_brought_http_client_is_refused() -> None:
 def test_without_the_extra_the_client_is_refused_with_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     """The extra: with aiohttp missing, building the client raises an InvalidArgumentError saying what to install."""
     monkeypatch.setitem(sys.modules, "aiohttp", None)  # `import aiohttp` now raises ImportError
-    monkeypatch.delitem(sys.modules, "cxpa_sdk._aiohttp")
+    monkeypatch.delitem(sys.modules, "cxpa_sdk._http._aiohttp")
     for make in (
         lambda: AsyncCxpa(base_url="http://127.0.0.1:1", ingest_api_key=KEY, **AIOHTTP),
         lambda: AsyncAgentClient(api_key=KEY, run_id="run_1", base_url="http://127.0.0.1:1", **AIOHTTP),
@@ -139,9 +140,9 @@ def test_a_plain_import_and_the_default_backend_load_no_aiohttp() -> None:
     code = (
         "import sys, cxpa_sdk\n"
         "cxpa_sdk.AsyncCxpa(base_url='http://127.0.0.1:1', ingest_api_key='k')\n"
-        "print('aiohttp' in sys.modules, 'cxpa_sdk._aiohttp' in sys.modules)\n"
+        "print('aiohttp' in sys.modules, 'cxpa_sdk._http._aiohttp' in sys.modules)\n"
         "cxpa_sdk.AsyncCxpa(base_url='http://127.0.0.1:1', ingest_api_key='k', http_backend='aiohttp')\n"
-        "print('aiohttp' in sys.modules, 'cxpa_sdk._aiohttp' in sys.modules)\n"
+        "print('aiohttp' in sys.modules, 'cxpa_sdk._http._aiohttp' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout.split() == ["False", "False", "True", "True"], done.stdout + done.stderr

@@ -12,9 +12,9 @@ import httpx2
 import pytest
 
 from cxpa_sdk import AsyncCxpa, Cxpa
-from cxpa_sdk._carry import AsyncDeadlineTransport, DeadlineTransport
-from cxpa_sdk._deadline import EXTENSION
-from cxpa_sdk._transport import POOL_SIZE
+from cxpa_sdk._core._deadline import EXTENSION
+from cxpa_sdk._http._carry import AsyncDeadlineTransport, DeadlineTransport
+from cxpa_sdk._http._transport import POOL_SIZE
 from cxpa_sdk.testing import ECHO, LocalPlatform
 
 ONE = httpx2.Limits(max_connections=1, max_keepalive_connections=1)

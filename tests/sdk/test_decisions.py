@@ -6,9 +6,9 @@ import zlib
 import pytest
 
 from cxpa_sdk import APIConnectionError, InvalidArgumentError, InvalidResponseError
-from cxpa_sdk._decoding import PIECE, Decoder, DecodingError
+from cxpa_sdk._core._decoding import PIECE, Decoder, DecodingError
+from cxpa_sdk._core._operations import PACE_MAX_S, PACE_MIN_S, pace
 from cxpa_sdk._errors import applied_by_answer, scrub
-from cxpa_sdk._operations import PACE_MAX_S, PACE_MIN_S, pace
 
 
 def decode_all(encoding: str | None, raw: bytes, feed: int = 1000) -> bytes:

@@ -8,7 +8,7 @@ import pytest
 from sdk_support import Api
 
 from cxpa_sdk import Cxpa, DownloadConsumedError, IncompleteDownloadError, LocalFileError
-from cxpa_sdk._filenames import filename_from_disposition, numbered, safe_filename
+from cxpa_sdk._download._filenames import filename_from_disposition, numbered, safe_filename
 from cxpa_sdk.testing import REPORT, report_bytes
 
 

@@ -20,7 +20,7 @@ from cxpa_sdk import (
     RunStatus,
     WaitTimeoutError,
 )
-from cxpa_sdk._events import inferred
+from cxpa_sdk._core._events import inferred
 from cxpa_sdk.testing import LocalPlatform, RuntimeCall
 from cxpa_sdk.testing import _runs as platform_runs
 from cxpa_sdk.types import Run

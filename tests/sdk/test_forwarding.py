@@ -33,8 +33,8 @@ from cxpa_sdk import (
     InvalidResponseError,
     content_disposition,
 )
-from cxpa_sdk._download_body import CONTENT_SECURITY_POLICY, MAX_CONTENT_TYPE_BYTES, DownloadInfo, forward_headers
-from cxpa_sdk._filenames import MAX_DISPOSITION_BYTES, filename_from_disposition, safe_filename
+from cxpa_sdk._download._body import CONTENT_SECURITY_POLICY, MAX_CONTENT_TYPE_BYTES, DownloadInfo, forward_headers
+from cxpa_sdk._download._filenames import MAX_DISPOSITION_BYTES, filename_from_disposition, safe_filename
 from cxpa_sdk.testing import REPORT, LocalPlatform, report_bytes
 
 BIG = 256 << 20  # far more than loopback's socket buffers hold, so a stopped reader stalls the server

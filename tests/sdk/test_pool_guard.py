@@ -15,7 +15,7 @@ import httpx2
 import pytest
 from proxy_support import forward_proxy
 
-from cxpa_sdk import _pool_guard, _transport
+from cxpa_sdk._http import _pool_guard, _transport
 from cxpa_sdk.testing import LocalPlatform
 
 PROXIED = [False, True]

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from cxpa_sdk._retry import RetryPolicy, backoff, decide, is_retryable_status, parse_retry_after
+from cxpa_sdk._core._retry import RetryPolicy, backoff, decide, is_retryable_status, parse_retry_after
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from cxpa_sdk import (
     TriggeredRun,
     WaitTimedOut,
 )
-from cxpa_sdk import _operations as ops
+from cxpa_sdk._core import _operations as ops
 from cxpa_sdk._schema import validate
 
 SECRET = "SENTINEL-newer-secret"

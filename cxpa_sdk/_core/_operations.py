@@ -7,7 +7,6 @@ Paths come from openapi.json by operationId; ids are percent-encoded so none can
 from __future__ import annotations
 
 import dataclasses
-import logging
 import time
 import traceback
 from collections.abc import Mapping, Sequence
@@ -15,9 +14,8 @@ from functools import cache
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
-from . import _config as check
-from ._engine import Answer, Flow, Operation, Settings, Sleep, T, call, call_secrets, deadline_at, new_idempotency_key
-from ._errors import (
+from .. import _config as check
+from .._errors import (
     APITimeoutError,
     CxpaError,
     InvalidArgumentError,
@@ -29,8 +27,9 @@ from ._errors import (
     applied_by_answer,
     mask,
 )
-from ._schema import spec
-from .types import (
+from .._logging import logger
+from .._schema import spec
+from ..types import (
     CallbackAccepted,
     Credential,
     IngestedRun,
@@ -41,8 +40,7 @@ from .types import (
     TriggeredRun,
     WaitTimedOut,
 )
-
-logger = logging.getLogger("cxpa_sdk")
+from ._engine import Answer, Flow, Operation, Settings, Sleep, T, call, call_secrets, deadline_at, new_idempotency_key
 
 # Each request the SDK holds open stays under common NAT idle timeouts (about 60 s).
 SERVER_WINDOW_MS = 50_000

@@ -7,11 +7,13 @@ needs no module namespace to resolve them: pydantic and FastAPI read these types
 
 import datetime
 import json
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
+from .._errors import InvalidArgumentError
+from .._logging import logger
+from .._schema import SchemaError, validate, validate_property
 from ._fields import (
     as_dict,
     attempts_field,
@@ -300,8 +302,6 @@ def parse_runtime_payload(
         InvalidArgumentError: The payload is not JSON, has an unknown `type`, or is not the payload
             its `type` says; the message names the field.
     """
-    from ._errors import InvalidArgumentError  # noqa: PLC0415 - errors import types for annotations
-
     data = _decode_payload(payload, "runtime payload")
     if not isinstance(data, dict) or "type" not in data:
         return TriggerPayload.parse(data)
@@ -330,7 +330,6 @@ def _shown(value: object) -> str:
 
 
 TRACE_CONTEXT_KEYS = ("traceparent", "tracestate")
-_logger = logging.getLogger("cxpa_sdk")
 
 
 def valid_trace_context(data: Mapping[str, Any], what: str) -> dict[str, str]:
@@ -340,8 +339,6 @@ def valid_trace_context(data: Mapping[str, Any], what: str) -> dict[str, str]:
     TriggerPayload refuses (which ResumePayload declares alike) is dropped and logged at DEBUG
     (`what` names where it came from), so the runtime reports in a trace of its own.
     """
-    from ._schema import SchemaError, validate_property  # noqa: PLC0415 - the spec is loaded on first use
-
     context: dict[str, str] = {}
     for key in TRACE_CONTEXT_KEYS:
         if key not in data:
@@ -349,11 +346,11 @@ def valid_trace_context(data: Mapping[str, Any], what: str) -> dict[str, str]:
         try:
             validate_property(data[key], "TriggerPayload", key)
         except SchemaError as exc:
-            _logger.debug("the %s's %s is invalid, so it is dropped: %s", what, key, exc)
+            logger.debug("the %s's %s is invalid, so it is dropped: %s", what, key, exc)
         else:
             context[key] = data[key]
     if "tracestate" in context and "traceparent" not in context:
-        _logger.debug("the %s's tracestate is dropped: it has no valid traceparent beside it", what)
+        logger.debug("the %s's tracestate is dropped: it has no valid traceparent beside it", what)
         return {}
     return context
 
@@ -371,8 +368,6 @@ def _with_valid_trace_context(data: dict[str, Any], what: str) -> dict[str, Any]
 
 def _decode_payload(payload: object, what: str) -> Any:
     """The payload decoded from JSON (a mapping becomes a dict); InvalidArgumentError when it is not JSON."""
-    from ._errors import InvalidArgumentError  # noqa: PLC0415 - errors import types for annotations
-
     if isinstance(payload, Mapping):
         return dict(payload)
     if not isinstance(payload, bytes | bytearray | str):
@@ -387,9 +382,6 @@ def _decode_payload(payload: object, what: str) -> Any:
 
 def _checked_payload(payload: bytes | str | Mapping[str, Any], schema: str, what: str) -> dict[str, Any]:
     """The payload decoded and checked against the spec's `schema`; InvalidArgumentError naming the field."""
-    from ._errors import InvalidArgumentError  # noqa: PLC0415 - errors import types for annotations
-    from ._schema import SchemaError, validate  # noqa: PLC0415 - the spec is loaded on first use
-
     data: dict[str, Any] = _decode_payload(payload, what)
     if isinstance(data, dict):
         data = _with_valid_trace_context(data, what)

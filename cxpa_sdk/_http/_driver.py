@@ -16,9 +16,10 @@ from typing import Any
 
 import httpx2
 
-from ._decoding import Decoder, DecodingError
-from ._engine import BodyTooLarge, Close, Flow, Notify, ReadBody, Send, T
-from ._transport import AsyncSdkClient, SdkClient, logger
+from .._core._decoding import Decoder, DecodingError
+from .._core._engine import BodyTooLarge, Close, Flow, Notify, ReadBody, Send, Sleep, T
+from .._logging import logger
+from ._transport import AsyncSdkClient, SdkClient
 
 # What a driver throws into the flow instead of raising: the flow turns each into a typed error.
 _THROWN = (httpx2.TransportError, BodyTooLarge, DecodingError)
@@ -43,22 +44,22 @@ def drive(flow: Flow[T], client: httpx2.Client, sleep: Callable[[float], None] =
         step = next(flow)
         while True:
             try:
-                if isinstance(step, Send):
-                    request = with_client_headers(step.request, client.headers)
-                    result: Any = (
-                        client.send_own(request) if isinstance(client, SdkClient) else client.send(request, stream=True)
-                    )
-                elif isinstance(step, ReadBody):
-                    result = _read_sync(step)
-                elif isinstance(step, Close):
-                    step.response.close()
-                    result = None
-                elif isinstance(step, Notify):
-                    _notify(step)
-                    result = None
-                else:
-                    sleep(step.seconds)
-                    result = None
+                result: Any = None
+                match step:
+                    case Send(request=request):
+                        request = with_client_headers(request, client.headers)
+                        if isinstance(client, SdkClient):
+                            result = client.send_own(request)
+                        else:
+                            result = client.send(request, stream=True)
+                    case ReadBody():
+                        result = _read_sync(step)
+                    case Close(response=response):
+                        response.close()
+                    case Notify():
+                        _notify(step)
+                    case Sleep(seconds=seconds):
+                        sleep(seconds)
             except _THROWN as exc:
                 thrown = [exc.with_traceback(None)]
             else:
@@ -82,24 +83,22 @@ async def adrive(flow: Flow[T], client: httpx2.AsyncClient, sleep: Callable[[flo
         step = next(flow)
         while True:
             try:
-                if isinstance(step, Send):
-                    request = with_client_headers(step.request, client.headers)
-                    result: Any = await (
-                        client.send_own(request)
-                        if isinstance(client, AsyncSdkClient)
-                        else client.send(request, stream=True)
-                    )
-                elif isinstance(step, ReadBody):
-                    result = await _read_async(step)
-                elif isinstance(step, Close):
-                    await step.response.aclose()
-                    result = None
-                elif isinstance(step, Notify):
-                    await _anotify(step)
-                    result = None
-                else:
-                    await sleep(step.seconds)
-                    result = None
+                result: Any = None
+                match step:
+                    case Send(request=request):
+                        request = with_client_headers(request, client.headers)
+                        if isinstance(client, AsyncSdkClient):
+                            result = await client.send_own(request)
+                        else:
+                            result = await client.send(request, stream=True)
+                    case ReadBody():
+                        result = await _read_async(step)
+                    case Close(response=response):
+                        await response.aclose()
+                    case Notify():
+                        await _anotify(step)
+                    case Sleep(seconds=seconds):
+                        await sleep(seconds)
             except _THROWN as exc:
                 thrown = [exc.with_traceback(None)]
             else:

@@ -21,7 +21,7 @@ from typing import cast
 
 import httpx2
 
-from . import _deadline
+from .._core import _deadline
 
 
 def _deadline_of(request: httpx2.Request) -> float | None:

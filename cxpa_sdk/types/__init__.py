@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Self
 
+from .._errors import RunFailedError
 from ._fields import (
     as_dict,
     attempts_field,
@@ -33,7 +34,7 @@ from ._fields import (
     request_id_field,
     unknown_properties,
 )
-from ._runtime_types import (
+from ._runtime import (
     CallbackAccepted,
     CancelPayload,
     Credential,
@@ -285,8 +286,6 @@ class Run:
         A run that has not ended is returned as it is.
         """
         if self.status in (RunStatus.FAILED, RunStatus.CANCELLED):
-            from ._errors import RunFailedError  # noqa: PLC0415 - errors import types for annotations
-
             why = f": {self.error.message}" if self.error else ""
             raise RunFailedError(f"run {self.run_id} {self.status.value}{why}", run=self)
         return self

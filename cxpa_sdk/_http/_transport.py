@@ -1,30 +1,26 @@
 """Building httpx clients: finite timeouts, pool limits, TCP keepalive, one SSL context per process, proxies.
 
-Their pools never reuse a connection that holds bytes past its last answer (`_pool_guard`). Also
-the keys that rotate (`KeySource`), and the `cxpa_sdk` logger (its DEBUG lines never carry a key,
-a token or a body).
+Their pools never reuse a connection that holds bytes past its last answer (`_pool_guard`), and
+their auth asks a rotating key (`KeySource`) before every attempt.
 """
 
 from __future__ import annotations
 
-import inspect
-import logging
 import os
 import socket
 import ssl
 import sys
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from functools import cache
 from typing import Any
 
 import httpx2
 from httpx2._utils import URLPattern, get_environment_proxies
 
+from .._core._keys import KeySource
+from .._version import __version__
 from ._carry import AsyncDeadlineTransport, DeadlineTransport
 from ._pool_guard import guard_pool
-from ._version import __version__
-
-logger = logging.getLogger("cxpa_sdk")
 
 # No pool phase: a request waits for a free connection as long as its call's deadline allows (a burst
 # larger than the pool queues within each call's own budget instead of failing at a fixed 10 s).
@@ -64,62 +60,6 @@ def verify_context(verify: bool | str | ssl.SSLContext) -> ssl.SSLContext | bool
     if isinstance(verify, ssl.SSLContext) or verify is False:
         return verify
     return ssl_context(None if verify is True else os.fspath(verify))
-
-
-ROTATING = "Bearer <rotating key>"
-"""The Settings.authorization of a client whose key is a callable (the real one is asked per attempt)."""
-_REMEMBERED_KEYS = 16
-
-
-class KeySource:
-    """An API key given as a callable (an async one for async clients), asked before every attempt.
-
-    Each key it returns is checked like a key given as a str, and remembered (the last 16), so
-    that errors and log lines mask it as they mask a fixed key. Its repr shows no key.
-    """
-
-    __slots__ = ("_get", "_name", "_seen", "is_async")
-
-    def __init__(self, get: Callable[[], str] | Callable[[], Awaitable[str]], name: str, *, is_async: bool) -> None:
-        self._get = get
-        self._name = name
-        self._seen: tuple[str, ...] = ()
-        self.is_async = is_async
-
-    def __repr__(self) -> str:
-        return f"KeySource({self._name}='***')"
-
-    def _checked(self, value: object) -> str:
-        from ._config import secret  # noqa: PLC0415 - _config imports nothing of the transport; kept lazy all the same
-
-        key = str(secret(value, f"the key that {self._name}() returned"))
-        if key not in self._seen:
-            self._seen = (key, *self._seen[: _REMEMBERED_KEYS - 1])
-        return f"Bearer {key}"
-
-    def authorization(self) -> str:
-        """The Authorization value from a sync callable."""
-        value = self._get()
-        if inspect.isawaitable(value):
-            if inspect.iscoroutine(value):
-                value.close()
-            from ._errors import InvalidArgumentTypeError  # noqa: PLC0415 - only this mistake needs it
-
-            raise InvalidArgumentTypeError(
-                f"{self._name} returned an awaitable: an async callable works only with an async client"
-            )
-        return self._checked(value)
-
-    async def aauthorization(self) -> str:
-        """The Authorization value from a sync or an async callable."""
-        value = self._get()
-        if inspect.isawaitable(value):
-            value = await value
-        return self._checked(value)
-
-    def seen(self) -> tuple[str, ...]:
-        """The keys returned so far (the newest first): what errors must mask."""
-        return self._seen
 
 
 class BearerAuth(httpx2.Auth):
@@ -369,14 +309,3 @@ def async_client(
         headers={"User-Agent": USER_AGENT},
         auth=BearerAuth(authorization),
     )
-
-
-def enable_env_logging() -> None:
-    """`CXPA_LOG=debug` (or info) shows the SDK's log lines on stderr without code; otherwise nothing."""
-    level = os.environ.get("CXPA_LOG", "").upper()
-    if level not in ("DEBUG", "INFO") or logger.handlers:
-        return
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(level)

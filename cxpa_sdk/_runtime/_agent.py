@@ -10,29 +10,29 @@ from typing import Any, Self
 
 import httpx2
 
-from . import _operations as ops
-from ._agent_base import AgentBase, checked_trace_context, keyed_payload, log_unreported
-from ._base import (
+from .._core import _operations as ops
+from .._core._engine import Flow, T
+from .._errors import CxpaError, RunCancelledError
+from .._http._driver import adrive, drive
+from .._http._pools import AsyncPools, async_pool
+from .._http._transport import ProxyOption, sync_client
+from .._logging import logger
+from .._options import (
     DEFAULT_DEADLINE_S,
     DEFAULT_MAX_RETRIES,
-    AsyncPools,
-    async_pool,
     checked_http_backend,
     checked_http_client,
     checked_proxies,
     verify_option,
 )
-from ._driver import adrive, drive
-from ._engine import Flow, T
-from ._errors import CxpaError, RunCancelledError
-from ._transport import ProxyOption, logger, sync_client
-from .hooks import Hook, checked_hooks
-from .types import (
+from ..hooks import Hook, checked_hooks
+from ..types import (
     CallbackAccepted,
     Credential,
     ResumePayload,
     TriggerPayload,
 )
+from ._agent_base import AgentBase, checked_trace_context, keyed_payload, log_unreported
 
 
 class AgentClient(AgentBase):

@@ -17,12 +17,12 @@ from types import TracebackType
 
 import httpx2
 
-from . import _download_body as body
-from ._decoding import DecodingError
-from ._download_body import DEFAULT_IDLE_TIMEOUT_S, DownloadInfo
-from ._download_file import Saving
-from ._engine import Answer
-from ._errors import DownloadConsumedError
+from .._core._decoding import DecodingError
+from .._core._engine import Answer
+from .._errors import DownloadConsumedError
+from . import _body as body
+from ._body import DEFAULT_IDLE_TIMEOUT_S, DownloadInfo
+from ._file import Saving
 
 Progress = Callable[[int, int | None], None]
 """A progress callback: (bytes received so far, total or None when unknown), both as sent on the wire.

@@ -114,8 +114,8 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str], streams: Stream
     cells = [[printable(str(c)) for c in row] for row in rows]
     try:
         from rich.console import Console  # noqa: PLC0415 - optional, and only the CLI needs it
-        from rich.table import Table  # noqa: PLC0415
-        from rich.text import Text  # noqa: PLC0415
+        from rich.table import Table  # noqa: PLC0415 - as Console above
+        from rich.text import Text  # noqa: PLC0415 - as Console above
     except ImportError:
         widths = [max(len(c) for c in col) for col in zip(headers, *cells, strict=True)]
         for row in [headers, *cells]:
@@ -171,7 +171,7 @@ def progress_bar(streams: Streams, label: str) -> Iterator[Any]:
         yield None
         return
     try:
-        from rich.console import Console  # noqa: PLC0415
+        from rich.console import Console  # noqa: PLC0415 - optional, and only the CLI needs it
         from rich.progress import (  # noqa: PLC0415 - optional, and only the CLI needs it
             BarColumn,
             DownloadColumn,

@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 from typing import IO
 
-from ._download_body import DownloadInfo
-from ._errors import LocalFileError
+from .._errors import LocalFileError
+from ._body import DownloadInfo
 from ._filenames import MAX_FILENAME_BYTES, fit_bytes, numbered
 
 

@@ -8,14 +8,14 @@ from typing import Any
 
 import httpx2
 
-from . import _config as check
-from . import _operations as ops
-from ._base import ForkGuard, make_settings
-from ._engine import Flow, Settings, T
-from ._errors import RUN_CANCELLED, CxpaError, InvalidArgumentError, InvalidArgumentTypeError, RunCancelledError
-from ._runtime_types import TRACE_CONTEXT_KEYS, valid_trace_context
-from ._transport import enable_env_logging, logger
-from .types import (
+from .. import _config as check
+from .._core import _operations as ops
+from .._core._engine import Flow, Settings, T
+from .._errors import RUN_CANCELLED, CxpaError, InvalidArgumentError, InvalidArgumentTypeError, RunCancelledError
+from .._http._pools import ForkGuard
+from .._logging import enable_env_logging, logger
+from .._options import make_settings
+from ..types import (
     CallbackAccepted,
     CancelPayload,
     Credential,
@@ -24,6 +24,7 @@ from .types import (
     TriggerPayload,
     parse_runtime_payload,
 )
+from ..types._runtime import TRACE_CONTEXT_KEYS, valid_trace_context
 
 
 class AgentBase(ForkGuard):

@@ -47,7 +47,7 @@ from aiohttp.payload import BytesPayload
 from multidict import CIMultiDict
 from yarl import URL
 
-from . import _deadline
+from .._core import _deadline
 from ._transport import ProxyRoutes
 
 if TYPE_CHECKING:

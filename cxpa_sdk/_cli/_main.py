@@ -12,9 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import _config as check
-from ._cli_output import Streams, emit, progress_bar, say
-from ._errors import (
+from .. import _config as check
+from .._errors import (
     APIStatusError,
     CxpaError,
     DownloadTooLargeError,
@@ -24,7 +23,8 @@ from ._errors import (
     RunFailedError,
     WaitTimeoutError,
 )
-from ._version import __version__
+from .._version import __version__
+from ._output import Streams, emit, progress_bar, say
 
 
 class Exit(enum.IntEnum):
@@ -247,7 +247,7 @@ def _base_url(args: argparse.Namespace) -> str:
 
 
 def _client(args: argparse.Namespace) -> Any:
-    from ._client import Cxpa  # noqa: PLC0415 - `cxpa --help` stays fast
+    from .._client import Cxpa  # noqa: PLC0415 - `cxpa --help` stays fast
 
     check.require(
         ("--base-url", args.base_url, check.ENV_API_URL), ("--ingest-key", args.ingest_key, check.ENV_INGEST_KEY)
@@ -396,7 +396,7 @@ def _ingest(args: argparse.Namespace, streams: Streams) -> Exit:
 
 
 def _credential(args: argparse.Namespace, streams: Streams) -> Exit:
-    from ._agent import AgentClient  # noqa: PLC0415 - `cxpa --help` stays fast
+    from .._runtime._agent import AgentClient  # noqa: PLC0415 - `cxpa --help` stays fast
 
     check.require(
         ("--base-url", args.base_url, check.ENV_API_URL),
@@ -434,7 +434,7 @@ def _demo(args: argparse.Namespace, streams: Streams) -> Exit:
 
 
 def _dev_server(args: argparse.Namespace, streams: Streams) -> Exit:
-    from .testing import _serve  # noqa: PLC0415 - needs the local platform (the `testing` extra)
+    from ..testing import _serve  # noqa: PLC0415 - needs the local platform (the `testing` extra)
 
     try:  # every flag is checked before anything is served
         agents = [_serve.parse_agent(spec, "json") for spec in args.agent]

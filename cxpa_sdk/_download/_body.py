@@ -16,10 +16,10 @@ from typing import Any, NamedTuple
 
 import httpx2
 
-from ._config import is_run_id, seconds
-from ._decoding import Decoder, DecodingError
-from ._engine import Answer
-from ._errors import (
+from .._config import is_run_id, seconds
+from .._core._decoding import Decoder, DecodingError
+from .._core._engine import Answer
+from .._errors import (
     DownloadTooLargeError,
     IncompleteDownloadError,
     InvalidArgumentError,

@@ -21,9 +21,7 @@ from urllib.parse import unquote
 
 import httpx2
 
-from . import _deadline
-from ._decoding import ACCEPT_ENCODING, DecodingError
-from ._errors import (
+from .._errors import (
     APITimeoutError,
     CxpaError,
     InvalidResponseError,
@@ -33,10 +31,13 @@ from ._errors import (
     status_error,
     transport_error,
 )
+from .._logging import logger
+from .._schema import SchemaError, validate
+from ..hooks import AttemptEnded, AttemptHeaders, AttemptStarted, CallEnded, CallInfo, RetryScheduled, new_call
+from . import _deadline
+from ._decoding import ACCEPT_ENCODING, DecodingError
+from ._keys import KeySource
 from ._retry import RetryPolicy, decide, is_retryable_status, parse_retry_after
-from ._schema import SchemaError, validate
-from ._transport import KeySource, logger
-from .hooks import AttemptEnded, AttemptHeaders, AttemptStarted, CallEnded, CallInfo, RetryScheduled, new_call
 
 T = TypeVar("T")
 # The largest JSON answer read into memory (an error or a Run row is a few KiB; 1 MiB inputs echo back).

@@ -16,17 +16,15 @@ one, and `MAX_STALLED_PAGES` of them in a row are an InvalidResponseError, never
 from __future__ import annotations
 
 import json
-import logging
 import time
 from typing import Any, NamedTuple
 
-from . import _config as check
+from .. import _config as check
+from .._errors import APITimeoutError, InvalidResponseError, NotFoundError, WaitTimeoutError
+from .._logging import logger
+from ..types import Run, RunEvent, RunStatus
 from ._engine import Flow, Settings, Sleep
-from ._errors import APITimeoutError, InvalidResponseError, NotFoundError, WaitTimeoutError
 from ._operations import _read_run, naming_run, pace, read_events, wait_deadline, window_ms
-from .types import Run, RunEvent, RunStatus
-
-logger = logging.getLogger("cxpa_sdk")
 
 # The codes with which a platform that has the events endpoint says the run itself is missing; any
 # other 404 of the route (an unknown path: `not_found`, or a proxy's page) means an older platform.

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpcore2
 
-from ._deadline import Bound, clamp
+from .._core._deadline import Bound, clamp
 
 if TYPE_CHECKING:
     import ssl

@@ -1,0 +1,1 @@
+"""The `cxpa` command line, its output and the demo."""

@@ -1,0 +1,1 @@
+"""Downloads: the streamed body, saving it to a file, and safe filenames."""

@@ -1,0 +1,1 @@
+"""The runtime side: the agent clients a runtime reports with."""
