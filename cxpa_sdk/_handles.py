@@ -16,8 +16,8 @@ from typing import Any, Protocol
 
 from . import _config as check
 from ._core import _operations as ops
-from ._core._engine import Flow, Settings, Sleep, T
-from ._errors import APITimeoutError, CxpaError, InvalidArgumentTypeError, NotFoundError, WaitTimeoutError
+from ._core._engine import Flow, Settings, T
+from ._errors import InvalidArgumentTypeError, NotFoundError, WaitTimeoutError
 from .types import Run, RunEvent, RunStatus, TriggeredRun
 
 
@@ -276,40 +276,6 @@ def _timed_out(pending: Mapping[tuple[int, str], _HandleBase], timeout: float) -
     )
 
 
-def wait_many(
-    settings: Settings, keys: Sequence[tuple[int, str]], *, wait_end: float, floor: float
-) -> Flow[tuple[list[Run | CxpaError], float]]:
-    """One round of the sync `as_completed`: the runs of `keys` that ended (or errors naming missing ones).
-
-    Up to 1000 runs are waited on with one request held for the window; more, a request per 1000
-    without holding, then a pause of up to 1 s. Only entries about `keys` count (`ops.wait_for_runs`
-    checks the answer against its request), so a round that settled none of them made no progress:
-    a held request that came back early so is paced by `ops.pace` from `floor`; the new floor is
-    returned. Every request ends by `ops.wait_deadline`: a platform silent until `wait_end` ends the
-    round with what it found. Raises NotFoundError (the platform lacks `wait_for_runs`).
-    """
-    found: list[Run | CxpaError] = []
-    held = len(keys) <= ops.MAX_RUNS_PER_WAIT
-    window = ops.window_ms(wait_end - time.monotonic()) if held else 0
-    started = time.monotonic()
-    deadline = ops.wait_deadline(settings, wait_end)
-    for start in range(0, len(keys), ops.MAX_RUNS_PER_WAIT):
-        chunk = keys[start : start + ops.MAX_RUNS_PER_WAIT]
-        try:
-            waited = yield from ops.wait_for_runs(settings, chunk, wait_ms=window, deadline=deadline)
-        except APITimeoutError:
-            if time.monotonic() < wait_end:
-                raise
-            return found, floor
-        found.extend(waited.ended)
-        found.extend(item.error() for item in waited.missing)
-    if not found:
-        pause, floor = ops.pace(floor, window / 1000, time.monotonic() - started) if held else (1.0, floor)
-        if (pause := min(pause, wait_end - time.monotonic())) > 0:
-            yield Sleep(pause)
-    return found, floor
-
-
 def as_completed(handles: Iterable[RunHandle], *, timeout: float = 300.0) -> Iterator[Run]:
     """Each run's terminal Run as it ends, first ended first, within `timeout` seconds in all.
 
@@ -338,7 +304,7 @@ def as_completed(handles: Iterable[RunHandle], *, timeout: float = 300.0) -> Ite
             keys = [(handle.agent_id, handle.run_id) for handle in group]
             end = wait_end if len(by_client) == 1 else min(wait_end, time.monotonic() + 1.0)
             try:
-                ended, floor = client._run(wait_many(client._settings, keys, wait_end=end, floor=floor))
+                ended, floor = client._run(ops.wait_many(client._settings, keys, wait_end=end, floor=floor))
             except NotFoundError:
                 # An older platform without wait_for_runs (a run it can't find is in the answer's
                 # `missing`, not a 404): wait run by run, within what is left.

@@ -4,7 +4,7 @@ A held run read keeps one connection of the pool for as long as the platform hol
 s). An async client holds at most `HELD_WAITS` of those at once; every further wait joins the
 client's `AsyncWaitHub` on that event loop, which watches up to 1000 runs per request with at most
 `MAX_BATCHES` requests in flight, so a thousand waits use a handful of connections (the sync
-`as_completed` batches the same way in its own thread: `_handles.wait_many`). A platform that
+`as_completed` batches the same way in its own thread: `_operations.wait_many`). A platform that
 lacks the endpoint (it answers 404 for the route) gets waits run by run, as before. Imported on
 an async client's first wait: asyncio loads only for async users.
 """

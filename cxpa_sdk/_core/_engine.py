@@ -14,7 +14,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import unquote
@@ -119,6 +119,8 @@ class Settings(NamedTuple):
             their values are never shown (one may be a tenant's token).
         hooks: The client's hooks (`hooks.Hook` objects); none: no hook work at all.
         trace_context: The W3C trace context an agent client continues (from its trigger payload).
+        clock: The flows' clock, in `time.monotonic()` seconds (tests pass one that a fake Sleep
+            advances, and drive flows with no sockets and no sleeping).
     """
 
     base_url: str
@@ -132,6 +134,7 @@ class Settings(NamedTuple):
     headers: tuple[tuple[str, str], ...] = ()
     hooks: tuple[Any, ...] = ()
     trace_context: tuple[tuple[str, str], ...] = ()
+    clock: Callable[[], float] = time.monotonic
 
     def __repr__(self) -> str:
         """The settings without the Authorization value."""
@@ -212,7 +215,7 @@ def new_idempotency_key() -> str:
 
 def deadline_at(settings: Settings, seconds: float | None = None) -> float:
     """The `time.monotonic()` value at which a call started now must give up."""
-    return time.monotonic() + (settings.deadline if seconds is None else seconds)
+    return settings.clock() + (settings.deadline if seconds is None else seconds)
 
 
 def _attempt_timeout(settings: Settings, op: Operation, left: float) -> dict[str, float]:
@@ -324,13 +327,13 @@ def call(  # noqa: PLR0912 - the retry loop; each hook point is one `if info`, f
     applied: bool | None = False
     hooks = settings.hooks
     info = _call_info(settings, op, idempotency_key) if hooks else None
-    began = time.monotonic()
+    began = settings.clock()
     if info is not None:
         yield Notify(hooks, "call_started", info)
     while True:
         attempt += 1
         common: dict[str, Any] = {"attempts": attempt, "idempotency_key": idempotency_key}
-        left = deadline - time.monotonic()
+        left = deadline - settings.clock()
         if left <= 0:
             late = APITimeoutError(
                 f"{op.name}: the call's deadline passed",
@@ -344,7 +347,7 @@ def call(  # noqa: PLR0912 - the retry loop; each hook point is one `if info`, f
         request = _request(settings, op, idempotency_key, left, deadline)
         if info is not None:
             yield from _attempt_started(hooks, info, attempt, request)
-        started = time.monotonic()
+        started = settings.clock()
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s %s attempt %d", op.name, op.method, request.url.path, attempt)
         response: httpx2.Response | None = None
@@ -355,7 +358,7 @@ def call(  # noqa: PLR0912 - the retry loop; each hook point is one `if info`, f
             failure: CxpaError = transport_error(
                 exc, **common, status=None if response is None else response.status_code
             )
-            if isinstance(failure, APITimeoutError) and time.monotonic() >= deadline:
+            if isinstance(failure, APITimeoutError) and settings.clock() >= deadline:
                 failure.message = (
                     f"{op.name}: the call's deadline passed before the platform answered ({failure.message})"
                 )
@@ -376,7 +379,7 @@ def call(  # noqa: PLR0912 - the retry loop; each hook point is one `if info`, f
             policy=settings.retry,
             retryable=retryable,
             retry_after=retry_after,
-            time_left=deadline - time.monotonic(),
+            time_left=deadline - settings.clock(),
             rng=settings.rng,
         )
         if info is not None:
@@ -391,8 +394,8 @@ def call(  # noqa: PLR0912 - the retry loop; each hook point is one `if info`, f
         yield Sleep(verdict.delay)
 
 
-def _since(moment: float) -> float:
-    return time.monotonic() - moment
+def _since(settings: Settings, moment: float) -> float:
+    return settings.clock() - moment
 
 
 _RUN_VERBS = frozenset({"trigger", "trigger-and-wait", "trigger-and-download", "register", "ingest"})
@@ -427,9 +430,13 @@ def _ended_well(
     """Tell the hooks a call's last attempt succeeded, and so the call."""
     hooks = settings.hooks
     request_id = mask(answer.response.headers.get("x-request-id"), _secrets(settings, op))
-    yield Notify(hooks, "attempt_ended", AttemptEnded(info, attempt, answer.status, request_id, None, _since(started)))
+    yield Notify(
+        hooks, "attempt_ended", AttemptEnded(info, attempt, answer.status, request_id, None, _since(settings, started))
+    )
     run_id = info.run_id or _answer_run_id(answer)
-    yield Notify(hooks, "call_ended", CallEnded(info, "ok", attempt, True, answer.status, None, _since(began), run_id))
+    yield Notify(
+        hooks, "call_ended", CallEnded(info, "ok", attempt, True, answer.status, None, _since(settings, began), run_id)
+    )
 
 
 def _answer_run_id(answer: Answer) -> str | None:
@@ -457,10 +464,12 @@ def _failed(
     told = scrub(failure, _secrets(settings, op))
     status = getattr(told, "status_code", None)
     request_id = getattr(told, "request_id", None)
-    yield Notify(hooks, "attempt_ended", AttemptEnded(info, attempt, status, request_id, told, _since(started)))
+    yield Notify(
+        hooks, "attempt_ended", AttemptEnded(info, attempt, status, request_id, told, _since(settings, started))
+    )
     if delay is None:
         run_id = info.run_id or told.run_id
-        ended = CallEnded(info, "error", attempt, told.applied, status, told, _since(began), run_id)
+        ended = CallEnded(info, "error", attempt, told.applied, status, told, _since(settings, began), run_id)
         yield Notify(hooks, "call_ended", ended)
     else:
         reason = f"{type(told).__name__}: {told.message}"
@@ -492,7 +501,7 @@ def _outcome(
             status,
             request_id,
             common["attempts"],
-            (time.monotonic() - started) * 1000,
+            (settings.clock() - started) * 1000,
         )
     schema = op.answers.get(status, "")
     if schema is None:

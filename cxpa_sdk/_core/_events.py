@@ -16,7 +16,6 @@ one, and `MAX_STALLED_PAGES` of them in a row are an InvalidResponseError, never
 from __future__ import annotations
 
 import json
-import time
 from typing import Any, NamedTuple
 
 from .. import _config as check
@@ -129,9 +128,9 @@ class EventReader:
             NotFoundError: No such run (or agent).
         """
         if not self._deadline:
-            self._wait_end = time.monotonic() + self.wait_s
+            self._wait_end = self._settings.clock() + self.wait_s
             self._deadline = wait_deadline(self._settings, self._wait_end)
-        left = self._wait_end - time.monotonic()
+        left = self._wait_end - self._settings.clock()
         if left <= 0:
             raise self._timed_out()
         try:
@@ -145,7 +144,7 @@ class EventReader:
                     self._fallback = True
             return (yield from naming_run(self.run_id, self._read_run(left)))
         except APITimeoutError as exc:
-            if time.monotonic() < self._wait_end:
+            if self._settings.clock() < self._wait_end:
                 raise
             raise self._timed_out() from exc  # the platform was silent until the iteration's clock ran out
 
@@ -162,13 +161,13 @@ class EventReader:
     def _pause(self, window_s: float, took_s: float) -> Flow[None]:
         """Wait before the next read when this one came back early with nothing (a window not held)."""
         wait, self._floor = pace(self._floor, window_s, took_s)
-        wait = min(wait, self._wait_end - time.monotonic())
+        wait = min(wait, self._wait_end - self._settings.clock())
         if wait > 0:
             yield Sleep(wait)
 
     def _read_events(self, left: float) -> Flow[list[RunEvent]]:
         window = window_ms(left)
-        started = time.monotonic()
+        started = self._settings.clock()
         page = yield from read_events(
             self._settings, self.agent_id, self.run_id, after=self.cursor, wait_ms=window, deadline=self._deadline
         )
@@ -185,7 +184,7 @@ class EventReader:
                 self._stalled += 1
                 if self._stalled >= MAX_STALLED_PAGES:
                     raise self._invalid(f"repeated only events already read, {self._stalled} pages in a row")
-            yield from self._pause(window / 1000, time.monotonic() - started)
+            yield from self._pause(window / 1000, self._settings.clock() - started)
         return events
 
     def _new(self, page: list[RunEvent]) -> list[RunEvent]:
@@ -224,7 +223,7 @@ class EventReader:
     def _read_run(self, left: float) -> Flow[list[RunEvent]]:
         # The first read answers at once (the run as it stands); then held reads of a short window.
         window = 0 if self._seen is None else min(FALLBACK_WINDOW_MS, window_ms(left))
-        started = time.monotonic()
+        started = self._settings.clock()
         run = yield from _read_run(self._settings, self.agent_id, self.run_id, window, self._deadline)
         events, self._seen = inferred(run, self._seen)
         if events:
@@ -232,5 +231,5 @@ class EventReader:
         self.status = run.status
         self.ended = run.status.terminal
         if window and not self.ended:
-            yield from self._pause(window / 1000, time.monotonic() - started)
+            yield from self._pause(window / 1000, self._settings.clock() - started)
         return events

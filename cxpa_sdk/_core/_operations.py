@@ -7,7 +7,6 @@ Paths come from openapi.json by operationId; ids are percent-encoded so none can
 from __future__ import annotations
 
 import dataclasses
-import time
 import traceback
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -103,7 +102,7 @@ def _route(operation_id: str, **params: str | int) -> tuple[str, str]:
 
 
 def wait_deadline(settings: Settings, wait_end: float) -> float:
-    """When every request of a wait ending at `wait_end` (a `time.monotonic()`) must have ended: its clock's grace."""
+    """When every request of a wait ending at `wait_end` (a `settings.clock()`) must have ended: its clock's grace."""
     return wait_end + min(settings.deadline, WAIT_GRACE_S)
 
 
@@ -216,19 +215,19 @@ def _poll(
     out ends the poll like the window closing does.
     """
     run = None
-    while (left := wait_end - time.monotonic()) > 0:
+    while (left := wait_end - settings.clock()) > 0:
         window = window_ms(left)
-        started = time.monotonic()
+        started = settings.clock()
         try:
             run = yield from _read_run(settings, agent_id, run_id, window, deadline)
         except APITimeoutError:
-            if time.monotonic() < wait_end:
+            if settings.clock() < wait_end:
                 raise
             break  # the platform was silent until the wait's clock ran out: the wait times out
         if run.status.terminal:
             break
-        wait, floor = pace(floor, window / 1000, time.monotonic() - started)
-        wait = min(wait, wait_end - time.monotonic())
+        wait, floor = pace(floor, window / 1000, settings.clock() - started)
+        wait = min(wait, wait_end - settings.clock())
         if wait > 0:
             yield Sleep(wait)
     return run
@@ -252,7 +251,7 @@ def trigger_run_and_wait(
     wait_ms = DEFAULT_WAIT_MS if timeout_ms is None else check.milliseconds(timeout_ms, "timeout_ms")
     agent = check.agent_id(agent_id)
     inputs = check.json_object(input)
-    started = time.monotonic()
+    started = settings.clock()
     wait_end = started + wait_ms / 1000
     deadline = deadline_at(settings, wait_ms / 1000 + settings.deadline)
     window = window_ms(wait_ms / 1000)
@@ -277,8 +276,8 @@ def trigger_run_and_wait(
     run_id = answer.data["runId"]
     if known is not None:
         known.append(run_id)
-    wait, floor = pace(0.0, window / 1000, time.monotonic() - started)
-    if (wait := min(wait, wait_end - time.monotonic())) > 0:
+    wait, floor = pace(0.0, window / 1000, settings.clock() - started)
+    if (wait := min(wait, wait_end - settings.clock())) > 0:
         yield Sleep(wait)
     polls = _poll(settings, agent, run_id, wait_end=wait_end, deadline=wait_deadline(settings, wait_end), floor=floor)
     run = yield from naming_run(run_id, polls)
@@ -355,7 +354,7 @@ def wait_for_run(settings: Settings, agent_id: int, run_id: str, *, timeout: flo
     """Long-poll a run until it ends; WaitTimeoutError (with the run id) at `timeout` seconds."""
     agent, run_id = check.agent_id(agent_id), check.run_id(run_id)
     wait_s = check.seconds(timeout, "timeout")
-    wait_end = time.monotonic() + wait_s
+    wait_end = settings.clock() + wait_s
     polls = _poll(settings, agent, run_id, wait_end=wait_end, deadline=wait_deadline(settings, wait_end), floor=0.0)
     run = yield from naming_run(run_id, polls)
     if run is not None and run.status.terminal:
@@ -435,6 +434,40 @@ def wait_for_runs(
         else:
             logger.debug("wait_for_runs: ignored a missing entry (agent %s, run %s): not a listed run", *key)
     return Waited(ended, missing)
+
+
+def wait_many(
+    settings: Settings, keys: Sequence[tuple[int, str]], *, wait_end: float, floor: float
+) -> Flow[tuple[list[Run | CxpaError], float]]:
+    """One round of the sync `as_completed`: the runs of `keys` that ended (or errors naming missing ones).
+
+    Up to 1000 runs are waited on with one request held for the window; more, a request per 1000
+    without holding, then a pause of up to 1 s. Only entries about `keys` count (`wait_for_runs`
+    checks the answer against its request), so a round that settled none of them made no progress:
+    a held request that came back early so is paced by `pace` from `floor`; the new floor is
+    returned. Every request ends by `wait_deadline`: a platform silent until `wait_end` ends the
+    round with what it found. Raises NotFoundError (the platform lacks `wait_for_runs`).
+    """
+    found: list[Run | CxpaError] = []
+    held = len(keys) <= MAX_RUNS_PER_WAIT
+    window = window_ms(wait_end - settings.clock()) if held else 0
+    started = settings.clock()
+    deadline = wait_deadline(settings, wait_end)
+    for start in range(0, len(keys), MAX_RUNS_PER_WAIT):
+        chunk = keys[start : start + MAX_RUNS_PER_WAIT]
+        try:
+            waited = yield from wait_for_runs(settings, chunk, wait_ms=window, deadline=deadline)
+        except APITimeoutError:
+            if settings.clock() < wait_end:
+                raise
+            return found, floor
+        found.extend(waited.ended)
+        found.extend(item.error() for item in waited.missing)
+    if not found:
+        pause, floor = pace(floor, window / 1000, settings.clock() - started) if held else (1.0, floor)
+        if (pause := min(pause, wait_end - settings.clock())) > 0:
+            yield Sleep(pause)
+    return found, floor
 
 
 def cancel_run(settings: Settings, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Flow[Run]:
