@@ -15,6 +15,7 @@ from ._base import BaseClient
 from ._core import _operations as ops
 from ._core._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
 from ._core._events import EventReader
+from ._core._seam import AsyncSeam
 from ._download._stream import AsyncDownload
 from ._errors import WaitTimeoutError
 from ._handles import AsyncRunHandle, checked_reference, noting_run, trigger_answer
@@ -137,6 +138,11 @@ class AsyncCxpa(BaseClient):
 
     async def _run(self, flow: Flow[T]) -> T:
         return await adrive(flow, self._pools.here(), self._asleep)
+
+    @property
+    def _seam(self) -> AsyncSeam:
+        """This client as module functions and shared waits use it (`_core._seam`)."""
+        return AsyncSeam(self._settings, self._run)
 
     @property
     def raw(self) -> AuthenticatedClient:

@@ -14,6 +14,7 @@ from ._base import BaseClient
 from ._core import _operations as ops
 from ._core._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
 from ._core._events import EventReader
+from ._core._seam import Seam
 from ._download._stream import Download
 from ._handles import RunHandle, checked_reference, noting_run, trigger_answer
 from ._http._driver import drive
@@ -106,6 +107,11 @@ class Cxpa(BaseClient):
     def _run(self, flow: Flow[T]) -> T:
         self._http = self._pool(self._http, self._new_pool)
         return drive(flow, self._http, self._sleep)
+
+    @property
+    def _seam(self) -> Seam:
+        """This client as module functions and handles use it (`_core._seam`)."""
+        return Seam(self._settings, self._run)
 
     @property
     def raw(self) -> AuthenticatedClient:

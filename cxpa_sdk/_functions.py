@@ -30,7 +30,8 @@ def trigger_run(
     use `Cxpa().trigger_run`, or rebuild one with `Cxpa().run(agent_id, run_id)`.
     """
     with Cxpa(base_url=base_url, ingest_api_key=ingest_api_key) as client:
-        return client._run(ops.trigger_run(client._settings, agent_id, input, idempotency_key=idempotency_key))
+        seam = client._seam
+        return seam.run(ops.trigger_run(seam.settings, agent_id, input, idempotency_key=idempotency_key))
 
 
 def trigger_run_and_wait(
@@ -58,14 +59,15 @@ def trigger_run_and_download(
 ) -> Download:
     """Start a run of a file agent and stream its file (`triggerRunAndDownload`); use it with `with`."""
     client = Cxpa(base_url=base_url, ingest_api_key=ingest_api_key)
+    seam = client._seam
     flow = ops.open_download(
-        client._settings,
+        seam.settings,
         agent_id,
         input,
         timeout_ms=timeout_ms,
         idempotency_key=idempotency_key,
     )
-    return Download(lambda: client._run(flow), on_close=client.close)
+    return Download(lambda: seam.run(flow), on_close=client.close)
 
 
 def register_run(

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from . import _config as check
 from ._core import _operations as ops
-from ._core._engine import Flow, Settings, T
+from ._core._seam import Seam
 from ._errors import InvalidArgumentTypeError, NotFoundError, WaitTimeoutError
 from .types import Run, RunEvent, RunStatus, TriggeredRun
 
@@ -24,9 +24,8 @@ from .types import Run, RunEvent, RunStatus, TriggeredRun
 class SyncRunsClient(Protocol):
     """What a RunHandle asks of its client (a Cxpa): the sync and async clients never import each other."""
 
-    _settings: Settings
-
-    def _run(self, flow: Flow[T]) -> T: ...
+    @property
+    def _seam(self) -> Seam: ...
 
     def get_run(self, agent_id: int, run_id: str) -> Run: ...
 
@@ -304,7 +303,8 @@ def as_completed(handles: Iterable[RunHandle], *, timeout: float = 300.0) -> Ite
             keys = [(handle.agent_id, handle.run_id) for handle in group]
             end = wait_end if len(by_client) == 1 else min(wait_end, time.monotonic() + 1.0)
             try:
-                ended, floor = client._run(ops.wait_many(client._settings, keys, wait_end=end, floor=floor))
+                seam = client._seam
+                ended, floor = seam.run(ops.wait_many(seam.settings, keys, wait_end=end, floor=floor))
             except NotFoundError:
                 # An older platform without wait_for_runs (a run it can't find is in the answer's
                 # `missing`, not a 404): wait run by run, within what is left.

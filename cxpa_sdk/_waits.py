@@ -14,22 +14,22 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol
 
 from ._core import _operations as ops
-from ._core._engine import Flow, Settings, T
+from ._core._seam import AsyncSeam
 from ._errors import CxpaError, NotFoundError, WaitTimeoutError
 from .types import Run
 
 
 class HubClient(Protocol):
-    """What the shared waits ask of their client (an AsyncCxpa): its settings, its hubs, its flow runner."""
+    """What the shared waits ask of their client (an AsyncCxpa): its hubs, and its seam (settings, flow runner)."""
 
-    _settings: Settings
     _hubs: dict[asyncio.AbstractEventLoop, AsyncWaitHub]
 
-    async def _run(self, flow: Flow[T]) -> T: ...
+    @property
+    def _seam(self) -> AsyncSeam: ...
 
 
 HELD_WAITS = 50
@@ -72,13 +72,13 @@ class AsyncWaitHub:
     """The shared waits of one async client on one event loop.
 
     Args:
-        settings: The client's settings (key, deadline, base URL).
-        run: Drives a flow on the client's pool of this loop.
+        seam: The client's settings (key, deadline, base URL), and how it performs a flow on its pool
+            of this loop.
     """
 
-    def __init__(self, settings: Settings, run: Callable[[Flow[Any]], Awaitable[Any]]) -> None:
-        self._settings = settings
-        self._run = run
+    def __init__(self, seam: AsyncSeam) -> None:
+        self._settings = seam.settings
+        self._run = seam.run
         self._waiters: dict[Key, list[_Waiter]] = {}
         self._queued: dict[Key, None] = {}  # keys no batch in flight watches, oldest first
         self._batches: dict[asyncio.Task[None], tuple[float, list[Key]]] = {}  # in flight -> (sent at, keys)
@@ -250,7 +250,7 @@ def hub_of(client: HubClient) -> AsyncWaitHub:
     if hub is None:
         for known in [known for known in hubs if known.is_closed()]:
             del hubs[known]
-        hub = hubs[loop] = AsyncWaitHub(client._settings, client._run)
+        hub = hubs[loop] = AsyncWaitHub(client._seam)
     return hub
 
 
@@ -262,7 +262,8 @@ async def shared_wait(client: HubClient, hub: AsyncWaitHub, agent_id: int, run_i
         if left <= 0:
             return None
         try:
-            return await client._run(ops.wait_for_run(client._settings, agent_id, run_id, timeout=left))
+            seam = client._seam
+            return await seam.run(ops.wait_for_run(seam.settings, agent_id, run_id, timeout=left))
         except WaitTimeoutError:
             return None
     return result
@@ -274,11 +275,12 @@ async def status_at_timeout(client: HubClient, agent_id: int, run_id: str) -> Ru
     The wait's budget is spent, so this read is one attempt of at most STATUS_READ_S: a platform
     that fails or stalls reads cannot stretch the wait past its timeout or turn it into their error.
     """
-    settings = client._settings
+    seam = client._seam
+    settings = seam.settings
     once = settings.with_changes(
         retry=settings.retry._replace(max_retries=0), deadline=min(settings.deadline, STATUS_READ_S)
     )
     try:
-        return await client._run(ops.get_run(once, agent_id, run_id))
+        return await seam.run(ops.get_run(once, agent_id, run_id))
     except CxpaError:
         return None

@@ -40,8 +40,8 @@ async def trigger_run(
 ) -> TriggeredRun:
     """Start a platform-managed run and return at once (`triggerRun`): its id and status (not a handle)."""
     async with AsyncCxpa(base_url=base_url, ingest_api_key=ingest_api_key) as client:
-        flow = ops.trigger_run(client._settings, agent_id, input, idempotency_key=idempotency_key)
-        return await client._run(flow)
+        seam = client._seam
+        return await seam.run(ops.trigger_run(seam.settings, agent_id, input, idempotency_key=idempotency_key))
 
 
 async def trigger_run_and_wait(
@@ -71,14 +71,15 @@ def trigger_run_and_download(
 ) -> AsyncDownload:
     """Start a run of a file agent and stream its file (`triggerRunAndDownload`); use it with `async with`."""
     client = AsyncCxpa(base_url=base_url, ingest_api_key=ingest_api_key)
+    seam = client._seam
     flow = ops.open_download(
-        client._settings,
+        seam.settings,
         agent_id,
         input,
         timeout_ms=timeout_ms,
         idempotency_key=idempotency_key,
     )
-    return AsyncDownload(lambda: client._run(flow), on_close=client.aclose)
+    return AsyncDownload(lambda: seam.run(flow), on_close=client.aclose)
 
 
 async def register_run(

@@ -184,8 +184,10 @@ class Operation(NamedTuple):
 class Answer(NamedTuple):
     """A successful answer: its status, its validated JSON (None for a stream), and the open response.
 
-    A streamed answer also carries what its reader's errors need: the attempts made, the call's
-    Idempotency-Key, and the secrets to mask in text that came from the server.
+    It carries what a result needs of it, so that results are built from the answer alone: its
+    request id (masked like an error's: a server may echo what it was sent), whether it was an
+    idempotent replay, and the attempts made. A streamed answer also carries what its reader's errors
+    need: the call's Idempotency-Key and the secrets to mask in text that came from the server.
     """
 
     status: int
@@ -194,6 +196,8 @@ class Answer(NamedTuple):
     attempts: int = 1
     idempotency_key: str | None = None
     secrets: tuple[str, ...] = ()
+    request_id: str | None = None
+    replayed: bool = False
 
     def __repr__(self) -> str:
         """The answer without its data and secrets."""
@@ -429,7 +433,7 @@ def _ended_well(
 ) -> Flow[None]:
     """Tell the hooks a call's last attempt succeeded, and so the call."""
     hooks = settings.hooks
-    request_id = mask(answer.response.headers.get("x-request-id"), _secrets(settings, op))
+    request_id = answer.request_id
     yield Notify(
         hooks, "attempt_ended", AttemptEnded(info, attempt, answer.status, request_id, None, _since(settings, started))
     )
@@ -505,7 +509,15 @@ def _outcome(
         )
     schema = op.answers.get(status, "")
     if schema is None:
-        return Answer(status, None, response, **common, secrets=_secrets(settings, op))
+        return Answer(
+            status,
+            None,
+            response,
+            **common,
+            secrets=_secrets(settings, op),
+            request_id=request_id,
+            replayed=_replayed(response),
+        )
     try:
         body = yield ReadBody(response, settings.max_answer_bytes, deadline)
     except BodyTooLarge:
@@ -515,6 +527,11 @@ def _outcome(
     else:
         return _judge(response, body, schema, request_id=request_id, common=common)
     return _invalid(f"the platform's {status} answer {problem}", status, request_id, common), False, None
+
+
+def _replayed(response: httpx2.Response) -> bool:
+    """Whether the platform says it replayed an earlier answer to the same Idempotency-Key."""
+    return response.headers.get("idempotent-replayed", "").strip().lower() == "true"
 
 
 def _invalid(message: str, status: int, request_id: str | None, common: dict[str, Any]) -> InvalidResponseError:
@@ -537,7 +554,9 @@ def _judge(
     if schema:
         data, problem = _decode(body, schema)
         if problem is None:
-            return Answer(status, data, response, attempts=common["attempts"])
+            return Answer(
+                status, data, response, attempts=common["attempts"], request_id=request_id, replayed=_replayed(response)
+            )
         message = f"the platform's {status} answer is not a valid {schema}: {problem}"
         return _invalid(message, status, request_id, common), False, None
     if 200 <= status < 300:

@@ -59,18 +59,9 @@ WAIT_GRACE_S = 2.0
 R = TypeVar("R", TriggeredRun, Run, WaitTimedOut, RegisteredRun, IngestedRun, Credential, CallbackAccepted)
 
 
-def answered(result: R, answer: Answer, secrets: tuple[str, ...] = ()) -> R:
-    """The result with what support needs of the answer it came from: request id, replay flag, attempts.
-
-    The request id is masked like an error's (a server may echo what it was sent).
-    """
-    headers = answer.response.headers
-    return dataclasses.replace(
-        result,
-        request_id=mask(headers.get("x-request-id"), secrets),
-        replayed=headers.get("idempotent-replayed", "").strip().lower() == "true",
-        attempts=answer.attempts,
-    )
+def answered(result: R, answer: Answer) -> R:
+    """The result with what support needs of the answer it came from: request id, replay flag, attempts."""
+    return dataclasses.replace(result, request_id=answer.request_id, replayed=answer.replayed, attempts=answer.attempts)
 
 
 @cache
@@ -106,19 +97,19 @@ def wait_deadline(settings: Settings, wait_end: float) -> float:
     return wait_end + min(settings.deadline, WAIT_GRACE_S)
 
 
-def _not_about(message: str, answer: Answer, settings: Settings, run_id: str | None) -> InvalidResponseError:
+def _not_about(message: str, answer: Answer, run_id: str | None) -> InvalidResponseError:
     """The error for an answer about something other than what was asked."""
     return InvalidResponseError(
         message,
         status_code=answer.status,
-        request_id=mask(answer.response.headers.get("x-request-id"), call_secrets(settings)),
+        request_id=answer.request_id,
         attempts=answer.attempts,
         applied=applied_by_answer(answer.status, None),
         run_id=run_id,
     )
 
 
-def about(run: Run, agent_id: int, run_id: str | None, answer: Answer, settings: Settings) -> Run:
+def about(run: Run, agent_id: int, run_id: str | None, answer: Answer) -> Run:
     """`run`, checked to be about the run asked for (its agent, and its id when known); else InvalidResponseError."""
     if run.agent_id == agent_id and run_id in (None, run.run_id):
         return run
@@ -127,7 +118,6 @@ def about(run: Run, agent_id: int, run_id: str | None, answer: Answer, settings:
         f"{answer.response.request.method} {answer.response.request.url.path}: asked about {asked}, the platform "
         f"answered about run {run.run_id} of agent {run.agent_id}",
         answer,
-        settings,
         run_id,
     )
 
@@ -184,7 +174,7 @@ def trigger_run(
         "trigger_run", {"input": check.json_object(input)}, {202: "TriggeredRun"}, agentId=check.agent_id(agent_id)
     )
     answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=key_for(idempotency_key))
-    return answered(TriggeredRun.from_json(answer.data), answer, call_secrets(settings))
+    return answered(TriggeredRun.from_json(answer.data), answer)
 
 
 def window_ms(left_s: float) -> int:
@@ -264,15 +254,14 @@ def trigger_run_and_wait(
     )
     answer = yield from call(settings, op, deadline=deadline, idempotency_key=key_for(idempotency_key))
     if answer.status == 200:
-        ended = about(Run.from_json(answer.data), agent, None, answer, settings)
+        ended = about(Run.from_json(answer.data), agent, None, answer)
         if not ended.status.terminal:
             raise _not_about(
                 f"trigger_run_and_wait: the 200 answer is run {ended.run_id} {ended.status}, not a run that ended",
                 answer,
-                settings,
                 ended.run_id,
             )
-        return answered(ended, answer, call_secrets(settings))
+        return answered(ended, answer)
     run_id = answer.data["runId"]
     if known is not None:
         known.append(run_id)
@@ -284,7 +273,7 @@ def trigger_run_and_wait(
     if run is not None and run.status.terminal:
         return run
     if run is None:  # the window closed with the trigger's answer: that answer's request
-        return answered(WaitTimedOut.from_json(answer.data), answer, call_secrets(settings))
+        return answered(WaitTimedOut.from_json(answer.data), answer)
     # Else the last read's request: the one whose answer says the run is still going.
     return WaitTimedOut(run_id, run.status, request_id=run.request_id, replayed=run.replayed, attempts=run.attempts)
 
@@ -300,8 +289,8 @@ def _read_run(settings: Settings, agent_id: int, run_id: str, wait_ms: int, dead
         read_timeout=wait_ms / 1000 + WINDOW_GRACE_S if wait_ms else None,
     )
     answer = yield from call(settings, op, deadline=deadline)
-    run = about(Run.from_json(answer.data), agent_id, run_id, answer, settings)
-    return answered(run, answer, call_secrets(settings))
+    run = about(Run.from_json(answer.data), agent_id, run_id, answer)
+    return answered(run, answer)
 
 
 class EventsPage(NamedTuple):
@@ -337,7 +326,7 @@ def read_events(
         raise InvalidResponseError(
             f"get_run_events: the answer has {len(events)} events but did not move its cursor past {after!r}",
             status_code=answer.status,
-            request_id=mask(answer.response.headers.get("x-request-id"), call_secrets(settings)),
+            request_id=answer.request_id,
             attempts=answer.attempts,
             applied=True,
         )
@@ -422,7 +411,7 @@ def wait_for_runs(
         key = (run.agent_id, run.run_id)
         if key in open_keys and run.status.terminal:
             open_keys.discard(key)
-            ended.append(answered(run, answer, secrets))
+            ended.append(answered(run, answer))
         else:
             logger.debug("wait_for_runs: ignored an ended entry (agent %s, run %s): not a listed run's end", *key)
     missing = []
@@ -476,7 +465,7 @@ def cancel_run(settings: Settings, agent_id: int, run_id: str, *, idempotency_ke
     op = _post("cancel_run", None, {200: "Run"}, agentId=agent, runId=run)
     flow = call(settings, op, deadline=deadline_at(settings), idempotency_key=key_for(idempotency_key))
     answer = yield from naming_run(run, flow)
-    return answered(about(Run.from_json(answer.data), agent, run, answer, settings), answer, call_secrets(settings))
+    return answered(about(Run.from_json(answer.data), agent, run, answer), answer)
 
 
 def register_run(
@@ -486,7 +475,7 @@ def register_run(
     body = {"externalRunId": check.identifier(external_run_id, "external_run_id", 256)}
     op = _post("register_run", body, {200: "RegisteredRun", 201: "RegisteredRun"}, agentId=check.agent_id(agent_id))
     answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=key_for(idempotency_key))
-    return answered(RegisteredRun.from_json(answer.data), answer, call_secrets(settings))
+    return answered(RegisteredRun.from_json(answer.data), answer)
 
 
 def error_body(
@@ -555,7 +544,7 @@ def ingest_run(
         body["error"] = error_body(error)
     op = _post("ingest_run", body, {200: "IngestedRun"}, agentId=check.agent_id(agent_id))
     answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=key_for(idempotency_key))
-    return answered(IngestedRun.from_json(answer.data), answer, call_secrets(settings))
+    return answered(IngestedRun.from_json(answer.data), answer)
 
 
 def open_download(
@@ -598,10 +587,10 @@ def post_callback(
     """POST callback: one progress event of a runtime; the run's status after it."""
     op = _post("post_callback", event, {200: "CallbackAccepted"}, runId=run_id)
     answer = yield from call(settings, op, deadline=deadline_at(settings), idempotency_key=key_for(idempotency_key))
-    return _accepted(answer, settings, run_id)
+    return _accepted(answer, run_id)
 
 
-def _accepted(answer: Answer, settings: Settings, run_id: str) -> CallbackAccepted:
+def _accepted(answer: Answer, run_id: str) -> CallbackAccepted:
     """A CallbackAccepted answer, checked to be about the run asked for; else InvalidResponseError."""
     accepted = CallbackAccepted.from_json(answer.data)
     if accepted.run_id != run_id:
@@ -609,10 +598,9 @@ def _accepted(answer: Answer, settings: Settings, run_id: str) -> CallbackAccept
             f"{answer.response.request.url.path}: asked about run {run_id}, the platform answered about run "
             f"{accepted.run_id}",
             answer,
-            settings,
             run_id,
         )
-    return answered(accepted, answer, call_secrets(settings))
+    return answered(accepted, answer)
 
 
 def get_run_status(settings: Settings, run_id: str) -> Flow[CallbackAccepted]:
@@ -635,7 +623,7 @@ def get_run_status(settings: Settings, run_id: str) -> Flow[CallbackAccepted]:
             )
             error.args = (error.message,)
         raise
-    return _accepted(answer, settings, run_id)
+    return _accepted(answer, run_id)
 
 
 def resolve_credential(settings: Settings, connection_id: str, credentials_token: str) -> Flow[Credential]:
@@ -650,4 +638,4 @@ def resolve_credential(settings: Settings, connection_id: str, credentials_token
         secrets=(credentials_token,),
     )
     answer = yield from call(settings, op, deadline=deadline_at(settings))
-    return answered(Credential.from_json(answer.data), answer, call_secrets(settings, credentials_token))
+    return answered(Credential.from_json(answer.data), answer)
