@@ -21,7 +21,7 @@ from ._errors import InvalidArgumentTypeError, NotFoundError, WaitTimeoutError
 from .types import Run, RunEvent, RunStatus, TriggeredRun
 
 
-class SyncRunsClient(Protocol):
+class RunsClient(Protocol):
     """What a RunHandle asks of its client (a Cxpa): the sync and async clients never import each other."""
 
     @property
@@ -124,9 +124,7 @@ class RunHandle(_HandleBase):
 
     __slots__ = ("_client",)
 
-    def __init__(
-        self, client: SyncRunsClient, agent_id: int, run_id: str, status: RunStatus | None, **answer: Any
-    ) -> None:
+    def __init__(self, client: RunsClient, agent_id: int, run_id: str, status: RunStatus | None, **answer: Any) -> None:
         super().__init__(agent_id, run_id, status, **answer)
         self._client = client
 

@@ -310,8 +310,8 @@ class Download(_DownloadBase):
         if self._response is not None:
             self._response.close()
         if self._on_close is not None:
-            self._on_close()
-            self._on_close = None
+            on_close, self._on_close = self._on_close, None
+            on_close()
 
 
 class AsyncDownload(_DownloadBase):

@@ -1,13 +1,15 @@
 """Downloads: cut streams detected with no file left, safe filenames, and a body read only once."""
 
+import asyncio
 import os
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
 from sdk_support import Api
 
-from cxpa_sdk import Cxpa, DownloadConsumedError, IncompleteDownloadError, LocalFileError
+from cxpa_sdk import AsyncDownload, Cxpa, Download, DownloadConsumedError, IncompleteDownloadError, LocalFileError
 from cxpa_sdk._download._filenames import filename_from_disposition, numbered, safe_filename
 from cxpa_sdk.testing import REPORT, report_bytes
 
@@ -311,3 +313,33 @@ def test_progress_counts_the_file_up_to_its_size(api: Api, tmp_path: Path) -> No
     assert seen[-1] == (300_000, 300_000)
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
     assert path.stat().st_size == 300_000
+
+
+def test_close_calls_on_close_once_even_when_it_raises() -> None:
+    """Both flavours clear `on_close` before calling it: a second close() never calls it again."""
+    calls: list[str] = []
+
+    def on_close() -> None:
+        calls.append("sync")
+        raise OSError("the pool is already gone")
+
+    async def aon_close() -> None:
+        calls.append("async")
+        raise OSError("the pool is already gone")
+
+    def never() -> Any:
+        raise AssertionError("not opened")
+
+    download = Download(never, on_close=on_close)
+    with pytest.raises(OSError, match="already gone"):
+        download.close()
+    download.close()
+
+    async def flow() -> None:
+        adownload = AsyncDownload(never, on_close=aon_close)
+        with pytest.raises(OSError, match="already gone"):
+            await adownload.close()
+        await adownload.close()
+
+    asyncio.run(flow())
+    assert calls == ["sync", "async"]
