@@ -16,7 +16,6 @@ from .._errors import CxpaError, RunCancelledError
 from .._http._driver import adrive, drive
 from .._http._pools import AsyncPools, async_pool
 from .._http._transport import ProxyOption, sync_client
-from .._logging import logger
 from .._options import (
     DEFAULT_DEADLINE_S,
     DEFAULT_MAX_RETRIES,
@@ -32,7 +31,7 @@ from ..types import (
     ResumePayload,
     TriggerPayload,
 )
-from ._agent_base import AgentBase, checked_trace_context, keyed_payload, log_unreported
+from ._agent_base import AgentBase, checked_trace_context, keyed_payload
 
 
 class AgentClient(AgentBase):
@@ -204,18 +203,12 @@ class AgentClient(AgentBase):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
-            if self._stopped_by_cancel(exc):
-                pass
-            elif isinstance(exc, Exception):
+            if (report := self._exit_report(exc)) is not None:
+                flow, log_failure = report
                 try:
-                    self.fail(exc)
+                    self._do(flow)
                 except CxpaError as report_error:
-                    logger.warning("could not report the failure of run %s: %s", self._run_id, report_error)
-            elif exc is None and self._unfinished():
-                try:
-                    self._do(self._ended_without_outcome())
-                except CxpaError as report_error:
-                    log_unreported(self._run_id, report_error)
+                    log_failure(report_error)
         finally:
             self.close()
 
@@ -368,17 +361,11 @@ class AsyncAgentClient(AgentBase):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         try:
-            if self._stopped_by_cancel(exc):
-                pass
-            elif isinstance(exc, Exception):
+            if (report := self._exit_report(exc)) is not None:
+                flow, log_failure = report
                 try:
-                    await self.fail(exc)
+                    await self._do(flow)
                 except CxpaError as report_error:
-                    logger.warning("could not report the failure of run %s: %s", self._run_id, report_error)
-            elif exc is None and self._unfinished():
-                try:
-                    await self._do(self._ended_without_outcome())
-                except CxpaError as report_error:
-                    log_unreported(self._run_id, report_error)
+                    log_failure(report_error)
         finally:
             await self.aclose()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -25,6 +26,9 @@ from ..types import (
     parse_runtime_payload,
 )
 from ..types._runtime import TRACE_CONTEXT_KEYS, valid_trace_context
+
+ExitReport = tuple[Flow[CallbackAccepted], Callable[[CxpaError], None]]
+"""What the end of a `with` block reports (a flow), and how a report that failed is logged."""
 
 
 class AgentBase(ForkGuard):
@@ -55,6 +59,25 @@ class AgentBase(ForkGuard):
             logger.debug("run %s was cancelled: its block ends without reporting", self._run_id)
             return True
         return False
+
+    def _exit_report(
+        self, exc: BaseException | None
+    ) -> tuple[Flow[CallbackAccepted], Callable[[CxpaError], None]] | None:
+        """What a `with` block that ends with `exc` (None: it ended well) reports, and how a failed report is logged.
+
+        Nothing on a cancelled run, or when the run has ended or waits on a token; `fail(exc)` when the
+        block raised an Exception; an IncompleteRunError failure when it ended with the run unfinished.
+        """
+        if self._stopped_by_cancel(exc):
+            return None
+        if isinstance(exc, Exception):
+            return self._fail(exc, None, None), self._log_unreported_failure
+        if exc is None and self._unfinished():
+            return self._ended_without_outcome(), functools.partial(log_unreported, self._run_id)
+        return None
+
+    def _log_unreported_failure(self, error: CxpaError) -> None:
+        logger.warning("could not report the failure of run %s: %s", self._run_id, error)
 
     def _unfinished(self) -> bool:
         """Whether a `with` block that ends now leaves the run neither ended nor waiting on a token."""
