@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ssl
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,6 @@ from ._core._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
 from ._core._events import EventReader
 from ._core._seam import AsyncSeam
 from ._download._stream import AsyncDownload
-from ._errors import WaitTimeoutError
 from ._handles import AsyncRunHandle, checked_reference, noting_run, trigger_answer
 from ._http._driver import adrive
 from ._http._pools import AsyncPools, async_pool
@@ -39,7 +37,7 @@ if TYPE_CHECKING:
 
     from cxpa_api import AuthenticatedClient
 
-    from ._waits import AsyncWaitHub
+    from ._waits import AsyncWaitHub, SharedWaits
 
 
 class AsyncCxpa(BaseClient):
@@ -195,42 +193,11 @@ class AsyncCxpa(BaseClient):
             timeout_ms: How long to wait for the run, in milliseconds (default 30000).
             idempotency_key: The trigger's Idempotency-Key (default: a fresh UUID).
         """
-        from ._waits import HELD_WAITS, hub_of, shared_wait, status_at_timeout  # noqa: PLC0415 - asyncio loads with the first wait
-
-        hub = hub_of(self)
         known: list[str] = []
         key = ops.key_for(idempotency_key)
         with noting_run(agent_id, known, key):
-            if hub.held < HELD_WAITS or not await hub.supports_batches():
-                flow = ops.trigger_run_and_wait(
-                    self._settings, agent_id, input, timeout_ms=timeout_ms, idempotency_key=key, known=known
-                )
-                hub.held += 1
-                try:
-                    return await self._run(flow)
-                finally:
-                    hub.held -= 1
-            # A fan-out: more waits than this client holds connections for. Trigger, then share the wait.
-            wait_ms = ops.DEFAULT_WAIT_MS if timeout_ms is None else check.milliseconds(timeout_ms, "timeout_ms")
-            wait_end = time.monotonic() + wait_ms / 1000
-            handle = await self.trigger_run(agent_id, input, idempotency_key=key)
-            known.append(handle.run_id)
-            run = await shared_wait(self, hub, handle.agent_id, handle.run_id, wait_end)
-            if run is not None:
-                return run
-            last = await status_at_timeout(self, handle.agent_id, handle.run_id)
-            if last is None:  # unreadable now: the run as its trigger left it (a trigger answers with a status)
-                return WaitTimedOut(
-                    handle.run_id,
-                    handle.status or RunStatus.QUEUED,
-                    request_id=handle.request_id,
-                    replayed=handle.replayed,
-                    attempts=handle.attempts,
-                )
-            if last.status.terminal:
-                return last
-            return WaitTimedOut(
-                last.run_id, last.status, request_id=last.request_id, replayed=last.replayed, attempts=last.attempts
+            return await self._waits().trigger_run_and_wait(
+                agent_id, input, timeout_ms=timeout_ms, idempotency_key=key, known=known
             )
 
     def trigger_run_and_download(
@@ -315,27 +282,14 @@ class AsyncCxpa(BaseClient):
         """
         agent, run_id = checked_reference(agent_id, run_id)
         wait_s = check.seconds(timeout, "timeout")
-        wait_end = time.monotonic() + wait_s
-        from ._waits import HELD_WAITS, hub_of, shared_wait, status_at_timeout  # noqa: PLC0415 - asyncio loads with the first wait
-
-        hub = hub_of(self)
         with noting_run(agent, [run_id]):
-            if hub.held < HELD_WAITS or hub.supported is False:
-                hub.held += 1
-                try:
-                    return await self._run(ops.wait_for_run(self._settings, agent, run_id, timeout=wait_s))
-                finally:
-                    hub.held -= 1
-            run = await shared_wait(self, hub, agent, run_id, wait_end)
-            if run is not None:
-                return run
-            last = await status_at_timeout(self, agent, run_id)
-            if last is not None and last.status.terminal:  # it ended as the wait gave up
-                return last
-            status = "unknown" if last is None else last.status.value
-            raise WaitTimeoutError(
-                f"run {run_id} did not end within {wait_s:g} s (it is {status})", run_id=run_id, status=status
-            )
+            return await self._waits().wait_for_run(agent, run_id, wait_s)
+
+    def _waits(self) -> SharedWaits:
+        """This client's wait strategy on the running event loop (`_waits`: shared past the first waits)."""
+        from ._waits import SharedWaits  # noqa: PLC0415 - asyncio loads with the first wait
+
+        return SharedWaits(self)
 
     def _cloned(self) -> None:
         self._hubs = {}  # a hub sends with its client's settings: a with_options copy gets its own

@@ -6,7 +6,8 @@ client's `AsyncWaitHub` on that event loop, which watches up to 1000 runs per re
 `MAX_BATCHES` requests in flight, so a thousand waits use a handful of connections (the sync
 `as_completed` batches the same way in its own thread: `_operations.wait_many`). A platform that
 lacks the endpoint (it answers 404 for the route) gets waits run by run, as before. Imported on
-an async client's first wait: asyncio loads only for async users.
+an async client's first wait: asyncio loads only for async users. `SharedWaits` is the client's
+wait strategy: when a wait holds a connection of its own, and when it shares.
 """
 
 from __future__ import annotations
@@ -14,22 +15,30 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
+from . import _config as check
 from ._core import _operations as ops
 from ._core._seam import AsyncSeam
 from ._errors import CxpaError, NotFoundError, WaitTimeoutError
-from .types import Run
+from .types import Run, RunStatus, WaitTimedOut
+
+if TYPE_CHECKING:
+    from ._handles import AsyncRunHandle
 
 
 class HubClient(Protocol):
-    """What the shared waits ask of their client (an AsyncCxpa): its hubs, and its seam (settings, flow runner)."""
+    """What the shared waits ask of their client (an AsyncCxpa): its hubs, its seam, and to trigger a run."""
 
     _hubs: dict[asyncio.AbstractEventLoop, AsyncWaitHub]
 
     @property
     def _seam(self) -> AsyncSeam: ...
+
+    async def trigger_run(
+        self, agent_id: int, input: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> AsyncRunHandle: ...
 
 
 HELD_WAITS = 50
@@ -284,3 +293,79 @@ async def status_at_timeout(client: HubClient, agent_id: int, run_id: str) -> Ru
         return await seam.run(ops.get_run(once, agent_id, run_id))
     except CxpaError:
         return None
+
+
+class SharedWaits:
+    """An AsyncCxpa's wait strategy on the running event loop.
+
+    The client's first `HELD_WAITS` waits on a loop each hold a connection (a held run read); past
+    them, on a platform with `wait_for_runs`, a wait shares the hub's batched requests. Either way a
+    wait ends on the platform's proof that the run ended, or on its own clock.
+    """
+
+    __slots__ = ("_client", "_hub")
+
+    def __init__(self, client: HubClient) -> None:
+        self._client = client
+        self._hub = hub_of(client)
+
+    async def trigger_run_and_wait(
+        self, agent_id: int, input: Mapping[str, Any], *, timeout_ms: int | None, idempotency_key: str, known: list[str]
+    ) -> Run | WaitTimedOut:
+        """Trigger and wait: held on its own connection, or triggered then shared (a fan-out).
+
+        `known` receives the run id as soon as it is known (`noting_run` names it in errors).
+        """
+        client, hub, seam = self._client, self._hub, self._client._seam
+        if hub.held < HELD_WAITS or not await hub.supports_batches():
+            flow = ops.trigger_run_and_wait(
+                seam.settings, agent_id, input, timeout_ms=timeout_ms, idempotency_key=idempotency_key, known=known
+            )
+            hub.held += 1
+            try:
+                return await seam.run(flow)
+            finally:
+                hub.held -= 1
+        # A fan-out: more waits than this client holds connections for. Trigger, then share the wait.
+        wait_ms = ops.DEFAULT_WAIT_MS if timeout_ms is None else check.milliseconds(timeout_ms, "timeout_ms")
+        wait_end = time.monotonic() + wait_ms / 1000
+        handle = await client.trigger_run(agent_id, input, idempotency_key=idempotency_key)
+        known.append(handle.run_id)
+        run = await shared_wait(client, hub, handle.agent_id, handle.run_id, wait_end)
+        if run is not None:
+            return run
+        last = await status_at_timeout(client, handle.agent_id, handle.run_id)
+        if last is None:  # unreadable now: the run as its trigger left it (a trigger answers with a status)
+            return WaitTimedOut(
+                handle.run_id,
+                handle.status or RunStatus.QUEUED,
+                request_id=handle.request_id,
+                replayed=handle.replayed,
+                attempts=handle.attempts,
+            )
+        if last.status.terminal:
+            return last
+        return WaitTimedOut(
+            last.run_id, last.status, request_id=last.request_id, replayed=last.replayed, attempts=last.attempts
+        )
+
+    async def wait_for_run(self, agent_id: int, run_id: str, wait_s: float) -> Run:
+        """Wait for a run (checked ids) to end within `wait_s` seconds; WaitTimeoutError after."""
+        client, hub, seam = self._client, self._hub, self._client._seam
+        wait_end = time.monotonic() + wait_s
+        if hub.held < HELD_WAITS or hub.supported is False:
+            hub.held += 1
+            try:
+                return await seam.run(ops.wait_for_run(seam.settings, agent_id, run_id, timeout=wait_s))
+            finally:
+                hub.held -= 1
+        run = await shared_wait(client, hub, agent_id, run_id, wait_end)
+        if run is not None:
+            return run
+        last = await status_at_timeout(client, agent_id, run_id)
+        if last is not None and last.status.terminal:  # it ended as the wait gave up
+            return last
+        status = "unknown" if last is None else last.status.value
+        raise WaitTimeoutError(
+            f"run {run_id} did not end within {wait_s:g} s (it is {status})", run_id=run_id, status=status
+        )
