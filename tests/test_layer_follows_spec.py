@@ -10,7 +10,7 @@ tables say where each part of the spec lands in it, and the checks below compare
 * every input of every operation (body properties, query, path and header parameters) is an
   argument of each SDK callable that sends it (`SENDERS`, `ARGUMENTS`), or is in `SET_BY_SDK` with
   the reason;
-* every operationId is sent by `cxpa_sdk/_operations.py` and listed in `SENDERS`, or is in
+* every operationId is sent by `cxpa_sdk/_core/_operations.py` and listed in `SENDERS`, or is in
   `NOT_WRAPPED` with the reason;
 * every component schema is accounted for: an answer, a request body, a payload the platform sends
   to a runtime (`PAYLOADS`), an error body, or in `OTHER_SCHEMAS` with the reason.
@@ -38,7 +38,7 @@ import cxpa_sdk
 from cxpa_sdk import AgentClient, AsyncAgentClient, AsyncCxpa, Cxpa, aio, types
 from cxpa_sdk._errors import APIStatusError
 
-OPERATIONS_SOURCE = Path(cxpa_sdk.__file__).parent / "_operations.py"
+OPERATIONS_SOURCE = Path(cxpa_sdk.__file__).parent / "_core" / "_operations.py"
 
 
 @dataclass(frozen=True)
