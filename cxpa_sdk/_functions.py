@@ -1,7 +1,9 @@
-"""The seed's six operations as functions (sync), one client per call; the async twins are in `cxpa_sdk.aio`.
+"""The seed's six operations as functions, one client per call (public in `cxpa_sdk`).
 
 `base_url` and `ingest_api_key` fall back to `CXPA_API_URL` and `CXPA_INGEST_KEY`. For many calls,
 create one `Cxpa` and reuse its connection pool instead.
+
+Written by `scripts/unasync` from `_async_functions.py`: edit that file, not this one.
 """
 
 from __future__ import annotations
