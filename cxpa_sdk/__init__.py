@@ -7,6 +7,7 @@ a local platform for tests is `cxpa_sdk.testing`.
 """
 
 from ._async_client import AsyncCxpa
+from ._async_handles import AsyncRunHandle
 from ._client import Cxpa
 from ._download._filenames import content_disposition
 from ._download._stream import AsyncDownload, Download
@@ -44,8 +45,8 @@ from ._functions import (
     trigger_run_and_download,
     trigger_run_and_wait,
 )
-from ._handles import AsyncRunHandle, RunHandle, as_completed, wait_all
 from ._runtime._agent import AgentClient, AsyncAgentClient
+from ._sync_handles import RunHandle, as_completed, wait_all
 from ._version import __version__
 from .hooks import Hook
 from .types import (

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from . import _config as check
+from ._async_handles import AsyncRunHandle
 from ._base import BaseClient
 from ._core import _operations as ops
 from ._core._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
 from ._core._events import EventReader
 from ._core._seam import AsyncSeam
 from ._download._stream import AsyncDownload
-from ._handles import AsyncRunHandle, checked_reference, noting_run, trigger_answer
+from ._handles import checked_reference, noting_run, trigger_answer
 from ._http._driver import adrive
 from ._http._pools import AsyncPools, async_pool
 from ._http._transport import ProxyOption
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
     from cxpa_api import AuthenticatedClient
 
-    from ._waits import AsyncWaitHub, SharedWaits
+    from ._waits import AsyncWaitHub
 
 
 class AsyncCxpa(BaseClient):
@@ -193,10 +194,12 @@ class AsyncCxpa(BaseClient):
             timeout_ms: How long to wait for the run, in milliseconds (default 30000).
             idempotency_key: The trigger's Idempotency-Key (default: a fresh UUID).
         """
+        from ._waits import SharedWaits  # noqa: PLC0415 - asyncio loads with the first wait
+
         known: list[str] = []
         key = ops.key_for(idempotency_key)
         with noting_run(agent_id, known, key):
-            return await self._waits().trigger_run_and_wait(
+            return await SharedWaits(self).trigger_run_and_wait(
                 agent_id, input, timeout_ms=timeout_ms, idempotency_key=key, known=known
             )
 
@@ -282,14 +285,10 @@ class AsyncCxpa(BaseClient):
         """
         agent, run_id = checked_reference(agent_id, run_id)
         wait_s = check.seconds(timeout, "timeout")
-        with noting_run(agent, [run_id]):
-            return await self._waits().wait_for_run(agent, run_id, wait_s)
-
-    def _waits(self) -> SharedWaits:
-        """This client's wait strategy on the running event loop (`_waits`: shared past the first waits)."""
         from ._waits import SharedWaits  # noqa: PLC0415 - asyncio loads with the first wait
 
-        return SharedWaits(self)
+        with noting_run(agent, [run_id]):
+            return await SharedWaits(self).wait_for_run(agent, run_id, wait_s)
 
     def _cloned(self) -> None:
         self._hubs = {}  # a hub sends with its client's settings: a with_options copy gets its own

@@ -16,10 +16,11 @@ from ._core._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
 from ._core._events import EventReader
 from ._core._seam import Seam
 from ._download._stream import Download
-from ._handles import RunHandle, checked_reference, noting_run, trigger_answer
+from ._handles import checked_reference, noting_run, trigger_answer
 from ._http._driver import drive
 from ._http._transport import ProxyOption, sync_client
 from ._options import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, checked_http_client, checked_proxies, verify_option
+from ._sync_handles import RunHandle
 from .hooks import Hook, checked_hooks
 from .types import IngestedRun, RegisteredRun, Run, RunEvent, RunStatus, WaitTimedOut
 

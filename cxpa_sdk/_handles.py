@@ -1,23 +1,21 @@
-"""Run handles: a triggered run as an object to wait for, read, cancel and follow, sync and async.
+"""What both run handles share: a triggered run as an object to wait for, read, cancel and follow.
 
-`Cxpa.trigger_run` returns a `RunHandle` (`AsyncCxpa.trigger_run` an `AsyncRunHandle`), and
-`client.run(agent_id, run_id)` rebuilds one from a stored `to_dict()` in any process. A handle
-holds no connection: it is its client, the agent id and the run id. `as_completed` and `wait_all`
-wait for many handles at once, sharing batched requests (`_waits`).
+`Cxpa.trigger_run` returns a `RunHandle` (`_sync_handles`; `AsyncCxpa.trigger_run` an
+`AsyncRunHandle`, `_async_handles`), and `client.run(agent_id, run_id)` rebuilds one from a stored
+`to_dict()` in any process. A handle holds no connection: it is its client, the agent id and the run
+id. Here: what a handle asks of its client, its identity, and the pieces of `as_completed`.
 """
 
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
 from . import _config as check
-from ._core import _operations as ops
 from ._core._seam import AsyncSeam, Seam
-from ._errors import InvalidArgumentTypeError, NotFoundError, WaitTimeoutError
+from ._errors import InvalidArgumentTypeError, WaitTimeoutError
 from .types import Run, RunEvent, RunStatus, TriggeredRun
 
 
@@ -111,99 +109,6 @@ class _HandleBase:
         return f"{type(self).__name__}(agent_id={self.agent_id}, run_id={self.run_id!r}, status={status!r})"
 
 
-class RunHandle(_HandleBase):
-    """A run of a sync client: wait for it, read it, cancel it, follow its events.
-
-    Attributes:
-        agent_id: The run's agent.
-        run_id: The run's id.
-        status: The last status this handle saw (the trigger's answer, then each read); None for a
-            handle rebuilt with `client.run()` before its first read.
-        request_id: The X-Request-Id of the trigger's answer (None for a rebuilt handle).
-        replayed: Whether the trigger's answer was an idempotent replay.
-        attempts: How many attempts the trigger took.
-        extra: Fields of the trigger's answer this SDK does not know (a newer platform's), by wire name.
-    """
-
-    __slots__ = ("_client",)
-
-    def __init__(self, client: RunsClient, agent_id: int, run_id: str, status: RunStatus | None, **answer: Any) -> None:
-        super().__init__(agent_id, run_id, status, **answer)
-        self._client = client
-
-    def refresh(self) -> Run:
-        """Read the run as it stands (and remember its status)."""
-        return self._seen(self._client.get_run(self.agent_id, self.run_id))
-
-    def wait(self, timeout: float = 300.0) -> Run:
-        """Wait up to `timeout` seconds for the run to end; the terminal Run (completed, failed or cancelled).
-
-        Stopping the wait (a timeout, Ctrl-C) never cancels the run: `cancel()` does.
-
-        Raises:
-            WaitTimeoutError: The run had not ended after `timeout` seconds (it may still be running).
-        """
-        return self._seen(self._client.wait_for_run(self.agent_id, self.run_id, timeout=timeout))
-
-    def result(self, timeout: float = 300.0) -> Run:
-        """Wait for the run (as `wait`); the Run when it completed.
-
-        Raises:
-            RunFailedError: The run failed or was cancelled (its `run` attribute is the Run).
-            WaitTimeoutError: The run had not ended after `timeout` seconds.
-        """
-        return self.wait(timeout).raise_for_status()
-
-    def cancel(self) -> Run:
-        """Cancel the run (queued, running or waiting); the cancelled Run. ConflictError once it has ended."""
-        return self._seen(self._client.cancel_run(self.agent_id, self.run_id))
-
-    def events(self, *, after: str | None = None, timeout: float = 300.0) -> Iterator[RunEvent]:
-        """The run's events as they happen (status changes, outputs, waits, the end), from cursor `after`.
-
-        See `Cxpa.run_events`.
-        """
-        return self._client.run_events(self.agent_id, self.run_id, after=after, timeout=timeout)
-
-
-class AsyncRunHandle(_HandleBase):
-    """A run of an async client: the async twin of `RunHandle`."""
-
-    __slots__ = ("_client",)
-
-    def __init__(
-        self, client: AsyncRunsClient, agent_id: int, run_id: str, status: RunStatus | None, **answer: Any
-    ) -> None:
-        super().__init__(agent_id, run_id, status, **answer)
-        self._client = client
-
-    async def refresh(self) -> Run:
-        """Read the run as it stands (and remember its status)."""
-        return self._seen(await self._client.get_run(self.agent_id, self.run_id))
-
-    async def wait(self, timeout: float = 300.0) -> Run:
-        """Wait up to `timeout` seconds for the run to end; the terminal Run.
-
-        Cancelling the task that waits, or a timeout, never cancels the run: `cancel()` does.
-
-        Raises:
-            WaitTimeoutError: The run had not ended after `timeout` seconds (it may still be running).
-        """
-        return self._seen(await self._client.wait_for_run(self.agent_id, self.run_id, timeout=timeout))
-
-    async def result(self, timeout: float = 300.0) -> Run:
-        """Wait for the run (as `wait`); the Run when it completed. RunFailedError when it failed or was cancelled."""
-        return (await self.wait(timeout)).raise_for_status()
-
-    async def cancel(self) -> Run:
-        """Cancel the run; the cancelled Run. ConflictError once it has ended."""
-        return self._seen(await self._client.cancel_run(self.agent_id, self.run_id))
-
-    def events(self, *, after: str | None = None, timeout: float = 300.0) -> AsyncIterator[RunEvent]:
-        """The run's events as they happen, from cursor `after` (see `AsyncCxpa.run_events`)."""
-        return self._client.run_events(self.agent_id, self.run_id, after=after, timeout=timeout)
-
-
 @contextmanager
 def noting_run(agent_id: int, known: Sequence[str], idempotency_key: str | None = None) -> Iterator[None]:
     """On an interrupt or a cancelled task while waiting, a note on it naming the run that goes on.
@@ -274,112 +179,3 @@ def _timed_out(pending: Mapping[tuple[int, str], _HandleBase], timeout: float) -
         status=status,
         pending=tuple(pending),
     )
-
-
-def as_completed(handles: Iterable[RunHandle], *, timeout: float = 300.0) -> Iterator[Run]:
-    """Each run's terminal Run as it ends, first ended first, within `timeout` seconds in all.
-
-    The waits share requests: one held request watches up to 1000 runs. On a platform without
-    that endpoint the runs are waited for one after another (in the order given). Only a terminal
-    Run of a run asked for is ever yielded, each run once; the iteration ends by `timeout` plus the
-    waits' grace (`WAIT_GRACE_S`, 2 s) whatever the platform does.
-
-    Raises:
-        WaitTimeoutError: `timeout` passed with runs still going: its `pending` lists every one of
-            them as `(agent_id, run_id)` (none is cancelled).
-        NotFoundError, PermissionDeniedError: A run the platform could not read.
-    """
-    pending = _by_run(_handles(handles, RunHandle))
-    wait_s = check.seconds(timeout, "timeout")
-    wait_end = time.monotonic() + wait_s
-    floor = 0.0
-    while pending:
-        if time.monotonic() >= wait_end:
-            raise _timed_out(pending, wait_s)
-        by_client: dict[int, list[RunHandle]] = {}
-        for handle in pending.values():
-            by_client.setdefault(id(handle._client), []).append(handle)
-        for group in by_client.values():
-            client = group[0]._client
-            keys = [(handle.agent_id, handle.run_id) for handle in group]
-            end = wait_end if len(by_client) == 1 else min(wait_end, time.monotonic() + 1.0)
-            try:
-                seam = client._seam
-                ended, floor = seam.run(ops.wait_many(seam.settings, keys, wait_end=end, floor=floor))
-            except NotFoundError:
-                # An older platform without wait_for_runs (a run it can't find is in the answer's
-                # `missing`, not a 404): wait run by run, within what is left.
-                for handle in group:
-                    try:
-                        run = handle.wait(max(0.001, wait_end - time.monotonic()))
-                    except WaitTimeoutError:
-                        raise _timed_out(pending, wait_s) from None
-                    del pending[(handle.agent_id, handle.run_id)]
-                    yield run
-                continue
-            for item in ended:  # each about a run of `keys`, once (`ops.wait_for_runs`)
-                if isinstance(item, BaseException):
-                    raise item
-                yield pending.pop((item.agent_id, item.run_id))._seen(item)
-
-
-def wait_all(handles: Iterable[RunHandle], *, timeout: float = 300.0) -> list[Run]:
-    """Every run's terminal Run, in the order of `handles`, within `timeout` seconds in all (see `as_completed`)."""
-    found = _handles(handles, RunHandle)
-    ended = {(run.agent_id, run.run_id): run for run in as_completed(found, timeout=timeout)}
-    return [ended[(handle.agent_id, handle.run_id)] for handle in found]
-
-
-async def async_as_completed(handles: Iterable[AsyncRunHandle], *, timeout: float = 300.0) -> AsyncIterator[Run]:
-    """Each run's terminal Run as it ends, first ended first, within `timeout` seconds in all: the async `as_completed`.
-
-    The same algorithm as `as_completed`, awaited: one held request watches up to 1000 runs; on a
-    platform without that endpoint the runs are waited for one after another (in the order given).
-    Only a terminal Run of a run asked for is ever yielded, each run once; the iteration ends by
-    `timeout` plus the waits' grace whatever the platform does. Leaving the loop early stops the
-    waiting (never the runs).
-
-    Raises:
-        WaitTimeoutError: `timeout` passed with runs still going: its `pending` lists every one of
-            them as `(agent_id, run_id)` (none is cancelled).
-        NotFoundError, PermissionDeniedError: A run the platform could not read.
-    """
-    pending = _by_run(_handles(handles, AsyncRunHandle))
-    wait_s = check.seconds(timeout, "timeout")
-    wait_end = time.monotonic() + wait_s
-    floor = 0.0
-    while pending:
-        if time.monotonic() >= wait_end:
-            raise _timed_out(pending, wait_s)
-        by_client: dict[int, list[AsyncRunHandle]] = {}
-        for handle in pending.values():
-            by_client.setdefault(id(handle._client), []).append(handle)
-        for group in by_client.values():
-            client = group[0]._client
-            keys = [(handle.agent_id, handle.run_id) for handle in group]
-            end = wait_end if len(by_client) == 1 else min(wait_end, time.monotonic() + 1.0)
-            try:
-                seam = client._seam
-                ended, floor = await seam.run(ops.wait_many(seam.settings, keys, wait_end=end, floor=floor))
-            except NotFoundError:
-                # An older platform without wait_for_runs (a run it can't find is in the answer's
-                # `missing`, not a 404): wait run by run, within what is left.
-                for handle in group:
-                    try:
-                        run = await handle.wait(max(0.001, wait_end - time.monotonic()))
-                    except WaitTimeoutError:
-                        raise _timed_out(pending, wait_s) from None
-                    del pending[(handle.agent_id, handle.run_id)]
-                    yield run
-                continue
-            for item in ended:  # each about a run of `keys`, once (`ops.wait_for_runs`)
-                if isinstance(item, BaseException):
-                    raise item
-                yield pending.pop((item.agent_id, item.run_id))._seen(item)
-
-
-async def async_wait_all(handles: Iterable[AsyncRunHandle], *, timeout: float = 300.0) -> list[Run]:
-    """Every run's terminal Run, in the order of `handles`, within `timeout` seconds in all."""
-    found = _handles(handles, AsyncRunHandle)
-    ended = {(run.agent_id, run.run_id): run async for run in async_as_completed(found, timeout=timeout)}
-    return [ended[(handle.agent_id, handle.run_id)] for handle in found]

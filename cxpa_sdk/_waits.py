@@ -25,7 +25,7 @@ from ._errors import CxpaError, NotFoundError, WaitTimeoutError
 from .types import Run, RunStatus, WaitTimedOut
 
 if TYPE_CHECKING:
-    from ._handles import AsyncRunHandle
+    from ._async_handles import AsyncRunHandle
 
 
 class HubClient(Protocol):

@@ -13,8 +13,7 @@ from ._async_functions import (
     trigger_run_and_download,
     trigger_run_and_wait,
 )
-from ._handles import async_as_completed as as_completed
-from ._handles import async_wait_all as wait_all
+from ._async_handles import as_completed, wait_all
 
 __all__ = [
     "as_completed",
