@@ -33,7 +33,6 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     RunCancelledError,
-    RunFailedError,
     UnprocessableEntityError,
     WaitTimeoutError,
 )
@@ -59,6 +58,7 @@ from .types import (
     Run,
     RunError,
     RunEvent,
+    RunFailedError,
     RunStatus,
     RunWaiting,
     TriggeredRun,

@@ -40,8 +40,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import httpx2
 
-    from .types import Run
-
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
@@ -64,7 +62,6 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RunCancelledError",
-    "RunFailedError",
     "UnprocessableEntityError",
     "WaitTimeoutError",
 ]
@@ -293,18 +290,6 @@ class WaitTimeoutError(CxpaError):
         self.status = status
         self.cursor = cursor
         self.pending = pending
-
-
-class RunFailedError(CxpaError):
-    """A run that had to succeed failed or was cancelled.
-
-    Attributes:
-        run: The terminal Run.
-    """
-
-    def __init__(self, message: str, *, run: Run, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.run = run
 
 
 class IncompleteDownloadError(CxpaError):

@@ -20,10 +20,10 @@ from .._errors import (
     InvalidArgumentError,
     InvalidArgumentTypeError,
     LocalFileError,
-    RunFailedError,
     WaitTimeoutError,
 )
 from .._version import __version__
+from ..types import RunFailedError
 from ._output import Streams, emit, progress_bar, say
 
 

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Self
 
-from .._errors import RunFailedError
+from .._errors import CxpaError
 from ._fields import (
     as_dict,
     attempts_field,
@@ -166,6 +166,20 @@ class TriggeredRun:
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """From `to_dict()`'s shape."""
         return cls(data["run_id"], RunStatus(data["status"]), extra=extra_of(data))
+
+
+class RunFailedError(CxpaError):
+    """A run that had to succeed failed or was cancelled (`Run.raise_for_status`, `handle.result()`).
+
+    Defined beside Run, which raises it; public as `cxpa_sdk.RunFailedError`.
+
+    Attributes:
+        run: The terminal Run.
+    """
+
+    def __init__(self, message: str, *, run: Run, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.run = run
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,3 +507,4 @@ class IngestedRun:
 for _name in __all__:
     globals()[_name].__module__ = __name__
 del _name
+RunFailedError.__module__ = "cxpa_sdk"  # an error, exported (and pickled) with the others
