@@ -30,11 +30,12 @@ from cxpa_api.models import (
 )
 
 from .._schema import SchemaError, validate
-from ._core import FileStream, PlatformCore, error_of
+from ._core import PlatformCore
 from ._errors import ApiError
 from ._faults import Faults
+from ._files import FileStream
 from ._idempotency import StoredAnswer, fingerprint
-from ._runs import Agent, new_id, trace_context_of
+from ._runs import Agent, error_of, new_id, trace_context_of
 
 logger = logging.getLogger("cxpa_sdk.testing")
 MAX_BODY_BYTES = 1 << 20

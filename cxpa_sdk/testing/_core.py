@@ -1,4 +1,8 @@
-"""The local platform's state and operations: agents, runs, keys, tokens, credentials, waiting."""
+"""The local platform's state and operations: agents, runs, keys, tokens, credentials.
+
+Its other parts are mixins over the same state, one concept each: calling runtimes (`_dispatch`),
+relaying files (`_files`), and waking waiters (`_waiting`).
+"""
 
 from __future__ import annotations
 
@@ -8,43 +12,23 @@ import logging
 import secrets
 import threading
 import time
-import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
-from starlette.concurrency import iterate_in_threadpool
 
 from cxpa_api.models import CancelPayload, ResumePayload
 
+from ._dispatch import RuntimeDispatch
 from ._errors import ApiError, conflict
+from ._files import FileRelay, FileStream
 from ._idempotency import IdempotencyStore
 from ._runs import Agent, RunRecord, check_cancel, check_event, check_ingest, new_id
-from ._runtime import RuntimeCall, RuntimeFile
+from ._waiting import Waiting
 
 logger = logging.getLogger("cxpa_sdk.testing")
 TOKEN_TTL_SECONDS = 3600
-# How long the platform gives a URL runtime to answer the cancel notification, in seconds (its answer
-# changes nothing: the run is already cancelled).
-CANCEL_NOTICE_TIMEOUT_S = 5.0
-
-
-@dataclass
-class FileStream:
-    """A file on its way from a runtime to the caller of trigger-and-download."""
-
-    chunks: AsyncIterator[bytes]
-    filename: str
-    content_type: str
-    content_length: int | None
-    close: Callable[[], Awaitable[None]] | None = None
-
-    @classmethod
-    def of(cls, file: RuntimeFile) -> FileStream:
-        """Stream a Python runtime's file, pulling each chunk on a worker thread."""
-        return cls(iterate_in_threadpool(iter(file.chunks)), file.filename, file.content_type, file.content_length)
 
 
 @dataclass(frozen=True)
@@ -56,13 +40,7 @@ class Credential:
     expires_at: datetime.datetime | None = None
 
 
-def error_of(exc: BaseException) -> dict[str, Any]:
-    """A run error from an exception: its type name, message and traceback."""
-    stack = "".join(traceback.format_exception(exc))
-    return {"name": type(exc).__name__, "message": str(exc) or type(exc).__name__, "stack": stack}
-
-
-class PlatformCore:
+class PlatformCore(RuntimeDispatch, FileRelay, Waiting):
     """All state of one local platform, guarded by one lock; waiters are woken in their event loop."""
 
     def __init__(self, *, ingest_key: str, max_wait_ms: int, max_poll_wait_ms: int, runtime_workers: int) -> None:
@@ -258,19 +236,6 @@ class PlatformCore:
         with self.lock:
             return self.run_of(agent, run_id)
 
-    async def _post_cancel(self, agent: Agent, run_id: str, payload: dict[str, Any]) -> None:
-        """Tell a URL runtime its run was cancelled, within CANCEL_NOTICE_TIMEOUT_S; the answer is only logged."""
-        url = str(agent.runtime)
-        if self._http is None:
-            self._http = httpx2.AsyncClient(timeout=httpx2.Timeout(30.0, read=None))
-        try:
-            response = await self._http.post(url, json=payload, timeout=CANCEL_NOTICE_TIMEOUT_S)
-        except httpx2.HTTPError as exc:
-            logger.info("the runtime at %s did not take the cancel of run %s: %s", url, run_id, type(exc).__name__)
-            return
-        if not response.is_success:
-            logger.info("the runtime at %s answered %d to the cancel of run %s", url, response.status_code, run_id)
-
     def fail(self, run_id: str, error: dict[str, Any]) -> None:
         """End a run failed from the platform's side (a runtime crashed, hung or answered an error)."""
         with self.lock:
@@ -280,16 +245,6 @@ class PlatformCore:
             run.error = error
             run.move_to("failed")
             run.cancelled.set()
-            self._notify(run_id)
-
-    def complete_file(self, run_id: str, stream: FileStream, size: int) -> None:
-        """End a file run completed once its whole file was streamed; the platform keeps metadata only."""
-        with self.lock:
-            run = self.runs[run_id]
-            if run.terminal:
-                return
-            run.output_data = {"filename": stream.filename, "contentType": stream.content_type, "sizeBytes": size}
-            run.move_to("completed")
             self._notify(run_id)
 
     def resume(self, token_id: str, output: dict[str, Any] | None) -> str:
@@ -319,21 +274,6 @@ class PlatformCore:
                     return run.id
         raise KeyError(f"no waiting run is paused on token {token_id!r}")
 
-    async def _post_resume(self, agent: Agent, run_id: str, payload: dict[str, Any]) -> None:
-        """Tell a URL runtime its run was resumed; an error answer or no answer ends the run failed."""
-        url = str(agent.runtime)
-        if self._http is None:
-            self._http = httpx2.AsyncClient(timeout=httpx2.Timeout(30.0, read=None))
-        try:
-            response = await self._http.post(url, json=payload, headers=trace_headers(payload))
-        except httpx2.HTTPError as exc:
-            message = f"the runtime at {url} did not answer the resume notification: {exc}"
-            self.fail(run_id, {"name": type(exc).__name__, "message": message})
-            return
-        if not response.is_success:
-            message = f"the runtime at {url} answered {response.status_code} to the resume notification"
-            self.fail(run_id, {"name": "RuntimeError", "message": message})
-
     def resolve(self, agent: Agent, token: str | None, connection_id: str) -> tuple[str, Credential]:
         """A credential for a runtime holding the agent key and a live credentials token of its agent's run."""
         with self.lock:
@@ -351,226 +291,3 @@ class PlatformCore:
             if credential is None:
                 raise ApiError(404, "connection_not_found", f"no credential connection with id {connection_id}")
             return connection_id, credential
-
-    # -- runtimes ----------------------------------------------------------------------------
-
-    def _loop(self) -> asyncio.AbstractEventLoop:
-        if self.loop is None:
-            raise RuntimeError("the platform is not serving: use LocalPlatform.serve()")
-        return self.loop
-
-    def _dispatch(self, agent: Agent, run: RunRecord, payload: dict[str, Any]) -> None:
-        loop = self._loop()
-        loop.call_soon_threadsafe(loop.call_later, agent.max_run_duration_ms / 1000, self._expire, agent, run.id)
-        if callable(agent.runtime):
-            with self.lock:
-                if self._executor is None:
-                    self._executor = ThreadPoolExecutor(self._runtime_workers, thread_name_prefix="cxpa-runtime")
-                self._executor.submit(self._execute, agent, run, payload)
-        elif isinstance(agent.runtime, str):
-            self._spawn(self._post_payload(agent, run.id, payload))
-
-    def _spawn(self, coro: Any) -> None:
-        def start() -> None:
-            task = asyncio.ensure_future(coro)
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-        self._loop().call_soon_threadsafe(start)
-
-    def _expire(self, agent: Agent, run_id: str) -> None:
-        self.fail(
-            run_id,
-            {"name": "TimeoutError", "message": f"the run exceeded maxRunDurationMs ({agent.max_run_duration_ms} ms)"},
-        )
-
-    def _execute(self, agent: Agent, run: RunRecord, payload: dict[str, Any]) -> None:
-        """Run a Python runtime on a worker thread; a crash or an unfinished run ends it failed."""
-        call = RuntimeCall(payload, self.base_url, run.cancelled, run.resumed, run.resume_values)
-        try:
-            assert callable(agent.runtime)  # noqa: S101 - _dispatch chose this path for callables only
-            result = agent.runtime(call)
-            if agent.output_kind == "file_download" and result is not None:
-                file = result if isinstance(result, RuntimeFile) else RuntimeFile(result)
-                self._loop().call_soon_threadsafe(self.deliver_file, run.id, FileStream.of(file))
-                return
-        except Exception as exc:
-            self.fail(run.id, error_of(exc))
-            return
-        with self.lock:
-            status = run.status
-        if status not in ("completed", "failed", "cancelled"):
-            self.fail(run.id, {"name": "RuntimeError", "message": f"the runtime returned with the run still {status}"})
-
-    async def _post_payload(self, agent: Agent, run_id: str, payload: dict[str, Any]) -> None:
-        """POST the trigger payload to a URL runtime; an error answer or no answer ends the run failed."""
-        url = str(agent.runtime)
-        if self._http is None:
-            self._http = httpx2.AsyncClient(timeout=httpx2.Timeout(30.0, read=None))
-        try:
-            request = self._http.build_request("POST", url, json=payload, headers=trace_headers(payload))
-            response = await self._http.send(request, stream=True)
-        except httpx2.HTTPError as exc:
-            self.fail(run_id, {"name": type(exc).__name__, "message": f"the runtime at {url} did not answer: {exc}"})
-            return
-        if not response.is_success:
-            await response.aclose()
-            self.fail(
-                run_id, {"name": "RuntimeError", "message": f"the runtime at {url} answered {response.status_code}"}
-            )
-            return
-        if agent.output_kind != "file_download":
-            await response.aclose()
-            return
-        length = response.headers.get("content-length")
-        self.deliver_file(
-            run_id,
-            FileStream(
-                response.aiter_raw(),
-                filename_from(response.headers.get("content-disposition", "")) or "output.bin",
-                response.headers.get("content-type", "application/octet-stream"),
-                int(length) if length and length.isdigit() else None,
-                response.aclose,
-            ),
-        )
-
-    # -- files -------------------------------------------------------------------------------
-
-    def deliver_file(self, run_id: str, stream: FileStream) -> None:
-        """Hand a runtime's file to the waiting download, or drain it when nobody is downloading (loop thread)."""
-        with self.lock:
-            slot = self._file_slots.pop(run_id, None)
-        if slot is not None and not slot.done():
-            slot.set_result(stream)
-        else:
-            self._spawn(self.drain(run_id, stream))
-
-    async def drain(self, run_id: str, stream: FileStream) -> None:
-        """Read a file nobody downloads to its end, and record its metadata."""
-        size = 0
-        try:
-            async for chunk in stream.chunks:
-                size += len(chunk)
-        except Exception as exc:
-            self.fail(run_id, error_of(exc))
-            return
-        finally:
-            if stream.close is not None:
-                await stream.close()
-        self.complete_file(run_id, stream, size)
-
-    async def wait_for_file(self, run_id: str, timeout_s: float) -> FileStream | None:
-        """The run's file once its runtime produces it; None when the run ends without one.
-
-        Raises:
-            TimeoutError: `timeout_s` seconds passed first (a file arriving later is drained).
-        """
-        with self.lock:
-            slot = self._file_slots.get(run_id)
-        if slot is None:
-            return None
-        try:
-            return await asyncio.wait_for(asyncio.shield(slot), timeout_s)
-        finally:
-            with self.lock:
-                self._file_slots.pop(run_id, None)
-
-    # -- waiting -----------------------------------------------------------------------------
-
-    def _notify(self, run_id: str) -> None:
-        """Wake everything waiting on a run (call with the lock held)."""
-        for loop, future in self._waiters.pop(run_id, []):
-            loop.call_soon_threadsafe(_wake, future)
-        run = self.runs.get(run_id)
-        slot = self._file_slots.get(run_id)
-        if slot is not None and run is not None and run.terminal and self.loop is not None:
-            self.loop.call_soon_threadsafe(_settle, slot)
-
-    async def wait_until_terminal(self, run_id: str, timeout_s: float) -> RunRecord:
-        """The run once it has ended, or as it stands after `timeout_s` seconds: no polling, no thread."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(0.0, timeout_s)
-        while True:
-            with self.lock:
-                run = self.runs[run_id]
-                left = deadline - loop.time()
-                if run.terminal or left <= 0:
-                    return run
-                future: asyncio.Future[None] = loop.create_future()
-                self._waiters.setdefault(run_id, []).append((loop, future))
-            try:
-                await asyncio.wait_for(future, left)
-            except TimeoutError:
-                with self.lock:
-                    waiting = self._waiters.get(run_id, [])
-                    if (loop, future) in waiting:
-                        waiting.remove((loop, future))
-
-    async def wait_until_any_terminal(self, run_ids: Collection[str], timeout_s: float) -> None:
-        """Return once any of the runs has ended, or after `timeout_s` seconds: one future for them all."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(0.0, timeout_s)
-        while True:
-            with self.lock:
-                left = deadline - loop.time()
-                if left <= 0 or any(self.runs[run_id].terminal for run_id in run_ids):
-                    return
-                future: asyncio.Future[None] = loop.create_future()
-                for run_id in run_ids:
-                    self._waiters.setdefault(run_id, []).append((loop, future))
-            try:
-                await asyncio.wait_for(future, left)
-            except TimeoutError:
-                pass
-            finally:
-                with self.lock:
-                    for run_id in run_ids:
-                        waiting = self._waiters.get(run_id)
-                        if waiting and (loop, future) in waiting:
-                            waiting.remove((loop, future))
-
-    async def wait_for_events(self, run_id: str, after: int, timeout_s: float) -> None:
-        """Return once the run has more than `after` events, or after `timeout_s` seconds: no polling, no thread."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(0.0, timeout_s)
-        while True:
-            with self.lock:
-                left = deadline - loop.time()
-                if len(self.runs[run_id].events) > after or left <= 0:
-                    return
-                future: asyncio.Future[None] = loop.create_future()
-                self._waiters.setdefault(run_id, []).append((loop, future))
-            try:
-                await asyncio.wait_for(future, left)
-            except TimeoutError:
-                pass
-            finally:  # also when the caller went away (the task cancelled)
-                with self.lock:
-                    waiting = self._waiters.get(run_id, [])
-                    if (loop, future) in waiting:
-                        waiting.remove((loop, future))
-
-
-def trace_headers(payload: dict[str, Any]) -> dict[str, str]:
-    """The W3C trace headers of a POST to a URL runtime: its payload's trace context (for its framework's tracing)."""
-    return {key: payload[key] for key in ("traceparent", "tracestate") if key in payload}
-
-
-def _wake(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
-
-
-def _settle(slot: asyncio.Future[FileStream | None]) -> None:
-    if not slot.done():
-        slot.set_result(None)
-
-
-def filename_from(disposition: str) -> str | None:
-    """The filename of a runtime's Content-Disposition (`filename*` preferred), if it names one."""
-    from email.message import Message  # noqa: PLC0415 - only URL file runtimes need it
-
-    message = Message()
-    message["content-disposition"] = disposition
-    name = message.get_filename()
-    return name if isinstance(name, str) and name else None

@@ -7,6 +7,7 @@ import json
 import re
 import secrets
 import threading
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -232,3 +233,9 @@ def check_cancel(run: RunRecord) -> None:
     """A queued, running or waiting run can be cancelled; a terminal one can't."""
     if run.terminal:
         raise conflict("run_finished", f"run {run.id} is {run.status} and can't be cancelled", run.id)
+
+
+def error_of(exc: BaseException) -> dict[str, Any]:
+    """A run error from an exception: its type name, message and traceback."""
+    stack = "".join(traceback.format_exception(exc))
+    return {"name": type(exc).__name__, "message": str(exc) or type(exc).__name__, "stack": stack}
