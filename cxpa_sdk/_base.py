@@ -11,6 +11,7 @@ from . import _config as check
 from ._core._engine import Settings
 from ._core._retry import RetryPolicy
 from ._errors import InvalidArgumentError
+from ._http._httpx import httpx_timeout
 from ._http._pools import ForkGuard
 from ._logging import enable_env_logging
 from ._options import KeyOption, checked_headers, checked_timeout, make_settings, merged_headers
@@ -70,7 +71,7 @@ class BaseClient(ForkGuard):
     @property
     def timeout(self) -> httpx2.Timeout:
         """Each HTTP request's timeouts."""
-        return self._settings.timeout
+        return httpx_timeout(self._settings.timeout)
 
     @property
     def max_retries(self) -> int:

@@ -35,10 +35,7 @@ from __future__ import annotations
 
 import copyreg
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import httpx2
+from typing import Any
 
 __all__ = [
     "APIConnectionError",
@@ -432,7 +429,7 @@ def applied_by_answer(status: int, code: str | None) -> bool | None:
 
 
 def status_error(
-    response: httpx2.Response,
+    status: int,
     *,
     code: str | None,
     message: str,
@@ -447,7 +444,6 @@ def status_error(
     `code` is None for an answer without the platform's Error envelope; the error's code is then
     `no_envelope`.
     """
-    status = response.status_code
     cls = _STATUS_ERRORS.get(status, InternalServerError if status >= 500 else APIStatusError)
     common: dict[str, Any] = {
         "status_code": status,
@@ -466,22 +462,25 @@ def status_error(
 
 
 def transport_error(
-    exc: Exception, *, attempts: int, idempotency_key: str | None, status: int | None = None
+    what: str,
+    detail: str,
+    *,
+    never_sent: bool,
+    timed_out: bool,
+    attempts: int,
+    idempotency_key: str | None,
+    status: int | None = None,
 ) -> APIConnectionError:
-    """The typed error for an httpx transport failure; says whether the request was applied.
+    """The typed error for a request that got no whole answer; says whether the request was applied.
 
-    `status` is the answer's status when the failure came while reading its body: a 2xx status
-    proves the request was applied.
+    `what` names the failure's kind and `detail` what happened; `never_sent` is true when no
+    connection was made. `status` is the answer's status when the failure came while reading its
+    body: a 2xx status proves the request was applied.
     """
-    import httpx2  # noqa: PLC0415 - already imported by every caller; keeps this module light
-
-    never_sent = isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout | httpx2.PoolTimeout)
-    cls = APITimeoutError if isinstance(exc, httpx2.TimeoutException) else APIConnectionError
-    what = type(exc).__name__
-    detail = str(exc) or what
+    cls = APITimeoutError if timed_out else APIConnectionError
     applied = False if never_sent else None if status is None else applied_by_answer(status, None)
     return cls(
-        f"no answer from the platform: {what}: {detail}",
+        f"no answer from the platform: {what}: {detail or what}",
         attempts=attempts,
         idempotency_key=idempotency_key,
         applied=applied,

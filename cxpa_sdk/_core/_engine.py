@@ -8,7 +8,6 @@ both the sync and the async clients.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -17,9 +16,7 @@ import time
 from collections.abc import Callable, Generator, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
-from urllib.parse import unquote
-
-import httpx2
+from urllib.parse import unquote, urlencode
 
 from .._errors import (
     APITimeoutError,
@@ -34,8 +31,8 @@ from .._errors import (
 from .._logging import logger
 from .._schema import SchemaError, validate
 from ..hooks import AttemptEnded, AttemptHeaders, AttemptStarted, CallEnded, CallInfo, RetryScheduled, new_call
-from . import _deadline
 from ._decoding import ACCEPT_ENCODING, DecodingError
+from ._exchange import Reply, Request, SendFailed, Timeouts
 from ._keys import KeySource
 from ._retry import RetryPolicy, decide, is_retryable_status, parse_retry_after
 
@@ -51,21 +48,20 @@ DEFAULT_MAX_ANSWER_BYTES = 8 << 20
 class Send(NamedTuple):
     """Send a request.
 
-    The driver answers with the response (headers read, body not yet), or throws the
-    httpx2.TransportError it raised.
+    The driver answers with the backend's response (headers read, body not yet), or throws
+    SendFailed.
     """
 
-    request: httpx2.Request
+    request: Request
 
 
 class ReadBody(NamedTuple):
     """Read a response's body, decoded, at most `limit` bytes of it, by `deadline`, and close it.
 
-    The driver answers with the bytes, or throws BodyTooLarge, DecodingError or an
-    httpx2.TransportError.
+    The driver answers with the bytes, or throws BodyTooLarge, DecodingError or SendFailed.
     """
 
-    response: httpx2.Response
+    response: Reply
     limit: int
     deadline: float
 
@@ -73,7 +69,7 @@ class ReadBody(NamedTuple):
 class Close(NamedTuple):
     """Close a response (return its connection to the pool)."""
 
-    response: httpx2.Response
+    response: Reply
 
 
 class Sleep(NamedTuple):
@@ -125,7 +121,7 @@ class Settings(NamedTuple):
 
     base_url: str
     authorization: str
-    timeout: httpx2.Timeout
+    timeout: Timeouts
     deadline: float
     retry: RetryPolicy
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
@@ -192,7 +188,7 @@ class Answer(NamedTuple):
 
     status: int
     data: Any
-    response: httpx2.Response
+    response: Reply
     attempts: int = 1
     idempotency_key: str | None = None
     secrets: tuple[str, ...] = ()
@@ -234,16 +230,7 @@ def _attempt_timeout(settings: Settings, op: Operation, left: float) -> dict[str
     return {name: min(float(value or left), left) for name, value in phases.items()}
 
 
-@functools.lru_cache(maxsize=1024)
-def _url(text: str) -> httpx2.URL:
-    """The parsed URL of a path on the platform: parsing one costs httpx2 about 16 µs, and calls repeat them.
-
-    (httpx2.URL is immutable; a Request copies it.)
-    """
-    return httpx2.URL(text)
-
-
-def _request(settings: Settings, op: Operation, key: str | None, left: float, deadline: float) -> httpx2.Request:
+def _request(settings: Settings, op: Operation, key: str | None, left: float, deadline: float) -> Request:
     source = settings.key_source
     headers = {
         # A sync key source is asked here, for each attempt; an async one by the async pool's `send_own`.
@@ -258,14 +245,10 @@ def _request(settings: Settings, op: Operation, key: str | None, left: float, de
         headers["Content-Type"] = "application/json"
     if key is not None:
         headers["Idempotency-Key"] = key
-    return httpx2.Request(
-        op.method,
-        _url(settings.base_url + op.path),
-        params=op.params,
-        content=op.body,
-        headers=headers,
-        extensions={"timeout": _attempt_timeout(settings, op, left), _deadline.EXTENSION: deadline},
-    )
+    url = settings.base_url + op.path
+    if op.params:
+        url += "?" + urlencode(op.params)
+    return Request(op.method, url, op.path, headers, op.body, _attempt_timeout(settings, op, left), deadline)
 
 
 def _decode(body: bytes | bytearray, schema: str) -> tuple[Any, str | None]:
@@ -353,21 +336,26 @@ def call(  # noqa: PLR0912 - the retry loop; each hook point is one `if info`, f
             yield from _attempt_started(hooks, info, attempt, request)
         started = settings.clock()
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("%s %s %s attempt %d", op.name, op.method, request.url.path, attempt)
-        response: httpx2.Response | None = None
+            logger.debug("%s %s %s attempt %d", op.name, op.method, request.path, attempt)
+        response: Reply | None = None
         try:
             response = yield Send(request)
             outcome = yield from _outcome(settings, op, response, started=started, deadline=deadline, common=common)
-        except httpx2.TransportError as exc:
+        except SendFailed as exc:
             failure: CxpaError = transport_error(
-                exc, **common, status=None if response is None else response.status_code
+                exc.what,
+                exc.detail,
+                never_sent=exc.never_sent,
+                timed_out=exc.timed_out,
+                **common,
+                status=None if response is None else response.status_code,
             )
             if isinstance(failure, APITimeoutError) and settings.clock() >= deadline:
                 failure.message = (
                     f"{op.name}: the call's deadline passed before the platform answered ({failure.message})"
                 )
             # A request h11 refused to send (a malformed header) fails the same way every time.
-            retryable, retry_after = not isinstance(exc, httpx2.LocalProtocolError), None
+            retryable, retry_after = exc.repeatable, None
         else:
             if isinstance(outcome, Answer):
                 if info is not None:
@@ -421,7 +409,7 @@ def _call_info(settings: Settings, op: Operation, idempotency_key: str | None) -
     )
 
 
-def _attempt_started(hooks: tuple[Any, ...], info: CallInfo, attempt: int, request: httpx2.Request) -> Flow[None]:
+def _attempt_started(hooks: tuple[Any, ...], info: CallInfo, attempt: int, request: Request) -> Flow[None]:
     """Tell the hooks an attempt starts; send the headers they add with it."""
     added = AttemptHeaders()
     yield Notify(hooks, "attempt_started", AttemptStarted(info, attempt, added))
@@ -486,7 +474,7 @@ Outcome = Answer | tuple[CxpaError, bool, float | None]
 def _outcome(
     settings: Settings,
     op: Operation,
-    response: httpx2.Response,
+    response: Reply,
     *,
     started: float,
     deadline: float,
@@ -529,9 +517,9 @@ def _outcome(
     return _invalid(f"the platform's {status} answer {problem}", status, request_id, common), False, None
 
 
-def _replayed(response: httpx2.Response) -> bool:
+def _replayed(response: Reply) -> bool:
     """Whether the platform says it replayed an earlier answer to the same Idempotency-Key."""
-    return response.headers.get("idempotent-replayed", "").strip().lower() == "true"
+    return (response.headers.get("idempotent-replayed") or "").strip().lower() == "true"
 
 
 def _invalid(message: str, status: int, request_id: str | None, common: dict[str, Any]) -> InvalidResponseError:
@@ -542,7 +530,7 @@ def _invalid(message: str, status: int, request_id: str | None, common: dict[str
 
 
 def _judge(
-    response: httpx2.Response,
+    response: Reply,
     body: bytes | bytearray,
     schema: str,
     *,
@@ -565,7 +553,7 @@ def _judge(
     retry_after = parse_retry_after(response.headers.get("retry-after"))
     fields = _error_fields(body)
     if fields is None:
-        kind = response.headers.get("content-type", "no Content-Type")[:60]
+        kind = (response.headers.get("content-type") or "no Content-Type")[:60]
         message = (
             f"the answer {status} is not in the platform's Error envelope ({kind}, {len(body)} bytes): "
             "a proxy or load balancer may have sent it"
@@ -574,6 +562,6 @@ def _judge(
     else:
         code, message, run_id = fields
     failure = status_error(
-        response, code=code, message=message, run_id=run_id, request_id=request_id, retry_after=retry_after, **common
+        status, code=code, message=message, run_id=run_id, request_id=request_id, retry_after=retry_after, **common
     )
     return failure, is_retryable_status(status, code), retry_after

@@ -115,8 +115,7 @@ def about(run: Run, agent_id: int, run_id: str | None, answer: Answer) -> Run:
         return run
     asked = f"agent {agent_id}" if run_id is None else f"run {run_id} of agent {agent_id}"
     raise _not_about(
-        f"{answer.response.request.method} {answer.response.request.url.path}: asked about {asked}, the platform "
-        f"answered about run {run.run_id} of agent {run.agent_id}",
+        f"asked about {asked}, the platform answered about run {run.run_id} of agent {run.agent_id}",
         answer,
         run_id,
     )
@@ -595,8 +594,7 @@ def _accepted(answer: Answer, run_id: str) -> CallbackAccepted:
     accepted = CallbackAccepted.from_json(answer.data)
     if accepted.run_id != run_id:
         raise _not_about(
-            f"{answer.response.request.url.path}: asked about run {run_id}, the platform answered about run "
-            f"{accepted.run_id}",
+            f"asked about run {run_id}, the platform answered about run {accepted.run_id}",
             answer,
             run_id,
         )

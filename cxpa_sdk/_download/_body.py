@@ -26,6 +26,7 @@ from .._errors import (
     InvalidResponseError,
     mask,
 )
+from .._http._reply import AsyncReply
 from ._filenames import content_disposition, filename_from_disposition, safe_filename
 
 # h11's own limit: a Content-Length of more digits (over 10**20 bytes) is no file's size.
@@ -60,9 +61,11 @@ class DownloadInfo(NamedTuple):
 
         Text from the server (run id, filename, request id) has the call's secrets masked.
         """
-        response, secrets = answer.response, answer.secrets
-        request_id = mask(response.headers.get("x-request-id"), secrets)
-        run_id = mask(response.headers.get("x-run-id"), secrets)
+        # httpx2's or aiohttp's headers (`_aiohttp.ReplyHeaders`): case-insensitive, a repeated one's values joined
+        headers: Any = answer.response.headers
+        secrets = answer.secrets
+        request_id = mask(headers.get("x-request-id"), secrets)
+        run_id = mask(headers.get("x-run-id"), secrets)
         common: dict[str, Any] = {
             "attempts": answer.attempts,
             "idempotency_key": answer.idempotency_key,
@@ -80,8 +83,8 @@ class DownloadInfo(NamedTuple):
                 request_id=request_id,
                 **common,
             )
-        length = response.headers.get("content-length")
-        if length is not None and "transfer-encoding" in response.headers:
+        length = headers.get("content-length")
+        if length is not None and "transfer-encoding" in headers:
             raise InvalidResponseError(
                 f"run {run_id}: the download answer has both Content-Length and Transfer-Encoding, so its framing "
                 "cannot be trusted (RFC 9112 section 6.3); nothing was read",
@@ -96,15 +99,15 @@ class DownloadInfo(NamedTuple):
                 request_id=request_id,
                 **common,
             )
-        name = mask(filename_from_disposition(response.headers.get("content-disposition")), secrets)
+        name = mask(filename_from_disposition(headers.get("content-disposition")), secrets)
         return cls(
             run_id=run_id,
             filename=safe_filename(name, f"{safe_filename(run_id, 'download')}.bin"),
-            content_type=mask(response.headers.get("content-type"), secrets) or "application/octet-stream",
+            content_type=mask(headers.get("content-type"), secrets) or "application/octet-stream",
             content_length=None if length is None else int(length),
             server_filename=name,
-            proven_by=_proof(response.headers),
-            coded=response.headers.get("content-encoding", "identity").strip().lower() != "identity",
+            proven_by=_proof(headers),
+            coded=headers.get("content-encoding", "identity").strip().lower() != "identity",
             attempts=answer.attempts,
             idempotency_key=answer.idempotency_key,
             secrets=secrets,
@@ -126,7 +129,7 @@ def _incomplete(info: DownloadInfo, received: int, why: str) -> IncompleteDownlo
 
 
 def cut(
-    info: DownloadInfo, response: httpx2.Response, exc: Exception, idle_timeout: float | None = None
+    info: DownloadInfo, response: httpx2.Response | AsyncReply, exc: Exception, idle_timeout: float | None = None
 ) -> IncompleteDownloadError:
     """The error for a body cut short by its connection (named by class) or its coding (by what it says).
 
@@ -139,7 +142,7 @@ def cut(
     return _incomplete(info, response.num_bytes_downloaded, why)
 
 
-def _proof(headers: httpx2.Headers) -> str:
+def _proof(headers: Any) -> str:
     """What proves a body complete: its `length`, its `chunked` terminator, its `coding`'s end marker, or `nothing`.
 
     A body with neither Content-Length nor chunked framing ends when the server closes the
@@ -350,7 +353,7 @@ def _reshaped(raw: Iterator[bytes], decoder: Decoder | None, rechunk: _Rechunk) 
 
 
 async def achunks(
-    response: httpx2.Response, chunk_size: int | None, idle_timeout: float | None = None
+    response: AsyncReply, chunk_size: int | None, idle_timeout: float | None = None
 ) -> AsyncIterator[bytes]:
     """The async twin of `chunks` (the decoding and regrouping are the same pure functions), idle-bounded.
 

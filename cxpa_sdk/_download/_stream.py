@@ -14,12 +14,14 @@ import os
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Generic, Protocol, TypeVar, cast
 
 import httpx2
 
 from .._core._decoding import DecodingError
 from .._core._engine import Answer
 from .._errors import DownloadConsumedError
+from .._http._reply import AsyncReply
 from . import _body as body
 from ._body import DEFAULT_IDLE_TIMEOUT_S, DownloadInfo
 from ._file import Saving
@@ -74,13 +76,21 @@ class _AsyncBody(AsyncIterator[bytes]):
         await self._close()
 
 
-class _DownloadBase:
+class _Closable(Protocol):
+    @property
+    def is_closed(self) -> bool: ...
+
+
+R = TypeVar("R", bound=_Closable)
+
+
+class _DownloadBase(Generic[R]):
     """What both download flavours share: the headers' metadata and the read-once rule."""
 
     _usage = "use the download as a context manager"
 
     def _reset(self) -> None:
-        self._response: httpx2.Response | None = None
+        self._response: R | None = None
         self._info: DownloadInfo | None = None
         self._consumed = False
         self._opened = False
@@ -158,14 +168,14 @@ class _DownloadBase:
             raise DownloadConsumedError("this download was already opened: each one sends its request once")
         self._opened = True
 
-    def _take(self) -> httpx2.Response:
+    def _take(self) -> R:
         if self._consumed or self._response is None or self._response.is_closed:
             raise DownloadConsumedError("this download's body was already read or closed: it can be read once")
         self._consumed = True
         return self._response
 
 
-class Download(_DownloadBase):
+class Download(_DownloadBase[httpx2.Response]):
     """A file a run produces, streamed (sync). Use it as a context manager; read the body once.
 
     Example:
@@ -188,7 +198,7 @@ class Download(_DownloadBase):
     def __enter__(self) -> Download:
         self._check_unopened()
         answer = self._open_answer()
-        self._response = answer.response
+        self._response = cast("httpx2.Response", answer.response)  # a sync client's answers are httpx2's
         try:
             self._info = DownloadInfo.of(answer)
         except BaseException:
@@ -314,7 +324,7 @@ class Download(_DownloadBase):
             on_close()
 
 
-class AsyncDownload(_DownloadBase):
+class AsyncDownload(_DownloadBase[AsyncReply]):
     """A file a run produces, streamed (async). Use it as an async context manager; read the body once.
 
     Example:
@@ -334,7 +344,7 @@ class AsyncDownload(_DownloadBase):
     async def __aenter__(self) -> AsyncDownload:
         self._check_unopened()
         answer = await self._open_answer()
-        self._response = answer.response
+        self._response = cast("AsyncReply", answer.response)  # httpx2's or aiohttp's
         try:
             self._info = DownloadInfo.of(answer)
         except BaseException:
@@ -381,7 +391,7 @@ class AsyncDownload(_DownloadBase):
 
     async def _stream(
         self,
-        response: httpx2.Response,
+        response: AsyncReply,
         chunk_size: int | None,
         allow_close_delimited: bool,
         max_bytes: int | None,

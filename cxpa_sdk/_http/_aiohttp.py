@@ -1,8 +1,10 @@
-"""The aiohttp backend of the async clients: an httpx2 transport that sends with one aiohttp.ClientSession.
+"""The aiohttp backend of the async clients: one aiohttp.ClientSession that sends the core's requests as they are.
 
 `AsyncCxpa(http_backend="aiohttp")` (and `AsyncAgentClient`) puts `AiohttpTransport` where the
-default backend has httpx2's pool, under the same `_carry.AsyncDeadlineTransport`: the engine,
-retries, the applied flag and everything above the transport stay the same. This module is
+default backend has httpx2's pool: the engine, retries, the applied flag and everything above the
+transport stay the same. A call's request goes to aiohttp as the core built it (`send`) and comes
+back as an `AiohttpReply`, with no httpx2 object on the way; the generated `raw` client, which
+speaks httpx2, reaches the same session through `handle_async_request`. This module is
 imported only when that backend is chosen (`pip install "cxpa-sdk[aiohttp]"`), so a plain
 `import cxpa_sdk` loads no aiohttp.
 
@@ -44,11 +46,12 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import httpx2
 from aiohttp.payload import BytesPayload
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from .._core import _deadline
-from ._transport import ProxyRoutes
+from .._core._exchange import Request
+from ._transport import USER_AGENT, ProxyRoutes
 
 if TYPE_CHECKING:
     import ssl
@@ -71,6 +74,9 @@ third of plain aiohttp's speed.)"""
 _SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 _NO_CEIL = math.inf  # aiohttp rounds timeouts over 5 s up to a whole second; the deadline must not move
 _HTTP_11 = b"HTTP/1.1"
+# What the SDK's httpx2 client adds beneath a call's headers (`_transport.async_client`), in its order; the
+# default backend sends the same bytes (tests/sdk/test_aiohttp_backend.py compares them).
+_POOL_HEADERS = (("Connection", "keep-alive"), ("User-Agent", USER_AGENT))
 
 
 class _Attempt:
@@ -173,19 +179,63 @@ def _mapped(exc: Exception, phase: str) -> httpx2.TransportError:
     return failed(f"{what}:{detail} {happened}")
 
 
-class _Answer(httpx2.AsyncByteStream):
-    """An answer's body read from aiohttp in pieces of at most READ_MAX bytes.
+class ReplyHeaders:
+    """An aiohttp answer's headers read as httpx2 reads them: case-insensitive, a repeated one's values joined.
+
+    (aiohttp's own `get` returns a repeated header's first value; the SDK judges what every backend
+    received the same way, so a repeated Content-Length or X-Run-Id is refused on both.)
+    """
+
+    __slots__ = ("_headers",)
+
+    def __init__(self, headers: CIMultiDictProxy[str]) -> None:
+        self._headers = headers
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """The header's value, its values joined with ", " when repeated, or `default`."""
+        values = self._headers.getall(key, ())
+        if not values:
+            return default
+        return values[0] if len(values) == 1 else ", ".join(values)
+
+    def __contains__(self, key: object) -> bool:
+        """Whether the answer has the header."""
+        return key in self._headers
+
+    def __repr__(self) -> str:
+        return f"ReplyHeaders({len(self._headers)} headers)"
+
+
+class AiohttpReply:
+    """An aiohttp answer as the SDK reads it (`_reply.AsyncReply`), its body read in pieces of at most READ_MAX bytes.
 
     The connection goes back to the pool (or is closed, when the body was not read to its end or
     failed) when the body ends, fails, or is closed, whichever comes first.
     """
 
+    __slots__ = ("_response", "_slots", "headers", "is_stream_consumed", "num_bytes_downloaded", "status_code")
+
+    content = b""  # read only through `aiter_raw`: never a body read before the SDK saw it
+
     def __init__(self, response: aiohttp.ClientResponse, slots: asyncio.Semaphore) -> None:
         self._response = response
         self._slots: asyncio.Semaphore | None = slots
+        self.status_code = response.status
+        self.headers = ReplyHeaders(response.headers)
+        self.is_stream_consumed = False
+        self.num_bytes_downloaded = 0
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    def __repr__(self) -> str:
+        return f"<AiohttpReply [{self.status_code}]>"
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the answer is closed (its connection given back)."""
+        return self._slots is None
+
+    async def aiter_raw(self) -> AsyncIterator[bytes]:
         """The body's bytes as they arrive (aiohttp's `total` ends the reads by the call's deadline)."""
+        self.is_stream_consumed = True
         content = self._response.content
         while True:
             try:
@@ -196,6 +246,7 @@ class _Answer(httpx2.AsyncByteStream):
             if not piece:
                 self._release()
                 return
+            self.num_bytes_downloaded += len(piece)
             yield piece
 
     def _release(self) -> None:
@@ -209,6 +260,22 @@ class _Answer(httpx2.AsyncByteStream):
     async def aclose(self) -> None:
         """Give the connection back: kept alive when the body was read to its end, else closed."""
         self._release()
+
+
+class _Answer(httpx2.AsyncByteStream):
+    """An AiohttpReply's body as an httpx2 stream, for requests made through httpx2 (the generated client's)."""
+
+    def __init__(self, reply: AiohttpReply) -> None:
+        self._reply = reply
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        """The body's bytes as they arrive."""
+        async for piece in self._reply.aiter_raw():
+            yield piece
+
+    async def aclose(self) -> None:
+        """Give the connection back."""
+        await self._reply.aclose()
 
 
 async def _closed_with_its_loop(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
@@ -323,35 +390,75 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         except TimeoutError:
             raise httpx2.PoolTimeout("no connection of the pool became free in time") from None
 
+    async def send(self, request: Request) -> AiohttpReply:
+        """Send a request of the core with aiohttp (no httpx2 object built); its answer, the body still to read."""
+        own = request.headers
+        headers: CIMultiDict[str] = CIMultiDict()
+        if request.body is None and request.method == "POST":
+            headers["Content-Length"] = "0"  # where httpx2 puts it: first (the default backend sends the same bytes)
+        for name, value in _POOL_HEADERS:  # beneath the call's own, as on the default backend
+            if name not in own and name.lower() not in own:
+                headers[name] = value
+        headers.extend(own)
+        return await self._exchange(
+            request.method, request.url, headers, request.body, timeouts=request.timeouts, deadline=request.deadline
+        )
+
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        """Send the request with aiohttp; its answer with the body still to read."""
+        """Send an httpx2 request (the generated client's) with aiohttp; its answer with the body still to read."""
+        try:
+            content = request.content
+        except httpx2.RequestNotRead:
+            content = await request.aread()
+        reply = await self._exchange(
+            request.method,
+            str(request.url),
+            CIMultiDict(request.headers.multi_items()),
+            content,
+            timeouts=request.extensions.get("timeout", {}),
+            deadline=request.extensions.get(_deadline.EXTENSION),
+        )
+        version = reply._response.version
+        return httpx2.Response(
+            reply.status_code,
+            headers=list(reply._response.raw_headers),
+            stream=_Answer(reply),
+            extensions={
+                "http_version": _HTTP_11 if version in (None, (1, 1)) else f"HTTP/{version[0]}.{version[1]}".encode(),
+                "reason_phrase": (reply._response.reason or "").encode("latin-1", "replace"),
+            },
+        )
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: CIMultiDict[str],
+        content: bytes | None,
+        *,
+        timeouts: Mapping[str, float | None],
+        deadline: float | None,
+    ) -> AiohttpReply:
         session = self._session or await self._open()
         slots = self._slots
         assert slots is not None  # noqa: S101 - set with the session
-        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
-        deadline: float | None = request.extensions.get(_deadline.EXTENSION)
         await self._acquire(slots, _deadline.clamp(timeouts.get("pool"), httpx2.PoolTimeout, deadline))
         try:
-            response = await self._send(session, request, timeouts, deadline)
+            response = await self._send(session, method, url, headers, content, timeouts=timeouts, deadline=deadline)
         except BaseException:
             slots.release()
             raise
-        version = response.version
-        return httpx2.Response(
-            response.status,
-            headers=list(response.raw_headers),
-            stream=_Answer(response, slots),
-            extensions={
-                "http_version": _HTTP_11 if version in (None, (1, 1)) else f"HTTP/{version[0]}.{version[1]}".encode(),
-                "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
-            },
-        )
+        return AiohttpReply(response, slots)
 
     async def _send(
         self,
         session: aiohttp.ClientSession,
-        request: httpx2.Request,
-        timeouts: dict[str, float | None],
+        method: str,
+        url: str,
+        headers: CIMultiDict[str],
+        content: bytes | None,
+        *,
+        timeouts: Mapping[str, float | None],
         deadline: float | None,
     ) -> aiohttp.ClientResponse:
         connect = _deadline.clamp(timeouts.get("connect"), httpx2.ConnectTimeout, deadline)
@@ -359,22 +466,18 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         timeout = aiohttp.ClientTimeout(
             total=total, connect=connect, sock_connect=connect, sock_read=timeouts.get("read"), ceil_threshold=_NO_CEIL
         )
-        try:
-            content = request.content
-        except httpx2.RequestNotRead:
-            content = await request.aread()
         attempt = _Attempt(body=bool(content))
         body = _Body(content, attempt, timeouts.get("write")) if content else None
-        headers = CIMultiDict(request.headers.multi_items())
-        via = None if self._proxies is None else self._proxies.pick(request.url)
+        target = URL(url, encoded=True)
+        via = None if self._proxies is None else self._proxies.pick(httpx2.URL(url))
         proxy, proxy_headers = (None, None) if via is None else via
-        if proxy_headers and request.url.scheme == "http":
+        if proxy_headers and target.scheme == "http":
             headers.extend(proxy_headers)  # the proxy reads the request itself (aiohttp sends these on CONNECT only)
         token = _attempt.set(attempt)
         try:
             response = await session.request(
-                request.method,
-                URL(str(request.url), encoded=True),
+                method,
+                target,
                 headers=headers,
                 data=body,
                 allow_redirects=False,

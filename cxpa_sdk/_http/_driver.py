@@ -12,30 +12,20 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 import httpx2
 
 from .._core._decoding import Decoder, DecodingError
 from .._core._engine import BodyTooLarge, Close, Flow, Notify, ReadBody, Send, Sleep, T
+from .._core._exchange import Request, SendFailed
 from .._logging import logger
+from ._httpx import httpx_request, send_failed
+from ._reply import AsyncReply
 from ._transport import AsyncSdkClient, SdkClient
 
 # What a driver throws into the flow instead of raising: the flow turns each into a typed error.
-_THROWN = (httpx2.TransportError, BodyTooLarge, DecodingError)
-
-
-def with_client_headers(request: httpx2.Request, client_headers: httpx2.Headers) -> httpx2.Request:
-    """The request with its httpx client's headers beneath its own, merged as httpx's `build_request` does.
-
-    That sends the SDK's User-Agent, and the headers of a client brought with `http_client=`; the
-    headers a call sets (Authorization, Idempotency-Key, Accept...) win.
-    """
-    own = {name.lower() for name, _ in request.headers.raw}
-    missing = [(name, value) for name, value in client_headers.raw if name.lower() not in own]
-    if missing:
-        request.headers = httpx2.Headers(missing + request.headers.raw)
-    return request
+_THROWN = (SendFailed, BodyTooLarge, DecodingError)
 
 
 def drive(flow: Flow[T], client: httpx2.Client, sleep: Callable[[float], None] = time.sleep) -> T:
@@ -47,19 +37,17 @@ def drive(flow: Flow[T], client: httpx2.Client, sleep: Callable[[float], None] =
                 result: Any = None
                 match step:
                     case Send(request=request):
-                        request = with_client_headers(request, client.headers)
-                        if isinstance(client, SdkClient):
-                            result = client.send_own(request)
-                        else:
-                            result = client.send(request, stream=True)
+                        result = _send(client, request)
                     case ReadBody():
                         result = _read_sync(step)
                     case Close(response=response):
-                        response.close()
+                        cast("httpx2.Response", response).close()
                     case Notify():
                         _notify(step)
                     case Sleep(seconds=seconds):
                         sleep(seconds)
+            except httpx2.TransportError as exc:
+                thrown: list[Exception] = [send_failed(exc)]
             except _THROWN as exc:
                 thrown = [exc.with_traceback(None)]
             else:
@@ -86,19 +74,17 @@ async def adrive(flow: Flow[T], client: httpx2.AsyncClient, sleep: Callable[[flo
                 result: Any = None
                 match step:
                     case Send(request=request):
-                        request = with_client_headers(request, client.headers)
-                        if isinstance(client, AsyncSdkClient):
-                            result = await client.send_own(request)
-                        else:
-                            result = await client.send(request, stream=True)
+                        result = await _asend(client, request)
                     case ReadBody():
                         result = await _read_async(step)
                     case Close(response=response):
-                        await response.aclose()
+                        await cast("AsyncReply", response).aclose()
                     case Notify():
                         await _anotify(step)
                     case Sleep(seconds=seconds):
                         await sleep(seconds)
+            except httpx2.TransportError as exc:
+                thrown: list[Exception] = [send_failed(exc)]
             except _THROWN as exc:
                 thrown = [exc.with_traceback(None)]
             else:
@@ -111,6 +97,20 @@ async def adrive(flow: Flow[T], client: httpx2.AsyncClient, sleep: Callable[[flo
         return value
     finally:
         flow.close()
+
+
+def _send(client: httpx2.Client, request: Request) -> httpx2.Response:
+    """Send on the SDK's own pool directly, or through a brought client's `send` (its hooks, auth and mounts)."""
+    if isinstance(client, SdkClient):
+        return client.send_own(request)
+    return client.send(httpx_request(request, client.headers), stream=True)
+
+
+async def _asend(client: httpx2.AsyncClient, request: Request) -> AsyncReply:
+    """The async twin of `_send` (the SDK's own pool may be aiohttp's)."""
+    if isinstance(client, AsyncSdkClient):
+        return await client.send_own(request)
+    return await client.send(httpx_request(request, client.headers), stream=True)
 
 
 def _hook_failed(hook: Any, method: str, exc: BaseException) -> None:
@@ -165,7 +165,7 @@ class _Body:
         """The next raw bytes; then, between reads, the deadline (a brought client's sockets don't end by it)."""
         self._take((raw,) if self._decoder is None else self._decoder.feed(raw))
         if time.monotonic() >= self._step.deadline:
-            raise httpx2.ReadTimeout("the call's deadline passed")
+            raise SendFailed("ReadTimeout", "the call's deadline passed", never_sent=False, timed_out=True)
 
     def finish(self) -> bytearray:
         """The whole decoded body, once the raw one ended."""
@@ -174,32 +174,34 @@ class _Body:
         return self._data
 
 
-def _already_read(step: ReadBody) -> bytearray:
+def _already_read(response: httpx2.Response | AsyncReply, limit: int) -> bytearray:
     """The body of a response read before the SDK saw it (a mock transport's), decoded by httpx already."""
-    if len(step.response.content) > step.limit:
+    if len(response.content) > limit:
         raise BodyTooLarge
-    return bytearray(step.response.content)
+    return bytearray(response.content)
 
 
 def _read_sync(step: ReadBody) -> bytearray:
-    if step.response.is_stream_consumed:
-        return _already_read(step)
+    response = cast("httpx2.Response", step.response)  # a sync driver's answers are httpx2's
+    if response.is_stream_consumed:
+        return _already_read(response, step.limit)
     try:
         body = _Body(step)
-        for raw in step.response.iter_raw():
+        for raw in response.iter_raw():
             body.add(raw)
         return body.finish()
     finally:
-        step.response.close()
+        response.close()
 
 
 async def _read_async(step: ReadBody) -> bytearray:
-    if step.response.is_stream_consumed:
-        return _already_read(step)
+    response = cast("AsyncReply", step.response)  # an async driver's answers are httpx2's or aiohttp's
+    if response.is_stream_consumed:
+        return _already_read(response, step.limit)
     try:
         body = _Body(step)
-        async for raw in step.response.aiter_raw():
+        async for raw in response.aiter_raw():
             body.add(raw)
         return body.finish()
     finally:
-        await step.response.aclose()
+        await response.aclose()

@@ -40,7 +40,9 @@ def async_pool(
         transport = AiohttpTransport(
             verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS, proxies=proxies
         )
-        return async_client(settings.base_url, settings.timeout, authorization, verify, transport)
+        return async_client(
+            settings.base_url, settings.timeout, authorization, verify, transport, native=transport.send
+        )
     return async_client(settings.base_url, settings.timeout, authorization, verify, proxies=proxies)
 
 

@@ -10,17 +10,20 @@ import os
 import socket
 import ssl
 import sys
-from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from functools import cache
 from typing import Any
 
 import httpx2
 from httpx2._utils import URLPattern, get_environment_proxies
 
+from .._core._exchange import Request, Timeouts
 from .._core._keys import KeySource
 from .._version import __version__
 from ._carry import AsyncDeadlineTransport, DeadlineTransport
+from ._httpx import httpx_request, httpx_timeout
 from ._pool_guard import guard_pool
+from ._reply import AsyncReply
 
 # No pool phase: a request waits for a free connection as long as its call's deadline allows (a burst
 # larger than the pool queues within each call's own budget instead of failing at a fixed 10 s).
@@ -197,41 +200,51 @@ class SdkClient(httpx2.Client):
 
     A request the engine built already carries all it needs (Authorization, the timeouts, the
     deadline); `httpx2.Client.send` would add an auth flow, a redirect loop, event hooks, a timer
-    around the body, a cookie jar and a log line, about 5% of an async call's CPU (7% on the
-    aiohttp backend). Requests made any other way (the generated `raw` client's) go through `send`.
+    around the body, a cookie jar and a log line, about 5% of an async call's CPU. Requests made
+    any other way (the generated `raw` client's) go through `send`.
     """
 
     def __init__(self, transport: httpx2.BaseTransport, **options: Any) -> None:
         super().__init__(transport=transport, **options)
         self._pool_transport = transport
 
-    def send_own(self, request: httpx2.Request) -> httpx2.Response:
+    def send_own(self, request: Request) -> httpx2.Response:
         """Send an engine's request on the pool; the answer with its body not read."""
         if self.is_closed:
             raise RuntimeError(_CLOSED)
-        response = self._pool_transport.handle_request(request)
-        response.request = request
+        built = httpx_request(request, self.headers)
+        response = self._pool_transport.handle_request(built)
+        response.request = built
         return response
 
 
 class AsyncSdkClient(httpx2.AsyncClient):
-    """The async twin of `SdkClient`."""
+    """The async twin of `SdkClient`; on the aiohttp backend, `send_own` goes to aiohttp with no httpx2 object."""
 
     def __init__(
-        self, transport: httpx2.AsyncBaseTransport, *, key_source: KeySource | None = None, **options: Any
+        self,
+        transport: httpx2.AsyncBaseTransport,
+        *,
+        key_source: KeySource | None = None,
+        native: Callable[[Request], Awaitable[AsyncReply]] | None = None,
+        **options: Any,
     ) -> None:
         super().__init__(transport=transport, **options)
         self._pool_transport = transport
         self._async_key = key_source if key_source is not None and key_source.is_async else None
+        self._native = native
 
-    async def send_own(self, request: httpx2.Request) -> httpx2.Response:
+    async def send_own(self, request: Request) -> AsyncReply:
         """Send an engine's request on the pool (asking an async key source first); the answer, body not read."""
         if self.is_closed:
             raise RuntimeError(_CLOSED)
         if self._async_key is not None:
             request.headers["Authorization"] = await self._async_key.aauthorization()
-        response = await self._pool_transport.handle_async_request(request)
-        response.request = request
+        if self._native is not None:
+            return await self._native(request)
+        built = httpx_request(request, self.headers)
+        response = await self._pool_transport.handle_async_request(built)
+        response.request = built
         return response
 
 
@@ -259,7 +272,7 @@ def _async_pool(verify: bool | str | ssl.SSLContext, proxy: httpx2.Proxy | None 
 
 def sync_client(
     base_url: str,
-    timeout: httpx2.Timeout,
+    timeout: Timeouts,
     authorization: str | KeySource,
     verify: bool | str | ssl.SSLContext = True,
     *,
@@ -277,7 +290,7 @@ def sync_client(
     return SdkClient(
         DeadlineTransport(transport),
         base_url=base_url,
-        timeout=timeout,
+        timeout=httpx_timeout(timeout),
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
         auth=BearerAuth(authorization),
@@ -286,14 +299,18 @@ def sync_client(
 
 def async_client(
     base_url: str,
-    timeout: httpx2.Timeout,
+    timeout: Timeouts,
     authorization: str | KeySource,
     verify: bool | str | ssl.SSLContext = True,
     transport: httpx2.AsyncBaseTransport | None = None,
     *,
     proxies: Mapping[str, httpx2.Proxy | None] | None = None,
+    native: Callable[[Request], Awaitable[AsyncReply]] | None = None,
 ) -> AsyncSdkClient:
-    """The async twin of `sync_client`; `transport` replaces httpx2's pool (the aiohttp backend's, no proxies)."""
+    """The async twin of `sync_client`; `transport` replaces httpx2's pool (the aiohttp backend's, no proxies).
+
+    `native` sends the engine's requests instead of the transport (the aiohttp backend's own `send`).
+    """
     if transport is None:
         transport = _async_pool(verify)
         if proxies:
@@ -303,8 +320,9 @@ def async_client(
     return AsyncSdkClient(
         AsyncDeadlineTransport(transport),
         key_source=authorization if isinstance(authorization, KeySource) else None,
+        native=native,
         base_url=base_url,
-        timeout=timeout,
+        timeout=httpx_timeout(timeout),
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
         auth=BearerAuth(authorization),

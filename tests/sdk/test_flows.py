@@ -1,7 +1,7 @@
 """The sans-I/O core driven by hand: no socket, no sleeping, a clock that only a Sleep step moves.
 
 As h11 is tested by feeding its state machine bytes, these tests feed a call's flow scripted answers
-(`httpx2.Response` objects built in memory) and read the steps it yields: what it sends, how long
+(`Canned` replies: a status, headers and bytes, no HTTP library) and read the steps it yields: what it sends, how long
 it sleeps, when it gives up. The clock is the one in `Settings.clock`; `perform` advances it by
 each Sleep and by the time a scripted request "takes", so deadlines and pacing are exact.
 """
@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-import httpx2
+import json
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from cxpa_sdk import APIStatusError, APITimeoutError, RunStatus, WaitTimeoutError
 from cxpa_sdk._core import _operations as ops
 from cxpa_sdk._core._engine import Close, Flow, Notify, ReadBody, Send, Settings, Sleep
+from cxpa_sdk._core._exchange import Request
 from cxpa_sdk._core._retry import RetryPolicy
 from cxpa_sdk.types import Run
 
@@ -37,11 +40,43 @@ class Script:
     """What the flow did: the requests it sent (with the clock at each), and the sleeps it asked for."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[float, httpx2.Request]] = []
+        self.sent: list[tuple[float, Request]] = []
         self.slept: list[float] = []
 
 
-Answer = httpx2.Response | Exception
+class Timeouts(NamedTuple):
+    """Each phase's timeout, as the core reads them."""
+
+    connect: float | None
+    read: float | None
+    write: float | None
+    pool: float | None
+
+
+class Headers(dict[str, str]):
+    """An answer's headers, looked up by name in any case."""
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        """The header's value, or `default`."""
+        return super().get(key.lower(), default)
+
+
+class Canned:
+    """An answer built in memory: what the core reads of one (status, headers) and its body's bytes."""
+
+    def __init__(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
+        self.status_code = status
+        self.content = json.dumps(data).encode()
+        self.headers = Headers({name.lower(): value for name, value in (headers or {}).items()})
+        self.headers["content-type"] = "application/json"
+
+
+def query(request: Request) -> dict[str, list[str]]:
+    """The request's query parameters."""
+    return parse_qs(urlsplit(request.url).query)
+
+
+Answer = Canned | Exception
 
 
 def perform(
@@ -86,7 +121,7 @@ def settings(clock: Clock, *, deadline: float = 120.0, max_retries: int = 2) -> 
     return Settings(
         base_url="http://platform.invalid",
         authorization="Bearer k-test",
-        timeout=httpx2.Timeout(connect=5.0, read=60.0, write=60.0, pool=None),
+        timeout=Timeouts(connect=5.0, read=60.0, write=60.0, pool=None),
         deadline=deadline,
         retry=RetryPolicy(max_retries=max_retries),
         rng=random.Random(7),
@@ -94,12 +129,12 @@ def settings(clock: Clock, *, deadline: float = 120.0, max_retries: int = 2) -> 
     )
 
 
-def error(status: int, code: str = "unavailable", headers: dict[str, str] | None = None) -> httpx2.Response:
+def error(status: int, code: str = "unavailable", headers: dict[str, str] | None = None) -> Canned:
     """An error answer in the platform's envelope."""
-    return httpx2.Response(status, json={"error": {"code": code, "message": "try later"}}, headers=headers)
+    return Canned(status, {"error": {"code": code, "message": "try later"}}, headers)
 
 
-TRIGGERED = httpx2.Response(202, json={"runId": "run_1", "status": "queued"})
+TRIGGERED = Canned(202, {"runId": "run_1", "status": "queued"})
 
 
 def run_row(status: str = "running", run_id: str = "run_1") -> dict[str, Any]:
@@ -131,7 +166,7 @@ def test_retries_resend_the_same_request_after_jittered_backoff() -> None:
     triggered, script = perform(flow, [error(503), error(503), TRIGGERED], clock)
     assert triggered.run_id == "run_1"
     assert triggered.attempts == 3
-    keys = {request.headers["idempotency-key"] for _, request in script.sent}
+    keys = {request.headers["Idempotency-Key"] for _, request in script.sent}
     assert len(keys) == 1
     assert len(script.slept) == 2
     assert 0 < script.slept[0] <= 0.5
@@ -179,7 +214,8 @@ def test_each_attempt_gets_at_most_the_time_left_and_none_starts_after_the_deadl
     assert len(script.sent) >= 2
     for at, request in script.sent:
         assert at < end
-        assert max(request.extensions["timeout"].values()) <= end - at + 1e-9
+        assert max(request.timeouts.values()) <= end - at + 1e-9
+        assert request.deadline == end
     assert clock.now <= end + 4.0  # the last attempt ended by its cut timeouts (here: by `takes`)
 
 
@@ -199,7 +235,7 @@ def test_a_deadline_that_passed_during_backoff_sends_nothing_more() -> None:
 def test_a_wait_on_a_platform_that_answers_at_once_is_paced() -> None:
     """Every held read comes back at once (a platform that ignores waitMs): the wait backs off to 2 s reads."""
     clock, script = Clock(), Script()
-    running = httpx2.Response(200, json=run_row("running"))
+    running = Canned(200, run_row("running"))
     flow = ops.wait_for_run(settings(clock), 1, "run_1", timeout=30.0)
     with pytest.raises(WaitTimeoutError) as raised:
         perform(flow, [running] * 1000, clock, script=script)
@@ -213,22 +249,22 @@ def test_a_wait_on_a_platform_that_answers_at_once_is_paced() -> None:
 def test_a_wait_held_by_the_platform_is_not_paced() -> None:
     """Reads held for their whole window (the platform honours waitMs) follow each other with no sleep."""
     clock = Clock()
-    running = httpx2.Response(200, json=run_row("running"))
-    done = httpx2.Response(200, json=run_row("completed"))
+    running = Canned(200, run_row("running"))
+    done = Canned(200, run_row("completed"))
     flow = ops.wait_for_run(settings(clock), 1, "run_1", timeout=200.0)
     run, script = perform(flow, [running, running, done], clock, takes=50.0)
     assert isinstance(run, Run)
     assert run.status is RunStatus.COMPLETED
     assert script.slept == []
-    assert [request.url.params["waitMs"] for _, request in script.sent] == ["50000", "50000", "50000"]
+    assert [query(request)["waitMs"][0] for _, request in script.sent] == ["50000", "50000", "50000"]
 
 
 # -- a batch wait --------------------------------------------------------------------------------------
 
 
-def waited(ended: list[dict[str, Any]], missing: list[dict[str, Any]] | None = None) -> httpx2.Response:
+def waited(ended: list[dict[str, Any]], missing: list[dict[str, Any]] | None = None) -> Canned:
     """A RunsWaited answer."""
-    return httpx2.Response(200, json={"ended": ended, "missing": missing or []})
+    return Canned(200, {"ended": ended, "missing": missing or []})
 
 
 def test_a_batch_wait_takes_only_the_runs_it_asked_about() -> None:
@@ -252,7 +288,7 @@ def test_a_batch_wait_without_progress_is_paced_and_bounded_by_its_clock() -> No
     assert found == []
     assert floor == ops.PACE_MAX_S  # doubled from 1.0
     assert script.slept == [pytest.approx(0.05)]  # cut to the wait's end
-    body = script.sent[0][1].content
+    body = script.sent[0][1].body
     assert b'"runId":"run_1"' in body
 
 
