@@ -8,11 +8,10 @@ each Sleep and by the time a scripted request "takes", so deadlines and pacing a
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Sequence
 from typing import Any, NamedTuple
-
-import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
