@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx2
 
-from . import _config as check
-from ._async_handles import AsyncRunHandle
-from ._base import BaseClient
-from ._core import _operations as ops
+from ._async_caller import AsyncCaller
 from ._core._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
-from ._core._events import EventReader
 from ._core._seam import AsyncSeam
-from ._download._stream import AsyncDownload
-from ._handles import checked_reference, noting_run, trigger_answer
+from ._handles import AsyncWaits
 from ._http._driver import adrive
 from ._http._pools import AsyncPools, async_pool
 from ._http._transport import ProxyOption
@@ -31,7 +26,6 @@ from ._options import (
     verify_option,
 )
 from .hooks import Hook, checked_hooks
-from .types import IngestedRun, RegisteredRun, Run, RunEvent, RunStatus, WaitTimedOut
 
 if TYPE_CHECKING:
     import asyncio
@@ -41,7 +35,7 @@ if TYPE_CHECKING:
     from ._waits import AsyncWaitHub
 
 
-class AsyncCxpa(BaseClient):
+class AsyncCxpa(AsyncCaller):
     """The CXPA client (async): trigger, wait for, download, register, report, read and cancel runs.
 
     One client holds one connection pool: create it once per event loop and share it between tasks.
@@ -148,178 +142,14 @@ class AsyncCxpa(BaseClient):
         """The generated `cxpa_api` client on this client's httpx client, for edge cases."""
         return self._raw(self._http)
 
-    async def trigger_run(
-        self,
-        agent_id: int,
-        input: Mapping[str, Any],
-        *,
-        idempotency_key: str | None = None,
-    ) -> AsyncRunHandle:
-        """Start a run of a platform-managed agent and return at once: a handle on it.
-
-        The handle has the trigger's `run_id` and `status` and waits for, reads, cancels and
-        follows the run: `await handle.result()`, `wait()`, `refresh()`, `cancel()`, `events()`.
-
-        Args:
-            agent_id: The agent's id.
-            input: The run's input, a JSON object.
-            idempotency_key: The Idempotency-Key (default: a fresh UUID, the same on every retry).
-        """
-        flow = ops.trigger_run(self._settings, agent_id, input, idempotency_key=idempotency_key)
-        triggered = await self._run(flow)
-        return AsyncRunHandle(self, agent_id, triggered.run_id, triggered.status, **trigger_answer(triggered))
-
-    def run(self, agent_id: int, run_id: str) -> AsyncRunHandle:
-        """A handle on an existing run (nothing is sent): `client.run(**handle.to_dict())` rebuilds a stored one."""
-        agent, run = checked_reference(agent_id, run_id)
-        return AsyncRunHandle(self, agent, run, None, attempts=0)
-
-    async def trigger_run_and_wait(
-        self,
-        agent_id: int,
-        input: Mapping[str, Any],
-        *,
-        timeout_ms: int | None = None,
-        idempotency_key: str | None = None,
-    ) -> Run | WaitTimedOut:
-        """Start a run and wait for it to end: the terminal Run, or WaitTimedOut when `timeout_ms` passed.
-
-        Each HTTP request stays under 60 s (a server window of about 50 s, then run reads with
-        waitMs on the same run), so long waits survive proxies and NATs; the run is never
-        triggered twice.
-
-        Args:
-            agent_id: The agent's id.
-            input: The run's input, a JSON object.
-            timeout_ms: How long to wait for the run, in milliseconds (default 30000).
-            idempotency_key: The trigger's Idempotency-Key (default: a fresh UUID).
-        """
+    def _waits(self) -> AsyncWaits:
+        """How this client waits: the waits of an event loop share batched requests (`_waits`)."""
         from ._waits import SharedWaits  # noqa: PLC0415 - asyncio loads with the first wait
 
-        known: list[str] = []
-        key = ops.key_for(idempotency_key)
-        with noting_run(agent_id, known, key):
-            return await SharedWaits(self).trigger_run_and_wait(
-                agent_id, input, timeout_ms=timeout_ms, idempotency_key=key, known=known
-            )
-
-    def trigger_run_and_download(
-        self,
-        agent_id: int,
-        input: Mapping[str, Any],
-        *,
-        timeout_ms: int | None = None,
-        idempotency_key: str | None = None,
-    ) -> AsyncDownload:
-        """Start a run of a file agent and stream its file; use the result with `async with`.
-
-        The request is sent when the `async with` block is entered; it is retried only before the
-        first byte of the file.
-
-        Args:
-            agent_id: The agent's id (its outputKind must be file_download).
-            input: The run's input, a JSON object.
-            timeout_ms: How long to wait for the first byte, in milliseconds (default 30000).
-            idempotency_key: The trigger's Idempotency-Key (default: a fresh UUID).
-        """
-        flow = ops.open_download(
-            self._settings, agent_id, input, timeout_ms=timeout_ms, idempotency_key=idempotency_key
-        )
-        return AsyncDownload(lambda: self._run(flow))
-
-    async def register_run(
-        self, agent_id: int, external_run_id: str, *, idempotency_key: str | None = None
-    ) -> RegisteredRun:
-        """Register an externally triggered run; its id and a credentials token for its runtime."""
-        flow = ops.register_run(self._settings, agent_id, external_run_id, idempotency_key=idempotency_key)
-        return await self._run(flow)
-
-    async def ingest_run(
-        self,
-        agent_id: int,
-        external_run_id: str,
-        status: RunStatus | str,
-        *,
-        output: Any = ops._UNSET,
-        outputs: int | None = None,
-        error: BaseException | str | Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
-    ) -> IngestedRun:
-        """Report the status of a standalone agent's run (created or updated by its external id).
-
-        Args:
-            agent_id: The standalone agent's id.
-            external_run_id: Your id for the run.
-            status: The run's status.
-            output: Its output, any JSON.
-            outputs: A count of output units.
-            error: Why it failed: an exception (type, message and traceback are sent), a message,
-                or a mapping with message, name and stack.
-            idempotency_key: The Idempotency-Key (default: a fresh UUID).
-        """
-        flow = ops.ingest_run(
-            self._settings,
-            agent_id,
-            external_run_id,
-            status,
-            output=output,
-            outputs=outputs,
-            error=error,
-            idempotency_key=idempotency_key,
-        )
-        return await self._run(flow)
-
-    async def get_run(self, agent_id: int, run_id: str) -> Run:
-        """Read a run as it stands."""
-        return await self._run(ops.get_run(self._settings, agent_id, run_id))
-
-    async def cancel_run(self, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Run:
-        """Cancel a run that has not ended; the cancelled Run."""
-        return await self._run(ops.cancel_run(self._settings, agent_id, run_id, idempotency_key=idempotency_key))
-
-    async def wait_for_run(self, agent_id: int, run_id: str, *, timeout: float = 300.0) -> Run:
-        """Wait for an existing run to end, long-polling in segments under 60 s; the terminal Run.
-
-        Raises:
-            WaitTimeoutError: `timeout` seconds passed first (the run may still be running).
-        """
-        agent, run_id = checked_reference(agent_id, run_id)
-        wait_s = check.seconds(timeout, "timeout")
-        from ._waits import SharedWaits  # noqa: PLC0415 - asyncio loads with the first wait
-
-        with noting_run(agent, [run_id]):
-            return await SharedWaits(self).wait_for_run(agent, run_id, wait_s)
+        return SharedWaits(self)
 
     def _cloned(self) -> None:
         self._hubs = {}  # a hub sends with its client's settings: a with_options copy gets its own
-
-    def run_events(
-        self, agent_id: int, run_id: str, *, after: str | None = None, timeout: float = 300.0
-    ) -> AsyncIterator[RunEvent]:
-        """The run's events as they happen, oldest first, until its `ended` event: `async for event in ...`.
-
-        As `Cxpa.run_events` (status changes, outputs, waits, the end; each request under the NAT
-        window; retried with the same cursor, so nothing is lost or repeated; an older platform's
-        events inferred from run reads). The arguments are checked at once, before anything is sent.
-        Cancelling the task that iterates never cancels the run.
-
-        Args:
-            agent_id: The agent's id.
-            run_id: The run's id.
-            after: The cursor of the last event already seen; None: every event from the start.
-            timeout: The most the whole iteration may take, in seconds (default 300).
-
-        Raises:
-            WaitTimeoutError: `timeout` passed before the run's last event; its `cursor` resumes it.
-            NotFoundError: No such run (or agent).
-        """
-        reader = EventReader(self._settings, agent_id, run_id, after=after, timeout=timeout)
-        return self._events(reader)
-
-    async def _events(self, reader: EventReader) -> AsyncIterator[RunEvent]:
-        while not reader.ended:
-            for event in await self._run(reader.read()):
-                yield event
 
     async def aclose(self) -> None:
         """Close the connection pool (unless it was brought with `http_client=` or shared by `with_options`).

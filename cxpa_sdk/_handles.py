@@ -14,9 +14,10 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from . import _config as check
+from ._core import _operations as ops
 from ._core._seam import AsyncSeam, Seam
 from ._errors import InvalidArgumentTypeError, WaitTimeoutError
-from .types import Run, RunEvent, RunStatus, TriggeredRun
+from .types import Run, RunEvent, RunStatus, TriggeredRun, WaitTimedOut
 
 
 class RunsClient(Protocol):
@@ -179,3 +180,43 @@ def _timed_out(pending: Mapping[tuple[int, str], _HandleBase], timeout: float) -
         status=status,
         pending=tuple(pending),
     )
+
+
+class AsyncWaits(Protocol):
+    """An async client's wait strategy (`_waits.SharedWaits`: the waits of an event loop share batched requests)."""
+
+    async def trigger_run_and_wait(
+        self, agent_id: int, input: Mapping[str, Any], *, timeout_ms: int | None, idempotency_key: str, known: list[str]
+    ) -> Run | WaitTimedOut:
+        """Trigger and wait; `known` receives the run id as soon as it is known."""
+
+    async def wait_for_run(self, agent_id: int, run_id: str, wait_s: float) -> Run:
+        """Wait for a run (checked ids) to end within `wait_s` seconds; WaitTimeoutError after."""
+
+
+class DirectWaits:
+    """A sync client's wait strategy: each wait holds its own connection (a held run read), no sharing.
+
+    What the async client's strategy (`AsyncWaits`) is on this side: the async one shares batched
+    requests between the waits of an event loop; a thread holds one connection per wait anyway.
+    """
+
+    __slots__ = ("_seam",)
+
+    def __init__(self, seam: Seam) -> None:
+        self._seam = seam
+
+    def trigger_run_and_wait(
+        self, agent_id: int, input: Mapping[str, Any], *, timeout_ms: int | None, idempotency_key: str, known: list[str]
+    ) -> Run | WaitTimedOut:
+        """Trigger and wait on one connection; `known` receives the run id as soon as it is known."""
+        seam = self._seam
+        flow = ops.trigger_run_and_wait(
+            seam.settings, agent_id, input, timeout_ms=timeout_ms, idempotency_key=idempotency_key, known=known
+        )
+        return seam.run(flow)
+
+    def wait_for_run(self, agent_id: int, run_id: str, wait_s: float) -> Run:
+        """Wait for a run (checked ids) to end within `wait_s` seconds; WaitTimeoutError after."""
+        seam = self._seam
+        return seam.run(ops.wait_for_run(seam.settings, agent_id, run_id, timeout=wait_s))

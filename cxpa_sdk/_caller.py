@@ -1,0 +1,213 @@
+"""What Cxpa does for callers of the platform: every operation, as methods over its flows.
+
+Written by `scripts/unasync` from `_async_caller.py`: edit that file, not this one. The
+client itself (its constructor, its pool, its wait strategy) is written by hand on each side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from . import _config as check
+from ._base import BaseClient
+from ._core import _operations as ops
+from ._core._events import EventReader
+from ._download._stream import Download
+from ._handles import DirectWaits, checked_reference, noting_run, trigger_answer
+from ._sync_handles import RunHandle
+from .types import IngestedRun, RegisteredRun, Run, RunEvent, RunStatus, WaitTimedOut
+
+if TYPE_CHECKING:
+    from ._core._engine import Flow, T
+    from ._core._seam import Seam
+
+
+class Caller(BaseClient):
+    """The operations of the sync client for callers: trigger, wait for, download, register, report, read, cancel.
+
+    The client supplies how a flow runs (`_run`), how a wait waits (`_waits`), and itself as its
+    handles see it (`_seam`).
+    """
+
+    if TYPE_CHECKING:
+
+        def _run(self, flow: Flow[T]) -> T: ...
+
+        def _waits(self) -> DirectWaits: ...
+
+        @property
+        def _seam(self) -> Seam: ...
+
+    def trigger_run(
+        self,
+        agent_id: int,
+        input: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> RunHandle:
+        """Start a run of a platform-managed agent and return at once: a handle on it.
+
+        The handle has the trigger's `run_id` and `status` (as the seed's `triggerRun` returns)
+        and waits for, reads, cancels and follows the run: `handle.result()`, `handle.wait()`,
+        `handle.refresh()`, `handle.cancel()`, `handle.events()`.
+
+        Args:
+            agent_id: The agent's id.
+            input: The run's input, a JSON object.
+            idempotency_key: The Idempotency-Key (default: a fresh UUID, the same on every retry).
+        """
+        flow = ops.trigger_run(self._settings, agent_id, input, idempotency_key=idempotency_key)
+        triggered = self._run(flow)
+        return RunHandle(self, agent_id, triggered.run_id, triggered.status, **trigger_answer(triggered))
+
+    def run(self, agent_id: int, run_id: str) -> RunHandle:
+        """A handle on an existing run (nothing is sent): `client.run(**handle.to_dict())` rebuilds a stored one."""
+        agent, run = checked_reference(agent_id, run_id)
+        return RunHandle(self, agent, run, None, attempts=0)
+
+    def trigger_run_and_wait(
+        self,
+        agent_id: int,
+        input: Mapping[str, Any],
+        *,
+        timeout_ms: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Run | WaitTimedOut:
+        """Start a run and wait for it to end: the terminal Run, or WaitTimedOut when `timeout_ms` passed.
+
+        Each HTTP request stays under 60 s (a server window of about 50 s, then run reads with
+        waitMs on the same run), so long waits survive proxies and NATs; the run is never
+        triggered twice.
+
+        Args:
+            agent_id: The agent's id.
+            input: The run's input, a JSON object.
+            timeout_ms: How long to wait for the run, in milliseconds (default 30000).
+            idempotency_key: The trigger's Idempotency-Key (default: a fresh UUID).
+        """
+        known: list[str] = []
+        key = ops.key_for(idempotency_key)
+        with noting_run(agent_id, known, key):
+            return self._waits().trigger_run_and_wait(
+                agent_id, input, timeout_ms=timeout_ms, idempotency_key=key, known=known
+            )
+
+    def trigger_run_and_download(
+        self,
+        agent_id: int,
+        input: Mapping[str, Any],
+        *,
+        timeout_ms: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Download:
+        """Start a run of a file agent and stream its file; use the result with `with`.
+
+        The request is sent when the `with` block is entered; it is retried only before the
+        first byte of the file.
+
+        Args:
+            agent_id: The agent's id (its outputKind must be file_download).
+            input: The run's input, a JSON object.
+            timeout_ms: How long to wait for the first byte, in milliseconds (default 30000).
+            idempotency_key: The trigger's Idempotency-Key (default: a fresh UUID).
+        """
+        flow = ops.open_download(
+            self._settings, agent_id, input, timeout_ms=timeout_ms, idempotency_key=idempotency_key
+        )
+        return Download(lambda: self._run(flow))
+
+    def register_run(self, agent_id: int, external_run_id: str, *, idempotency_key: str | None = None) -> RegisteredRun:
+        """Register an externally triggered run; its id and a credentials token for its runtime."""
+        flow = ops.register_run(self._settings, agent_id, external_run_id, idempotency_key=idempotency_key)
+        return self._run(flow)
+
+    def ingest_run(
+        self,
+        agent_id: int,
+        external_run_id: str,
+        status: RunStatus | str,
+        *,
+        output: Any = ops._UNSET,
+        outputs: int | None = None,
+        error: BaseException | str | Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> IngestedRun:
+        """Report the status of a standalone agent's run (created or updated by its external id).
+
+        Args:
+            agent_id: The standalone agent's id.
+            external_run_id: Your id for the run.
+            status: The run's status.
+            output: Its output, any JSON.
+            outputs: A count of output units.
+            error: Why it failed: an exception (type, message and traceback are sent), a message,
+                or a mapping with message, name and stack.
+            idempotency_key: The Idempotency-Key (default: a fresh UUID).
+        """
+        flow = ops.ingest_run(
+            self._settings,
+            agent_id,
+            external_run_id,
+            status,
+            output=output,
+            outputs=outputs,
+            error=error,
+            idempotency_key=idempotency_key,
+        )
+        return self._run(flow)
+
+    def get_run(self, agent_id: int, run_id: str) -> Run:
+        """Read a run as it stands."""
+        return self._run(ops.get_run(self._settings, agent_id, run_id))
+
+    def cancel_run(self, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Run:
+        """Cancel a run that has not ended; the cancelled Run."""
+        return self._run(ops.cancel_run(self._settings, agent_id, run_id, idempotency_key=idempotency_key))
+
+    def wait_for_run(self, agent_id: int, run_id: str, *, timeout: float = 300.0) -> Run:
+        """Wait for an existing run to end, long-polling in segments under 60 s; the terminal Run.
+
+        Raises:
+            WaitTimeoutError: `timeout` seconds passed first (the run may still be running).
+        """
+        agent, run_id = checked_reference(agent_id, run_id)
+        wait_s = check.seconds(timeout, "timeout")
+        with noting_run(agent, [run_id]):
+            return self._waits().wait_for_run(agent, run_id, wait_s)
+
+    def run_events(
+        self, agent_id: int, run_id: str, *, after: str | None = None, timeout: float = 300.0
+    ) -> Iterator[RunEvent]:
+        """The run's events as they happen, oldest first, until its `ended` event (with the final Run).
+
+        Each status change (`status`), each output its runtime sends (`output`), each wait on a
+        token (`waiting`), and the end (`ended`). Each request is held at most about 50 s (under
+        NAT idle timeouts); a read that fails on the way (a dropped connection, a 503) is retried
+        with the same cursor, so no event is lost or repeated. Stopping the iteration never cancels
+        the run. On an older platform without the events endpoint, the events are inferred from run
+        reads: intermediate outputs may be coalesced, and `at` is None. The arguments are checked at
+        once, before anything is sent.
+
+        Example:
+            >>> for event in client.run_events(42, run_id, timeout=600):  # doctest: +SKIP
+            ...     print(event.type, event.status, event.output)
+
+        Args:
+            agent_id: The agent's id.
+            run_id: The run's id.
+            after: The cursor of the last event already seen (`event.cursor`, or a WaitTimeoutError's
+                `cursor`): only the events after it are yielded. None: every event from the start.
+            timeout: The most the whole iteration may take, in seconds (default 300).
+
+        Raises:
+            WaitTimeoutError: `timeout` passed before the run's last event; its `cursor` resumes
+                the iteration (`after=exc.cursor`).
+            NotFoundError: No such run (or agent).
+        """
+        reader = EventReader(self._settings, agent_id, run_id, after=after, timeout=timeout)
+        return self._events(reader)
+
+    def _events(self, reader: EventReader) -> Iterator[RunEvent]:
+        while not reader.ended:
+            yield from self._run(reader.read())
