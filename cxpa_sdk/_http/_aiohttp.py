@@ -107,6 +107,11 @@ class _Connector(aiohttp.TCPConnector):
         return connection
 
 
+# A body this small, with the connection's write buffer, is taken by the transport whole without
+# waiting (asyncio's default high-water mark is 64 KiB; aiohttp drains only past it).
+_WRITES_AT_ONCE = 16 * 1024
+
+
 class _WriteTimedOut(TimeoutError):
     """The request's body was not written within the write timeout."""
 
@@ -128,8 +133,12 @@ class _Body(BytesPayload):
         self._attempt.phase = "write"
         transport = getattr(writer, "transport", None)  # now: aiohttp forgets it when it closes the connection
         try:
-            async with asyncio.timeout(self._write_timeout):
+            if transport is not None and len(self._value) + transport.get_write_buffer_size() <= _WRITES_AT_ONCE:
+                # It goes to the socket's buffer at once, with nothing to wait for: no timer to set.
                 await super().write_with_length(writer, content_length)
+            else:
+                async with asyncio.timeout(self._write_timeout):
+                    await super().write_with_length(writer, content_length)
         except BaseException as exc:
             # A body left half-written (timed out, or cancelled by the deadline or a failed answer)
             # ends its connection now, unsent bytes and all: closing it would wait for a server that
@@ -247,6 +256,10 @@ class AiohttpReply:
                 self._release()
                 return
             self.num_bytes_downloaded += len(piece)
+            if content.at_eof():  # the last piece: the connection goes back before it is handed on
+                self._release()
+                yield piece
+                return
             yield piece
 
     def _release(self) -> None:
