@@ -41,7 +41,7 @@ import math
 import socket
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import aiohttp
 import httpx2
@@ -77,6 +77,17 @@ _HTTP_11 = b"HTTP/1.1"
 # What the SDK's httpx2 client adds beneath a call's headers (`_transport.async_client`), in its order; the
 # default backend sends the same bytes (tests/sdk/test_aiohttp_backend.py compares them).
 _POOL_HEADERS = (("Connection", "keep-alive"), ("User-Agent", USER_AGENT))
+
+
+class _Outgoing(NamedTuple):
+    """A request as aiohttp gets it, whether the core or httpx2 (the generated client's) made it."""
+
+    method: str
+    url: str
+    headers: CIMultiDict[str]
+    content: bytes | None
+    timeouts: Mapping[str, float | None]
+    deadline: float | None
 
 
 class _Attempt:
@@ -414,7 +425,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
                 headers[name] = value
         headers.extend(own)
         return await self._exchange(
-            request.method, request.url, headers, request.body, timeouts=request.timeouts, deadline=request.deadline
+            _Outgoing(request.method, request.url, headers, request.body, request.timeouts, request.deadline)
         )
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
@@ -424,12 +435,14 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         except httpx2.RequestNotRead:
             content = await request.aread()
         reply = await self._exchange(
-            request.method,
-            str(request.url),
-            CIMultiDict(request.headers.multi_items()),
-            content,
-            timeouts=request.extensions.get("timeout", {}),
-            deadline=request.extensions.get(_deadline.EXTENSION),
+            _Outgoing(
+                request.method,
+                str(request.url),
+                CIMultiDict(request.headers.multi_items()),
+                content,
+                request.extensions.get("timeout", {}),
+                request.extensions.get(_deadline.EXTENSION),
+            )
         )
         version = reply._response.version
         return httpx2.Response(
@@ -442,38 +455,21 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             },
         )
 
-    async def _exchange(
-        self,
-        method: str,
-        url: str,
-        headers: CIMultiDict[str],
-        content: bytes | None,
-        *,
-        timeouts: Mapping[str, float | None],
-        deadline: float | None,
-    ) -> AiohttpReply:
+    async def _exchange(self, outgoing: _Outgoing) -> AiohttpReply:
         session = self._session or await self._open()
         slots = self._slots
         assert slots is not None  # noqa: S101 - set with the session
-        await self._acquire(slots, _deadline.clamp(timeouts.get("pool"), httpx2.PoolTimeout, deadline))
+        pool = _deadline.clamp(outgoing.timeouts.get("pool"), httpx2.PoolTimeout, outgoing.deadline)
+        await self._acquire(slots, pool)
         try:
-            response = await self._send(session, method, url, headers, content, timeouts=timeouts, deadline=deadline)
+            response = await self._send(session, outgoing)
         except BaseException:
             slots.release()
             raise
         return AiohttpReply(response, slots)
 
-    async def _send(
-        self,
-        session: aiohttp.ClientSession,
-        method: str,
-        url: str,
-        headers: CIMultiDict[str],
-        content: bytes | None,
-        *,
-        timeouts: Mapping[str, float | None],
-        deadline: float | None,
-    ) -> aiohttp.ClientResponse:
+    async def _send(self, session: aiohttp.ClientSession, outgoing: _Outgoing) -> aiohttp.ClientResponse:
+        method, url, headers, content, timeouts, deadline = outgoing
         connect = _deadline.clamp(timeouts.get("connect"), httpx2.ConnectTimeout, deadline)
         total = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
         timeout = aiohttp.ClientTimeout(
