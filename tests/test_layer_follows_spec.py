@@ -396,7 +396,14 @@ def _takes(taker: Callable[..., Any], name: str) -> bool:
 
 
 def _qualname(taker: Callable[..., Any]) -> str:
-    """The public name of a method or function: `cxpa_sdk.Cxpa.trigger_run`, `cxpa_sdk.aio.trigger_run`."""
+    """The public name of a method or function: `cxpa_sdk.Cxpa.trigger_run`, `cxpa_sdk.aio.trigger_run`.
+
+    A client's method may be defined on a private base (`_caller.Caller`): it is named by the public class.
+    """
+    for name in cxpa_sdk.__all__:
+        owner = getattr(cxpa_sdk, name)
+        if isinstance(owner, type) and getattr(owner, taker.__name__, None) is taker:
+            return f"cxpa_sdk.{name}.{taker.__name__}"
     if taker.__module__ != "cxpa_sdk.aio" and hasattr(cxpa_sdk, taker.__qualname__.split(".")[0]):
         return f"cxpa_sdk.{taker.__qualname__}"
     return f"{taker.__module__}.{taker.__qualname__}"

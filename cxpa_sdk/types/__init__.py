@@ -34,6 +34,7 @@ from ._fields import (
     request_id_field,
     unknown_properties,
 )
+from ._run_answer import RunAnswer
 from ._runtime import (
     CallbackAccepted,
     CancelPayload,
@@ -130,7 +131,7 @@ class RunWaiting:
 
 
 @dataclass(frozen=True, slots=True)
-class TriggeredRun:
+class TriggeredRun(RunAnswer):
     """The answer to `trigger_run`: the new run's id and status.
 
     Attributes:
@@ -143,29 +144,6 @@ class TriggeredRun:
         extra: The answer's properties this SDK does not know (a newer platform's), by their wire
             names; empty when there are none. Not compared, not in repr; in `to_dict()`.
     """
-
-    _WIRE: ClassVar[frozenset[str]] = frozenset({"runId", "status"})
-
-    run_id: str
-    status: RunStatus
-    request_id: str | None = request_id_field()
-    replayed: bool = replayed_field()
-    attempts: int = attempts_field()
-    extra: Mapping[str, Any] = extra_field()
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TriggeredRun:
-        """From the spec's TriggeredRun object."""
-        return cls(data["runId"], RunStatus(data["status"]), extra=unknown_properties(data, cls._WIRE))
-
-    def to_dict(self) -> dict[str, Any]:
-        """As JSON-safe data: `{"run_id": ..., "status": "queued", "extra": {}}`."""
-        return as_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """From `to_dict()`'s shape."""
-        return cls(data["run_id"], RunStatus(data["status"]), extra=extra_of(data))
 
 
 class RunFailedError(CxpaError):
@@ -465,7 +443,7 @@ class RegisteredRun:
 
 
 @dataclass(frozen=True, slots=True)
-class IngestedRun:
+class IngestedRun(RunAnswer):
     """The answer to `ingest_run`: the platform's id for the run and its status.
 
     Attributes:
@@ -478,29 +456,6 @@ class IngestedRun:
         extra: The answer's properties this SDK does not know (a newer platform's), by their wire
             names; empty when there are none. Not compared, not in repr; in `to_dict()`.
     """
-
-    _WIRE: ClassVar[frozenset[str]] = frozenset({"runId", "status"})
-
-    run_id: str
-    status: RunStatus
-    request_id: str | None = request_id_field()
-    replayed: bool = replayed_field()
-    attempts: int = attempts_field()
-    extra: Mapping[str, Any] = extra_field()
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> IngestedRun:
-        """From the spec's IngestedRun object."""
-        return cls(data["runId"], RunStatus(data["status"]), extra=unknown_properties(data, cls._WIRE))
-
-    def to_dict(self) -> dict[str, Any]:
-        """As JSON-safe data: `{"run_id": ..., "status": "completed", "extra": {}}`."""
-        return as_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """From `to_dict()`'s shape."""
-        return cls(data["run_id"], RunStatus(data["status"]), extra=extra_of(data))
 
 
 # The status and the runtime's types are defined beside (without postponed annotations) and live here.

@@ -24,11 +24,12 @@ from ._fields import (
     request_id_field,
     unknown_properties,
 )
+from ._run_answer import RunAnswer
 from ._status import RunStatus
 
 
 @dataclass(frozen=True, slots=True)
-class CallbackAccepted:
+class CallbackAccepted(RunAnswer):
     """The platform's answer to a runtime's callback (`started`, `output`, `complete`, `fail`, `waiting`).
 
     Attributes:
@@ -42,33 +43,10 @@ class CallbackAccepted:
             names; empty when there are none. Not compared, not in repr; in `to_dict()`.
     """
 
-    _WIRE: ClassVar[frozenset[str]] = frozenset({"runId", "status"})
-
-    run_id: str
-    status: RunStatus
-    request_id: str | None = request_id_field()
-    replayed: bool = replayed_field()
-    attempts: int = attempts_field()
-    extra: Mapping[str, Any] = extra_field()
-
     @property
     def cancelled(self) -> bool:
         """Whether the run was cancelled: its runtime should stop its work (nothing it sends changes the run)."""
         return self.status == RunStatus.CANCELLED
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Self:
-        """From the spec's CallbackAccepted object."""
-        return cls(data["runId"], RunStatus(data["status"]), extra=unknown_properties(data, cls._WIRE))
-
-    def to_dict(self) -> dict[str, Any]:
-        """As JSON-safe data: `{"run_id": ..., "status": "running", "extra": {}}`."""
-        return as_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """From `to_dict()`'s shape."""
-        return cls(data["run_id"], RunStatus(data["status"]), extra=extra_of(data))
 
 
 @dataclass(frozen=True, slots=True)
