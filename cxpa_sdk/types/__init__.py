@@ -284,7 +284,7 @@ class Run:
 
 
 @dataclass(frozen=True, slots=True)
-class WaitTimedOut:
+class WaitTimedOut(RunAnswer):
     """The wait window elapsed before the run ended; the run goes on (poll it, or cancel it).
 
     Attributes:
@@ -301,27 +301,7 @@ class WaitTimedOut:
 
     _WIRE: ClassVar[frozenset[str]] = frozenset({"timedOut", "runId", "status"})
 
-    run_id: str
-    status: RunStatus
     timed_out: Literal[True] = True
-    request_id: str | None = request_id_field()
-    replayed: bool = replayed_field()
-    attempts: int = attempts_field()
-    extra: Mapping[str, Any] = extra_field()
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> WaitTimedOut:
-        """From the spec's WaitTimedOut object (the `202` answer of trigger-and-wait)."""
-        return cls(data["runId"], RunStatus(data["status"]), extra=unknown_properties(data, cls._WIRE))
-
-    def to_dict(self) -> dict[str, Any]:
-        """As JSON-safe data: `{"run_id": ..., "status": "running", "timed_out": true, "extra": {}}`."""
-        return as_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """From `to_dict()`'s shape."""
-        return cls(data["run_id"], RunStatus(data["status"]), extra=extra_of(data))
 
 
 @dataclass(frozen=True, slots=True)
