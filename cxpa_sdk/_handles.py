@@ -26,15 +26,19 @@ class RunsClient(Protocol):
     @property
     def _seam(self) -> Seam: ...
 
-    def get_run(self, agent_id: int, run_id: str) -> Run: ...
+    def get_run(self, agent_id: int, run_id: str) -> Run:
+        """Read the run as it stands."""
 
-    def wait_for_run(self, agent_id: int, run_id: str, *, timeout: float = 300.0) -> Run: ...
+    def wait_for_run(self, agent_id: int, run_id: str, *, timeout: float = 300.0) -> Run:
+        """Wait for the run to end; the terminal Run."""
 
-    def cancel_run(self, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Run: ...
+    def cancel_run(self, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Run:
+        """Cancel the run; the cancelled Run."""
 
     def run_events(
         self, agent_id: int, run_id: str, *, after: str | None = None, timeout: float = 300.0
-    ) -> Iterator[RunEvent]: ...
+    ) -> Iterator[RunEvent]:
+        """The run's events until its end."""
 
 
 class AsyncRunsClient(Protocol):
@@ -43,15 +47,19 @@ class AsyncRunsClient(Protocol):
     @property
     def _seam(self) -> AsyncSeam: ...
 
-    async def get_run(self, agent_id: int, run_id: str) -> Run: ...
+    async def get_run(self, agent_id: int, run_id: str) -> Run:
+        """Read the run as it stands."""
 
-    async def wait_for_run(self, agent_id: int, run_id: str, *, timeout: float = 300.0) -> Run: ...
+    async def wait_for_run(self, agent_id: int, run_id: str, *, timeout: float = 300.0) -> Run:
+        """Wait for the run to end; the terminal Run."""
 
-    async def cancel_run(self, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Run: ...
+    async def cancel_run(self, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Run:
+        """Cancel the run; the cancelled Run."""
 
     def run_events(
         self, agent_id: int, run_id: str, *, after: str | None = None, timeout: float = 300.0
-    ) -> AsyncIterator[RunEvent]: ...
+    ) -> AsyncIterator[RunEvent]:
+        """The run's events until its end."""
 
 
 class _HandleBase:
