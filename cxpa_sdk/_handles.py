@@ -31,6 +31,16 @@ class RunsClient(Protocol):
 
     def cancel_run(self, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Run: ...
 
+    def resume_run(
+        self,
+        agent_id: int,
+        run_id: str,
+        token_id: str,
+        output: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Run: ...
+
     def run_events(
         self, agent_id: int, run_id: str, *, after: str | None = None, timeout: float = 300.0
     ) -> Iterator[RunEvent]: ...
@@ -47,6 +57,16 @@ class AsyncRunsClient(Protocol):
     async def wait_for_run(self, agent_id: int, run_id: str, *, timeout: float = 300.0) -> Run: ...
 
     async def cancel_run(self, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Run: ...
+
+    async def resume_run(
+        self,
+        agent_id: int,
+        run_id: str,
+        token_id: str,
+        output: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Run: ...
 
     def run_events(
         self, agent_id: int, run_id: str, *, after: str | None = None, timeout: float = 300.0
