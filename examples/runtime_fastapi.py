@@ -16,6 +16,7 @@ import argparse
 import base64
 import os
 import threading
+from collections.abc import Callable
 
 import uvicorn
 from fastapi import BackgroundTasks, FastAPI, Request, Response
@@ -60,17 +61,19 @@ def finish(payload: ResumePayload) -> None:
         agent.complete({"topic": (payload.input or {}).get("topic"), "approved": True, **payload.output})
 
 
-def serve(port: int) -> tuple[str, threading.Event]:
-    """Serve the app on loopback in a background thread; its URL, and an event that stops it."""
+def serve(port: int) -> tuple[str, Callable[[], None]]:
+    """Serve the app on loopback in a background thread; its URL, and a function that stops it."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
         threading.Event().wait(0.01)
-    stop = threading.Event()
-    threading.Thread(target=lambda: (stop.wait(), setattr(server, "should_exit", True)), daemon=True).start()
-    bound = server.servers[0].sockets[0].getsockname()[1]
-    return f"http://127.0.0.1:{bound}/cxpa", stop
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(10)
+
+    return f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/cxpa", stop
 
 
 def self_test() -> None:
@@ -96,10 +99,10 @@ def self_test() -> None:
             handle.resume(token.token_id, {"approvedBy": "dana"})  # POST .../resume: the runtime is sent the payload
             run = handle.result(timeout=30)
             print(f"run {run.run_id}: {run.status}, output {run.output_data}")
-        forged = {"runId": run.run_id, "agentId": agent.id, "input": {}, "agentApiKey": "stolen"}
+        forged: dict[str, object] = {"runId": run.run_id, "agentId": agent.id, "input": {}, "agentApiKey": "stolen"}
         answer = httpx2.post(url, json=forged)  # no signature: refused, nothing runs
         print(f"an unsigned delivery: {answer.status_code} {answer.text}")
-        stop.set()
+        stop()
 
 
 def main() -> None:

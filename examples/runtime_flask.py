@@ -16,6 +16,7 @@ import argparse
 import base64
 import os
 import threading
+from collections.abc import Callable
 
 from flask import Flask, request
 from werkzeug.serving import make_server
@@ -60,13 +61,11 @@ def finish(payload: ResumePayload) -> None:
         agent.complete({"topic": (payload.input or {}).get("topic"), "approved": True, **payload.output})
 
 
-def serve(port: int) -> tuple[str, threading.Event]:
-    """Serve the app on loopback in a background thread; its URL, and an event that stops it."""
+def serve(port: int) -> tuple[str, Callable[[], None]]:
+    """Serve the app on loopback in a background thread; its URL, and a function that stops it."""
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    stop = threading.Event()
-    threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}/cxpa", stop
+    return f"http://127.0.0.1:{server.server_port}/cxpa", server.shutdown
 
 
 def self_test() -> None:
@@ -92,10 +91,10 @@ def self_test() -> None:
             handle.resume(token.token_id, {"approvedBy": "dana"})  # POST .../resume: the runtime is sent the payload
             run = handle.result(timeout=30)
             print(f"run {run.run_id}: {run.status}, output {run.output_data}")
-        forged = {"runId": run.run_id, "agentId": agent.id, "input": {}, "agentApiKey": "stolen"}
+        forged: dict[str, object] = {"runId": run.run_id, "agentId": agent.id, "input": {}, "agentApiKey": "stolen"}
         answer = httpx2.post(url, json=forged)  # no signature: refused, nothing runs
         print(f"an unsigned delivery: {answer.status_code} {answer.text}")
-        stop.set()
+        stop()
 
 
 def main() -> None:
