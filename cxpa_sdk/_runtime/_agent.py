@@ -138,7 +138,9 @@ class AgentClient(AgentBase):
 
         Given `secrets` or `public_keys`, the delivery is verified first, as `verify_delivery` does
         (`payload` must then be the body's raw bytes, and `headers` the request's); an unsigned one
-        is refused. The other `options` are the constructor's.
+        is refused. Verify a delivery once: one verified already is `replayed` the second time, so
+        pass the payload `verify_delivery` returned instead, without keys. The other `options` are
+        the constructor's.
 
         Raises:
             DeliveryVerificationError: Keys were given and the delivery failed a check.
@@ -318,7 +320,9 @@ class AsyncAgentClient(AgentBase):
 
         Given `secrets` or `public_keys`, the delivery is verified first, as `verify_delivery` does
         (`payload` must then be the body's raw bytes, and `headers` the request's); an unsigned one
-        is refused. The other `options` are the constructor's.
+        is refused. Verify a delivery once: one verified already is `replayed` the second time, so
+        pass the payload `verify_delivery` returned instead, without keys. The other `options` are
+        the constructor's.
 
         Raises:
             DeliveryVerificationError: Keys were given and the delivery failed a check.

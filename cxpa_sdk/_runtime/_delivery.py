@@ -167,9 +167,9 @@ def _header_lists(headers: object) -> dict[str, list[str]]:
         raise InvalidArgumentTypeError(f"headers must be a mapping or (name, value) pairs, not {kind}")
     found: dict[str, list[str]] = {}
     for item in items:
-        name, value = item
+        name, value = item if isinstance(item, tuple) and len(item) == 2 else (None, None)
         if not isinstance(name, str) or not isinstance(value, str):
-            raise InvalidArgumentTypeError("headers must map str names to str values")
+            raise InvalidArgumentTypeError("headers must map str names to str values, or be (name, value) pairs of str")
         if name.lower() in HEADERS:
             found.setdefault(name.lower(), []).append(value)
     return found

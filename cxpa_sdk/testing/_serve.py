@@ -123,13 +123,13 @@ def serve_forever(
         with platform.serve(host, port, allowed_hosts=allowed_hosts) as base_url:
             out.write(f"CXPA local platform at {base_url}\n")
             out.write(f"ingest key: {platform.ingest_key}\n")
-            out.write(f"deliveries to URL runtimes: {_signing(platform)}\n")
             out.write(f"{'id':>3}  {'name':<11} {'managed by':<11} {'output':<14}\n")
             for agent in platform.agents:
                 row = f"{agent.id:>3}  {agent.name:<11} {agent.managed_by:<11} {agent.output_kind:<14}"
                 if isinstance(agent.runtime, str):
                     row += f" -> {agent.runtime}"
                 out.write(row.rstrip() + "\n")
+            out.write(f"deliveries to URL runtimes: {_signing(platform)}\n")
             out.write("Ctrl-C stops it.\n")
             out.flush()
             threading.Event().wait()
