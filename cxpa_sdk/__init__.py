@@ -19,6 +19,7 @@ from ._errors import (
     BadRequestError,
     ConflictError,
     CxpaError,
+    DeliveryVerificationError,
     DownloadConsumedError,
     DownloadTooLargeError,
     IncompleteDownloadError,
@@ -45,6 +46,8 @@ from ._functions import (
     trigger_run_and_wait,
 )
 from ._runtime._agent import AgentClient, AsyncAgentClient
+from ._runtime._delivery import parse_runtime_payload, verify_delivery
+from ._runtime._seen import InMemorySeenDeliveries, SeenDeliveries
 from ._sync_handles import RunHandle, as_completed, wait_all
 from ._version import __version__
 from .hooks import Hook
@@ -64,7 +67,6 @@ from .types import (
     TriggeredRun,
     TriggerPayload,
     WaitTimedOut,
-    parse_runtime_payload,
 )
 
 __all__ = [
@@ -84,10 +86,12 @@ __all__ = [
     "Credential",
     "Cxpa",
     "CxpaError",
+    "DeliveryVerificationError",
     "Download",
     "DownloadConsumedError",
     "DownloadTooLargeError",
     "Hook",
+    "InMemorySeenDeliveries",
     "IncompleteDownloadError",
     "IngestedRun",
     "InternalServerError",
@@ -110,6 +114,7 @@ __all__ = [
     "RunHandle",
     "RunStatus",
     "RunWaiting",
+    "SeenDeliveries",
     "TriggerPayload",
     "TriggeredRun",
     "UnprocessableEntityError",
@@ -125,6 +130,7 @@ __all__ = [
     "trigger_run",
     "trigger_run_and_download",
     "trigger_run_and_wait",
+    "verify_delivery",
     "wait_all",
 ]
 

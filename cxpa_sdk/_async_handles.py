@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 
 from . import _config as check
@@ -65,6 +65,13 @@ class AsyncRunHandle(_HandleBase):
     async def cancel(self) -> Run:
         """Cancel the run (queued, running or waiting); the cancelled Run. ConflictError once it has ended."""
         return self._seen(await self._client.cancel_run(self.agent_id, self.run_id))
+
+    async def resume(self, token_id: str, output: Mapping[str, Any] | None = None) -> Run:
+        """Resume the run, waiting on `token_id`, with `output` for its runtime; the Run as it stands after.
+
+        See `AsyncCxpa.resume_run`: the run stays `waiting` until its runtime reports `started`.
+        """
+        return self._seen(await self._client.resume_run(self.agent_id, self.run_id, token_id, output))
 
     def events(self, *, after: str | None = None, timeout: float = 300.0) -> AsyncIterator[RunEvent]:
         """The run's events as they happen (status changes, outputs, waits, the end), from cursor `after`.

@@ -165,6 +165,39 @@ class Caller(BaseClient):
         """Cancel a run that has not ended; the cancelled Run."""
         return self._run(ops.cancel_run(self._settings, agent_id, run_id, idempotency_key=idempotency_key))
 
+    def resume_run(
+        self,
+        agent_id: int,
+        run_id: str,
+        token_id: str,
+        output: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Run:
+        """Resume a run that waits on `token_id` (it reported `waiting`); the Run as it stands after.
+
+        The platform takes the token and tells the run's runtime (a URL runtime is sent the resume
+        payload, with `output` and the run's input), whose `started` moves the run back to running:
+        until then the Run is still `waiting`, with `waiting` None. An extension of the seed's
+        contract (`POST .../runs/{runId}/resume`).
+
+        Args:
+            agent_id: The agent's id.
+            run_id: The run's id.
+            token_id: The token the run waits on (`run.waiting.token_id`).
+            output: What to pass on to the runtime, a JSON object (such as an approval's details);
+                None sends none (the runtime sees `{}`).
+            idempotency_key: The Idempotency-Key (default: a fresh UUID, the same on every retry).
+
+        Raises:
+            NotFoundError: No such run, or the run never waited on that token (`token_not_found`);
+                also a platform without the endpoint (another code).
+            ConflictError: The run is not waiting on that token now (`not_waiting`: resumed already,
+                or it moved on), or it has ended (`run_finished`).
+        """
+        flow = ops.resume_run(self._settings, agent_id, run_id, token_id, output, idempotency_key=idempotency_key)
+        return self._run(flow)
+
     def wait_for_run(self, agent_id: int, run_id: str, *, timeout: float = 300.0) -> Run:
         """Wait for an existing run to end, long-polling in segments under 60 s; the terminal Run.
 

@@ -162,6 +162,21 @@ def run_id(value: object, argument: str = "run_id") -> str:
     return found
 
 
+MAX_TOKEN_LENGTH = 256
+
+
+def token_id(value: object, argument: str = "token_id") -> str:
+    """A waiting token's id by the id rule (openapi.yaml's TokenIdentifier): as a run id's, up to 256 characters.
+
+    `waiting()` sends it and `resume_run` sends it back, so both check it alike: a token a run waits
+    on can always be resumed.
+    """
+    found = _visible_ascii(value, argument, MAX_TOKEN_LENGTH, "the id rule")
+    if found in (".", ".."):
+        raise InvalidArgumentError(f"{argument} must not be {found!r}")
+    return found
+
+
 def cursor(value: object, argument: str = "after") -> str:
     """An events cursor by the cursor rule (openapi.yaml's Cursor): 1 to 256 visible ASCII characters."""
     return _visible_ascii(value, argument, MAX_CURSOR_LENGTH, "the cursor rule")

@@ -21,6 +21,7 @@
     ├── DownloadTooLargeError         a download is larger than the caller's max_bytes
     ├── LocalFileError                a download arrived but could not be written (a folder, a disk)
     ├── DownloadConsumedError         a download's body was read a second time (also RuntimeError)
+    ├── DeliveryVerificationError     a delivery to a runtime failed verification (`check` names which)
     ├── InvalidArgumentError          a bad argument, caught before anything is sent (also ValueError)
     │   └── MissingConfigError        no base URL or key given, nor in the environment
     └── InvalidArgumentTypeError      an argument of the wrong type (also TypeError)
@@ -45,6 +46,7 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "CxpaError",
+    "DeliveryVerificationError",
     "DownloadConsumedError",
     "DownloadTooLargeError",
     "IncompleteDownloadError",
@@ -349,6 +351,32 @@ class LocalFileError(CxpaError):
 
 class DownloadConsumedError(CxpaError, RuntimeError):
     """A download's body can be read once; it was already read or closed."""
+
+
+class DeliveryVerificationError(CxpaError):
+    """A delivery to a runtime (a trigger, resume or cancel payload) failed verification: answer it 401.
+
+    Raised by `verify_delivery`, and by `parse_runtime_payload` and `AgentClient.from_payload` when
+    they are given keys. The message names the check that failed and why, never a key or a secret.
+
+    Example:
+        >>> try:                                                        # doctest: +SKIP
+        ...     payload = verify_delivery(body, headers, secrets=secrets)
+        ... except DeliveryVerificationError as exc:
+        ...     return Response(status_code=401)  # exc.check says which check failed
+
+    Attributes:
+        check: Which check failed: `unsigned` (no `webhook-signature`), `malformed` (a header absent,
+            repeated, too long, not ASCII, or not in the Standard Webhooks format), `signature` (no
+            signature by a trusted key), `timestamp` (older or newer than the tolerance), or
+            `replayed` (its `webhook-id` was seen before).
+        delivery_id: The delivery's `webhook-id`, once it passed the id rule (None before).
+    """
+
+    def __init__(self, message: str, *, check: str, delivery_id: str | None = None) -> None:
+        super().__init__(message)
+        self.check = check
+        self.delivery_id = delivery_id
 
 
 class InvalidArgumentError(CxpaError, ValueError):

@@ -35,6 +35,16 @@ class RunsClient(Protocol):
     def cancel_run(self, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Run:
         """Cancel the run; the cancelled Run."""
 
+    def resume_run(
+        self,
+        agent_id: int,
+        run_id: str,
+        token_id: str,
+        output: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Run: ...
+
     def run_events(
         self, agent_id: int, run_id: str, *, after: str | None = None, timeout: float = 300.0
     ) -> Iterator[RunEvent]:
@@ -55,6 +65,16 @@ class AsyncRunsClient(Protocol):
 
     async def cancel_run(self, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Run:
         """Cancel the run; the cancelled Run."""
+
+    async def resume_run(
+        self,
+        agent_id: int,
+        run_id: str,
+        token_id: str,
+        output: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Run: ...
 
     def run_events(
         self, agent_id: int, run_id: str, *, after: str | None = None, timeout: float = 300.0

@@ -6,7 +6,7 @@ Written by `scripts/unasync` from `_async_handles.py`: edit that file, not this 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from . import _config as check
@@ -63,6 +63,13 @@ class RunHandle(_HandleBase):
     def cancel(self) -> Run:
         """Cancel the run (queued, running or waiting); the cancelled Run. ConflictError once it has ended."""
         return self._seen(self._client.cancel_run(self.agent_id, self.run_id))
+
+    def resume(self, token_id: str, output: Mapping[str, Any] | None = None) -> Run:
+        """Resume the run, waiting on `token_id`, with `output` for its runtime; the Run as it stands after.
+
+        See `Cxpa.resume_run`: the run stays `waiting` until its runtime reports `started`.
+        """
+        return self._seen(self._client.resume_run(self.agent_id, self.run_id, token_id, output))
 
     def events(self, *, after: str | None = None, timeout: float = 300.0) -> Iterator[RunEvent]:
         """The run's events as they happen (status changes, outputs, waits, the end), from cursor `after`.

@@ -21,7 +21,7 @@ from cxpa_api.api.callers import trigger_run_and_wait
 from cxpa_api.client import Client
 
 # Schemas that are not attrs models: enums, strings (the id rules), and the callback union (a Union there).
-NOT_MODELS = {"RunStatus", "RunIdentifier", "Cursor", "CallbackEvent"}
+NOT_MODELS = {"RunStatus", "RunIdentifier", "TokenIdentifier", "Cursor", "CallbackEvent"}
 MODEL_NAMES = sorted(name for name in component_schemas() if name not in NOT_MODELS)
 # Schemas whose arrays hold other component models (Run rows, events, run references).
 LISTS_OF_MODELS = {"RunsWaited", "RunEvents", "WaitForRunsRequest"}

@@ -85,6 +85,10 @@ OTHER_SCHEMAS: dict[str, str] = {
     "RunIdentifier": (
         "the run id rule, a str: _config.run_id checks a caller's run ids by it, the answers' schemas the platform's"
     ),
+    "TokenIdentifier": (
+        "the id rule for waiting tokens, a str: _config.token_id checks waiting()'s and resume_run's token ids by "
+        "it, the answers' schemas the platform's"
+    ),
     "Cursor": (
         "the cursor rule, a str: _config.cursor checks a caller's `after` by it, the answers' schemas the platform's"
     ),
@@ -123,6 +127,7 @@ SENDERS: dict[str, tuple[Callable[..., Any], ...]] = {
     "ingest_run": (Cxpa.ingest_run, AsyncCxpa.ingest_run, cxpa_sdk.ingest_run, aio.ingest_run),
     "get_run": (Cxpa.get_run, AsyncCxpa.get_run, Cxpa.wait_for_run, AsyncCxpa.wait_for_run),
     "cancel_run": (Cxpa.cancel_run, AsyncCxpa.cancel_run),
+    "resume_run": (Cxpa.resume_run, AsyncCxpa.resume_run),
     "post_callback": tuple(
         getattr(cls, name)
         for cls in (AgentClient, AsyncAgentClient)

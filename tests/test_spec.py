@@ -125,6 +125,17 @@ CONTRACT = [
         None,
         {"200": "Run"},
     ),
+    # An extension of the seed's contract: resume a run that waits on a token (issue 25).
+    (
+        "post",
+        "/api/agents/{agentId}/runs/{runId}/resume",
+        "resume_run",
+        "callers",
+        {"200"},
+        ERRORS_POST_BODY,
+        "ResumeRunRequest",
+        {"200": "Run"},
+    ),
 ]
 IDS = [row[2] for row in CONTRACT]
 
@@ -159,6 +170,8 @@ NAMED_SCHEMAS = [
     "MissingRun",
     "RunsWaited",
     "JsonObject",
+    "ResumeRunRequest",
+    "TokenIdentifier",
 ]
 
 
@@ -346,3 +359,26 @@ def test_output_event_states_the_platforms_cross_field_rules(event: dict[str, An
     from jsonschema import Draft202012Validator  # noqa: PLC0415 - only this test needs it
 
     assert Draft202012Validator(json_schema("OutputEvent")).is_valid(event) is valid
+
+
+def test_runtime_deliveries_are_a_signed_webhook() -> None:
+    """The runtime delivery webhook carries the three Standard Webhooks headers and one of the three payloads."""
+    delivery = load_spec()["webhooks"]["runtimeDelivery"]["post"]
+    headers = {p["name"]: p for p in delivery["parameters"]}
+    assert set(headers) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    assert all(p["in"] == "header" and p["required"] for p in headers.values())
+    assert headers["webhook-id"]["schema"]["$ref"] == "#/components/schemas/RunIdentifier"
+    variants = delivery["requestBody"]["content"]["application/json"]["schema"]["oneOf"]
+    assert [ref_name(v) for v in variants] == ["TriggerPayload", "ResumePayload", "CancelPayload"]
+
+
+def test_token_ids_follow_one_rule_everywhere() -> None:
+    """A token id is a TokenIdentifier wherever it travels: waited on, shown in a Run, resumed, delivered."""
+    schemas = component_schemas()
+    for schema, prop in (
+        ("WaitingEvent", "tokenId"),
+        ("RunWaiting", "token_id"),
+        ("ResumeRunRequest", "tokenId"),
+        ("ResumePayload", "tokenId"),
+    ):
+        assert schemas[schema]["properties"][prop]["$ref"] == "#/components/schemas/TokenIdentifier", schema

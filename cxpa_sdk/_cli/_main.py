@@ -110,6 +110,50 @@ def _download_arguments(download: argparse.ArgumentParser) -> None:
     )
 
 
+def _dev_server_arguments(server: argparse.ArgumentParser) -> None:
+    """The arguments of `cxpa dev-server`."""
+    server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    server.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 picks a free one)")
+    server.add_argument("--ingest-key", help="the ingest API key callers use (default cxpa_local_ingest_key)")
+    server.add_argument(
+        "--agent",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="add a JSON agent whose runtime is sent the trigger payload at URL (repeatable)",
+    )
+    server.add_argument(
+        "--file-agent",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="add a file_download agent whose runtime at URL answers with the file (repeatable)",
+    )
+    server.add_argument(
+        "--agent-key",
+        action="append",
+        default=[],
+        metavar="AGENT=KEY",
+        help="fix the agent API key of an agent (by name or id) instead of a random one, never printed (repeatable)",
+    )
+    server.add_argument(
+        "--signing-secret",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="sign every POST to a URL runtime with KEY: whsec_... (v1, HMAC) or whsk_... (v1a, Ed25519); "
+        "repeatable (one signature per key, for rotation); never printed",
+    )
+    server.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host is NAME, on any port (default: only localhost or an IP address "
+        "on any port; * answers any); repeatable",
+    )
+
+
 def _common_arguments() -> argparse.ArgumentParser:
     """The flags of every command that talks to the platform: where, which key, output, and call options."""
     common = argparse.ArgumentParser(add_help=False)
@@ -161,39 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the local platform until Ctrl-C",
         description="Serve the local CXPA platform until Ctrl-C.",
     )
-    server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    server.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 picks a free one)")
-    server.add_argument("--ingest-key", help="the ingest API key callers use (default cxpa_local_ingest_key)")
-    server.add_argument(
-        "--agent",
-        action="append",
-        default=[],
-        metavar="NAME=URL",
-        help="add a JSON agent whose runtime is sent the trigger payload at URL (repeatable)",
-    )
-    server.add_argument(
-        "--file-agent",
-        action="append",
-        default=[],
-        metavar="NAME=URL",
-        help="add a file_download agent whose runtime at URL answers with the file (repeatable)",
-    )
-    server.add_argument(
-        "--agent-key",
-        action="append",
-        default=[],
-        metavar="AGENT=KEY",
-        help="fix the agent API key of an agent (by name or id) instead of a random one, never printed (repeatable)",
-    )
-    server.add_argument(
-        "--allowed-host",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="also answer requests whose Host is NAME, on any port (default: only localhost or an IP address "
-        "on any port; * answers any); repeatable",
-    )
-
+    _dev_server_arguments(server)
     trigger = command("trigger", "start a run and print its id")
     trigger.add_argument("agent_id", type=int)
     trigger.add_argument("--input", default="{}", help="the run's input: JSON, @file, or - for stdin")
@@ -207,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
         getter = command(name, help_text)
         getter.add_argument("agent_id", type=int)
         getter.add_argument("run_id")
+    resume = command("resume", "resume a run that waits on a token")
+    resume.add_argument("agent_id", type=int)
+    resume.add_argument("run_id")
+    resume.add_argument("token_id")
+    resume.add_argument("--output", help="what to pass on to the runtime: a JSON object, @file, or - for stdin")
     register = command("register", "register an externally triggered run")
     register.add_argument("agent_id", type=int)
     register.add_argument("external_run_id")
@@ -371,6 +388,13 @@ def _cancel(args: argparse.Namespace, streams: Streams) -> Exit:
     return Exit.OK
 
 
+def _resume(args: argparse.Namespace, streams: Streams) -> Exit:
+    output = None if args.output is None else json_object_argument(args.output, "--output", streams)
+    with _client(args) as client:
+        emit(client.resume_run(args.agent_id, args.run_id, args.token_id, output), streams, args.format)
+    return Exit.OK
+
+
 def _register(args: argparse.Namespace, streams: Streams) -> Exit:
     with _client(args) as client:
         registered = client.register_run(args.agent_id, args.external_run_id)
@@ -440,7 +464,7 @@ def _dev_server(args: argparse.Namespace, streams: Streams) -> Exit:
         agents = [_serve.parse_agent(spec, "json") for spec in args.agent]
         agents += [_serve.parse_agent(spec, "file_download") for spec in args.file_agent]
         keys = [_serve.parse_agent_key(spec) for spec in args.agent_key]
-        platform = _serve.build_platform(args.ingest_key, agents, keys)
+        platform = _serve.build_platform(args.ingest_key, agents, keys, args.signing_secret)
         allowed_hosts = [_serve.parse_allowed_host(spec) for spec in args.allowed_host]
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -459,6 +483,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Streams], Exit]] = {
     "download": _download,
     "get": _get,
     "cancel": _cancel,
+    "resume": _resume,
     "register": _register,
     "ingest": _ingest,
     "credential": _credential,

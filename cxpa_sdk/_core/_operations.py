@@ -467,6 +467,26 @@ def cancel_run(settings: Settings, agent_id: int, run_id: str, *, idempotency_ke
     return answered(about(Run.from_json(answer.data), agent, run, answer), answer)
 
 
+def resume_run(
+    settings: Settings,
+    agent_id: int,
+    run_id: str,
+    token_id: str,
+    output: Mapping[str, Any] | None = None,
+    *,
+    idempotency_key: str | None = None,
+) -> Flow[Run]:
+    """POST resume: the run waiting on `token_id` is resumed with `output`; the Run as it stands after."""
+    agent, run = check.agent_id(agent_id), check.run_id(run_id)
+    body: dict[str, Any] = {"tokenId": check.token_id(token_id)}
+    if output is not None:
+        body["output"] = check.json_object(output, "output")
+    op = _post("resume_run", body, {200: "Run"}, agentId=agent, runId=run)
+    flow = call(settings, op, deadline=deadline_at(settings), idempotency_key=key_for(idempotency_key))
+    answer = yield from naming_run(run, flow)
+    return answered(about(Run.from_json(answer.data), agent, run, answer), answer)
+
+
 def register_run(
     settings: Settings, agent_id: int, external_run_id: str, *, idempotency_key: str | None = None
 ) -> Flow[RegisteredRun]:

@@ -32,6 +32,8 @@ from ..types import (
     TriggerPayload,
 )
 from ._agent_base import AgentBase, checked_trace_context, keyed_payload
+from ._delivery import DEFAULT_TOLERANCE_S, Headers
+from ._seen import SeenDeliveries
 
 
 class AgentClient(AgentBase):
@@ -125,10 +127,33 @@ class AgentClient(AgentBase):
         payload: TriggerPayload | ResumePayload | bytes | str | Mapping[str, Any],
         *,
         base_url: str | None = None,
+        headers: Headers | None = None,
+        secrets: str | Sequence[str] = (),
+        public_keys: str | Sequence[str] = (),
+        tolerance: float = DEFAULT_TOLERANCE_S,
+        seen: SeenDeliveries | None = None,
         **options: Any,
     ) -> Self:
-        """The client for the run a trigger or resume payload describes: its key, run id, token, trace context."""
-        parsed = keyed_payload(payload)
+        """The client for the run a trigger or resume payload describes: its key, run id, token, trace context.
+
+        Given `secrets` or `public_keys`, the delivery is verified first, as `verify_delivery` does
+        (`payload` must then be the body's raw bytes, and `headers` the request's); an unsigned one
+        is refused. Verify a delivery once: one verified already is `replayed` the second time, so
+        pass the payload `verify_delivery` returned instead, without keys. The other `options` are
+        the constructor's.
+
+        Raises:
+            DeliveryVerificationError: Keys were given and the delivery failed a check.
+            InvalidArgumentError: The payload is no trigger or resume payload (a cancel payload has no key).
+        """
+        verification = {
+            "headers": headers,
+            "secrets": secrets,
+            "public_keys": public_keys,
+            "tolerance": tolerance,
+            "seen": seen,
+        }
+        parsed = keyed_payload(payload, verification)
         options.setdefault("trace_context", parsed.trace_context or None)  # a caller's own wins
         return cls(
             api_key=parsed.agent_api_key,
@@ -284,10 +309,33 @@ class AsyncAgentClient(AgentBase):
         payload: TriggerPayload | ResumePayload | bytes | str | Mapping[str, Any],
         *,
         base_url: str | None = None,
+        headers: Headers | None = None,
+        secrets: str | Sequence[str] = (),
+        public_keys: str | Sequence[str] = (),
+        tolerance: float = DEFAULT_TOLERANCE_S,
+        seen: SeenDeliveries | None = None,
         **options: Any,
     ) -> Self:
-        """The client for the run a trigger or resume payload describes: its key, run id, token, trace context."""
-        parsed = keyed_payload(payload)
+        """The client for the run a trigger or resume payload describes: its key, run id, token, trace context.
+
+        Given `secrets` or `public_keys`, the delivery is verified first, as `verify_delivery` does
+        (`payload` must then be the body's raw bytes, and `headers` the request's); an unsigned one
+        is refused. Verify a delivery once: one verified already is `replayed` the second time, so
+        pass the payload `verify_delivery` returned instead, without keys. The other `options` are
+        the constructor's.
+
+        Raises:
+            DeliveryVerificationError: Keys were given and the delivery failed a check.
+            InvalidArgumentError: The payload is no trigger or resume payload (a cancel payload has no key).
+        """
+        verification = {
+            "headers": headers,
+            "secrets": secrets,
+            "public_keys": public_keys,
+            "tolerance": tolerance,
+            "seen": seen,
+        }
+        parsed = keyed_payload(payload, verification)
         options.setdefault("trace_context", parsed.trace_context or None)  # a caller's own wins
         return cls(
             api_key=parsed.agent_api_key,

@@ -23,9 +23,10 @@ from ..types import (
     ResumePayload,
     RunStatus,
     TriggerPayload,
-    parse_runtime_payload,
 )
 from ..types._runtime import TRACE_CONTEXT_KEYS, valid_trace_context
+from ._delivery import parse_runtime_payload
+from ._signing import trusted_keys
 
 ExitReport = tuple[Flow[CallbackAccepted], Callable[[CxpaError], None]]
 """What the end of a `with` block reports (a flow), and how a report that failed is logged."""
@@ -170,7 +171,7 @@ class AgentBase(ForkGuard):
             raise check.InvalidArgumentTypeError(f"description must be a str, not {type(description).__name__}")
         event: dict[str, Any] = {
             "type": "waiting",
-            "tokenId": check.identifier(token_id, "token_id", 256),
+            "tokenId": check.token_id(token_id),
             "description": description,
         }
         if output is not ops._UNSET:
@@ -191,15 +192,22 @@ class AgentBase(ForkGuard):
 
 def keyed_payload(
     payload: TriggerPayload | ResumePayload | bytes | str | Mapping[str, Any],
+    verification: Mapping[str, Any],
 ) -> TriggerPayload | ResumePayload:
     """The trigger or resume payload a client is made from; a cancel payload (which has no key) is refused.
 
-    A payload given as an object (built by hand, or by `from_dict`) keeps only its valid trace context,
-    as `parse` does: an invalid one is dropped (logged at DEBUG), never a reason not to report.
+    `verification` holds `parse_runtime_payload`'s options (headers, secrets, public_keys, tolerance,
+    seen): given keys, the payload must be the delivery's raw bytes, and is verified first. A payload
+    given as an object (built by hand, or by `from_dict`) keeps only its valid trace context, as
+    `parse` does: an invalid one is dropped (logged at DEBUG), never a reason not to report.
     """
     if isinstance(payload, TriggerPayload | ResumePayload):
+        if trusted_keys(verification.get("secrets", ()), verification.get("public_keys", ())):
+            raise InvalidArgumentTypeError(
+                "a delivery is verified over its raw body: pass the bytes as received, not a parsed payload"
+            )
         return replace(payload, trace_context=valid_trace_context(payload.trace_context, "payload"))
-    parsed = parse_runtime_payload(payload)
+    parsed = parse_runtime_payload(payload, **verification)
     if isinstance(parsed, CancelPayload):
         raise InvalidArgumentError(
             f"a cancel payload carries no agent key, so no client can be made from it: it says to stop the work "

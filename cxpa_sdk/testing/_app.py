@@ -426,6 +426,21 @@ async def cancel_run(request: Request) -> Response:
     return await idempotent(request, raw, act)
 
 
+async def resume_run(request: Request) -> Response:
+    """POST /api/agents/{agentId}/runs/{runId}/resume: the run waiting on the token goes on (an extension)."""
+    core: PlatformCore = request.app.state.core
+    agent = core.caller(bearer(request), agent_id_of(request))
+    run_id = request.path_params["runId"]
+    raw, body = await read_json(request, "ResumeRunRequest")
+
+    async def act() -> Response:
+        run = core.resume_run(agent, run_id, body["tokenId"], body.get("output"))
+        with core.lock:
+            return JSONResponse(run.row(), 200)
+
+    return await idempotent(request, raw, act)
+
+
 # -- the app ----------------------------------------------------------------------------------
 
 ROUTES = [
@@ -439,6 +454,7 @@ ROUTES = [
     Route("/api/credentials/{connectionId}/resolve", resolve_credential, methods=["GET"]),
     Route("/api/agents/{agentId}/runs/{runId}", get_run, methods=["GET"]),
     Route("/api/agents/{agentId}/runs/{runId}/cancel", cancel_run, methods=["POST"]),
+    Route("/api/agents/{agentId}/runs/{runId}/resume", resume_run, methods=["POST"]),
 ]
 # An extension of the seed's contract; `LocalPlatform(events=False)` serves without it, as an older
 # platform: the path is then unknown (404 `not_found`, as any unknown path).

@@ -20,11 +20,12 @@ import httpx2
 
 from cxpa_api.models import CancelPayload, ResumePayload
 
+from .._runtime._signing import SigningKey
 from ._dispatch import RuntimeDispatch
 from ._errors import ApiError, conflict
 from ._files import FileRelay, FileStream
 from ._idempotency import IdempotencyStore
-from ._runs import Agent, RunRecord, check_cancel, check_event, check_ingest, new_id
+from ._runs import Agent, RunRecord, check_cancel, check_event, check_ingest, check_resume, new_id
 from ._waiting import Waiting
 
 logger = logging.getLogger("cxpa_sdk.testing")
@@ -43,8 +44,17 @@ class Credential:
 class PlatformCore(RuntimeDispatch, FileRelay, Waiting):
     """All state of one local platform, guarded by one lock; waiters are woken in their event loop."""
 
-    def __init__(self, *, ingest_key: str, max_wait_ms: int, max_poll_wait_ms: int, runtime_workers: int) -> None:
+    def __init__(
+        self,
+        *,
+        ingest_key: str,
+        max_wait_ms: int,
+        max_poll_wait_ms: int,
+        runtime_workers: int,
+        signing_keys: tuple[SigningKey, ...] = (),
+    ) -> None:
         self.lock: threading.RLock = threading.RLock()
+        self.signing_keys = signing_keys  # what deliveries to URL runtimes are signed with (an agent's own win)
         self.max_wait_ms = max_wait_ms
         self.max_poll_wait_ms = max_poll_wait_ms
         self.agents: dict[int, Agent] = {}
@@ -210,6 +220,9 @@ class PlatformCore(RuntimeDispatch, FileRelay, Waiting):
                 run.error = event["error"]
             if event["type"] == "waiting":  # before the move, so that its event carries the token
                 run.waiting = {"token_id": event["tokenId"], "description": event["description"]}
+                run.tokens.add(event["tokenId"])
+                run.resumed.clear()  # a new wait: a Python runtime's wait_for_resume waits for its own resume
+                run.resume_values.clear()
             run.move_to(target)
             self._notify(run.id)
             return run
@@ -248,31 +261,41 @@ class PlatformCore(RuntimeDispatch, FileRelay, Waiting):
             self._notify(run_id)
 
     def resume(self, token_id: str, output: dict[str, Any] | None) -> str:
-        """Resume the waiting run paused on `token_id`; its runtime continues. Returns the run id.
-
-        A Python runtime sees it in `RuntimeCall.wait_for_resume`; a URL runtime is sent the
-        ResumePayload (openapi.yaml) as a JSON POST to its URL.
-        """
+        """Resume the waiting run paused on `token_id` through `resume_run` (the endpoint's path); its id."""
         with self.lock:
             for run in self.runs.values():
                 if run.status == "waiting" and run.waiting and run.waiting["token_id"] == token_id:
-                    run.resume_values.update(output or {})
-                    run.resumed.set()
-                    agent = self.agents[run.agent_id]
-                    if isinstance(agent.runtime, str):
-                        payload = {
-                            "type": "resumed",
-                            "runId": run.id,
-                            "agentId": agent.id,
-                            "tokenId": token_id,
-                            "output": dict(output or {}),
-                            "agentApiKey": agent.api_key,
-                            "credentialsToken": self._token_for(run.id),
-                            **run.trace_context,
-                        }
-                        self._spawn(self._post_resume(agent, run.id, ResumePayload.from_dict(payload).to_dict()))
-                    return run.id
+                    return self.resume_run(self.agents[run.agent_id], run.id, token_id, output).id
         raise KeyError(f"no waiting run is paused on token {token_id!r}")
+
+    def resume_run(self, agent: Agent, run_id: str, token_id: str, output: dict[str, Any] | None) -> RunRecord:
+        """Resume a run waiting on `token_id` (`POST .../resume`); its runtime continues. 404, 403 or 409 otherwise.
+
+        The token is taken (`waiting` becomes null; the status stays `waiting` until the runtime's
+        `started`). A Python runtime sees it in `RuntimeCall.wait_for_resume`; a URL runtime is sent
+        the ResumePayload (openapi.yaml), with the run's input, as a POST to its URL.
+        """
+        with self.lock:
+            run = self.run_of(agent, run_id)
+            check_resume(run, token_id)
+            run.waiting = None
+            run.resume_values.update(output or {})
+            run.resumed.set()
+            self._notify(run.id)
+            if isinstance(agent.runtime, str):
+                payload = {
+                    "type": "resumed",
+                    "runId": run.id,
+                    "agentId": agent.id,
+                    "tokenId": token_id,
+                    "output": dict(output or {}),
+                    "input": run.input_data,
+                    "agentApiKey": agent.api_key,
+                    "credentialsToken": self._token_for(run.id),
+                    **run.trace_context,
+                }
+                self._spawn(self._post_resume(agent, run.id, ResumePayload.from_dict(payload).to_dict()))
+            return run
 
     def resolve(self, agent: Agent, token: str | None, connection_id: str) -> tuple[str, Credential]:
         """A credential for a runtime holding the agent key and a live credentials token of its agent's run."""

@@ -1,22 +1,26 @@
 """How the local platform calls runtimes: Python runtimes on worker threads, URL runtimes over HTTP.
 
 A trigger is dispatched once (`_dispatch`), bounded by the agent's maxRunDurationMs; a URL runtime
-is POSTed the trigger payload, and later the resume and cancel notifications. What a runtime
+is POSTed the trigger payload, and later the resume and cancel notifications, each signed when the
+agent or the platform has signing keys (`_delivery`). What a runtime
 answers, or fails to, ends its run as the contract says.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import httpx2
 
+from .._runtime._signing import SigningKey, signature_header, signed_content
 from ._files import FileStream
-from ._runs import Agent, RunRecord, error_of
+from ._runs import Agent, RunRecord, error_of, new_id
 from ._runtime import RuntimeCall, RuntimeFile
 
 logger = logging.getLogger("cxpa_sdk.testing")
@@ -35,6 +39,7 @@ class RuntimeDispatch:
     _executor: ThreadPoolExecutor | None
     _tasks: set[asyncio.Task[None]]
     _http: httpx2.AsyncClient | None
+    signing_keys: tuple[SigningKey, ...]
 
     if TYPE_CHECKING:
 
@@ -96,12 +101,29 @@ class RuntimeDispatch:
         if status not in ("completed", "failed", "cancelled"):
             self.fail(run.id, {"name": "RuntimeError", "message": f"the runtime returned with the run still {status}"})
 
+    def _delivery(self, agent: Agent, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of a POST to a URL runtime: JSON, its trace context, and signed when keys are set.
+
+        The signature (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`) is
+        over these very bytes, with one entry per key of the agent's own, else of the platform's.
+        """
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        headers = {"content-type": "application/json", **trace_headers(payload)}
+        keys = agent.signing_keys or self.signing_keys
+        if keys:
+            delivery_id, timestamp = new_id("msg"), str(int(time.time()))
+            headers["webhook-id"] = delivery_id
+            headers["webhook-timestamp"] = timestamp
+            headers["webhook-signature"] = signature_header(signed_content(delivery_id, timestamp, body), keys)
+        return body, headers
+
     async def _post_payload(self, agent: Agent, run_id: str, payload: dict[str, Any]) -> None:
         """POST the trigger payload to a URL runtime; an error answer or no answer ends the run failed."""
         url = str(agent.runtime)
+        body, headers = self._delivery(agent, payload)
         try:
             client = self._runtime_client()
-            request = client.build_request("POST", url, json=payload, headers=trace_headers(payload))
+            request = client.build_request("POST", url, content=body, headers=headers)
             response = await client.send(request, stream=True)
         except httpx2.HTTPError as exc:
             self.fail(run_id, {"name": type(exc).__name__, "message": f"the runtime at {url} did not answer: {exc}"})
@@ -130,8 +152,9 @@ class RuntimeDispatch:
     async def _post_resume(self, agent: Agent, run_id: str, payload: dict[str, Any]) -> None:
         """Tell a URL runtime its run was resumed; an error answer or no answer ends the run failed."""
         url = str(agent.runtime)
+        body, headers = self._delivery(agent, payload)
         try:
-            response = await self._runtime_client().post(url, json=payload, headers=trace_headers(payload))
+            response = await self._runtime_client().post(url, content=body, headers=headers)
         except httpx2.HTTPError as exc:
             message = f"the runtime at {url} did not answer the resume notification: {exc}"
             self.fail(run_id, {"name": type(exc).__name__, "message": message})
@@ -143,8 +166,11 @@ class RuntimeDispatch:
     async def _post_cancel(self, agent: Agent, run_id: str, payload: dict[str, Any]) -> None:
         """Tell a URL runtime its run was cancelled, within CANCEL_NOTICE_TIMEOUT_S; the answer is only logged."""
         url = str(agent.runtime)
+        body, headers = self._delivery(agent, payload)
         try:
-            response = await self._runtime_client().post(url, json=payload, timeout=CANCEL_NOTICE_TIMEOUT_S)
+            response = await self._runtime_client().post(
+                url, content=body, headers=headers, timeout=CANCEL_NOTICE_TIMEOUT_S
+            )
         except httpx2.HTTPError as exc:
             logger.info("the runtime at %s did not take the cancel of run %s: %s", url, run_id, type(exc).__name__)
             return

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from .._runtime._signing import public_keys_of, signing_keys
 from ._app import Edge, build_app
 from ._builtins import DEMO_CONNECTION, builtin_agents
 from ._core import Credential, PlatformCore
@@ -46,6 +47,11 @@ class LocalPlatform:
         batch_waits: Whether to serve `wait_for_runs` (many runs waited for on one request, an
             extension of the seed's contract); False serves the platform as an older one without
             it, for testing the SDK's fallback to waiting run by run.
+        signing_secret: The keys every POST to a URL runtime (trigger, resume, cancel) is signed
+            with (Standard Webhooks headers): one key or a list, `whsec_...` for `v1` (HMAC-SHA256)
+            and `whsk_...` for `v1a` (Ed25519, the `signing` extra), one signature per key, so two
+            keys rotate without a refused delivery. An agent's own (`add_agent(signing_secret=)`)
+            replace these for it. None: deliveries are not signed. Never shown.
     """
 
     def __init__(
@@ -58,6 +64,7 @@ class LocalPlatform:
         runtime_workers: int = 64,
         events: bool = True,
         batch_waits: bool = True,
+        signing_secret: str | Sequence[str] | None = None,
     ) -> None:
         self.ingest_key = ingest_key
         self._events = events
@@ -68,6 +75,7 @@ class LocalPlatform:
             max_wait_ms=max_wait_ms,
             max_poll_wait_ms=max_poll_wait_ms,
             runtime_workers=runtime_workers,
+            signing_keys=signing_keys(signing_secret or ()),
         )
         self._base_url: str | None = None
         if builtin_agents:
@@ -141,6 +149,7 @@ class LocalPlatform:
         output_kind: str = "json",
         max_run_duration_ms: int = 300_000,
         api_key: str | None = None,
+        signing_secret: str | Sequence[str] | None = None,
     ) -> Agent:
         """Add an agent; its id is the next free one unless given.
 
@@ -153,12 +162,22 @@ class LocalPlatform:
             output_kind: `json` or `file_download`.
             max_run_duration_ms: How long a run may take before the platform fails it, in milliseconds.
             api_key: The agent API key its runtimes call back with (default: a random one).
+            signing_secret: The agent's own signing keys (`whsec_...`, `whsk_...`), in place of the
+                platform's `signing_secret` for its deliveries; None: the platform's.
         """
         if managed_by not in ("platform", "standalone") or output_kind not in ("json", "file_download"):
             raise ValueError("managed_by must be platform or standalone; output_kind json or file_download")
         with self._core.lock:
             new_id = agent_id if agent_id is not None else max(self._core.agents, default=0) + 1
-            agent = Agent(new_id, name, managed_by, output_kind, max_run_duration_ms, runtime)
+            agent = Agent(
+                new_id,
+                name,
+                managed_by,
+                output_kind,
+                max_run_duration_ms,
+                runtime,
+                signing_keys=signing_keys(signing_secret or ()),
+            )
             if api_key is not None:
                 agent = dataclasses.replace(agent, api_key=self._free_key(api_key))
             return self._register(agent)
@@ -181,6 +200,33 @@ class LocalPlatform:
         if api_key in self._core.agent_keys or api_key in self._core.ingest_keys:
             raise ValueError("that API key is already in use by another agent or as an ingest key")
         return api_key
+
+    def set_signing_secret(self, signing_secret: str | Sequence[str] | None, *, agent_id: int | None = None) -> None:
+        """Change the keys deliveries are signed with, the platform's or (with `agent_id`) an agent's own: a rotation.
+
+        None removes them (the platform's: deliveries unsigned; an agent's: the platform's apply).
+        """
+        keys = signing_keys(signing_secret or ())
+        with self._core.lock:
+            if agent_id is None:
+                self._core.signing_keys = keys
+            else:
+                self._core.agents[agent_id] = dataclasses.replace(self._core.agents[agent_id], signing_keys=keys)
+
+    @property
+    def signing_key_count(self) -> int:
+        """How many keys the platform signs deliveries with (0: unsigned); the keys themselves are never shown."""
+        return len(self._core.signing_keys)
+
+    def public_keys(self, agent_id: int | None = None) -> list[str]:
+        """The `whpk_` public keys of the `whsk_` keys an agent's deliveries (or, None, the platform's) are signed with.
+
+        What a runtime passes as `public_keys=` to check `v1a` signatures; public, so safe to show.
+        """
+        with self._core.lock:
+            agent = None if agent_id is None else self._core.agents[agent_id]
+            keys = (agent.signing_keys if agent is not None else ()) or self._core.signing_keys
+        return public_keys_of(keys)
 
     def agent(self, agent_id: int) -> Agent:
         """An agent by id."""
@@ -236,7 +282,13 @@ class LocalPlatform:
             return [dict(event) for event in self._core.runs[run_id].events]
 
     def resume(self, token_id: str, output: dict[str, Any] | None = None) -> str:
-        """Resume the run waiting on `token_id` (the `approval` agent then completes); returns its id."""
+        """Resume the run waiting on `token_id` (the `approval` agent then completes); returns its id.
+
+        The same path as `POST .../runs/{runId}/resume` (`Cxpa.resume_run`), found by the token alone.
+
+        Raises:
+            KeyError: No run is waiting on that token now.
+        """
         return self._core.resume(token_id, output)
 
     def reset_faults(self) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from cxpa_api.models import Run as RunModel
 
+from .._runtime._signing import SigningKey
 from ._errors import ApiError, conflict
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
@@ -65,6 +66,7 @@ class Agent:
         max_run_duration_ms: How long one run may take, in milliseconds; waits are capped at it.
         runtime: A Python callable, a URL that receives the trigger payload, or None.
         api_key: The agent API key its runtimes call back with (secret; never shown in repr).
+        signing_keys: The keys its deliveries are signed with, when it has its own (never shown in repr).
     """
 
     id: int
@@ -74,6 +76,7 @@ class Agent:
     max_run_duration_ms: int = 300_000
     runtime: Callable[..., Any] | str | None = field(default=None, compare=False)
     api_key: str = field(default_factory=lambda: "cxpa_agent_" + secrets.token_hex(16), repr=False)
+    signing_keys: tuple[SigningKey, ...] = field(default=(), repr=False, compare=False)  # its own, else the platform's
 
     def to_dict(self) -> dict[str, Any]:
         """The spec's Agent shape."""
@@ -108,6 +111,7 @@ class RunRecord:
     events: list[dict[str, Any]] = field(default_factory=list, repr=False)
     events_dropped: int = field(default=0, repr=False)
     trace_context: dict[str, str] = field(default_factory=dict, repr=False)  # its trigger request's W3C headers
+    tokens: set[str] = field(default_factory=set, repr=False)  # every token it waited on (resume_run's 404 or 409)
 
     def __post_init__(self) -> None:
         """A new run's first event: its status (`queued`)."""
@@ -227,6 +231,17 @@ def check_ingest(run: RunRecord | None) -> None:
     """Ingest upserts any non-terminal run; a terminal run can't be changed."""
     if run is not None and run.terminal:
         raise conflict("run_finished", f"run {run.id} is {run.status} and can't change", run.id)
+
+
+def check_resume(run: RunRecord, token_id: str) -> None:
+    """A run can be resumed on the token it waits on now: 404 for a token it never waited on, else 409."""
+    if run.terminal:
+        raise conflict("run_finished", f"run {run.id} is {run.status} and can't be resumed", run.id)
+    if token_id not in run.tokens:
+        raise ApiError(404, "token_not_found", f"run {run.id} never waited on token {token_id!r}")
+    if run.status != "waiting" or not run.waiting or run.waiting["token_id"] != token_id:
+        why = "it was resumed already" if run.status == "waiting" else f"it is {run.status}"
+        raise conflict("not_waiting", f"run {run.id} is not waiting on token {token_id!r}: {why}", run.id)
 
 
 def check_cancel(run: RunRecord) -> None:

@@ -53,14 +53,21 @@ def parse_allowed_host(spec: str) -> str:
 
 
 def build_platform(
-    ingest_key: str | None, agents: Sequence[DevAgent] = (), agent_keys: Sequence[tuple[str, str]] = ()
+    ingest_key: str | None,
+    agents: Sequence[DevAgent] = (),
+    agent_keys: Sequence[tuple[str, str]] = (),
+    signing_secrets: Sequence[str] = (),
 ) -> LocalPlatform:
-    """A LocalPlatform with the built-in agents, the URL agents and the fixed agent keys of a dev server.
+    """A LocalPlatform with the built-in agents, the URL agents, the fixed agent keys and signing keys of a dev server.
 
     Raises:
-        ValueError: A name is taken, `--agent-key` names no agent, or a key is in use or invalid.
+        ValueError: A name is taken, `--agent-key` names no agent, a key is in use or invalid, or a
+            `--signing-secret` is not a whsec_ or whsk_ key (the message never shows it).
     """
-    platform = LocalPlatform(ingest_key=ingest_key or DEFAULT_INGEST_KEY)
+    try:
+        platform = LocalPlatform(ingest_key=ingest_key or DEFAULT_INGEST_KEY, signing_secret=list(signing_secrets))
+    except ValueError as exc:
+        raise ValueError(f"--signing-secret: {exc}") from None
     for agent in agents:
         if any(known.name == agent.name for known in platform.agents):
             raise ValueError(f"an agent named {agent.name!r} already exists: pick another name")
@@ -75,6 +82,16 @@ def build_platform(
         except ValueError as exc:
             raise ValueError(f"--agent-key {ref}: {exc}") from None
     return platform
+
+
+def _signing(platform: LocalPlatform) -> str:
+    """How deliveries are signed, for the banner: never a secret, only the v1a public keys (which are public)."""
+    keys = platform.signing_key_count
+    if not keys:
+        return "unsigned (--signing-secret signs them)"
+    public = platform.public_keys()
+    shown = f"; v1a public keys (for runtimes' public_keys=): {' '.join(public)}" if public else ""
+    return f"signed with {keys} key{'s' if keys != 1 else ''}{shown}"
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -112,6 +129,7 @@ def serve_forever(
                 if isinstance(agent.runtime, str):
                     row += f" -> {agent.runtime}"
                 out.write(row.rstrip() + "\n")
+            out.write(f"deliveries to URL runtimes: {_signing(platform)}\n")
             out.write("Ctrl-C stops it.\n")
             out.flush()
             threading.Event().wait()

@@ -175,6 +175,8 @@ class ResumePayload:
         output: What the resumer passed on (`{}` when nothing).
         agent_api_key: The key for the run's callbacks and credential resolves.
         credentials_token: A fresh token for credential resolves, when the run has one.
+        input: The run's input, as its trigger payload carried it, so that a runtime needs no state
+            of its own to carry on; None from a platform that does not send it (an older one).
         trace_context: The W3C trace context (`traceparent`, `tracestate`) of the run's trigger
             request, as in TriggerPayload; empty when the platform sent none. Not in repr.
     """
@@ -185,6 +187,7 @@ class ResumePayload:
     output: dict[str, Any]
     agent_api_key: str = field(repr=False)
     credentials_token: str | None = field(default=None, repr=False)
+    input: dict[str, Any] | None = field(default=None, kw_only=True)
     trace_context: Mapping[str, str] = field(default_factory=dict, repr=False, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
@@ -201,6 +204,7 @@ class ResumePayload:
             data["output"],
             data["agent_api_key"],
             data.get("credentials_token"),
+            input=data.get("input"),
             trace_context=dict(data.get("trace_context") or {}),
         )
 
@@ -220,6 +224,7 @@ class ResumePayload:
             data["output"],
             data["agentApiKey"],
             data.get("credentialsToken"),
+            input=data.get("input"),
             trace_context=_trace_context(data),
         )
 
@@ -269,7 +274,10 @@ class CancelPayload:
 def parse_runtime_payload(
     payload: bytes | str | Mapping[str, Any],
 ) -> TriggerPayload | ResumePayload | CancelPayload:
-    """Validate what the platform POSTed to a runtime's URL, by its `type`.
+    """Validate what the platform POSTed to a runtime's URL, by its `type` (unverified).
+
+    `cxpa_sdk.parse_runtime_payload` is this, and verifies the delivery's signature first when it is
+    given keys (see `cxpa_sdk.verify_delivery`).
 
     A ResumePayload when `type` is `resumed`, a CancelPayload when it is `cancelled`, a
     TriggerPayload when there is no `type` (the seed's trigger payload has none). Any other `type`

@@ -19,6 +19,15 @@ SCRIPTS = {
     "ingest_run.py": ([], "is completed"),
     "agent_runtime.py": (["--self-test"], "completed, output {'words': 6}"),
     "smoke.py": ([], '"runId": "run_smoke"'),
+    # Signed deliveries verified, a run resumed through the public endpoint and finished from the resume payload.
+    **{
+        name: (
+            ["--self-test"],
+            "completed, output {'approved': True, 'approvedBy': 'dana', 'topic': 'Q3'}\n"
+            "an unsigned delivery: 401 refused: unsigned",
+        )
+        for name in ("runtime_fastapi.py", "runtime_flask.py")
+    },
 }
 
 

@@ -81,7 +81,7 @@ OUTCOMES: dict[tuple[str, str], str] = {
     ("huge", "agentId"): "kept",
     ("huge", "input"): "kept",
     ("huge", "output"): "kept",
-    ("huge", "tokenId"): "kept",
+    ("huge", "tokenId"): "refused",  # a token id follows the id rule (TokenIdentifier: at most 256 characters)
     ("huge", "agentApiKey"): "kept",
     ("huge", "credentialsToken"): "kept",
 }

@@ -71,6 +71,8 @@ SAMPLES: dict[str, Any] = {
     "argument": "base_url",
     "env_var": "CXPA_API_URL",
     "also": [("ingest_api_key", "CXPA_INGEST_KEY")],
+    "check": "replayed",
+    "delivery_id": "msg_1",
 }
 
 

@@ -20,6 +20,7 @@ from .register_run_request import RegisterRunRequest
 from .registered_run import RegisteredRun
 from .resume_payload import ResumePayload
 from .resume_payload_type import ResumePayloadType
+from .resume_run_request import ResumeRunRequest
 from .run import Run
 from .run_error import RunError
 from .run_event import RunEvent
@@ -58,6 +59,7 @@ __all__ = (
     "RegisterRunRequest",
     "ResumePayload",
     "ResumePayloadType",
+    "ResumeRunRequest",
     "Run",
     "RunError",
     "RunEvent",

@@ -26,7 +26,8 @@ class ResumePayload:
 
         Example:
             {'type': 'resumed', 'runId': 'run_8f14e45fceea167a', 'agentId': 42, 'tokenId': 'tok_approval', 'output':
-                {'approvedBy': 'dana'}, 'agentApiKey': 'cxpa_agent_example_key', 'credentialsToken': 'ctok_example_token'}
+                {'approvedBy': 'dana'}, 'input': {'topic': 'Q3 financial summary'}, 'agentApiKey': 'cxpa_agent_example_key',
+                'credentialsToken': 'ctok_example_token'}
 
     """
 
@@ -39,11 +40,15 @@ class ResumePayload:
     agent_id: int
     """ The agent the run belongs to. """
     token_id: str
-    """ The token the run was waiting on (its `waiting` event's `tokenId`). """
+    """ A token a run waits on (`waiting`) and is resumed by (the id rule, at most 256 characters): 1 to
+    256 visible ASCII characters, never `.` or `..`; refused from either side otherwise.
+     """
     output: JsonObject
     """ Any JSON object. """
     agent_api_key: str
     """ The key for this run's callbacks and credential resolves (secret). """
+    input_: JsonObject | Unset = UNSET
+    """ Any JSON object. """
     credentials_token: str | Unset = UNSET
     """ A fresh token for credential resolves (secret); the trigger's may have expired. """
     traceparent: str | Unset = UNSET
@@ -73,6 +78,10 @@ class ResumePayload:
 
         agent_api_key = self.agent_api_key
 
+        input_: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.input_, Unset):
+            input_ = self.input_.to_dict()
+
         credentials_token = self.credentials_token
 
         traceparent = self.traceparent
@@ -91,6 +100,8 @@ class ResumePayload:
                 "agentApiKey": agent_api_key,
             }
         )
+        if input_ is not UNSET:
+            field_dict["input"] = input_
         if credentials_token is not UNSET:
             field_dict["credentialsToken"] = credentials_token
         if traceparent is not UNSET:
@@ -117,6 +128,13 @@ class ResumePayload:
 
         agent_api_key = d.pop("agentApiKey")
 
+        _input_ = d.pop("input", UNSET)
+        input_: JsonObject | Unset
+        if isinstance(_input_, Unset):
+            input_ = UNSET
+        else:
+            input_ = JsonObject.from_dict(_input_)
+
         credentials_token = d.pop("credentialsToken", UNSET)
 
         traceparent = d.pop("traceparent", UNSET)
@@ -130,6 +148,7 @@ class ResumePayload:
             token_id=token_id,
             output=output,
             agent_api_key=agent_api_key,
+            input_=input_,
             credentials_token=credentials_token,
             traceparent=traceparent,
             tracestate=tracestate,

@@ -14,7 +14,9 @@ class RunWaiting:
     """The token a waiting run is paused on."""
 
     token_id: str
-    """ The token that resumes the run. """
+    """ A token a run waits on (`waiting`) and is resumed by (the id rule, at most 256 characters): 1 to
+    256 visible ASCII characters, never `.` or `..`; refused from either side otherwise.
+     """
     description: str
     """ What the run is waiting for, for a person. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -17,7 +17,9 @@ class WaitingEvent:
     type_: Literal["waiting"]
     """ The event tag. """
     token_id: str
-    """ The token that resumes the run. """
+    """ A token a run waits on (`waiting`) and is resumed by (the id rule, at most 256 characters): 1 to
+    256 visible ASCII characters, never `.` or `..`; refused from either side otherwise.
+     """
     description: str
     """ What the run is waiting for, for a person. """
     output: Any | Unset = UNSET
