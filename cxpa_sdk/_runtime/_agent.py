@@ -5,14 +5,11 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
 
 import httpx2
 
-from .._core import _operations as ops
 from .._core._engine import Flow, T
-from .._errors import CxpaError, RunCancelledError
+from .._errors import RunCancelledError
 from .._http._driver import adrive, drive
 from .._http._pools import AsyncPools, async_pool
 from .._http._transport import ProxyOption, sync_client
@@ -25,18 +22,12 @@ from .._options import (
     verify_option,
 )
 from ..hooks import Hook, checked_hooks
-from ..types import (
-    CallbackAccepted,
-    Credential,
-    ResumePayload,
-    TriggerPayload,
-)
-from ._agent_base import AgentBase, checked_trace_context, keyed_payload
-from ._delivery import DEFAULT_TOLERANCE_S, Headers
-from ._seen import SeenDeliveries
+from ._agent_base import checked_trace_context
+from ._async_reporter import AsyncReporter
+from ._reporter import Reporter
 
 
-class AgentClient(AgentBase):
+class AgentClient(Reporter):
     """The runtime's client for one run (sync): report progress and resolve credentials.
 
     As a context manager it sends `started` on entry and, if the block raises, `fail` with the
@@ -121,48 +112,6 @@ class AgentClient(AgentBase):
             settings.base_url, settings.timeout, settings.authorization, self._verify, proxies=self._proxies
         )
 
-    @classmethod
-    def from_payload(
-        cls,
-        payload: TriggerPayload | ResumePayload | bytes | str | Mapping[str, Any],
-        *,
-        base_url: str | None = None,
-        headers: Headers | None = None,
-        secrets: str | Sequence[str] = (),
-        public_keys: str | Sequence[str] = (),
-        tolerance: float = DEFAULT_TOLERANCE_S,
-        seen: SeenDeliveries | None = None,
-        **options: Any,
-    ) -> Self:
-        """The client for the run a trigger or resume payload describes: its key, run id, token, trace context.
-
-        Given `secrets` or `public_keys`, the delivery is verified first, as `verify_delivery` does
-        (`payload` must then be the body's raw bytes, and `headers` the request's); an unsigned one
-        is refused. Verify a delivery once: one verified already is `replayed` the second time, so
-        pass the payload `verify_delivery` returned instead, without keys. The other `options` are
-        the constructor's.
-
-        Raises:
-            DeliveryVerificationError: Keys were given and the delivery failed a check.
-            InvalidArgumentError: The payload is no trigger or resume payload (a cancel payload has no key).
-        """
-        verification = {
-            "headers": headers,
-            "secrets": secrets,
-            "public_keys": public_keys,
-            "tolerance": tolerance,
-            "seen": seen,
-        }
-        parsed = keyed_payload(payload, verification)
-        options.setdefault("trace_context", parsed.trace_context or None)  # a caller's own wins
-        return cls(
-            api_key=parsed.agent_api_key,
-            run_id=parsed.run_id,
-            base_url=base_url,
-            credentials_token=parsed.credentials_token,
-            **options,
-        )
-
     def _do(self, flow: Flow[T]) -> T:
         self._http = self._pool(self._http, self._new_pool)
         try:
@@ -171,74 +120,13 @@ class AgentClient(AgentBase):
             self._note_cancel(error)
             raise
 
-    def is_cancelled(self) -> bool:
-        """Whether the run was cancelled, so the runtime should stop its work: one cheap GET, within `deadline`.
-
-        True without a request once an answer said so (a cancelled run stays cancelled). Reads
-        `GET /api/runs/{runId}/status`, an extension of the seed's contract.
-
-        Raises:
-            NotFoundError: The platform lacks the endpoint (an older platform; the message says
-                so), or the run is unknown (code `run_not_found`).
-        """
-        if not self._cancelled:
-            self._do(self._status())
-        return self._cancelled
-
-    def started(self) -> CallbackAccepted:
-        """Report that the runtime began work; the platform's answer (the run's status after it)."""
-        return self._do(self._started())
-
-    def output(self, output: Any, outputs: int | None = None) -> CallbackAccepted:
-        """Report an intermediate output (any JSON) and optionally a count of output units."""
-        return self._do(self._output(output, outputs))
-
-    def complete(self, output: Any, outputs: int | None = None) -> CallbackAccepted:
-        """End the run completed with its output."""
-        return self._do(self._complete(output, outputs))
-
-    def fail(
-        self, error: BaseException | str, *, name: str | None = None, stack: str | None = None
-    ) -> CallbackAccepted:
-        """End the run failed: an exception (its type, message and traceback are sent) or a message."""
-        return self._do(self._fail(error, name, stack))
-
-    def waiting(self, token_id: str, description: str, output: Any = ops._UNSET) -> CallbackAccepted:
-        """Pause the run until `token_id` is resumed; `description` says what it waits for."""
-        return self._do(self._waiting(token_id, description, output))
-
-    def resolve_credential(self, connection_id: str) -> Credential:
-        """A credential connection's values (needs the credentials token); never shown in repr."""
-        return self._do(self._resolve(connection_id))
-
     def close(self) -> None:
         """Close the connection pool (unless it was brought with `http_client=`)."""
         if self._owns_http:
             self._http.close()
 
-    def __enter__(self) -> Self:
-        try:
-            self.started()
-        except BaseException:
-            self.close()
-            raise
-        return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        try:
-            if (report := self._exit_report(exc)) is not None:
-                flow, log_failure = report
-                try:
-                    self._do(flow)
-                except CxpaError as report_error:
-                    log_failure(report_error)
-        finally:
-            self.close()
-
-
-class AsyncAgentClient(AgentBase):
+class AsyncAgentClient(AsyncReporter):
     """The runtime's client for one run (async): report progress and resolve credentials.
 
     As an async context manager it sends `started` on entry and, if the block raises, `fail` with
@@ -303,48 +191,6 @@ class AsyncAgentClient(AgentBase):
     def _new_pool(self) -> httpx2.AsyncClient:
         return async_pool(self._settings, self._verify, self._http_backend, self._proxies)
 
-    @classmethod
-    def from_payload(
-        cls,
-        payload: TriggerPayload | ResumePayload | bytes | str | Mapping[str, Any],
-        *,
-        base_url: str | None = None,
-        headers: Headers | None = None,
-        secrets: str | Sequence[str] = (),
-        public_keys: str | Sequence[str] = (),
-        tolerance: float = DEFAULT_TOLERANCE_S,
-        seen: SeenDeliveries | None = None,
-        **options: Any,
-    ) -> Self:
-        """The client for the run a trigger or resume payload describes: its key, run id, token, trace context.
-
-        Given `secrets` or `public_keys`, the delivery is verified first, as `verify_delivery` does
-        (`payload` must then be the body's raw bytes, and `headers` the request's); an unsigned one
-        is refused. Verify a delivery once: one verified already is `replayed` the second time, so
-        pass the payload `verify_delivery` returned instead, without keys. The other `options` are
-        the constructor's.
-
-        Raises:
-            DeliveryVerificationError: Keys were given and the delivery failed a check.
-            InvalidArgumentError: The payload is no trigger or resume payload (a cancel payload has no key).
-        """
-        verification = {
-            "headers": headers,
-            "secrets": secrets,
-            "public_keys": public_keys,
-            "tolerance": tolerance,
-            "seen": seen,
-        }
-        parsed = keyed_payload(payload, verification)
-        options.setdefault("trace_context", parsed.trace_context or None)  # a caller's own wins
-        return cls(
-            api_key=parsed.agent_api_key,
-            run_id=parsed.run_id,
-            base_url=base_url,
-            credentials_token=parsed.credentials_token,
-            **options,
-        )
-
     async def _do(self, flow: Flow[T]) -> T:
         try:
             return self._track(await adrive(flow, self._pools.here(), self._asleep))
@@ -352,68 +198,7 @@ class AsyncAgentClient(AgentBase):
             self._note_cancel(error)
             raise
 
-    async def is_cancelled(self) -> bool:
-        """Whether the run was cancelled, so the runtime should stop its work: one cheap GET, within `deadline`.
-
-        True without a request once an answer said so (a cancelled run stays cancelled). Reads
-        `GET /api/runs/{runId}/status`, an extension of the seed's contract.
-
-        Raises:
-            NotFoundError: The platform lacks the endpoint (an older platform; the message says
-                so), or the run is unknown (code `run_not_found`).
-        """
-        if not self._cancelled:
-            await self._do(self._status())
-        return self._cancelled
-
-    async def started(self) -> CallbackAccepted:
-        """Report that the runtime began work; the platform's answer (the run's status after it)."""
-        return await self._do(self._started())
-
-    async def output(self, output: Any, outputs: int | None = None) -> CallbackAccepted:
-        """Report an intermediate output (any JSON) and optionally a count of output units."""
-        return await self._do(self._output(output, outputs))
-
-    async def complete(self, output: Any, outputs: int | None = None) -> CallbackAccepted:
-        """End the run completed with its output."""
-        return await self._do(self._complete(output, outputs))
-
-    async def fail(
-        self, error: BaseException | str, *, name: str | None = None, stack: str | None = None
-    ) -> CallbackAccepted:
-        """End the run failed: an exception (its type, message and traceback are sent) or a message."""
-        return await self._do(self._fail(error, name, stack))
-
-    async def waiting(self, token_id: str, description: str, output: Any = ops._UNSET) -> CallbackAccepted:
-        """Pause the run until `token_id` is resumed; `description` says what it waits for."""
-        return await self._do(self._waiting(token_id, description, output))
-
-    async def resolve_credential(self, connection_id: str) -> Credential:
-        """A credential connection's values (needs the credentials token); never shown in repr."""
-        return await self._do(self._resolve(connection_id))
-
     async def aclose(self) -> None:
         """Close the connection pool (unless it was brought with `http_client=`)."""
         if self._owns_http:
             await self._pools.aclose()
-
-    async def __aenter__(self) -> Self:
-        try:
-            await self.started()
-        except BaseException:
-            await self.aclose()
-            raise
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        try:
-            if (report := self._exit_report(exc)) is not None:
-                flow, log_failure = report
-                try:
-                    await self._do(flow)
-                except CxpaError as report_error:
-                    log_failure(report_error)
-        finally:
-            await self.aclose()

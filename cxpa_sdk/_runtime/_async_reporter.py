@@ -1,0 +1,144 @@
+"""What an agent client does for its run (async): report, resolve credentials, and the `async with` block's report.
+
+`scripts/unasync` writes the sync twin, `cxpa_sdk._runtime._reporter`, from this file: edit this one.
+The clients themselves (their constructors and pools) are written by hand on each side, in `_agent`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from .._core import _operations as ops
+from .._errors import CxpaError
+from ..types import CallbackAccepted, Credential, ResumePayload, TriggerPayload
+from ._agent_base import AgentBase, keyed_payload
+from ._delivery import DEFAULT_TOLERANCE_S, Headers
+from ._seen import SeenDeliveries
+
+if TYPE_CHECKING:
+    from .._core._engine import Flow, T
+
+
+class AsyncReporter(AgentBase):
+    """The operations of the async agent client; the client supplies how a flow runs (`_do`) and `aclose`."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            api_key: str,
+            run_id: str,
+            base_url: str | None = None,
+            credentials_token: str | None = None,
+            **options: Any,
+        ) -> None: ...
+
+        async def _do(self, flow: Flow[T]) -> T: ...
+
+        async def aclose(self) -> None: ...
+
+    @classmethod
+    def from_payload(
+        cls,
+        payload: TriggerPayload | ResumePayload | bytes | str | Mapping[str, Any],
+        *,
+        base_url: str | None = None,
+        headers: Headers | None = None,
+        secrets: str | Sequence[str] = (),
+        public_keys: str | Sequence[str] = (),
+        tolerance: float = DEFAULT_TOLERANCE_S,
+        seen: SeenDeliveries | None = None,
+        **options: Any,
+    ) -> Self:
+        """The client for the run a trigger or resume payload describes: its key, run id, token, trace context.
+
+        Given `secrets` or `public_keys`, the delivery is verified first, as `verify_delivery` does
+        (`payload` must then be the body's raw bytes, and `headers` the request's); an unsigned one
+        is refused. Verify a delivery once: one verified already is `replayed` the second time, so
+        pass the payload `verify_delivery` returned instead, without keys. The other `options` are
+        the constructor's.
+
+        Raises:
+            DeliveryVerificationError: Keys were given and the delivery failed a check.
+            InvalidArgumentError: The payload is no trigger or resume payload (a cancel payload has no key).
+        """
+        verification = {
+            "headers": headers,
+            "secrets": secrets,
+            "public_keys": public_keys,
+            "tolerance": tolerance,
+            "seen": seen,
+        }
+        parsed = keyed_payload(payload, verification)
+        options.setdefault("trace_context", parsed.trace_context or None)  # a caller's own wins
+        return cls(
+            api_key=parsed.agent_api_key,
+            run_id=parsed.run_id,
+            base_url=base_url,
+            credentials_token=parsed.credentials_token,
+            **options,
+        )
+
+    async def is_cancelled(self) -> bool:
+        """Whether the run was cancelled, so the runtime should stop its work: one cheap GET, within `deadline`.
+
+        True without a request once an answer said so (a cancelled run stays cancelled). Reads
+        `GET /api/runs/{runId}/status`, an extension of the seed's contract.
+
+        Raises:
+            NotFoundError: The platform lacks the endpoint (an older platform; the message says
+                so), or the run is unknown (code `run_not_found`).
+        """
+        if not self._cancelled:
+            await self._do(self._status())
+        return self._cancelled
+
+    async def started(self) -> CallbackAccepted:
+        """Report that the runtime began work; the platform's answer (the run's status after it)."""
+        return await self._do(self._started())
+
+    async def output(self, output: Any, outputs: int | None = None) -> CallbackAccepted:
+        """Report an intermediate output (any JSON) and optionally a count of output units."""
+        return await self._do(self._output(output, outputs))
+
+    async def complete(self, output: Any, outputs: int | None = None) -> CallbackAccepted:
+        """End the run completed with its output."""
+        return await self._do(self._complete(output, outputs))
+
+    async def fail(
+        self, error: BaseException | str, *, name: str | None = None, stack: str | None = None
+    ) -> CallbackAccepted:
+        """End the run failed: an exception (its type, message and traceback are sent) or a message."""
+        return await self._do(self._fail(error, name, stack))
+
+    async def waiting(self, token_id: str, description: str, output: Any = ops._UNSET) -> CallbackAccepted:
+        """Pause the run until `token_id` is resumed; `description` says what it waits for."""
+        return await self._do(self._waiting(token_id, description, output))
+
+    async def resolve_credential(self, connection_id: str) -> Credential:
+        """A credential connection's values (needs the credentials token); never shown in repr."""
+        return await self._do(self._resolve(connection_id))
+
+    async def __aenter__(self) -> Self:
+        try:
+            await self.started()
+        except BaseException:
+            await self.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if (report := self._exit_report(exc)) is not None:
+                flow, log_failure = report
+                try:
+                    await self._do(flow)
+                except CxpaError as report_error:
+                    log_failure(report_error)
+        finally:
+            await self.aclose()
