@@ -1,7 +1,8 @@
 """The runtime host's HTTP side: a Starlette app with one `POST /agents/{name}` route per agent.
 
 Each answer is decided before any work starts: 401 for a delivery that fails verification, 400 for
-a body that is no payload, 413 for one over MAX_BODY_BYTES, else 202 (the work runs in the background).
+a body that is no payload, 413 for one over MAX_BODY_BYTES, 503 with Retry-After when the agent's
+queue is full, else 202 (the work runs in the background).
 """
 
 from __future__ import annotations
@@ -42,18 +43,27 @@ async def _body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
+def _busy(runtime: Runtime, agent: HostedAgent) -> JSONResponse:
+    response = _refusal(503, "runtime_busy", f"agent {agent.name} has max_queued runs waiting: send it again later")
+    response.headers["retry-after"] = str(runtime.retry_after)
+    return response
+
+
 def _endpoint(runtime: Runtime, agent: HostedAgent) -> Callable[[Request], Awaitable[Response]]:
     async def deliver(request: Request) -> Response:
         body = await _body(request)
         if body is None:
             return _refusal(413, "payload_too_large", f"a delivery is at most {MAX_BODY_BYTES} bytes")
+        if runtime.busy(agent, body):
+            return _busy(runtime, agent)
         try:
             payload = runtime.read(body, request.headers)
         except DeliveryVerificationError as exc:
             return _refusal(401, "delivery_refused", str(exc), exc.check)
         except (InvalidArgumentError, InvalidArgumentTypeError) as exc:
             return _refusal(400, "invalid_payload", str(exc))
-        runtime.dispatch(agent, payload)
+        if not runtime.dispatch(agent, payload):
+            return _busy(runtime, agent)
         return Response(status_code=202)
 
     return deliver

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 ENV_SIGNING_SECRET = "CXPA_SIGNING_SECRET"  # noqa: S105 - the variable's name, not a secret
 DEFAULT_SYNC_WORKERS = 16
+DEFAULT_RETRY_AFTER_S = 5
 FINISHED_RUNS_KEPT = 10_000  # runs that ended here, remembered so that a late duplicate trigger runs nothing
 Payload = TriggerPayload | ResumePayload | CancelPayload
 AgentFunction = Callable[..., Any]
@@ -54,19 +55,32 @@ class HostedAgent:
         function: The agent function.
         max_concurrency: The most runs of this agent that run at once in this process (None: no limit
             but the host's thread pool for sync functions); more wait their turn.
+        max_queued: The most runs that wait their turn (None: no bound); past it a trigger is answered
+            `503` with `Retry-After`.
         resume_handler: The function given to `on_resume`, or None.
+        in_flight: The runs of this agent taken and not ended here: working or waiting their turn.
     """
 
-    def __init__(self, name: str, function: AgentFunction, max_concurrency: int | None) -> None:
+    def __init__(
+        self, name: str, function: AgentFunction, max_concurrency: int | None, max_queued: int | None = None
+    ) -> None:
         self.name = name
         self.function = function
         self.max_concurrency = max_concurrency
+        self.max_queued = max_queued
+        self.in_flight: int = 0
         self.resume_handler: ResumeHandler | None = None
         self._slots: asyncio.Semaphore | None = None
         functools.update_wrapper(self, function)
 
     def __repr__(self) -> str:
-        return f"HostedAgent(name={self.name!r}, max_concurrency={self.max_concurrency})"
+        return f"HostedAgent(name={self.name!r}, max_concurrency={self.max_concurrency}, max_queued={self.max_queued})"
+
+    def full(self) -> bool:
+        """Whether a new run would find no slot and no place in the queue (it is then refused with 503)."""
+        if self.max_concurrency is None or self.max_queued is None:
+            return False
+        return self.in_flight >= self.max_concurrency + self.max_queued
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the agent function itself (as in a unit test)."""
@@ -120,6 +134,7 @@ class Runtime:
         tolerance: How far a delivery's timestamp may be from this machine's clock, in seconds.
         seen: Where taken delivery ids are kept, to refuse a replay (default: one store per Runtime).
         sync_workers: The threads that run sync agent functions (default 16); more runs wait their turn.
+        retry_after: The `Retry-After` of a `503` for a full agent, in seconds (default 5).
 
     With no key at all, deliveries are taken unverified (logged as a warning by `asgi()`): anyone
     who can reach the runtime's URL could then start, resume or cancel its runs' work.
@@ -134,6 +149,7 @@ class Runtime:
         tolerance: float = DEFAULT_TOLERANCE_S,
         seen: SeenDeliveries | None = None,
         sync_workers: int = DEFAULT_SYNC_WORKERS,
+        retry_after: int = DEFAULT_RETRY_AFTER_S,
     ) -> None:
         from_env = key_list(os.environ.get(ENV_SIGNING_SECRET, ""), ENV_SIGNING_SECRET)
         if secrets is None:
@@ -148,6 +164,7 @@ class Runtime:
         self._base_url_argument = base_url
         self._base_url: str | None = None
         self._sync_workers = check.positive_int(sync_workers, "sync_workers")
+        self.retry_after: int = check.positive_int(retry_after, "retry_after")
         self._pool: ThreadPoolExecutor | None = None
         self._agents: dict[str, HostedAgent] = {}
         self._runs: dict[str, RunState] = {}
@@ -163,7 +180,9 @@ class Runtime:
         """The agents served, by name."""
         return dict(self._agents)
 
-    def agent(self, name: str, *, max_concurrency: int | None = None) -> Callable[[AgentFunction], HostedAgent]:
+    def agent(
+        self, name: str, *, max_concurrency: int | None = None, max_queued: int | None = None
+    ) -> Callable[[AgentFunction], HostedAgent]:
         """Register the decorated function as the agent `name`, served at `POST /agents/{name}`.
 
         The function takes one argument: a `RunContext` when it is async (it runs on the server's
@@ -174,6 +193,10 @@ class Runtime:
             name: The agent's name in the URL: letters, digits, `-`, `_` and `.`.
             max_concurrency: The most runs of this agent at once in this process (None: no limit of
                 its own); more wait their turn in this process.
+            max_queued: With `max_concurrency`, the most runs that wait their turn (None: no bound);
+                a trigger past it is answered `503` with `Retry-After` (`Runtime(retry_after=)`), so
+                that a platform that retries deliveries sends it again later (one that does not
+                fails the run).
 
         Raises:
             InvalidArgumentError: The name is taken or not fit for a URL path.
@@ -183,11 +206,14 @@ class Runtime:
         if name in self._agents:
             raise InvalidArgumentError(f"an agent named {name!r} is already registered")
         limit = None if max_concurrency is None else check.positive_int(max_concurrency, "max_concurrency")
+        queued = None if max_queued is None else check.non_negative_int(max_queued, "max_queued")
+        if queued is not None and limit is None:
+            raise InvalidArgumentError("max_queued bounds the runs waiting for a max_concurrency slot: set both")
 
         def register(function: AgentFunction) -> HostedAgent:
             if not callable(function):
                 raise InvalidArgumentTypeError(f"runtime.agent decorates a function, not {type(function).__name__}")
-            hosted = HostedAgent(name, function, limit)
+            hosted = HostedAgent(name, function, limit, queued)
             self._agents[name] = hosted
             return hosted
 
@@ -232,32 +258,48 @@ class Runtime:
             seen=self._seen,
         )
 
-    def dispatch(self, agent: HostedAgent, payload: Payload) -> None:
-        """Act on a verified payload, on the serving event loop; returns at once (the work runs in the background)."""
+    def busy(self, agent: HostedAgent, body: bytes) -> bool:
+        """Whether a delivery would start a run of a full agent: it is then refused before it is verified.
+
+        Before, so that the delivery's `webhook-id` is not taken: the platform's retry of it later (the
+        same id, as Standard Webhooks retries are) must not be refused as a replay. The body is read
+        unverified only to decide this; nothing acts on it. Cancels and duplicates are never busy.
+        """
+        if not agent.full():
+            return False
+        try:
+            payload = parse_runtime_payload(body)
+        except (InvalidArgumentError, InvalidArgumentTypeError):
+            return False  # verification will refuse it
+        known = payload.run_id in self._runs or payload.run_id in self._finished
+        return not isinstance(payload, CancelPayload) and not known
+
+    def dispatch(self, agent: HostedAgent, payload: Payload) -> bool:
+        """Act on a verified payload, on the serving event loop, at once (the work runs in the background).
+
+        False when the agent is full (`max_queued` runs wait already): the delivery is refused, for
+        the platform to send again later.
+        """
         run_id = payload.run_id
         state = self._runs.get(run_id)
         if isinstance(payload, CancelPayload):
             if state is not None:
                 state.cancel()
-            return
-        if isinstance(payload, ResumePayload):
-            if state is not None:
-                if not state.resumed(payload):
-                    logger.info("run %s is not waiting here: its resume delivery is a duplicate", run_id)
-                return
-            if run_id in self._finished:
-                logger.info("run %s ended here: its resume delivery is a duplicate", run_id)
-                return
-            self._start(agent, payload, resumed=True)
-            return
+            return True
         if state is not None or run_id in self._finished:
-            logger.info("run %s is (or was) running here: its trigger delivery is a duplicate", run_id)
-            return
-        self._start(agent, payload, resumed=False)
+            if not (isinstance(payload, ResumePayload) and state is not None and state.resumed(payload)):
+                logger.info("run %s is (or was) running here: its delivery is a duplicate", run_id)
+            return True
+        if agent.full():
+            logger.info("agent %s is full: the delivery for run %s is refused for now", agent.name, run_id)
+            return False
+        self._start(agent, payload, resumed=isinstance(payload, ResumePayload))
+        return True
 
     def _start(self, agent: HostedAgent, payload: TriggerPayload | ResumePayload, *, resumed: bool) -> None:
         state = RunState(payload.run_id)
         self._runs[payload.run_id] = state
+        agent.in_flight += 1
         task = asyncio.get_running_loop().create_task(self._work(agent, payload, state, resumed=resumed))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -285,6 +327,7 @@ class Runtime:
             if not state.was_cancelled():
                 raise
         finally:
+            agent.in_flight -= 1
             self._runs.pop(state.run_id, None)
             self._finished[state.run_id] = None
             while len(self._finished) > FINISHED_RUNS_KEPT:

@@ -15,6 +15,8 @@ from typing import IO, Any
 from .._errors import InvalidArgumentError, InvalidArgumentTypeError
 from ._host import Runtime
 
+SOCKET_BACKLOG = 2048  # uvicorn's default
+
 
 def load_runtime(spec: str) -> Runtime:
     """The Runtime that `module:attribute` names (the module found from the current directory, as uvicorn does).
@@ -53,6 +55,7 @@ def serve(runtime: Runtime, host: str, port: int, out: IO[str]) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(SOCKET_BACKLOG)  # before the banner: a delivery sent once it shows waits in the backlog
         bound = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         out.write(f"CXPA runtime at http://{shown}:{bound}\n")

@@ -19,7 +19,7 @@ import pytest
 from delivery_support import signed
 from runtime_support import SECRET, Gate, event_types, eventually, runtime_for, serving, settled
 
-from cxpa_sdk import Cxpa, MissingConfigError
+from cxpa_sdk import Cxpa, InvalidArgumentError, MissingConfigError
 from cxpa_sdk.runtime import RunContext, Runtime, SyncRunContext
 from cxpa_sdk.testing import LocalPlatform
 
@@ -172,3 +172,44 @@ def test_signing_keys_come_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     assert SECRET not in repr(runtime)
     monkeypatch.delenv("CXPA_SIGNING_SECRET")
     assert "deliveries=unverified" in repr(Runtime(base_url="http://127.0.0.1:1"))
+
+
+def test_full_queue_answers_503_with_retry_after(platform: LocalPlatform, client: Cxpa) -> None:
+    """Past max_concurrency + max_queued runs a trigger is answered 503 + Retry-After; this platform then fails it."""
+    runtime = runtime_for(platform, retry_after=7)
+    gate = Gate()
+    started: list[str] = []
+
+    @runtime.agent("narrow", max_concurrency=1, max_queued=1)
+    def narrow(run: SyncRunContext) -> dict[str, int]:
+        started.append(run.run_id)
+        assert gate.wait()
+        return {"n": run.input["n"]}
+
+    with serving(runtime, platform) as url:
+        agent = platform.add_agent("narrow", f"{url}/agents/narrow")
+        working = client.trigger_run(agent.id, {"n": 0}).run_id
+        eventually(lambda: started == [working], "the first run started")
+        queued = client.trigger_run(agent.id, {"n": 1}).run_id
+        eventually(lambda: runtime.agents["narrow"].in_flight == 2, "the second run was queued")
+        refused = client.trigger_run(agent.id, {"n": 2}).run_id
+        refused_row = settled(platform, refused, "failed")
+        body = json.dumps({"runId": "run_direct", "agentId": agent.id, "input": {"n": 3}, "agentApiKey": "k"})
+        headers = signed(body.encode(), secrets=(SECRET,))
+        answer = httpx2.post(f"{url}/agents/narrow", content=body, headers=headers)
+        gate.open()
+        rows = [settled(platform, run_id, "completed", "failed") for run_id in (working, queued)]
+        again = httpx2.post(f"{url}/agents/narrow", content=body, headers=headers)  # the same delivery, retried
+        settled(platform, queued, "completed")
+    assert refused_row["error"]["message"].endswith("answered 503")  # the local platform does not retry (yet)
+    assert (answer.status_code, answer.headers["retry-after"]) == (503, "7")
+    assert answer.json()["error"]["code"] == "runtime_busy"
+    assert again.status_code == 202  # its webhook-id was not taken by the refusal: a retry is no replay
+    assert [row["output_data"] for row in rows] == [{"n": 0}, {"n": 1}]
+    assert refused not in started
+
+
+def test_max_queued_needs_max_concurrency(platform: LocalPlatform) -> None:
+    """max_queued alone is refused: it bounds the runs waiting for a max_concurrency slot."""
+    with pytest.raises(InvalidArgumentError, match="set both"):
+        runtime_for(platform).agent("unbounded", max_queued=3)

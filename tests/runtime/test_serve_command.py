@@ -50,7 +50,7 @@ def test_serve_serves_the_runtime_until_sigterm(platform: LocalPlatform, client:
         server.process.send_signal(signal.SIGTERM)
         code = server.wait(EXIT_TIMEOUT_S, since="SIGTERM")
         rest = server.lines.rest(EXIT_TIMEOUT_S)
-    assert row["output_data"] == {"text": "QUIET"}
+    assert row["output_data"] == {"text": "QUIET"}, row
     assert rest == "stopped\n"
     assert code == 0
     assert SECRET not in "".join(banner) + rest
