@@ -44,7 +44,11 @@ async def _body(request: Request) -> bytes | None:
 
 
 def _busy(runtime: Runtime, agent: HostedAgent) -> JSONResponse:
-    response = _refusal(503, "runtime_busy", f"agent {agent.name} has max_queued runs waiting: send it again later")
+    response = _refusal(
+        503,
+        "runtime_busy",
+        f"agent {agent.name} takes no more runs now (a full queue, or the runtime stopping): send it again later",
+    )
     response.headers["retry-after"] = str(runtime.retry_after)
     return response
 
@@ -70,14 +74,17 @@ def _endpoint(runtime: Runtime, agent: HostedAgent) -> Callable[[Request], Await
 
 
 def build_app(runtime: Runtime) -> Starlette:
-    """The app: `POST /agents/{name}` for each agent the runtime has now; its shutdown closes the thread pool."""
+    """The app: `POST /agents/{name}` for each agent the runtime has now; its shutdown drains the runs."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            runtime.close()
+            try:
+                await runtime.drain()
+            finally:
+                runtime.close()
 
     routes = [
         Route(f"/agents/{name}", _endpoint(runtime, agent), methods=["POST"]) for name, agent in runtime.agents.items()

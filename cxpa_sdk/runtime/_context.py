@@ -40,7 +40,11 @@ class _ContextBase:
 
     @property
     def cancelled(self) -> bool:
-        """Whether the platform told this process the run was cancelled (no request: see `is_cancelled`)."""
+        """Whether to stop working: the run was cancelled, or the runtime shut down past its drain time.
+
+        No request (see `is_cancelled`): set by a cancel delivery, or by the host's drain, which then
+        fails the run itself. Either way nothing more is sent for the run.
+        """
         return self._state.was_cancelled()
 
     def _check(self) -> None:

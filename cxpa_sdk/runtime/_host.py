@@ -23,6 +23,7 @@ from .._runtime._delivery import DEFAULT_TOLERANCE_S, verify_delivery
 from .._runtime._seen import InMemorySeenDeliveries, SeenDeliveries
 from .._runtime._signing import PUBLIC_KEY_PREFIX, key_list, trusted_keys
 from ..types import CancelPayload, ResumePayload, TriggerPayload, parse_runtime_payload
+from ._drain import drain
 from ._runner import run_async, run_sync
 from ._state import RunState
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 ENV_SIGNING_SECRET = "CXPA_SIGNING_SECRET"  # noqa: S105 - the variable's name, not a secret
 DEFAULT_SYNC_WORKERS = 16
 DEFAULT_RETRY_AFTER_S = 5
+DEFAULT_DRAIN_S = 30.0
 FINISHED_RUNS_KEPT = 10_000  # runs that ended here, remembered so that a late duplicate trigger runs nothing
 Payload = TriggerPayload | ResumePayload | CancelPayload
 AgentFunction = Callable[..., Any]
@@ -134,7 +136,9 @@ class Runtime:
         tolerance: How far a delivery's timestamp may be from this machine's clock, in seconds.
         seen: Where taken delivery ids are kept, to refuse a replay (default: one store per Runtime).
         sync_workers: The threads that run sync agent functions (default 16); more runs wait their turn.
-        retry_after: The `Retry-After` of a `503` for a full agent, in seconds (default 5).
+        retry_after: The `Retry-After` of a `503` for a full agent, or while shutting down, in seconds (default 5).
+        drain_seconds: On shutdown (SIGTERM), how long working runs get to end before they are failed
+            "runtime shut down", in seconds (default 30).
 
     With no key at all, deliveries are taken unverified (logged as a warning by `asgi()`): anyone
     who can reach the runtime's URL could then start, resume or cancel its runs' work.
@@ -150,6 +154,7 @@ class Runtime:
         seen: SeenDeliveries | None = None,
         sync_workers: int = DEFAULT_SYNC_WORKERS,
         retry_after: int = DEFAULT_RETRY_AFTER_S,
+        drain_seconds: float = DEFAULT_DRAIN_S,
     ) -> None:
         from_env = key_list(os.environ.get(ENV_SIGNING_SECRET, ""), ENV_SIGNING_SECRET)
         if secrets is None:
@@ -165,6 +170,8 @@ class Runtime:
         self._base_url: str | None = None
         self._sync_workers = check.positive_int(sync_workers, "sync_workers")
         self.retry_after: int = check.positive_int(retry_after, "retry_after")
+        self._drain_seconds = check.seconds(drain_seconds, "drain_seconds")
+        self._draining = False
         self._pool: ThreadPoolExecutor | None = None
         self._agents: dict[str, HostedAgent] = {}
         self._runs: dict[str, RunState] = {}
@@ -265,7 +272,7 @@ class Runtime:
         same id, as Standard Webhooks retries are) must not be refused as a replay. The body is read
         unverified only to decide this; nothing acts on it. Cancels and duplicates are never busy.
         """
-        if not agent.full():
+        if not (agent.full() or self._draining):
             return False
         try:
             payload = parse_runtime_payload(body)
@@ -290,17 +297,18 @@ class Runtime:
             if not (isinstance(payload, ResumePayload) and state is not None and state.resumed(payload)):
                 logger.info("run %s is (or was) running here: its delivery is a duplicate", run_id)
             return True
-        if agent.full():
+        if agent.full() or self._draining:
             logger.info("agent %s is full: the delivery for run %s is refused for now", agent.name, run_id)
             return False
         self._start(agent, payload, resumed=isinstance(payload, ResumePayload))
         return True
 
     def _start(self, agent: HostedAgent, payload: TriggerPayload | ResumePayload, *, resumed: bool) -> None:
-        state = RunState(payload.run_id)
+        state = RunState(payload)
         self._runs[payload.run_id] = state
         agent.in_flight += 1
         task = asyncio.get_running_loop().create_task(self._work(agent, payload, state, resumed=resumed))
+        state.runner = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -350,6 +358,17 @@ class Runtime:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self._sync_workers, thread_name_prefix="cxpa-runtime")
         return self._pool
+
+    async def drain(self) -> None:
+        """Stop taking runs, give the working ones `drain_seconds`, then fail each one left "runtime shut down".
+
+        The server's shutdown (SIGTERM, Ctrl-C) calls it. A run that ends within the drain time
+        reports as usual; one still working after it is stopped (an async function's task is
+        cancelled, a sync one sees `cancelled`) and failed by the host. A run suspended in
+        `wait_for_token` is let go without a report: it stays waiting on the platform.
+        """
+        self._draining = True
+        await drain(self._runs, self._drain_seconds, self._base_url)
 
     def close(self) -> None:
         """Stop the thread pool of sync functions once its runs end (the server's shutdown calls it)."""

@@ -7,7 +7,7 @@ import threading
 from concurrent.futures import Future
 
 from .._errors import RUN_CANCELLED, RunCancelledError
-from ..types import ResumePayload
+from ..types import ResumePayload, TriggerPayload
 
 
 def cancelled_error(run_id: str) -> RunCancelledError:
@@ -28,12 +28,16 @@ class RunState:
     the resume delivery sets its result, a cancel delivery its exception.
     """
 
-    __slots__ = ("_cancelled", "resume", "run_id", "task")
+    __slots__ = ("_cancelled", "payload", "resume", "run_id", "runner", "task")
 
-    def __init__(self, run_id: str) -> None:
-        self.run_id: str = run_id
+    def __init__(self, payload: TriggerPayload | ResumePayload) -> None:
+        self.run_id: str = payload.run_id
+        self.payload: TriggerPayload | ResumePayload = (
+            payload  # what the host reports with when it must end the run itself (shutdown)
+        )
         self._cancelled = threading.Event()
         self.task: asyncio.Task[None] | None = None
+        self.runner: asyncio.Task[None] | None = None  # the host's task for the whole run (the drain awaits it)
         self.resume: Future[ResumePayload] | None = None
 
     def __repr__(self) -> str:
@@ -51,6 +55,10 @@ class RunState:
             resume.set_exception(cancelled_error(self.run_id))
         if self.task is not None:
             self.task.cancel()
+
+    def waiting(self) -> bool:
+        """Whether the run's code is suspended in `wait_for_token` (the run waits on the platform)."""
+        return self.resume is not None and not self.resume.done()
 
     def expect_resume(self) -> Future[ResumePayload]:
         """A fresh future for the resume delivery of this run (made before `waiting` is reported)."""
