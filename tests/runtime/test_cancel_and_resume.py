@@ -57,7 +57,7 @@ def test_cancel_reaches_a_sync_function_as_a_flag_and_an_error(platform: LocalPl
     def worker(run: SyncRunContext) -> dict[str, str]:
         seen.append("started")
         assert gate.wait()
-        seen.append(f"cancelled={run.cancelled}")
+        seen.append(f"cancelled={run.cancelled} is_cancelled()={run.is_cancelled()}")
         try:
             run.output({"late": True})
         except RunCancelledError as exc:
@@ -73,7 +73,7 @@ def test_cancel_reaches_a_sync_function_as_a_flag_and_an_error(platform: LocalPl
         eventually(lambda: any(runtime._runs[r].was_cancelled() for r in runtime._runs), "the cancel arrived")
         gate.open()
         eventually(lambda: not runtime._runs, "the function ended")
-    assert seen == ["started", "cancelled=True", f"RunCancelledError {run_id}"]
+    assert seen == ["started", "cancelled=True is_cancelled()=True", f"RunCancelledError {run_id}"]
     row = platform.run(run_id)
     assert row["status"] == "cancelled"
     assert "output" not in event_types(platform, run_id)

@@ -33,14 +33,21 @@ def test_async_agent_reports_output_credential_and_completes(platform: LocalPlat
         await run.output({"progress": 0.5})
         key = (await run.credential("conn_runtime")).values["apiKey"]
         run.outputs = len(run.input["text"].split())
-        return {"words": run.outputs, "key": key, "run": run.run_id, "agent": run.agent_id}
+        asked = await run.is_cancelled()  # one GET to the platform: the run is running
+        return {"words": run.outputs, "key": key, "run": run.run_id, "agent": run.agent_id, "cancelled": asked}
 
     with serving(runtime, platform) as url:
         agent = platform.add_agent("word-count", f"{url}/agents/word-count")
         run_id = client.trigger_run(agent.id, {"text": "to be or not to be"}).run_id
         row = settled(platform, run_id, "completed", "failed")
     assert row["status"] == "completed"
-    assert row["output_data"] == {"words": 6, "key": "key-from-the-vault", "run": run_id, "agent": agent.id}
+    assert row["output_data"] == {
+        "words": 6,
+        "key": "key-from-the-vault",
+        "run": run_id,
+        "agent": agent.id,
+        "cancelled": False,
+    }
     assert row["outputs"] == 6
     outputs = [event["output"] for event in platform.run_events(run_id) if event["type"] == "output"]
     assert outputs[0] == {"progress": 0.5}
@@ -56,14 +63,15 @@ def test_sync_agent_runs_on_a_pool_thread_and_completes(platform: LocalPlatform,
     def sync_count(run: SyncRunContext) -> dict[str, Any]:
         threads.append(threading.current_thread().name)
         run.output({"progress": 0.5})
-        return {"words": len(run.input["text"].split()), "key": run.credential("conn_runtime").values["apiKey"]}
+        key = run.credential("conn_runtime").values["apiKey"]
+        return {"words": len(run.input["text"].split()), "key": key, "cancelled": run.is_cancelled()}
 
     with serving(runtime, platform) as url:
         agent = platform.add_agent("sync-count", f"{url}/agents/sync-count")
         run_id = client.trigger_run(agent.id, {"text": "a b c"}).run_id
         row = settled(platform, run_id, "completed", "failed")
     assert row["status"] == "completed"
-    assert row["output_data"] == {"words": 3, "key": "key-from-the-vault"}
+    assert row["output_data"] == {"words": 3, "key": "key-from-the-vault", "cancelled": False}
     assert threads[0].startswith("cxpa-runtime")
 
 
