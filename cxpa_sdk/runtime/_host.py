@@ -24,6 +24,7 @@ from .._runtime._seen import InMemorySeenDeliveries, SeenDeliveries
 from .._runtime._signing import PUBLIC_KEY_PREFIX, key_list, trusted_keys
 from ..types import CancelPayload, ResumePayload, TriggerPayload, parse_runtime_payload
 from ._drain import drain
+from ._limits import Limit
 from ._runner import run_async, run_sync
 from ._state import RunState
 
@@ -55,12 +56,8 @@ class HostedAgent:
     Attributes:
         name: The agent's name: its path is `/agents/{name}`.
         function: The agent function.
-        max_concurrency: The most runs of this agent that run at once in this process (None: no limit
-            but the host's thread pool for sync functions); more wait their turn.
-        max_queued: The most runs that wait their turn (None: no bound); past it a trigger is answered
-            `503` with `Retry-After`.
+        limit: The agent's concurrency limit (`max_concurrency`, `max_queued`, `in_flight`).
         resume_handler: The function given to `on_resume`, or None.
-        in_flight: The runs of this agent taken and not ended here: working or waiting their turn.
     """
 
     def __init__(
@@ -68,21 +65,27 @@ class HostedAgent:
     ) -> None:
         self.name = name
         self.function = function
-        self.max_concurrency = max_concurrency
-        self.max_queued = max_queued
-        self.in_flight: int = 0
+        self.limit: Limit = Limit(max_concurrency, max_queued, f"agent {name!r}")
         self.resume_handler: ResumeHandler | None = None
-        self._slots: asyncio.Semaphore | None = None
         functools.update_wrapper(self, function)
 
     def __repr__(self) -> str:
         return f"HostedAgent(name={self.name!r}, max_concurrency={self.max_concurrency}, max_queued={self.max_queued})"
 
-    def full(self) -> bool:
-        """Whether a new run would find no slot and no place in the queue (it is then refused with 503)."""
-        if self.max_concurrency is None or self.max_queued is None:
-            return False
-        return self.in_flight >= self.max_concurrency + self.max_queued
+    @property
+    def max_concurrency(self) -> int | None:
+        """The most runs of this agent at once in this process (None: no limit of its own)."""
+        return self.limit.max_concurrency
+
+    @property
+    def max_queued(self) -> int | None:
+        """The most runs of this agent waiting their turn (None: no bound)."""
+        return self.limit.max_queued
+
+    @property
+    def in_flight(self) -> int:
+        """The runs of this agent taken and not ended here: working or waiting their turn."""
+        return self.limit.in_flight
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the agent function itself (as in a unit test)."""
@@ -101,12 +104,6 @@ class HostedAgent:
             raise InvalidArgumentTypeError(f"on_resume takes a function, not {type(handler).__name__}")
         self.resume_handler = handler
         return handler
-
-    def slots(self) -> asyncio.Semaphore | None:
-        """The semaphore bounding this agent's runs at once (made on first use, on the serving loop)."""
-        if self.max_concurrency is not None and self._slots is None:
-            self._slots = asyncio.Semaphore(self.max_concurrency)
-        return self._slots
 
 
 class Runtime:
@@ -139,6 +136,14 @@ class Runtime:
         retry_after: The `Retry-After` of a `503` for a full agent, or while shutting down, in seconds (default 5).
         drain_seconds: On shutdown (SIGTERM), how long working runs get to end before they are failed
             "runtime shut down", in seconds (default 30).
+        max_concurrency: The most runs of all agents at once in this process (None: no limit but the
+            agents' own); more wait their turn.
+        max_queued: With `max_concurrency`, the most runs of all agents waiting their turn (None: no
+            bound); past it a trigger is answered `503` with `Retry-After`.
+
+    Attributes:
+        limit: The host's concurrency limit for all agents (`max_concurrency`, `max_queued`, `in_flight`).
+        retry_after: The `Retry-After` of a `503`, in seconds.
 
     With no key at all, deliveries are taken unverified (logged as a warning by `asgi()`): anyone
     who can reach the runtime's URL could then start, resume or cancel its runs' work.
@@ -155,6 +160,8 @@ class Runtime:
         sync_workers: int = DEFAULT_SYNC_WORKERS,
         retry_after: int = DEFAULT_RETRY_AFTER_S,
         drain_seconds: float = DEFAULT_DRAIN_S,
+        max_concurrency: int | None = None,
+        max_queued: int | None = None,
     ) -> None:
         from_env = key_list(os.environ.get(ENV_SIGNING_SECRET, ""), ENV_SIGNING_SECRET)
         if secrets is None:
@@ -171,6 +178,7 @@ class Runtime:
         self._sync_workers = check.positive_int(sync_workers, "sync_workers")
         self.retry_after: int = check.positive_int(retry_after, "retry_after")
         self._drain_seconds = check.seconds(drain_seconds, "drain_seconds")
+        self.limit: Limit = Limit(max_concurrency, max_queued, "the runtime")
         self._draining = False
         self._pool: ThreadPoolExecutor | None = None
         self._agents: dict[str, HostedAgent] = {}
@@ -212,15 +220,12 @@ class Runtime:
             raise InvalidArgumentError(f"an agent's name must be letters, digits, -, _ or ., got {name!r}"[:120])
         if name in self._agents:
             raise InvalidArgumentError(f"an agent named {name!r} is already registered")
-        limit = None if max_concurrency is None else check.positive_int(max_concurrency, "max_concurrency")
-        queued = None if max_queued is None else check.non_negative_int(max_queued, "max_queued")
-        if queued is not None and limit is None:
-            raise InvalidArgumentError("max_queued bounds the runs waiting for a max_concurrency slot: set both")
+        Limit(max_concurrency, max_queued, f"agent {name!r}")  # checked now, not when the function comes
 
         def register(function: AgentFunction) -> HostedAgent:
             if not callable(function):
                 raise InvalidArgumentTypeError(f"runtime.agent decorates a function, not {type(function).__name__}")
-            hosted = HostedAgent(name, function, limit, queued)
+            hosted = HostedAgent(name, function, max_concurrency, max_queued)
             self._agents[name] = hosted
             return hosted
 
@@ -272,7 +277,7 @@ class Runtime:
         same id, as Standard Webhooks retries are) must not be refused as a replay. The body is read
         unverified only to decide this; nothing acts on it. Cancels and duplicates are never busy.
         """
-        if not (agent.full() or self._draining):
+        if not self._full(agent):
             return False
         try:
             payload = parse_runtime_payload(body)
@@ -297,16 +302,21 @@ class Runtime:
             if not (isinstance(payload, ResumePayload) and state is not None and state.resumed(payload)):
                 logger.info("run %s is (or was) running here: its delivery is a duplicate", run_id)
             return True
-        if agent.full() or self._draining:
+        if self._full(agent):
             logger.info("agent %s is full: the delivery for run %s is refused for now", agent.name, run_id)
             return False
         self._start(agent, payload, resumed=isinstance(payload, ResumePayload))
         return True
 
+    def _full(self, agent: HostedAgent) -> bool:
+        """Whether a new run of `agent` is refused for now: its queue or the host's is full, or the host is stopping."""
+        return agent.limit.full() or self.limit.full() or self._draining
+
     def _start(self, agent: HostedAgent, payload: TriggerPayload | ResumePayload, *, resumed: bool) -> None:
         state = RunState(payload)
         self._runs[payload.run_id] = state
-        agent.in_flight += 1
+        agent.limit.in_flight += 1
+        self.limit.in_flight += 1
         task = asyncio.get_running_loop().create_task(self._work(agent, payload, state, resumed=resumed))
         state.runner = task
         self._tasks.add(task)
@@ -325,17 +335,14 @@ class Runtime:
                 function = functools.partial(_resume_call, handler, payload)
                 is_async = inspect.iscoroutinefunction(handler)
         try:
-            slots = agent.slots()
-            if slots is None:
+            async with agent.limit.slot(), self.limit.slot():  # the agent's first: a queued run holds no host slot
                 await self._perform(function, payload, state, is_async=is_async)
-            else:
-                async with slots:
-                    await self._perform(function, payload, state, is_async=is_async)
         except asyncio.CancelledError:
             if not state.was_cancelled():
                 raise
         finally:
-            agent.in_flight -= 1
+            agent.limit.in_flight -= 1
+            self.limit.in_flight -= 1
             self._runs.pop(state.run_id, None)
             self._finished[state.run_id] = None
             while len(self._finished) > FINISHED_RUNS_KEPT:

@@ -221,3 +221,33 @@ def test_max_queued_needs_max_concurrency(platform: LocalPlatform) -> None:
     """max_queued alone is refused: it bounds the runs waiting for a max_concurrency slot."""
     with pytest.raises(InvalidArgumentError, match="set both"):
         runtime_for(platform).agent("unbounded", max_queued=3)
+
+
+def test_runtime_wide_limit_spans_agents(platform: LocalPlatform, client: Cxpa) -> None:
+    """Runtime(max_concurrency=1, max_queued=1) holds runs of two agents to one at a time, and refuses a third."""
+    runtime = runtime_for(platform, max_concurrency=1, max_queued=1)
+    gate = Gate()
+    started: list[str] = []
+
+    def gated(run: SyncRunContext) -> dict[str, str]:
+        started.append(run.run_id)
+        assert gate.wait()
+        return {"run": run.run_id}
+
+    runtime.agent("first")(gated)
+    runtime.agent("second")(gated)
+    with serving(runtime, platform) as url:
+        first = platform.add_agent("wide-first", f"{url}/agents/first")
+        second = platform.add_agent("wide-second", f"{url}/agents/second")
+        working = client.trigger_run(first.id, {}).run_id
+        eventually(lambda: started == [working], "the first run started")
+        queued = client.trigger_run(second.id, {}).run_id
+        eventually(lambda: runtime.limit.in_flight == 2, "the second agent's run was queued")
+        refused = client.trigger_run(second.id, {}).run_id
+        refused_row = settled(platform, refused, "failed")
+        assert started == [working]  # the queued run of the other agent has not started
+        gate.open()
+        rows = [settled(platform, run_id, "completed", "failed") for run_id in (working, queued)]
+    assert refused_row["error"]["message"].endswith("answered 503")
+    assert [row["status"] for row in rows] == ["completed", "completed"]
+    assert started == [working, queued]
