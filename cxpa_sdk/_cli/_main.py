@@ -206,6 +206,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the local CXPA platform until Ctrl-C.",
     )
     _dev_server_arguments(server)
+    runtime = sub.add_parser(
+        "runtime", help="serve a runtime host", description="Serve agents declared with cxpa_sdk.runtime."
+    )
+    runtime_sub = runtime.add_subparsers(dest="runtime_command", required=True, metavar="COMMAND")
+    serve = runtime_sub.add_parser(
+        "serve",
+        help="serve module:runtime under uvicorn until Ctrl-C or SIGTERM",
+        description="Serve a cxpa_sdk.runtime.Runtime (found as module:attribute from the current directory) "
+        "under uvicorn: each agent at POST /agents/{name}.",
+    )
+    serve.add_argument("target", metavar="MODULE:RUNTIME", help="where the Runtime is, such as my_agents:runtime")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     trigger = command("trigger", "start a run and print its id")
     trigger.add_argument("agent_id", type=int)
     trigger.add_argument("--input", default="{}", help="the run's input: JSON, @file, or - for stdin")
@@ -472,12 +485,20 @@ def _dev_server(args: argparse.Namespace, streams: Streams) -> Exit:
     return Exit.OK
 
 
+def _runtime(args: argparse.Namespace, streams: Streams) -> Exit:
+    from ..runtime import _serve  # noqa: PLC0415 - needs Starlette and uvicorn (the `runtime` extra)
+
+    _serve.serve(_serve.load_runtime(args.target), args.host, args.port, streams.stdout)
+    return Exit.OK
+
+
 # The modules the `testing` extra installs (`demo` and `dev-server` need them).
 TESTING_EXTRA = frozenset({"starlette", "uvicorn"})
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Streams], Exit]] = {
     "demo": _demo,
     "dev-server": _dev_server,
+    "runtime": _runtime,
     "trigger": _trigger,
     "wait": _wait,
     "download": _download,

@@ -32,6 +32,7 @@ from cxpa_sdk import (
     parse_runtime_payload,
 )
 from cxpa_sdk.testing import LocalPlatform, RuntimeCall
+from cxpa_sdk.testing._server import serve_in_thread
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "runtimes.md"
 BLOCK = re.compile(r"```python\n(?P<code>.*?)```", re.DOTALL)
@@ -70,6 +71,21 @@ def until(condition: Callable[[], bool], what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, what
         time.sleep(0.01)
+
+
+def a_runtime_host(code: str, platform: LocalPlatform, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The host block, served under uvicorn, verifies a signed delivery, waits in place, and completes on resume."""
+    secret = new_secret()
+    monkeypatch.setenv("CXPA_SIGNING_SECRET", secret)
+    app = run_block(code)["app"]
+    with serve_in_thread(app) as url:
+        agent = platform.add_agent("doc-host", f"{url}/agents/word-count", signing_secret=secret)
+        with client_of(platform) as client:
+            run_id = client.trigger_run(agent.id, {"text": "to be or not to be"}).run_id
+            until(lambda: client.get_run(agent.id, run_id).status == RunStatus.WAITING, "the run never waited")
+            client.resume_run(agent.id, run_id, f"tok_{run_id}", {"approvedBy": "dana"})
+            run = client.wait_for_run(agent.id, run_id, timeout=20)
+    assert run.output_data == {"words": 6, "keyed": True, "approvedBy": "dana"}
 
 
 def the_agent_client(code: str, platform: LocalPlatform) -> None:
@@ -212,6 +228,7 @@ def a_shared_store(code: str, platform: LocalPlatform) -> None:
 
 # Each block's harness, in the page's order, with a phrase of the block that it must contain.
 HARNESSES: list[tuple[str, Callable[..., None]]] = [
+    ('@runtime.agent("word-count", max_concurrency=8)', a_runtime_host),
     ('resolve_credential("conn_demo")', the_agent_client),
     ("client.resume_run(agent_id, run_id", resuming_from_an_app),
     ('agent.complete({"approved": True, "input": payload.input', resumed_url_runtime),

@@ -103,7 +103,7 @@ def test_all_is_sorted_complete_and_documented() -> None:
     names = [n for n in cxpa_sdk.__all__ if n != "__version__"]
     assert cxpa_sdk.__all__ == sorted(cxpa_sdk.__all__)
     public = {n for n in dir(cxpa_sdk) if n.isidentifier() and not n.startswith("_")}
-    public -= {"aio", "types", "hooks", "testing", "pytest_plugin", "otel"}  # public modules (otel once imported)
+    public -= {"aio", "types", "hooks", "testing", "runtime", "pytest_plugin", "otel"}  # public modules, once imported
     assert public == set(names)
     for name in names:
         assert inspect.getdoc(getattr(cxpa_sdk, name)), name
@@ -126,11 +126,20 @@ def test_every_error_is_a_cxpa_error() -> None:
 
 
 def test_import_is_light() -> None:
-    """`import cxpa_sdk` loads no CLI, local platform, Starlette, uvicorn, generated client, asyncio or OpenTelemetry.
+    """`import cxpa_sdk` loads no CLI, platform, runtime host, Starlette, uvicorn, generated client, asyncio or OTel.
 
     (httpx itself imports rich when it is installed; that is measured against `import httpx` in benchmarks.)
     """
-    heavy = ("starlette", "uvicorn", "cxpa_sdk.testing", "cxpa_sdk._cli", "cxpa_api", "asyncio", "opentelemetry")
+    heavy = (
+        "starlette",
+        "uvicorn",
+        "cxpa_sdk.testing",
+        "cxpa_sdk.runtime",
+        "cxpa_sdk._cli",
+        "cxpa_api",
+        "asyncio",
+        "opentelemetry",
+    )
     code = f"import sys, cxpa_sdk; print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout.strip() == "[]"
