@@ -43,7 +43,8 @@ class RunsClient(Protocol):
         output: Mapping[str, Any] | None = None,
         *,
         idempotency_key: str | None = None,
-    ) -> Run: ...
+    ) -> Run:
+        """Resume the run's token; the Run as it stands after."""
 
     def run_events(
         self, agent_id: int, run_id: str, *, after: str | None = None, timeout: float = 300.0
@@ -74,7 +75,8 @@ class AsyncRunsClient(Protocol):
         output: Mapping[str, Any] | None = None,
         *,
         idempotency_key: str | None = None,
-    ) -> Run: ...
+    ) -> Run:
+        """Resume the run's token; the Run as it stands after."""
 
     def run_events(
         self, agent_id: int, run_id: str, *, after: str | None = None, timeout: float = 300.0

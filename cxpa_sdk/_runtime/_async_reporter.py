@@ -38,7 +38,8 @@ class AsyncReporter(AgentBase):
 
         async def _do(self, flow: Flow[T]) -> T: ...
 
-        async def aclose(self) -> None: ...
+        async def aclose(self) -> None:
+            """Close the client's connection pool (the client's own)."""
 
     @classmethod
     def from_payload(

@@ -38,7 +38,8 @@ class Reporter(AgentBase):
 
         def _do(self, flow: Flow[T]) -> T: ...
 
-        def close(self) -> None: ...
+        def close(self) -> None:
+            """Close the client's connection pool (the client's own)."""
 
     @classmethod
     def from_payload(

@@ -43,9 +43,11 @@ class RuntimeDispatch:
 
     if TYPE_CHECKING:
 
-        def fail(self, run_id: str, error: dict[str, Any]) -> None: ...
+        def fail(self, run_id: str, error: dict[str, Any]) -> None:
+            """Fail the run with `error` (the platform's own, in `_core`)."""
 
-        def deliver_file(self, run_id: str, stream: FileStream) -> None: ...
+        def deliver_file(self, run_id: str, stream: FileStream) -> None:
+            """Hand a runtime's file to its download (`_files`)."""
 
     def _runtime_client(self) -> httpx2.AsyncClient:
         """The client that calls URL runtimes (built on the platform's loop at first use)."""

@@ -39,7 +39,8 @@ class FileRelay:
 
     if TYPE_CHECKING:
 
-        def fail(self, run_id: str, error: dict[str, Any]) -> None: ...
+        def fail(self, run_id: str, error: dict[str, Any]) -> None:
+            """Fail the run with `error` (the platform's own, in `_core`)."""
 
         def _notify(self, run_id: str) -> None: ...
 
