@@ -8,8 +8,8 @@ queue is full, else 202 (the work runs in the background).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,10 +18,42 @@ from starlette.routing import Route
 
 from .._errors import DeliveryVerificationError, InvalidArgumentError, InvalidArgumentTypeError
 
-if TYPE_CHECKING:
-    from ._host import HostedAgent, Runtime
-
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a payload's input is at most 1 MiB (the spec's limit), with room for the rest
+
+
+class Agent(Protocol):
+    """What the app reads of a served agent (`_host.HostedAgent` is one)."""
+
+    @property
+    def name(self) -> str:
+        """The agent's name: its path is `/agents/{name}`."""
+
+
+class Host(Protocol):
+    """What the app asks of the runtime it serves (`_host.Runtime` is one): the app imports no host, nor it the app."""
+
+    @property
+    def retry_after(self) -> int:
+        """The `Retry-After` of a `503`, in seconds."""
+
+    @property
+    def agents(self) -> Mapping[str, Any]:
+        """The agents served, by name."""
+
+    def busy(self, agent: Any, body: bytes) -> bool:
+        """Whether a delivery would start a run of a full agent."""
+
+    def read(self, body: bytes, headers: Mapping[str, str]) -> Any:
+        """The payload of a delivery, verified when the runtime has keys."""
+
+    def dispatch(self, agent: Any, payload: Any) -> bool:
+        """Act on a verified payload; False when the agent takes no more runs."""
+
+    async def drain(self) -> None:
+        """Stop taking runs, and end the working ones."""
+
+    def close(self) -> None:
+        """Release what the runtime holds (its thread pool)."""
 
 
 def _refusal(status: int, code: str, message: str, check: str | None = None) -> JSONResponse:
@@ -43,7 +75,7 @@ async def _body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-def _busy(runtime: Runtime, agent: HostedAgent) -> JSONResponse:
+def _busy(runtime: Host, agent: Agent) -> JSONResponse:
     response = _refusal(
         503,
         "runtime_busy",
@@ -53,7 +85,7 @@ def _busy(runtime: Runtime, agent: HostedAgent) -> JSONResponse:
     return response
 
 
-def _endpoint(runtime: Runtime, agent: HostedAgent) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(runtime: Host, agent: Agent) -> Callable[[Request], Awaitable[Response]]:
     async def deliver(request: Request) -> Response:
         body = await _body(request)
         if body is None:
@@ -73,7 +105,7 @@ def _endpoint(runtime: Runtime, agent: HostedAgent) -> Callable[[Request], Await
     return deliver
 
 
-def build_app(runtime: Runtime) -> Starlette:
+def build_app(runtime: Host) -> Starlette:
     """The app: `POST /agents/{name}` for each agent the runtime has now; its shutdown drains the runs."""
 
     @contextlib.asynccontextmanager
