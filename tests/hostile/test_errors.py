@@ -406,3 +406,27 @@ def test_well_behaved_answers_give_results(mode: str) -> None:
         for name, call in CALLS.items():
             outcome = perform(mode, server, call.action, agent=call.agent)
             assert outcome.error is None, f"{name}: {outcome.describe()}"
+
+
+@both
+def test_repeated_answer_headers_read_the_same_on_every_backend(mode: str) -> None:
+    """X-Request-Id and Idempotent-Replayed each twice: every backend joins the values as httpx2 does.
+
+    The request id is both values joined (as they came, nothing dropped), and a doubled
+    `Idempotent-Replayed: true` proves no replay (the value is not `true`), on the aiohttp backend too,
+    whose own headers would give only the first value.
+    """
+    body = json.dumps({"runId": "run_1", "status": "queued"})
+    doubled = [
+        ("Content-Type", "application/json"),
+        ("X-Request-Id", "req-a"),
+        ("X-Request-Id", "req-b"),
+        ("Idempotent-Replayed", "true"),
+        ("Idempotent-Replayed", "true"),
+    ]
+    with HostileServer(send(response(202, body, doubled), keep_alive=True)) as server:
+        outcome = perform(mode, server, CALLS["trigger_run"].action, max_retries=0)
+    assert outcome.error is None, outcome.describe()
+    assert outcome.value.run_id == "run_1"
+    assert outcome.value.request_id == "req-a, req-b"
+    assert outcome.value.replayed is False
