@@ -26,15 +26,7 @@ class Reporter(AgentBase):
 
     if TYPE_CHECKING:
 
-        def __init__(
-            self,
-            *,
-            api_key: str,
-            run_id: str,
-            base_url: str | None = None,
-            credentials_token: str | None = None,
-            **options: Any,
-        ) -> None: ...
+        def __init__(self, **options: Any) -> None: ...  # the client's constructor (`_agent`)
 
         def _do(self, flow: Flow[T]) -> T: ...
 
