@@ -72,8 +72,8 @@ def verify_delivery(
     keys = trusted_keys(secrets, public_keys)
     if not keys:
         raise InvalidArgumentError("verify_delivery needs secrets= (whsec_) or public_keys= (whpk_) to trust")
-    return _verified(
-        body, headers, keys, tolerance=check.seconds(tolerance, "tolerance"), seen=_store(seen), now=time.time
+    return verified(
+        body, headers, keys, tolerance=check.seconds(tolerance, "tolerance"), seen=seen_store(seen), now=time.time
     )
 
 
@@ -106,12 +106,17 @@ def parse_runtime_payload(
     keys = trusted_keys(secrets, public_keys)
     if not keys:
         return parse_payload(payload)
-    return _verified(
-        payload, headers or {}, keys, tolerance=check.seconds(tolerance, "tolerance"), seen=_store(seen), now=time.time
+    return verified(
+        payload,
+        headers or {},
+        keys,
+        tolerance=check.seconds(tolerance, "tolerance"),
+        seen=seen_store(seen),
+        now=time.time,
     )
 
 
-def _store(seen: object) -> SeenDeliveries:
+def seen_store(seen: object) -> SeenDeliveries:
     """The store of taken delivery ids: the one given (it must have `first_time`), else the process's."""
     if seen is None:
         return _SEEN
@@ -122,7 +127,7 @@ def _store(seen: object) -> SeenDeliveries:
     return seen  # type: ignore[return-value]  # checked above: it has the one method the protocol asks for
 
 
-def _verified(
+def verified(
     body: object,
     headers: object,
     keys: TrustedKeys,

@@ -11,6 +11,7 @@ import asyncio
 import functools
 import inspect
 import os
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .. import _config as check
 from .._errors import InvalidArgumentError, InvalidArgumentTypeError
 from .._logging import logger
-from .._runtime._delivery import DEFAULT_TOLERANCE_S, verify_delivery
+from .._runtime._delivery import DEFAULT_TOLERANCE_S, seen_store, verified
 from .._runtime._seen import InMemorySeenDeliveries, SeenDeliveries
 from .._runtime._signing import PUBLIC_KEY_PREFIX, key_list, trusted_keys
 from ..types import CancelPayload, ResumePayload, TriggerPayload, parse_runtime_payload
@@ -168,11 +169,9 @@ class Runtime:
             secrets = [key for key in from_env if not key.startswith(PUBLIC_KEY_PREFIX)]
         if public_keys is None:
             public_keys = [key for key in from_env if key.startswith(PUBLIC_KEY_PREFIX)]
-        self._keys_given = bool(trusted_keys(secrets, public_keys))  # checked now: a bad key fails here
-        self._secrets = secrets
-        self._public_keys = public_keys
+        self._keys = trusted_keys(secrets, public_keys)  # read once: a bad key fails here, not per delivery
         self._tolerance = check.seconds(tolerance, "tolerance")
-        self._seen = seen if seen is not None else InMemorySeenDeliveries()
+        self._seen = seen_store(seen) if seen is not None else InMemorySeenDeliveries()
         self._base_url_argument = base_url
         self._base_url: str | None = None
         self._sync_workers = check.positive_int(sync_workers, "sync_workers")
@@ -187,7 +186,7 @@ class Runtime:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
-        signed = "verified" if self._keys_given else "unverified"
+        signed = "verified" if self._keys else "unverified"
         return f"Runtime(agents={sorted(self._agents)!r}, deliveries={signed}, running={len(self._runs)})"
 
     @property
@@ -241,7 +240,7 @@ class Runtime:
             MissingConfigError: No platform URL was given and `CXPA_API_URL` is not set.
         """
         self._base_url = check.base_url(self._base_url_argument)
-        if not self._keys_given:
+        if not self._keys:
             logger.warning(
                 "this runtime has no signing keys (%s or secrets=): its deliveries are taken unverified",
                 ENV_SIGNING_SECRET,
@@ -259,16 +258,9 @@ class Runtime:
             DeliveryVerificationError: The delivery failed a check (answer 401).
             InvalidArgumentError: The body is no payload (answer 400).
         """
-        if not self._keys_given:
+        if not self._keys:
             return parse_runtime_payload(body)
-        return verify_delivery(
-            body,
-            headers,
-            secrets=self._secrets,
-            public_keys=self._public_keys,
-            tolerance=self._tolerance,
-            seen=self._seen,
-        )
+        return verified(body, headers, self._keys, tolerance=self._tolerance, seen=self._seen, now=time.time)
 
     def busy(self, agent: HostedAgent, body: bytes) -> bool:
         """Whether a delivery would start a run of a full agent: it is then refused before it is verified.

@@ -67,7 +67,7 @@ def test_a_published_vector_passes_every_check_before_the_payload(vector: tuple[
     headers = {"webhook-id": delivery_id, "webhook-timestamp": timestamp, "webhook-signature": expected}
     keys = _signing.trusted_keys(secret, ())
     with pytest.raises(InvalidArgumentError, match="trigger payload"):  # signature and timestamp passed
-        _delivery._verified(
+        _delivery.verified(
             body, headers, keys, tolerance=300, seen=InMemorySeenDeliveries(), now=lambda: float(timestamp)
         )
     with pytest.raises(DeliveryVerificationError, match="timestamp"):  # today it is years old
