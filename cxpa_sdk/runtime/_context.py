@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from .._runtime._agent import AgentClient, AsyncAgentClient
 from ..types import Credential, ResumePayload, TriggerPayload
 from ._state import RunState, cancelled_error
 
+if TYPE_CHECKING:
+    from typing_extensions import TypeVar
 
-class _ContextBase:
+    InputT = TypeVar("InputT", default=dict[str, Any])
+else:
+    from typing import TypeVar
+
+    InputT = TypeVar("InputT")
+    """The type of a run's input: `dict[str, Any]` unless the function names a model (`RunContext[MyInput]`)."""
+
+
+class _ContextBase(Generic[InputT]):
     """What both contexts share: the run's ids and input, the cancel flag, and the outputs count."""
 
-    def __init__(self, payload: TriggerPayload | ResumePayload, state: RunState) -> None:
+    def __init__(self, payload: TriggerPayload | ResumePayload, state: RunState, input: InputT) -> None:
         self._state = state
-        self._input: dict[str, Any] = dict(payload.input or {})
+        self._input = input
         self._agent_id = payload.agent_id
         self.outputs: int | None = None
         """How many output units the run produced: sent with `complete` when the function sets it."""
@@ -24,8 +34,12 @@ class _ContextBase:
         return f"{type(self).__name__}(run_id={self.run_id!r}, agent_id={self._agent_id})"
 
     @property
-    def input(self) -> dict[str, Any]:
-        """The run's input, as its trigger payload carried it (a resume handler's: as the resume payload did)."""
+    def input(self) -> InputT:
+        """The run's input, as its trigger payload carried it (a resume handler's: as the resume payload did).
+
+        A dict, or an instance of the model the function's `run` parameter names
+        (`run: RunContext[MyInput]`, a dataclass or a pydantic model), checked when the run arrived.
+        """
         return self._input
 
     @property
@@ -53,7 +67,7 @@ class _ContextBase:
             raise cancelled_error(self.run_id)
 
 
-class RunContext(_ContextBase):
+class RunContext(_ContextBase[InputT]):
     """What an async agent function is given: its run's input and ids, and the calls it reports with.
 
     Every call goes to the platform with the run's agent key. After a cancel delivery the function's
@@ -70,8 +84,10 @@ class RunContext(_ContextBase):
         outputs: How many output units the run produced; sent with `complete` when set (None: not sent).
     """
 
-    def __init__(self, payload: TriggerPayload | ResumePayload, state: RunState, client: AsyncAgentClient) -> None:
-        super().__init__(payload, state)
+    def __init__(
+        self, payload: TriggerPayload | ResumePayload, state: RunState, client: AsyncAgentClient, input: InputT
+    ) -> None:
+        super().__init__(payload, state, input)
         self._client = client
 
     async def output(self, output: Any, outputs: int | None = None) -> None:
@@ -133,7 +149,7 @@ class RunContext(_ContextBase):
         await self._client.aclose()
 
 
-class SyncRunContext(_ContextBase):
+class SyncRunContext(_ContextBase[InputT]):
     """What a sync agent function is given (it runs on the host's thread pool): RunContext's calls, sync.
 
     A sync function cannot be interrupted: after a cancel delivery `cancelled` is True, a
@@ -149,8 +165,10 @@ class SyncRunContext(_ContextBase):
         outputs: How many output units the run produced; sent with `complete` when set (None: not sent).
     """
 
-    def __init__(self, payload: TriggerPayload | ResumePayload, state: RunState, client: AgentClient) -> None:
-        super().__init__(payload, state)
+    def __init__(
+        self, payload: TriggerPayload | ResumePayload, state: RunState, client: AgentClient, input: InputT
+    ) -> None:
+        super().__init__(payload, state, input)
         self._client = client
 
     def output(self, output: Any, outputs: int | None = None) -> None:

@@ -24,7 +24,9 @@ from .._runtime._delivery import DEFAULT_TOLERANCE_S, seen_store, verified
 from .._runtime._seen import InMemorySeenDeliveries, SeenDeliveries
 from .._runtime._signing import PUBLIC_KEY_PREFIX, key_list, trusted_keys
 from ..types import CancelPayload, ResumePayload, TriggerPayload, parse_runtime_payload
+from ._context import RunContext, SyncRunContext
 from ._drain import drain
+from ._input import input_model
 from ._limits import Limit
 from ._runner import run_async, run_sync
 from ._state import RunState
@@ -59,6 +61,9 @@ class HostedAgent:
         function: The agent function.
         limit: The agent's concurrency limit (`max_concurrency`, `max_queued`, `in_flight`).
         resume_handler: The function given to `on_resume`, or None.
+        input_model: The model the function's `run` parameter names (`RunContext[MyInput]`): a
+            dataclass or a pydantic model each run's input is checked against, or None (a dict).
+            Read from the annotation when the runtime is served (`asgi()`).
     """
 
     def __init__(
@@ -68,6 +73,7 @@ class HostedAgent:
         self.function = function
         self.limit: Limit = Limit(max_concurrency, max_queued, f"agent {name!r}")
         self.resume_handler: ResumeHandler | None = None
+        self.input_model: type | None = None
         functools.update_wrapper(self, function)
 
     def __repr__(self) -> str:
@@ -238,8 +244,15 @@ class Runtime:
 
         Raises:
             MissingConfigError: No platform URL was given and `CXPA_API_URL` is not set.
+            InvalidArgumentTypeError: An agent function's input model does not resolve, or is
+                neither a dataclass nor a pydantic model.
         """
         self._base_url = check.base_url(self._base_url_argument)
+        for agent in self._agents.values():  # now: a model defined below its function has been by now
+            try:
+                agent.input_model = input_model(agent.function, (RunContext, SyncRunContext))
+            except TypeError as exc:
+                raise InvalidArgumentTypeError(f"agent {agent.name!r}: {exc}") from None
         if not self._keys:
             logger.warning(
                 "this runtime has no signing keys (%s or secrets=): its deliveries are taken unverified",
@@ -328,7 +341,7 @@ class Runtime:
                 is_async = inspect.iscoroutinefunction(handler)
         try:
             async with agent.limit.slot(), self.limit.slot():  # the agent's first: a queued run holds no host slot
-                await self._perform(function, payload, state, is_async=is_async)
+                await self._perform(function, payload, state, is_async=is_async, model=agent.input_model)
         except asyncio.CancelledError:
             if not state.was_cancelled():
                 raise
@@ -341,16 +354,22 @@ class Runtime:
                 self._finished.popitem(last=False)
 
     async def _perform(
-        self, function: Callable[..., Any], payload: TriggerPayload | ResumePayload, state: RunState, *, is_async: bool
+        self,
+        function: Callable[..., Any],
+        payload: TriggerPayload | ResumePayload,
+        state: RunState,
+        *,
+        is_async: bool,
+        model: type | None,
     ) -> None:
         if state.was_cancelled():
             return
         if is_async:
             state.task = asyncio.current_task()
-            await run_async(function, payload, state, self._base_url)
+            await run_async(function, payload, state, self._base_url, model)
         else:
             await asyncio.get_running_loop().run_in_executor(
-                self._sync_pool(), run_sync, function, payload, state, self._base_url
+                self._sync_pool(), run_sync, function, payload, state, self._base_url, model
             )
 
     def _sync_pool(self) -> ThreadPoolExecutor:

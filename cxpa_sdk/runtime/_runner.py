@@ -19,25 +19,34 @@ from .._logging import logger
 from .._runtime._agent import AgentClient, AsyncAgentClient
 from ..types import ResumePayload, TriggerPayload
 from ._context import RunContext, SyncRunContext
+from ._input import InvalidInputError, parse_input
 from ._state import RunState
 
-AsyncCall = Callable[[RunContext], Awaitable[Any]]
-SyncCall = Callable[[SyncRunContext], Any]
+AsyncCall = Callable[[RunContext[Any]], Awaitable[Any]]
+SyncCall = Callable[[SyncRunContext[Any]], Any]
 
 
 async def run_async(
-    call: AsyncCall, payload: TriggerPayload | ResumePayload, state: RunState, base_url: str | None
+    call: AsyncCall,
+    payload: TriggerPayload | ResumePayload,
+    state: RunState,
+    base_url: str | None,
+    model: type | None = None,
 ) -> None:
-    """Run an async function on this loop and report its end; a cancel delivery ends it silently."""
+    """Run an async function on this loop and report its end; a cancel delivery ends it silently.
+
+    With a `model`, the run's input is checked against it after `started`; a bad one fails the run
+    (`InvalidInputError`, naming the field) and the function is not called.
+    """
     try:
         client = AsyncAgentClient.from_payload(payload, base_url=base_url)
     except CxpaError as exc:
         logger.error("run %s cannot report: %s", state.run_id, exc)
         return
-    context = RunContext(payload, state, client)
+    context: RunContext[Any] = RunContext(payload, state, client, dict(payload.input or {}))
     try:
         try:
-            await _run_async(call, context, state)
+            await _run_async(call, context, state, model)
         finally:
             await context._close()
     except asyncio.CancelledError:
@@ -46,13 +55,18 @@ async def run_async(
         logger.debug("run %s was cancelled: its function was stopped, nothing more is sent", state.run_id)
 
 
-async def _run_async(call: AsyncCall, context: RunContext, state: RunState) -> None:
+async def _run_async(call: AsyncCall, context: RunContext[Any], state: RunState, model: type | None) -> None:
     try:
         if not state.was_cancelled():
             await context._client.started()
+            if model is not None:
+                context._input = parse_input(model, context._input)
             result = await call(context)
     except RunCancelledError:
         return  # the platform said so: the run has ended, nothing more is sent
+    except InvalidInputError as exc:  # the input, not the function: no traceback of the check's
+        await _report(state, context._fail(str(exc), "InvalidInputError"))
+        return
     except Exception as exc:  # the function's failure is the run's: reported, not raised
         if not state.was_cancelled():
             await _report(state, context._fail(exc))
@@ -77,28 +91,42 @@ async def _report(state: RunState, report: Awaitable[None]) -> None:
         _log_unreported(state, exc)
 
 
-def run_sync(call: SyncCall, payload: TriggerPayload | ResumePayload, state: RunState, base_url: str | None) -> None:
-    """Run a sync function on this (pool) thread and report its end; a cancel delivery sends nothing more."""
+def run_sync(
+    call: SyncCall,
+    payload: TriggerPayload | ResumePayload,
+    state: RunState,
+    base_url: str | None,
+    model: type | None = None,
+) -> None:
+    """Run a sync function on this (pool) thread and report its end; a cancel delivery sends nothing more.
+
+    A `model` is as `run_async`'s.
+    """
     try:
         client = AgentClient.from_payload(payload, base_url=base_url)
     except CxpaError as exc:
         logger.error("run %s cannot report: %s", state.run_id, exc)
         return
-    context = SyncRunContext(payload, state, client)
+    context: SyncRunContext[Any] = SyncRunContext(payload, state, client, dict(payload.input or {}))
     try:
-        _run_sync(call, context, state)
+        _run_sync(call, context, state, model)
     finally:
         context._close()
 
 
-def _run_sync(call: SyncCall, context: SyncRunContext, state: RunState) -> None:
+def _run_sync(call: SyncCall, context: SyncRunContext[Any], state: RunState, model: type | None) -> None:
     try:
         if state.was_cancelled():
             return
         context._client.started()
+        if model is not None:
+            context._input = parse_input(model, context._input)
         result = call(context)
     except RunCancelledError:
         return  # the platform or a cancel delivery said so: nothing more is sent
+    except InvalidInputError as exc:  # the input, not the function: no traceback of the check's
+        _report_sync(state, functools.partial(context._fail, str(exc), "InvalidInputError"))
+        return
     except Exception as exc:  # the function's failure is the run's: reported, not raised
         if not state.was_cancelled():
             _report_sync(state, functools.partial(context._fail, exc))
