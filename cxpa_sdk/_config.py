@@ -115,7 +115,7 @@ def agent_id(value: object) -> int:
     return value
 
 
-def _text(value: object, argument: str, max_length: int, what: str = "") -> str:
+def text(value: object, argument: str, max_length: int, what: str = "") -> str:
     """A non-empty str of at most `max_length` characters (`what` names the rule in the error)."""
     if not isinstance(value, str):
         raise InvalidArgumentTypeError(f"{argument} must be a str, not {type(value).__name__}")
@@ -128,7 +128,7 @@ def _text(value: object, argument: str, max_length: int, what: str = "") -> str:
 
 def identifier(value: object, argument: str, max_length: int = MAX_ID_LENGTH) -> str:
     """An opaque id (connection, external run, token id): a non-empty str without control characters."""
-    found = _text(value, argument, max_length)
+    found = text(value, argument, max_length)
     if not found.isprintable():
         raise InvalidArgumentError(f"{argument} must not contain control characters, got {found[:40]!r}")
     if found in (".", ".."):
@@ -141,7 +141,7 @@ MAX_CURSOR_LENGTH = 256
 
 def _visible_ascii(value: object, argument: str, max_length: int, rule: str) -> str:
     """A str of 1 to `max_length` visible ASCII characters (0x21 to 0x7E): no space, control or non-ASCII."""
-    found = _text(value, argument, max_length, f" ({rule})")
+    found = text(value, argument, max_length, f" ({rule})")
     if not (found.isascii() and found.isprintable() and " " not in found):
         raise InvalidArgumentError(
             f"{argument} must be visible ASCII characters only ({rule}: no space, control or non-ASCII "

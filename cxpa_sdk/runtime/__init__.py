@@ -14,9 +14,10 @@ Example:
 """
 
 from ._context import RunContext, SyncRunContext
+from ._files import AgentFile
 from ._host import HostedAgent, Runtime
 
-__all__ = ["HostedAgent", "RunContext", "Runtime", "SyncRunContext"]
+__all__ = ["AgentFile", "HostedAgent", "RunContext", "Runtime", "SyncRunContext"]
 
 for _name in __all__:
     globals()[_name].__module__ = __name__

@@ -2,11 +2,14 @@
 
 Each answer is decided before any work starts: 401 for a delivery that fails verification, 400 for
 a body that is no payload, 413 for one over MAX_BODY_BYTES, 503 with Retry-After when the agent's
-queue is full, else 202 (the work runs in the background).
+queue is full, else 202 (the work runs in the background). A file agent's trigger is answered with
+its file instead (`FileAnswer`): 200 and the bytes as they come, or 500 when the run failed before
+its file began; a file cut short is cut on the wire too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Protocol
@@ -15,8 +18,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from .._errors import DeliveryVerificationError, InvalidArgumentError, InvalidArgumentTypeError
+from ._channel import FileChannel, FileCut
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a payload's input is at most 1 MiB (the spec's limit), with room for the rest
 
@@ -46,8 +51,8 @@ class Host(Protocol):
     def read(self, body: bytes, headers: Mapping[str, str]) -> Any:
         """The payload of a delivery, verified when the runtime has keys."""
 
-    def dispatch(self, agent: Any, payload: Any) -> bool:
-        """Act on a verified payload; False when the agent takes no more runs."""
+    def dispatch(self, agent: Any, payload: Any) -> bool | FileChannel:
+        """Act on a verified payload; False when the agent takes no more runs; a file agent's channel."""
 
     async def drain(self) -> None:
         """Stop taking runs, and end the working ones."""
@@ -85,6 +90,13 @@ def _busy(runtime: Host, agent: Agent) -> JSONResponse:
     return response
 
 
+def _answer(runtime: Host, agent: Agent, dispatched: bool | FileChannel) -> Response:
+    """The answer to a delivery the host acted on: 202, 503 when it took no run, or a file agent's file."""
+    if isinstance(dispatched, FileChannel):
+        return FileAnswer(dispatched)
+    return Response(status_code=202) if dispatched else _busy(runtime, agent)
+
+
 def _endpoint(runtime: Host, agent: Agent) -> Callable[[Request], Awaitable[Response]]:
     async def deliver(request: Request) -> Response:
         body = await _body(request)
@@ -98,11 +110,55 @@ def _endpoint(runtime: Host, agent: Agent) -> Callable[[Request], Awaitable[Resp
             return _refusal(401, "delivery_refused", str(exc), exc.check)
         except (InvalidArgumentError, InvalidArgumentTypeError) as exc:
             return _refusal(400, "invalid_payload", str(exc))
-        if not runtime.dispatch(agent, payload):
-            return _busy(runtime, agent)
-        return Response(status_code=202)
+        return _answer(runtime, agent, runtime.dispatch(agent, payload))
 
     return deliver
+
+
+class FileAnswer(Response):
+    """The answer to a file agent's trigger: its file, sent chunk by chunk as the run makes it.
+
+    200 with the run's headers once the file begins; 500 when the run failed before (the host
+    reported the failure); a file cut after it began raises FileCut, so that the server drops the
+    connection and the platform sees a body that did not end. When the platform stops reading, the
+    run is told (its next chunk is not made).
+    """
+
+    def __init__(self, channel: FileChannel) -> None:
+        super().__init__(status_code=200)
+        self._channel = channel
+
+    def __repr__(self) -> str:
+        return f"FileAnswer({self._channel!r})"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the file (the ASGI app's call)."""
+        listening = asyncio.get_running_loop().create_task(self._listen(receive))
+        ended = False
+        try:
+            try:
+                head = await self._channel.head()
+            except FileCut as cut:
+                await _refusal(500, "run_failed", f"the run failed before its file began: {cut}"[:500])(
+                    scope, receive, send
+                )
+                ended = True
+                return
+            headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in head.headers]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            async for chunk in self._channel.chunks():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            ended = True
+        finally:
+            listening.cancel()
+            if not ended:
+                self._channel.leave()
+
+    async def _listen(self, receive: Receive) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self._channel.leave()
 
 
 def build_app(runtime: Host) -> Starlette:

@@ -24,8 +24,11 @@ from .._runtime._delivery import DEFAULT_TOLERANCE_S, seen_store, verified
 from .._runtime._seen import InMemorySeenDeliveries, SeenDeliveries
 from .._runtime._signing import PUBLIC_KEY_PREFIX, key_list, trusted_keys
 from ..types import CancelPayload, ResumePayload, TriggerPayload, parse_runtime_payload
+from ._channel import FileChannel
 from ._context import RunContext, SyncRunContext
 from ._drain import drain
+from ._file_runner import FileRun
+from ._files import DEFAULT_CONTENT_TYPE, DEFAULT_FILENAME, file_defaults
 from ._input import input_model
 from ._limits import Limit
 from ._runner import run_async, run_sync
@@ -61,16 +64,23 @@ class HostedAgent:
         function: The agent function.
         limit: The agent's concurrency limit (`max_concurrency`, `max_queued`, `in_flight`).
         resume_handler: The function given to `on_resume`, or None.
+        file: For a file agent (`runtime.file_agent`), its default file name and media type; else None.
         input_model: The model the function's `run` parameter names (`RunContext[MyInput]`): a
             dataclass or a pydantic model each run's input is checked against, or None (a dict).
             Read from the annotation when the runtime is served (`asgi()`).
     """
 
     def __init__(
-        self, name: str, function: AgentFunction, max_concurrency: int | None, max_queued: int | None = None
+        self,
+        name: str,
+        function: AgentFunction,
+        max_concurrency: int | None,
+        max_queued: int | None = None,
+        file: tuple[str, str] | None = None,
     ) -> None:
         self.name = name
         self.function = function
+        self.file = file
         self.limit: Limit = Limit(max_concurrency, max_queued, f"agent {name!r}")
         self.resume_handler: ResumeHandler | None = None
         self.input_model: type | None = None
@@ -106,7 +116,16 @@ class HostedAgent:
         defined, with a context on the run (`run.input` is the run's input, which the resume
         payload carries) and the ResumePayload (`payload.output` is the resumer's); its return value
         completes the run, an exception fails it. Without a handler such a run is failed, saying why.
+        A file agent takes no handler: its file is the answer to the trigger's delivery, which a
+        resume delivery cannot give.
+
+        Raises:
+            InvalidArgumentError: The agent is a file agent.
         """
+        if self.file is not None:
+            raise InvalidArgumentError(
+                f"file agent {self.name!r} takes no resume handler: its file answers the trigger"
+            )
         if not callable(handler):
             raise InvalidArgumentTypeError(f"on_resume takes a function, not {type(handler).__name__}")
         self.resume_handler = handler
@@ -221,6 +240,44 @@ class Runtime:
         Raises:
             InvalidArgumentError: The name is taken or not fit for a URL path.
         """
+        return self._register(name, max_concurrency, max_queued, None)
+
+    def file_agent(
+        self,
+        name: str,
+        *,
+        filename: str = DEFAULT_FILENAME,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+        max_concurrency: int | None = None,
+        max_queued: int | None = None,
+    ) -> Callable[[AgentFunction], HostedAgent]:
+        """Register the decorated function as the file agent `name`: its file is the answer to the trigger.
+
+        The function (async or sync, as for `agent`) returns the file's bytes or an `AgentFile` (with
+        its own name, media type and length), or is a generator (async or sync) that yields the
+        bytes. The host reports `started`, then streams the bytes as the answer to the platform's
+        delivery, chunk by chunk (memory stays flat for any size), with `Content-Type`,
+        `Content-Disposition` and, when the length is known, `Content-Length`; the platform completes
+        the run once the whole file reached its caller. An exception, a chunk that is no bytes, or a
+        file that ends short of its length or runs past it fails the run, and the answer is cut, so
+        that no partial file passes for a whole one.
+
+        Args:
+            name: The agent's name in the URL: letters, digits, `-`, `_` and `.`.
+            filename: The file's name when the function does not give one (an `AgentFile`'s).
+            content_type: The file's media type when the function does not give one.
+            max_concurrency: As `agent`'s.
+            max_queued: As `agent`'s.
+
+        Raises:
+            InvalidArgumentError: The name is taken or not fit for a URL path, or the file name or
+                media type is not fit for a header.
+        """
+        return self._register(name, max_concurrency, max_queued, file_defaults(filename, content_type))
+
+    def _register(
+        self, name: str, max_concurrency: int | None, max_queued: int | None, file: tuple[str, str] | None
+    ) -> Callable[[AgentFunction], HostedAgent]:
         if not isinstance(name, str) or not name or not all(c.isascii() and (c.isalnum() or c in "-_.") for c in name):
             raise InvalidArgumentError(f"an agent's name must be letters, digits, -, _ or ., got {name!r}"[:120])
         if name in self._agents:
@@ -230,7 +287,7 @@ class Runtime:
         def register(function: AgentFunction) -> HostedAgent:
             if not callable(function):
                 raise InvalidArgumentTypeError(f"runtime.agent decorates a function, not {type(function).__name__}")
-            hosted = HostedAgent(name, function, max_concurrency, max_queued)
+            hosted = HostedAgent(name, function, max_concurrency, max_queued, file)
             self._agents[name] = hosted
             return hosted
 
@@ -291,11 +348,12 @@ class Runtime:
         known = payload.run_id in self._runs or payload.run_id in self._finished
         return not isinstance(payload, CancelPayload) and not known
 
-    def dispatch(self, agent: HostedAgent, payload: Payload) -> bool:
+    def dispatch(self, agent: HostedAgent, payload: Payload) -> bool | FileChannel:
         """Act on a verified payload, on the serving event loop, at once (the work runs in the background).
 
         False when the agent is full (`max_queued` runs wait already): the delivery is refused, for
-        the platform to send again later.
+        the platform to send again later. For a file agent's trigger, the channel its file comes
+        through, to answer the delivery with.
         """
         run_id = payload.run_id
         state = self._runs.get(run_id)
@@ -310,15 +368,17 @@ class Runtime:
         if self._full(agent):
             logger.info("agent %s is full: the delivery for run %s is refused for now", agent.name, run_id)
             return False
-        self._start(agent, payload, resumed=isinstance(payload, ResumePayload))
-        return True
+        state = self._start(agent, payload, resumed=isinstance(payload, ResumePayload))
+        return state.channel or True
 
     def _full(self, agent: HostedAgent) -> bool:
         """Whether a new run of `agent` is refused for now: its queue or the host's is full, or the host is stopping."""
         return agent.limit.full() or self.limit.full() or self._draining
 
-    def _start(self, agent: HostedAgent, payload: TriggerPayload | ResumePayload, *, resumed: bool) -> None:
+    def _start(self, agent: HostedAgent, payload: TriggerPayload | ResumePayload, *, resumed: bool) -> RunState:
         state = RunState(payload)
+        if agent.file is not None and not resumed:
+            state.channel = FileChannel()
         self._runs[payload.run_id] = state
         agent.limit.in_flight += 1
         self.limit.in_flight += 1
@@ -326,6 +386,7 @@ class Runtime:
         state.runner = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return state
 
     async def _work(
         self, agent: HostedAgent, payload: TriggerPayload | ResumePayload, state: RunState, *, resumed: bool
@@ -341,7 +402,9 @@ class Runtime:
                 is_async = inspect.iscoroutinefunction(handler)
         try:
             async with agent.limit.slot(), self.limit.slot():  # the agent's first: a queued run holds no host slot
-                await self._perform(function, payload, state, is_async=is_async, model=agent.input_model)
+                await self._perform(
+                    function, payload, state, is_async=is_async, model=agent.input_model, file=agent.file
+                )
         except asyncio.CancelledError:
             if not state.was_cancelled():
                 raise
@@ -361,10 +424,18 @@ class Runtime:
         *,
         is_async: bool,
         model: type | None,
+        file: tuple[str, str] | None,
     ) -> None:
-        if state.was_cancelled():
+        if state.channel is not None and file is not None:
+            if is_async or inspect.isasyncgenfunction(function):
+                state.task = asyncio.current_task()
+            file_run = FileRun(
+                function, payload=payload, state=state, channel=state.channel, pool=self._sync_pool(), defaults=file
+            )
+            await file_run.run(self._base_url, model)
+        elif state.was_cancelled():
             return
-        if is_async:
+        elif is_async:
             state.task = asyncio.current_task()
             await run_async(function, payload, state, self._base_url, model)
         else:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import threading
 from concurrent.futures import Future
+from typing import TYPE_CHECKING
 
 from .._errors import RUN_CANCELLED, RunCancelledError
 from ..types import ResumePayload, TriggerPayload
+
+if TYPE_CHECKING:
+    from ._channel import FileChannel
 
 
 def cancelled_error(run_id: str) -> RunCancelledError:
@@ -25,10 +29,11 @@ class RunState:
 
     `task` is the asyncio task to cancel when the run's function is async (a sync function's thread
     cannot be interrupted: it sees the flag). `resume` is the future a `wait_for_token` waits on;
-    the resume delivery sets its result, a cancel delivery its exception.
+    the resume delivery sets its result, a cancel delivery its exception. `channel` carries a file
+    agent's bytes to the trigger's answer.
     """
 
-    __slots__ = ("_cancelled", "payload", "resume", "run_id", "runner", "task")
+    __slots__ = ("_cancelled", "channel", "payload", "resume", "run_id", "runner", "task")
 
     def __init__(self, payload: TriggerPayload | ResumePayload) -> None:
         self.run_id: str = payload.run_id
@@ -39,6 +44,7 @@ class RunState:
         self.task: asyncio.Task[None] | None = None
         self.runner: asyncio.Task[None] | None = None  # the host's task for the whole run (the drain awaits it)
         self.resume: Future[ResumePayload] | None = None
+        self.channel: FileChannel | None = None
 
     def __repr__(self) -> str:
         return f"RunState(run_id={self.run_id!r}, cancelled={self.was_cancelled()})"

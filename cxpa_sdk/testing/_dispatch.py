@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2
 
+from .._download._filenames import filename_from_disposition
 from .._runtime._signing import SigningKey, signature_header, signed_content
 from ._files import FileStream
 from ._runs import Agent, RunRecord, error_of, new_id
@@ -186,10 +187,5 @@ def trace_headers(payload: dict[str, Any]) -> dict[str, str]:
 
 
 def filename_from(disposition: str) -> str | None:
-    """The filename of a runtime's Content-Disposition (`filename*` preferred), if it names one."""
-    from email.message import Message  # noqa: PLC0415 - only URL file runtimes need it
-
-    message = Message()
-    message["content-disposition"] = disposition
-    name = message.get_filename()
-    return name if isinstance(name, str) and name else None
+    """The filename of a runtime's Content-Disposition (RFC 6266: `filename*` preferred), if it names one."""
+    return filename_from_disposition(disposition) or None
