@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 from delivery_support import new_secret
 
-from cxpa_sdk import AgentClient, Cxpa, InMemorySeenDeliveries, TriggerPayload, verify_delivery
+from cxpa_sdk import AgentClient, Cxpa, InMemorySeenDeliveries, ResumePayload, TriggerPayload, verify_delivery
 from cxpa_sdk.testing import LocalPlatform
 from cxpa_sdk.testing._dispatch import DeliveryRetry
 
@@ -124,6 +124,28 @@ def test_busy_answers_are_retried_with_the_same_id_and_fresh_signatures(script: 
     assert all(isinstance(p, TriggerPayload) and p.run_id == run_id for p in payloads)
     assert (row["status"], row["output_data"]) == ("completed", {"done": True})
     assert len(script.deliveries) == 3
+
+
+def test_a_busy_answer_to_the_resume_notification_is_retried(script: Script, runtime_url: str) -> None:
+    """The trigger taken, the resume answered 503: the resume is sent again under its own one webhook-id; it goes on."""
+    script.answers = [(202, []), (503, ["0"])]
+    secret = new_secret()
+    platform = LocalPlatform(signing_secret=secret, builtin_agents=False)
+    with platform.serve(), Cxpa(base_url=platform.base_url, ingest_api_key=platform.ingest_key) as client:
+        agent = platform.add_agent("busy-on-resume", runtime_url)
+        run_id = client.trigger_run(agent.id, {}).run_id
+        ((_, trigger),) = arrived(script, 1)
+        with AgentClient.from_payload(trigger, base_url=platform.base_url) as reporter:
+            reporter.waiting("tok_busy", "approve")
+            client.resume_run(agent.id, run_id, "tok_busy", {"approvedBy": "dana"})
+            (_, *resumes) = arrived(script, 3)
+            reporter.started()
+            reporter.complete({"resumed": True})
+        row = ended(platform, run_id)
+    payloads = [verify_delivery(b, h, secrets=secret, seen=InMemorySeenDeliveries()) for h, b in resumes]
+    assert all(isinstance(p, ResumePayload) and p.token_id == "tok_busy" for p in payloads)
+    assert len({headers["webhook-id"] for headers, _ in resumes}) == 1
+    assert (row["status"], row["output_data"]) == ("completed", {"resumed": True})
 
 
 def http_date(seconds_from_now: float) -> str:
