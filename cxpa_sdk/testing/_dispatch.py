@@ -2,7 +2,8 @@
 
 A trigger is dispatched once (`_dispatch`), bounded by the agent's maxRunDurationMs; a URL runtime
 is POSTed the trigger payload, and later the resume and cancel notifications, each signed when the
-agent or the platform has signing keys (`_delivery`). What a runtime
+agent or the platform has signing keys (`Delivery`). A trigger or resume answered 429 or 503 is sent
+again after its Retry-After (`DeliveryRetry`, the delivery-retry extension). What a runtime
 answers, or fails to, ends its run as the contract says.
 """
 
@@ -14,6 +15,8 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx2
@@ -28,6 +31,40 @@ logger = logging.getLogger("cxpa_sdk.testing")
 # How long the platform gives a URL runtime to answer the cancel notification, in seconds (its answer
 # changes nothing: the run is already cancelled).
 CANCEL_NOTICE_TIMEOUT_S = 5.0
+# The statuses with which a runtime says "not taken now, send it again" (its queue full, or it stopping).
+BUSY_STATUSES = frozenset({429, 503})
+
+
+@dataclass(frozen=True)
+class DeliveryRetry:
+    """How the platform sends a trigger or resume again to a runtime that answers 429 or 503 (openapi.yaml).
+
+    Attributes:
+        attempts: How many times a delivery is sent at most (1: never again, a platform without the
+            extension).
+        max_wait_s: The longest wait between two attempts, whatever Retry-After asks, in seconds.
+        default_wait_s: The wait when Retry-After is absent or unparseable, in seconds (then
+            clamped as any other).
+    """
+
+    attempts: int = 8
+    max_wait_s: float = 60.0
+    default_wait_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        """Refuse bounds that are no bounds."""
+        if self.attempts < 1 or not 0 <= self.max_wait_s < float("inf") or self.default_wait_s < 0:
+            raise ValueError("delivery attempts must be >= 1 and the waits finite and >= 0 seconds")
+
+    def wait_s(self, retry_after: list[str]) -> float:
+        """The seconds to wait before the next attempt, given the answer's Retry-After values.
+
+        One value (repeats of it count as one) of delay-seconds or an HTTP-date; anything else,
+        negative or a fraction included, is the default; the result is clamped to `max_wait_s`.
+        """
+        values = {value.strip() for value in retry_after}
+        wait = _seconds_of(values.pop()) if len(values) == 1 else None
+        return min(self.default_wait_s if wait is None else wait, self.max_wait_s)
 
 
 class RuntimeDispatch:
@@ -41,6 +78,7 @@ class RuntimeDispatch:
     _tasks: set[asyncio.Task[None]]
     _http: httpx2.AsyncClient | None
     signing_keys: tuple[SigningKey, ...]
+    delivery_retry: DeliveryRetry = DeliveryRetry()  # LocalPlatform(delivery_attempts=, max_retry_after_s=)
 
     if TYPE_CHECKING:
 
@@ -49,6 +87,9 @@ class RuntimeDispatch:
 
         def deliver_file(self, run_id: str, stream: FileStream) -> None:
             """Hand a runtime's file to its download (`_files`)."""
+
+        async def wait_until_terminal(self, run_id: str, timeout_s: float) -> RunRecord:
+            """The run once it has ended, or as it stands after `timeout_s` seconds (`_waiting`)."""
 
     def _runtime_client(self) -> httpx2.AsyncClient:
         """The client that calls URL runtimes (built on the platform's loop at first use)."""
@@ -104,38 +145,52 @@ class RuntimeDispatch:
         if status not in ("completed", "failed", "cancelled"):
             self.fail(run.id, {"name": "RuntimeError", "message": f"the runtime returned with the run still {status}"})
 
-    def _delivery(self, agent: Agent, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-        """The body and headers of a POST to a URL runtime: JSON, its trace context, and signed when keys are set.
-
-        The signature (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`) is
-        over these very bytes, with one entry per key of the agent's own, else of the platform's.
-        """
+    def _delivery(self, agent: Agent, payload: dict[str, Any]) -> Delivery:
+        """One POST to a URL runtime: JSON, its trace context, and signed (afresh at each attempt) when keys are set."""
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-        headers = {"content-type": "application/json", **trace_headers(payload)}
-        keys = agent.signing_keys or self.signing_keys
-        if keys:
-            delivery_id, timestamp = new_id("msg"), str(int(time.time()))
-            headers["webhook-id"] = delivery_id
-            headers["webhook-timestamp"] = timestamp
-            headers["webhook-signature"] = signature_header(signed_content(delivery_id, timestamp, body), keys)
-        return body, headers
+        return Delivery(body, trace_headers(payload), agent.signing_keys or self.signing_keys)
+
+    async def _deliver(
+        self, agent: Agent, run_id: str, payload: dict[str, Any], *, notice: str | None = None, stream: bool = False
+    ) -> httpx2.Response | None:
+        """POST a trigger (or the `notice` named) to a URL runtime until taken; None when its run has ended.
+
+        A 429 or 503 is sent again, the same delivery freshly signed, after its Retry-After
+        (`delivery_retry`); no answer, another error answer, or the last attempt's 429 or 503 ends
+        the run failed (here, and then None).
+        """
+        url, delivery, client = str(agent.runtime), self._delivery(agent, payload), self._runtime_client()
+        retry = self.delivery_retry
+        for attempt in range(1, retry.attempts + 1):
+            try:
+                request = client.build_request("POST", url, content=delivery.body, headers=delivery.headers())
+                response = await client.send(request, stream=stream)
+            except httpx2.HTTPError as exc:
+                message = f"the runtime at {url} did not answer{' ' + notice if notice else ''}: {exc}"
+                self.fail(run_id, {"name": type(exc).__name__, "message": message})
+                return None
+            if response.is_success:
+                return response
+            await response.aclose()
+            if response.status_code not in BUSY_STATUSES or retry.attempts == 1:
+                message = f"the runtime at {url} answered {response.status_code}{' to ' + notice if notice else ''}"
+                self.fail(run_id, {"name": "RuntimeError", "message": message})
+                return None
+            if attempt < retry.attempts:
+                wait = retry.wait_s(response.headers.get_list("retry-after"))
+                if (await self.wait_until_terminal(run_id, wait)).terminal:
+                    return None
+        message = (
+            f"the runtime at {url} stayed busy: it answered {response.status_code} to all"
+            f" {retry.attempts} attempts at {notice or 'the trigger'}"
+        )
+        self.fail(run_id, {"name": "RuntimeError", "message": message})
+        return None
 
     async def _post_payload(self, agent: Agent, run_id: str, payload: dict[str, Any]) -> None:
-        """POST the trigger payload to a URL runtime; an error answer or no answer ends the run failed."""
-        url = str(agent.runtime)
-        body, headers = self._delivery(agent, payload)
-        try:
-            client = self._runtime_client()
-            request = client.build_request("POST", url, content=body, headers=headers)
-            response = await client.send(request, stream=True)
-        except httpx2.HTTPError as exc:
-            self.fail(run_id, {"name": type(exc).__name__, "message": f"the runtime at {url} did not answer: {exc}"})
-            return
-        if not response.is_success:
-            await response.aclose()
-            self.fail(
-                run_id, {"name": "RuntimeError", "message": f"the runtime at {url} answered {response.status_code}"}
-            )
+        """POST the trigger payload to a URL runtime (`_deliver`); a file agent's answer is the run's file."""
+        response = await self._deliver(agent, run_id, payload, stream=True)
+        if response is None:
             return
         if agent.output_kind != "file_download":
             await response.aclose()
@@ -153,32 +208,48 @@ class RuntimeDispatch:
         )
 
     async def _post_resume(self, agent: Agent, run_id: str, payload: dict[str, Any]) -> None:
-        """Tell a URL runtime its run was resumed; an error answer or no answer ends the run failed."""
-        url = str(agent.runtime)
-        body, headers = self._delivery(agent, payload)
-        try:
-            response = await self._runtime_client().post(url, content=body, headers=headers)
-        except httpx2.HTTPError as exc:
-            message = f"the runtime at {url} did not answer the resume notification: {exc}"
-            self.fail(run_id, {"name": type(exc).__name__, "message": message})
-            return
-        if not response.is_success:
-            message = f"the runtime at {url} answered {response.status_code} to the resume notification"
-            self.fail(run_id, {"name": "RuntimeError", "message": message})
+        """Tell a URL runtime its run was resumed (`_deliver`)."""
+        await self._deliver(agent, run_id, payload, notice="the resume notification")
 
     async def _post_cancel(self, agent: Agent, run_id: str, payload: dict[str, Any]) -> None:
-        """Tell a URL runtime its run was cancelled, within CANCEL_NOTICE_TIMEOUT_S; the answer is only logged."""
-        url = str(agent.runtime)
-        body, headers = self._delivery(agent, payload)
+        """Tell a URL runtime its run was cancelled, once, within CANCEL_NOTICE_TIMEOUT_S; the answer is only logged."""
+        url, delivery = str(agent.runtime), self._delivery(agent, payload)
         try:
             response = await self._runtime_client().post(
-                url, content=body, headers=headers, timeout=CANCEL_NOTICE_TIMEOUT_S
+                url, content=delivery.body, headers=delivery.headers(), timeout=CANCEL_NOTICE_TIMEOUT_S
             )
         except httpx2.HTTPError as exc:
             logger.info("the runtime at %s did not take the cancel of run %s: %s", url, run_id, type(exc).__name__)
             return
         if not response.is_success:
             logger.info("the runtime at %s answered %d to the cancel of run %s", url, response.status_code, run_id)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One POST to a URL runtime: its body, and its headers, signed afresh at each attempt under one `webhook-id`.
+
+    The signature (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`) is
+    over these very bytes, with one entry per key (the agent's own, else the platform's); without
+    keys the delivery is not signed.
+    """
+
+    body: bytes
+    trace: dict[str, str]
+    keys: tuple[SigningKey, ...] = field(repr=False)
+    delivery_id: str = field(default_factory=lambda: new_id("msg"))
+
+    def headers(self) -> dict[str, str]:
+        """The headers of one attempt: the same `webhook-id` every time, the timestamp and signature of now."""
+        headers = {"content-type": "application/json", **self.trace}
+        if self.keys:
+            timestamp = str(int(time.time()))
+            headers["webhook-id"] = self.delivery_id
+            headers["webhook-timestamp"] = timestamp
+            headers["webhook-signature"] = signature_header(
+                signed_content(self.delivery_id, timestamp, self.body), self.keys
+            )
+        return headers
 
 
 def trace_headers(payload: dict[str, Any]) -> dict[str, str]:
@@ -189,3 +260,16 @@ def trace_headers(payload: dict[str, Any]) -> dict[str, str]:
 def filename_from(disposition: str) -> str | None:
     """The filename of a runtime's Content-Disposition (RFC 6266: `filename*` preferred), if it names one."""
     return filename_from_disposition(disposition) or None
+
+
+def _seconds_of(retry_after: str) -> float | None:
+    """The seconds a Retry-After value asks for (delay-seconds, or an HTTP-date from now), None if it is neither."""
+    if retry_after.isascii() and retry_after.isdigit():
+        return float(retry_after)
+    try:
+        when = parsedate_to_datetime(retry_after)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # an HTTP-date is GMT; the obsolete forms may come without a zone
+        return None
+    return max(0.0, when.timestamp() - time.time())

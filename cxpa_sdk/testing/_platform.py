@@ -13,6 +13,7 @@ from .._runtime._signing import public_keys_of, signing_keys
 from ._app import Edge, build_app
 from ._builtins import DEMO_CONNECTION, builtin_agents
 from ._core import Credential, PlatformCore
+from ._dispatch import DeliveryRetry
 from ._faults import Faults
 from ._runs import Agent
 from ._runtime import RuntimeCall
@@ -52,6 +53,13 @@ class LocalPlatform:
             and `whsk_...` for `v1a` (Ed25519, the `signing` extra), one signature per key, so two
             keys rotate without a refused delivery. An agent's own (`add_agent(signing_secret=)`)
             replace these for it. None: deliveries are not signed. Never shown.
+        delivery_attempts: How many times a trigger or resume is sent to a URL runtime that answers
+            `429` or `503` (not taken now), the same delivery freshly signed each time, before its
+            run ends failed ("stayed busy"): the delivery-retry extension of the seed's contract.
+            1 serves the platform as one without it, failing the run at the first `429` or `503`.
+        max_retry_after_s: The longest wait between two attempts, whatever the runtime's
+            `Retry-After` asks (1 s when it gives none, or none that parses), in seconds (lower it to
+            test retries quickly).
     """
 
     def __init__(
@@ -65,6 +73,8 @@ class LocalPlatform:
         events: bool = True,
         batch_waits: bool = True,
         signing_secret: str | Sequence[str] | None = None,
+        delivery_attempts: int = DeliveryRetry.attempts,
+        max_retry_after_s: float = DeliveryRetry.max_wait_s,
     ) -> None:
         self.ingest_key = ingest_key
         self._events = events
@@ -77,6 +87,7 @@ class LocalPlatform:
             runtime_workers=runtime_workers,
             signing_keys=signing_keys(signing_secret or ()),
         )
+        self._core.delivery_retry = DeliveryRetry(delivery_attempts, max_retry_after_s)
         self._base_url: str | None = None
         if builtin_agents:
             for agent in builtin_agents_of(self._core):

@@ -12,6 +12,7 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx2
@@ -182,8 +183,24 @@ def test_signing_keys_come_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     assert "deliveries=unverified" in repr(Runtime(base_url="http://127.0.0.1:1"))
 
 
-def test_full_queue_answers_503_with_retry_after(platform: LocalPlatform, client: Cxpa) -> None:
+@pytest.fixture
+def older_platform() -> Iterator[LocalPlatform]:
+    """A platform without the delivery-retry extension (`delivery_attempts=1`): a runtime's 503 fails the run."""
+    served = LocalPlatform(signing_secret=SECRET, builtin_agents=False, delivery_attempts=1)
+    with served.serve():
+        yield served
+
+
+@pytest.fixture
+def older_client(older_platform: LocalPlatform) -> Iterator[Cxpa]:
+    """A client of the older platform."""
+    with Cxpa(base_url=older_platform.base_url, ingest_api_key=older_platform.ingest_key) as made:
+        yield made
+
+
+def test_full_queue_answers_503_with_retry_after(older_platform: LocalPlatform, older_client: Cxpa) -> None:
     """Past max_concurrency + max_queued runs a trigger is answered 503 + Retry-After; this platform then fails it."""
+    platform, client = older_platform, older_client  # test_retried_deliveries.py: a platform that retries
     runtime = runtime_for(platform, retry_after=7)
     gate = Gate()
     started: list[str] = []
@@ -209,7 +226,7 @@ def test_full_queue_answers_503_with_retry_after(platform: LocalPlatform, client
         rows = [settled(platform, run_id, "completed", "failed") for run_id in (working, queued)]
         again = httpx2.post(f"{url}/agents/narrow", content=body, headers=headers)  # the same delivery, retried
         settled(platform, queued, "completed")
-    assert refused_row["error"]["message"].endswith("answered 503")  # the local platform does not retry (yet)
+    assert refused_row["error"]["message"].endswith("answered 503")  # a platform without the extension
     assert (answer.status_code, answer.headers["retry-after"]) == (503, "7")
     assert answer.json()["error"]["code"] == "runtime_busy"
     assert again.status_code == 202  # its webhook-id was not taken by the refusal: a retry is no replay
@@ -223,8 +240,9 @@ def test_max_queued_needs_max_concurrency(platform: LocalPlatform) -> None:
         runtime_for(platform).agent("unbounded", max_queued=3)
 
 
-def test_runtime_wide_limit_spans_agents(platform: LocalPlatform, client: Cxpa) -> None:
+def test_runtime_wide_limit_spans_agents(older_platform: LocalPlatform, older_client: Cxpa) -> None:
     """Runtime(max_concurrency=1, max_queued=1) holds runs of two agents to one at a time, and refuses a third."""
+    platform, client = older_platform, older_client
     runtime = runtime_for(platform, max_concurrency=1, max_queued=1)
     gate = Gate()
     started: list[str] = []
