@@ -10,22 +10,13 @@ from typing import TYPE_CHECKING
 import httpx2
 
 from ._async_caller import AsyncCaller
-from ._core._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
+from ._core._engine import DEFAULT_MAX_ANSWER_BYTES
 from ._core._seam import AsyncSeam
 from ._handles import AsyncWaits
-from ._http._driver import adrive
-from ._http._pools import AsyncPools, async_pool
 from ._http._transport import ProxyOption
-from ._options import (
-    DEFAULT_DEADLINE_S,
-    DEFAULT_MAX_RETRIES,
-    checked_async_key,
-    checked_http_backend,
-    checked_http_client,
-    checked_proxies,
-    verify_option,
-)
-from .hooks import Hook, checked_hooks
+from ._options import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES
+from ._pooled import AsyncPooledClient
+from .hooks import Hook
 
 if TYPE_CHECKING:
     import asyncio
@@ -35,7 +26,7 @@ if TYPE_CHECKING:
     from ._waits import AsyncWaitHub
 
 
-class AsyncCxpa(AsyncCaller):
+class AsyncCxpa(AsyncCaller, AsyncPooledClient):
     """The CXPA client (async): trigger, wait for, download, register, report, read and cancel runs.
 
     One client holds one connection pool: create it once per event loop and share it between tasks.
@@ -103,34 +94,15 @@ class AsyncCxpa(AsyncCaller):
             allow_insecure=allow_insecure,
             max_answer_bytes=max_answer_bytes,
             default_headers=default_headers,
+            hooks=hooks,
             async_key_ok=True,
         )
-        self._settings = self._settings.with_changes(hooks=checked_hooks(hooks))
-        http_client = checked_http_client(http_client, httpx2.AsyncClient)
-        self._http_backend = checked_http_backend(http_backend, brought=http_client is not None)
-        self._proxies = checked_proxies(
-            proxy, trust_env=trust_env, brought=http_client is not None, http_backend=self._http_backend
-        )
-        checked_async_key(self._settings, brought=http_client is not None)
-        self._owns_http = http_client is None
-        import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
-
-        self._asleep = asyncio.sleep  # the backoff's sleep; tests replace it to retry without waiting
+        self._init_pool(http_client, verify=verify, proxy=proxy, trust_env=trust_env, http_backend=http_backend)
         self._hubs: dict[asyncio.AbstractEventLoop, AsyncWaitHub] = {}  # shared waits, one per event loop
-        self._verify = verify_option(verify)
-        self._pools = AsyncPools(
-            http_client or self._new_pool(), None if http_client else self._new_pool, type(self).__name__
-        )
-
-    def _new_pool(self) -> httpx2.AsyncClient:
-        return async_pool(self._settings, self._verify, self._http_backend, self._proxies)
 
     @property
     def _http(self) -> httpx2.AsyncClient:
         return self._pools.peek()
-
-    async def _run(self, flow: Flow[T]) -> T:
-        return await adrive(flow, self._pools.here(), self._asleep)
 
     @property
     def _seam(self) -> AsyncSeam:

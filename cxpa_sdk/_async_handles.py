@@ -1,4 +1,4 @@
-"""The async run handle, and waiting for many handles at once: `AsyncRunHandle`, `as_completed`, `wait_all`.
+"""The async run handle (`AsyncRunHandle`), what it asks of its client, and `as_completed`, `wait_all`.
 
 `scripts/unasync` writes the sync twin, `_sync_handles.py`, from this file: edit this one.
 """
@@ -7,13 +7,36 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from . import _config as check
 from ._core import _operations as ops
+from ._core._seam import AsyncSeam
 from ._errors import NotFoundError, WaitTimeoutError
-from ._handles import AsyncRunsClient, _by_run, _HandleBase, _handles, _timed_out
+from ._handles import _by_run, _HandleBase, _handles, _timed_out
 from .types import Run, RunEvent, RunStatus
+
+
+class AsyncRunsClient(Protocol):
+    """What the handle asks of its client (`AsyncCxpa`, which it never imports): the calls it makes, as made."""
+
+    @property
+    def _seam(self) -> AsyncSeam: ...
+
+    async def get_run(self, agent_id: int, run_id: str) -> Run:
+        """Read the run as it stands."""
+
+    async def wait_for_run(self, agent_id: int, run_id: str, *, timeout: float) -> Run:
+        """Wait for the run to end; the terminal Run."""
+
+    async def cancel_run(self, agent_id: int, run_id: str) -> Run:
+        """Cancel the run; the cancelled Run."""
+
+    async def resume_run(self, agent_id: int, run_id: str, token_id: str, output: Mapping[str, Any] | None) -> Run:
+        """Resume the run's token; the Run as it stands after."""
+
+    def run_events(self, agent_id: int, run_id: str, *, after: str | None, timeout: float) -> AsyncIterator[RunEvent]:
+        """The run's events until its end."""
 
 
 class AsyncRunHandle(_HandleBase):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self
 
 import httpx2
@@ -15,6 +15,7 @@ from ._http._httpx import httpx_timeout
 from ._http._pools import ForkGuard
 from ._logging import enable_env_logging
 from ._options import KeyOption, checked_headers, checked_timeout, make_settings, merged_headers
+from .hooks import Hook, checked_hooks
 
 if TYPE_CHECKING:
     from cxpa_api import AuthenticatedClient
@@ -36,7 +37,8 @@ class BaseClient(ForkGuard):
         deadline: float,
         allow_insecure: bool,
         max_answer_bytes: int,
-        default_headers: Mapping[str, str] | None = None,
+        default_headers: Mapping[str, str] | None,
+        hooks: Sequence[Hook] | None,
         async_key_ok: bool = False,
     ) -> None:
         enable_env_logging()
@@ -61,7 +63,7 @@ class BaseClient(ForkGuard):
             deadline=deadline,
             allow_insecure=allow_insecure,
             max_answer_bytes=max_answer_bytes,
-        )
+        ).with_changes(hooks=checked_hooks(hooks))
 
     @property
     def base_url(self) -> str:

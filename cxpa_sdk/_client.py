@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ssl
-import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -11,19 +10,19 @@ from typing import TYPE_CHECKING
 import httpx2
 
 from ._caller import Caller
-from ._core._engine import DEFAULT_MAX_ANSWER_BYTES, Flow, T
+from ._core._engine import DEFAULT_MAX_ANSWER_BYTES
 from ._core._seam import Seam
 from ._handles import DirectWaits
-from ._http._driver import drive
-from ._http._transport import ProxyOption, sync_client
-from ._options import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES, checked_http_client, checked_proxies, verify_option
-from .hooks import Hook, checked_hooks
+from ._http._transport import ProxyOption
+from ._options import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES
+from ._pooled import PooledClient
+from .hooks import Hook
 
 if TYPE_CHECKING:
     from cxpa_api import AuthenticatedClient
 
 
-class Cxpa(Caller):
+class Cxpa(Caller, PooledClient):
     """The CXPA client (sync): trigger, wait for, download, register, report, read and cancel runs.
 
     One client holds one connection pool: create it once and share it (it is thread-safe).
@@ -85,24 +84,9 @@ class Cxpa(Caller):
             allow_insecure=allow_insecure,
             max_answer_bytes=max_answer_bytes,
             default_headers=default_headers,
+            hooks=hooks,
         )
-        self._settings = self._settings.with_changes(hooks=checked_hooks(hooks))
-        http_client = checked_http_client(http_client, httpx2.Client)
-        self._proxies = checked_proxies(proxy, trust_env=trust_env, brought=http_client is not None)
-        self._owns_http = http_client is None
-        self._sleep = time.sleep  # the backoff's sleep; tests replace it to retry without waiting
-        self._verify = verify_option(verify)
-        self._guard(brought_http=http_client is not None)
-        self._http = http_client or self._new_pool()
-
-    def _new_pool(self) -> httpx2.Client:
-        settings = self._settings
-        authorization = settings.authorization if settings.key_source is None else settings.key_source
-        return sync_client(settings.base_url, settings.timeout, authorization, self._verify, proxies=self._proxies)
-
-    def _run(self, flow: Flow[T]) -> T:
-        self._http = self._pool(self._http, self._new_pool)
-        return drive(flow, self._http, self._sleep)
+        self._init_pool(http_client, verify=verify, proxy=proxy, trust_env=trust_env)
 
     @property
     def _seam(self) -> Seam:

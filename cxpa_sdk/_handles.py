@@ -3,85 +3,21 @@
 `Cxpa.trigger_run` returns a `RunHandle` (`_sync_handles`; `AsyncCxpa.trigger_run` an
 `AsyncRunHandle`, `_async_handles`), and `client.run(agent_id, run_id)` rebuilds one from a stored
 `to_dict()` in any process. A handle holds no connection: it is its client, the agent id and the run
-id. Here: what a handle asks of its client, its identity, and the pieces of `as_completed`.
+id. Here: a handle's identity, the pieces of `as_completed`, and the clients' wait strategies.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
 from . import _config as check
 from ._core import _operations as ops
-from ._core._seam import AsyncSeam, Seam
+from ._core._seam import Seam
 from ._errors import InvalidArgumentTypeError, WaitTimeoutError
-from .types import Run, RunEvent, RunStatus, TriggeredRun, WaitTimedOut
-
-
-class RunsClient(Protocol):
-    """What a RunHandle asks of its client (a Cxpa): the sync and async clients never import each other."""
-
-    @property
-    def _seam(self) -> Seam: ...
-
-    def get_run(self, agent_id: int, run_id: str) -> Run:
-        """Read the run as it stands."""
-
-    def wait_for_run(self, agent_id: int, run_id: str, *, timeout: float = 300.0) -> Run:
-        """Wait for the run to end; the terminal Run."""
-
-    def cancel_run(self, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Run:
-        """Cancel the run; the cancelled Run."""
-
-    def resume_run(
-        self,
-        agent_id: int,
-        run_id: str,
-        token_id: str,
-        output: Mapping[str, Any] | None = None,
-        *,
-        idempotency_key: str | None = None,
-    ) -> Run:
-        """Resume the run's token; the Run as it stands after."""
-
-    def run_events(
-        self, agent_id: int, run_id: str, *, after: str | None = None, timeout: float = 300.0
-    ) -> Iterator[RunEvent]:
-        """The run's events until its end."""
-
-
-class AsyncRunsClient(Protocol):
-    """What an AsyncRunHandle asks of its client (an AsyncCxpa)."""
-
-    @property
-    def _seam(self) -> AsyncSeam: ...
-
-    async def get_run(self, agent_id: int, run_id: str) -> Run:
-        """Read the run as it stands."""
-
-    async def wait_for_run(self, agent_id: int, run_id: str, *, timeout: float = 300.0) -> Run:
-        """Wait for the run to end; the terminal Run."""
-
-    async def cancel_run(self, agent_id: int, run_id: str, *, idempotency_key: str | None = None) -> Run:
-        """Cancel the run; the cancelled Run."""
-
-    async def resume_run(
-        self,
-        agent_id: int,
-        run_id: str,
-        token_id: str,
-        output: Mapping[str, Any] | None = None,
-        *,
-        idempotency_key: str | None = None,
-    ) -> Run:
-        """Resume the run's token; the Run as it stands after."""
-
-    def run_events(
-        self, agent_id: int, run_id: str, *, after: str | None = None, timeout: float = 300.0
-    ) -> AsyncIterator[RunEvent]:
-        """The run's events until its end."""
+from .types import Run, RunStatus, TriggeredRun, WaitTimedOut
 
 
 class _HandleBase:

@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import ssl
-import time
 from collections.abc import Mapping, Sequence
 
 import httpx2
 
 from .._core._engine import Flow, T
 from .._errors import RunCancelledError
-from .._http._driver import adrive, drive
-from .._http._pools import AsyncPools, async_pool
-from .._http._transport import ProxyOption, sync_client
-from .._options import (
-    DEFAULT_DEADLINE_S,
-    DEFAULT_MAX_RETRIES,
-    checked_http_backend,
-    checked_http_client,
-    checked_proxies,
-    verify_option,
-)
-from ..hooks import Hook, checked_hooks
-from ._agent_base import checked_trace_context
+from .._http._transport import ProxyOption
+from .._options import DEFAULT_DEADLINE_S, DEFAULT_MAX_RETRIES
+from .._pooled import AsyncPooledClient, PooledClient
+from ..hooks import Hook
 from ._async_reporter import AsyncReporter
 from ._reporter import Reporter
 
 
-class AgentClient(Reporter):
+class AgentClient(Reporter, PooledClient):
     """The runtime's client for one run (sync): report progress and resolve credentials.
 
     As a context manager it sends `started` on entry and, if the block raises, `fail` with the
@@ -94,28 +84,14 @@ class AgentClient(Reporter):
             deadline=deadline,
             allow_insecure=allow_insecure,
             default_headers=default_headers,
+            hooks=hooks,
+            trace_context=trace_context,
         )
-        self._settings = self._settings.with_changes(
-            hooks=checked_hooks(hooks), trace_context=checked_trace_context(trace_context)
-        )
-        http_client = checked_http_client(http_client, httpx2.Client)
-        self._proxies = checked_proxies(proxy, trust_env=trust_env, brought=http_client is not None)
-        self._owns_http = http_client is None
-        self._sleep = time.sleep  # the backoff's sleep; tests replace it to retry without waiting
-        self._verify = verify_option(verify)
-        self._guard(brought_http=http_client is not None)
-        self._http = http_client or self._new_pool()
-
-    def _new_pool(self) -> httpx2.Client:
-        settings = self._settings
-        return sync_client(
-            settings.base_url, settings.timeout, settings.authorization, self._verify, proxies=self._proxies
-        )
+        self._init_pool(http_client, verify=verify, proxy=proxy, trust_env=trust_env)
 
     def _do(self, flow: Flow[T]) -> T:
-        self._http = self._pool(self._http, self._new_pool)
         try:
-            return self._track(drive(flow, self._http, self._sleep))
+            return self._track(self._run(flow))
         except RunCancelledError as error:
             self._note_cancel(error)
             raise
@@ -126,7 +102,7 @@ class AgentClient(Reporter):
             self._http.close()
 
 
-class AsyncAgentClient(AsyncReporter):
+class AsyncAgentClient(AsyncReporter, AsyncPooledClient):
     """The runtime's client for one run (async): report progress and resolve credentials.
 
     As an async context manager it sends `started` on entry and, if the block raises, `fail` with
@@ -170,30 +146,14 @@ class AsyncAgentClient(AsyncReporter):
             deadline=deadline,
             allow_insecure=allow_insecure,
             default_headers=default_headers,
+            hooks=hooks,
+            trace_context=trace_context,
         )
-        self._settings = self._settings.with_changes(
-            hooks=checked_hooks(hooks), trace_context=checked_trace_context(trace_context)
-        )
-        http_client = checked_http_client(http_client, httpx2.AsyncClient)
-        self._http_backend = checked_http_backend(http_backend, brought=http_client is not None)
-        self._proxies = checked_proxies(
-            proxy, trust_env=trust_env, brought=http_client is not None, http_backend=self._http_backend
-        )
-        self._owns_http = http_client is None
-        import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
-
-        self._asleep = asyncio.sleep  # the backoff's sleep; tests replace it to retry without waiting
-        self._verify = verify_option(verify)
-        self._pools = AsyncPools(
-            http_client or self._new_pool(), None if http_client else self._new_pool, type(self).__name__
-        )
-
-    def _new_pool(self) -> httpx2.AsyncClient:
-        return async_pool(self._settings, self._verify, self._http_backend, self._proxies)
+        self._init_pool(http_client, verify=verify, proxy=proxy, trust_env=trust_env, http_backend=http_backend)
 
     async def _do(self, flow: Flow[T]) -> T:
         try:
-            return self._track(await adrive(flow, self._pools.here(), self._asleep))
+            return self._track(await self._run(flow))
         except RunCancelledError as error:
             self._note_cancel(error)
             raise

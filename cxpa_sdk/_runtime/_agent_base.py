@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -16,6 +16,7 @@ from .._errors import RUN_CANCELLED, CxpaError, InvalidArgumentError, InvalidArg
 from .._http._pools import ForkGuard
 from .._logging import enable_env_logging, logger
 from .._options import make_settings
+from ..hooks import Hook, checked_hooks
 from ..types import (
     CallbackAccepted,
     CancelPayload,
@@ -104,6 +105,8 @@ class AgentBase(ForkGuard):
         deadline: float,
         allow_insecure: bool,
         default_headers: Mapping[str, str] | None,
+        hooks: Sequence[Hook] | None,
+        trace_context: Mapping[str, str] | None,
     ) -> None:
         enable_env_logging()
         if callable(api_key) and not isinstance(api_key, str):
@@ -122,7 +125,7 @@ class AgentBase(ForkGuard):
             max_retries=max_retries,
             deadline=deadline,
             allow_insecure=allow_insecure,
-        )
+        ).with_changes(hooks=checked_hooks(hooks), trace_context=checked_trace_context(trace_context))
         self._run_id = check.run_id(run_id)
         self._credentials_token = (
             None if credentials_token is None else check.secret(credentials_token, "credentials_token")
