@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Generic
 
 from .._runtime._agent import AgentClient, AsyncAgentClient
 from ..types import Credential, ResumePayload, TriggerPayload
+from ._clients import RunClients
 from ._state import RunState, cancelled_error
 
 if TYPE_CHECKING:
@@ -85,10 +86,16 @@ class RunContext(_ContextBase[InputT]):
     """
 
     def __init__(
-        self, payload: TriggerPayload | ResumePayload, state: RunState, client: AsyncAgentClient, input: InputT
+        self,
+        payload: TriggerPayload | ResumePayload,
+        state: RunState,
+        client: AsyncAgentClient,
+        input: InputT,
+        clients: RunClients,
     ) -> None:
         super().__init__(payload, state, input)
         self._client = client
+        self._clients = clients
 
     async def output(self, output: Any, outputs: int | None = None) -> None:
         """Report an intermediate output (any JSON) and optionally a count of output units.
@@ -133,7 +140,7 @@ class RunContext(_ContextBase[InputT]):
             payload = await asyncio.wrap_future(future)
         finally:
             self._state.resume = None
-        resumed = AsyncAgentClient.from_payload(payload, base_url=self._client.base_url)
+        resumed = self._clients.for_async(payload)
         old, self._client = self._client, resumed
         await old.aclose()
         await resumed.started()  # waiting -> running
@@ -166,10 +173,16 @@ class SyncRunContext(_ContextBase[InputT]):
     """
 
     def __init__(
-        self, payload: TriggerPayload | ResumePayload, state: RunState, client: AgentClient, input: InputT
+        self,
+        payload: TriggerPayload | ResumePayload,
+        state: RunState,
+        client: AgentClient,
+        input: InputT,
+        clients: RunClients,
     ) -> None:
         super().__init__(payload, state, input)
         self._client = client
+        self._clients = clients
 
     def output(self, output: Any, outputs: int | None = None) -> None:
         """Report an intermediate output (any JSON) and optionally a count of output units.
@@ -212,7 +225,7 @@ class SyncRunContext(_ContextBase[InputT]):
             payload = future.result()
         finally:
             self._state.resume = None
-        resumed = AgentClient.from_payload(payload, base_url=self._client.base_url)
+        resumed = self._clients.for_sync(payload)
         old, self._client = self._client, resumed
         old.close()
         resumed.started()  # waiting -> running

@@ -19,9 +19,9 @@ from typing import Any
 
 from .._errors import CxpaError, RunCancelledError
 from .._logging import logger
-from .._runtime._agent import AgentClient, AsyncAgentClient
 from ..types import ResumePayload, TriggerPayload
 from ._channel import CallerGone, FileChannel
+from ._clients import RunClients
 from ._context import RunContext, SyncRunContext
 from ._files import AgentFile, InvalidOutputError, checked_chunk, file_of, head_of, sliced
 from ._input import InvalidInputError, parse_input
@@ -54,10 +54,10 @@ class FileRun:
     def __repr__(self) -> str:
         return f"FileRun(run_id={self._state.run_id!r})"
 
-    async def run(self, base_url: str | None, model: type | None) -> None:
+    async def run(self, clients: RunClients, model: type | None) -> None:
         """Run the function and stream its file; report `started`, and `fail` when it goes wrong."""
         try:
-            context = self._context(base_url)
+            context = self._context(clients)
         except CxpaError as exc:
             logger.error("run %s cannot report: %s", self._state.run_id, exc)
             self._channel.cut(exc)
@@ -67,15 +67,11 @@ class FileRun:
         finally:
             await self._call(context._close)
 
-    def _context(self, base_url: str | None) -> RunContext[Any] | SyncRunContext[Any]:
+    def _context(self, clients: RunClients) -> RunContext[Any] | SyncRunContext[Any]:
         raw = dict(self._payload.input or {})
         if self._is_async:
-            return RunContext(
-                self._payload, self._state, AsyncAgentClient.from_payload(self._payload, base_url=base_url), raw
-            )
-        return SyncRunContext(
-            self._payload, self._state, AgentClient.from_payload(self._payload, base_url=base_url), raw
-        )
+            return RunContext(self._payload, self._state, clients.for_async(self._payload), raw, clients)
+        return SyncRunContext(self._payload, self._state, clients.for_sync(self._payload), raw, clients)
 
     async def _call(self, function: Callable[..., Any], *args: Any) -> Any:
         """Call one of the context's own functions: awaited (async context), or on the host's pool (sync)."""

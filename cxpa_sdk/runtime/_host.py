@@ -25,6 +25,7 @@ from .._runtime._seen import InMemorySeenDeliveries, SeenDeliveries
 from .._runtime._signing import PUBLIC_KEY_PREFIX, key_list, trusted_keys
 from ..types import CancelPayload, ResumePayload, TriggerPayload, parse_runtime_payload
 from ._channel import FileChannel
+from ._clients import RunClients
 from ._context import RunContext, SyncRunContext
 from ._drain import drain
 from ._file_runner import FileRun
@@ -198,7 +199,7 @@ class Runtime:
         self._tolerance = check.seconds(tolerance, "tolerance")
         self._seen = seen_store(seen) if seen is not None else InMemorySeenDeliveries()
         self._base_url_argument = base_url
-        self._base_url: str | None = None
+        self._clients = RunClients(None)
         self._sync_workers = check.positive_int(sync_workers, "sync_workers")
         self.retry_after: int = check.positive_int(retry_after, "retry_after")
         self._drain_seconds = check.seconds(drain_seconds, "drain_seconds")
@@ -304,7 +305,7 @@ class Runtime:
             InvalidArgumentTypeError: An agent function's input model does not resolve, or is
                 neither a dataclass nor a pydantic model.
         """
-        self._base_url = check.base_url(self._base_url_argument)
+        self._clients = RunClients(check.base_url(self._base_url_argument))
         for agent in self._agents.values():  # now: a model defined below its function has been by now
             try:
                 agent.input_model = input_model(agent.function, (RunContext, SyncRunContext))
@@ -432,15 +433,15 @@ class Runtime:
             file_run = FileRun(
                 function, payload=payload, state=state, channel=state.channel, pool=self._sync_pool(), defaults=file
             )
-            await file_run.run(self._base_url, model)
+            await file_run.run(self._clients, model)
         elif state.was_cancelled():
             return
         elif is_async:
             state.task = asyncio.current_task()
-            await run_async(function, payload, state, self._base_url, model)
+            await run_async(function, payload, state, self._clients, model)
         else:
             await asyncio.get_running_loop().run_in_executor(
-                self._sync_pool(), run_sync, function, payload, state, self._base_url, model
+                self._sync_pool(), run_sync, function, payload, state, self._clients, model
             )
 
     def _sync_pool(self) -> ThreadPoolExecutor:
@@ -457,13 +458,17 @@ class Runtime:
         `wait_for_token` is let go without a report: it stays waiting on the platform.
         """
         self._draining = True
-        await drain(self._runs, self._drain_seconds, self._base_url)
+        try:
+            await drain(self._runs, self._drain_seconds, self._clients)
+        finally:
+            await self._clients.aclose()
 
     def close(self) -> None:
-        """Stop the thread pool of sync functions once its runs end (the server's shutdown calls it)."""
+        """Stop the thread pool of sync functions once its runs end, and close the reports' sync pool (on shutdown)."""
         if self._pool is not None:
             self._pool.shutdown(wait=False)
             self._pool = None
+        self._clients.close()
 
 
 def _resume_call(handler: ResumeHandler, payload: ResumePayload, run: Any) -> Any:

@@ -16,8 +16,8 @@ from typing import Any
 
 from .._errors import CxpaError, InvalidArgumentError, InvalidArgumentTypeError, RunCancelledError
 from .._logging import logger
-from .._runtime._agent import AgentClient, AsyncAgentClient
 from ..types import ResumePayload, TriggerPayload
+from ._clients import RunClients
 from ._context import RunContext, SyncRunContext
 from ._input import InvalidInputError, parse_input
 from ._state import RunState
@@ -30,7 +30,7 @@ async def run_async(
     call: AsyncCall,
     payload: TriggerPayload | ResumePayload,
     state: RunState,
-    base_url: str | None,
+    clients: RunClients,
     model: type | None = None,
 ) -> None:
     """Run an async function on this loop and report its end; a cancel delivery ends it silently.
@@ -39,11 +39,11 @@ async def run_async(
     (`InvalidInputError`, naming the field) and the function is not called.
     """
     try:
-        client = AsyncAgentClient.from_payload(payload, base_url=base_url)
+        client = clients.for_async(payload)
     except CxpaError as exc:
         logger.error("run %s cannot report: %s", state.run_id, exc)
         return
-    context: RunContext[Any] = RunContext(payload, state, client, dict(payload.input or {}))
+    context: RunContext[Any] = RunContext(payload, state, client, dict(payload.input or {}), clients)
     try:
         try:
             await _run_async(call, context, state, model)
@@ -95,7 +95,7 @@ def run_sync(
     call: SyncCall,
     payload: TriggerPayload | ResumePayload,
     state: RunState,
-    base_url: str | None,
+    clients: RunClients,
     model: type | None = None,
 ) -> None:
     """Run a sync function on this (pool) thread and report its end; a cancel delivery sends nothing more.
@@ -103,11 +103,11 @@ def run_sync(
     A `model` is as `run_async`'s.
     """
     try:
-        client = AgentClient.from_payload(payload, base_url=base_url)
+        client = clients.for_sync(payload)
     except CxpaError as exc:
         logger.error("run %s cannot report: %s", state.run_id, exc)
         return
-    context: SyncRunContext[Any] = SyncRunContext(payload, state, client, dict(payload.input or {}))
+    context: SyncRunContext[Any] = SyncRunContext(payload, state, client, dict(payload.input or {}), clients)
     try:
         _run_sync(call, context, state, model)
     finally:

@@ -269,3 +269,43 @@ def test_runtime_wide_limit_spans_agents(older_platform: LocalPlatform, older_cl
     assert refused_row["error"]["message"].endswith("answered 503")
     assert [row["status"] for row in rows] == ["completed", "completed"]
     assert started == [working, queued]
+
+
+@pytest.mark.parametrize("kind", ["async", "sync"])
+def test_runs_report_on_one_kept_alive_pool_each_with_its_own_key(
+    platform: LocalPlatform, client: Cxpa, kind: str
+) -> None:
+    """Twenty runs of two agents (each its own key) report over a few connections, not one pool per run."""
+    from connection_counter import counting_relay  # noqa: PLC0415 - the benchmarks' relay, found in the checkout
+
+    port = int(platform.base_url.rsplit(":", 1)[1])
+    with counting_relay(port) as counts:
+        runtime = Runtime(base_url=counts.url, secrets=SECRET)
+        if kind == "async":
+
+            @runtime.agent("keyed-a")
+            async def keyed_a(run: RunContext) -> dict[str, Any]:
+                await run.output({"step": 1})
+                return {"agent": run.agent_id}
+
+        else:
+
+            @runtime.agent("keyed-a")
+            def keyed_a_sync(run: SyncRunContext) -> dict[str, Any]:
+                run.output({"step": 1})
+                return {"agent": run.agent_id}
+
+        @runtime.agent("keyed-b")
+        async def keyed_b(run: RunContext) -> dict[str, Any]:
+            return {"agent": run.agent_id}
+
+        with serving(runtime, platform) as url:
+            first = platform.add_agent("keyed-a", f"{url}/agents/keyed-a")
+            second = platform.add_agent("keyed-b", f"{url}/agents/keyed-b")
+            rows = []
+            for index in range(10):  # one after the other: a pool per run would open a connection each
+                for agent in (first, second):
+                    run_id = client.trigger_run(agent.id, {"n": index}).run_id
+                    rows.append((agent.id, settled(platform, run_id, "completed", "failed")))
+    assert [row["output_data"] for _, row in rows] == [{"agent": agent_id} for agent_id, _ in rows]
+    assert counts.opened <= 4, f"{counts.opened} connections for 20 runs"
