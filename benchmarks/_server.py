@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
 import uvicorn
@@ -208,7 +208,9 @@ def listening_socket(port: int) -> socket.socket:
     return sock
 
 
-async def serve(asgi: Any, sock: socket.socket, max_seconds: float, lifespan: str = "off") -> None:
+async def serve(
+    asgi: Any, sock: socket.socket, max_seconds: float, lifespan: Literal["auto", "on", "off"] = "off"
+) -> None:
     """Serve `asgi` on `sock` under uvicorn until stdin closes or `max_seconds` pass; print `PORT <n>` once serving.
 
     Every benchmark server runs with these settings (no access log, keep-alive 60 s, backlog 2048).
