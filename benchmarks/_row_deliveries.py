@@ -38,11 +38,13 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from benchmarks._child import Child
 from benchmarks._common import TRIGGER_INPUT, encode
+from benchmarks._proc import cpu_seconds
 from benchmarks._result import RowResult, Scale, failed_row
 from benchmarks._runner import Pairs
 from benchmarks._runtime_child import ECHO_PATH, runtime_child
-from benchmarks._server import serve_in_process
+from benchmarks._server import server_child
 from cxpa_sdk._runtime._signing import SigningKey, signature_header, signed_content, signing_keys
 
 CONCURRENCY = 32
@@ -62,6 +64,7 @@ class Tally:
     """Per side: seconds per delivery of each measurement, and the errors seen."""
 
     answered: list[float] = field(default_factory=list)  # until the last answer
+    cpu_s: float = 0.0  # the CPU time of the side's process(es) over the measurements after the warm-up
     worked: list[float] = field(default_factory=list)  # until the last answer and the last report
     errors: list[str] = field(default_factory=list)
     missing_reports: int = 0
@@ -117,16 +120,38 @@ async def _completes(http: aiohttp.ClientSession, stub_url: str) -> int:
 
 @dataclass
 class Sides:
-    """Both sides' URLs, the generator's client, the signing keys and where the host's reports are counted."""
+    """Both sides' servers, the generator's client, the signing keys and where the host's reports are counted."""
 
     http: aiohttp.ClientSession
-    host_url: str
-    bare_url: str
-    stub_url: str
+    host_server: Child
+    bare_server: Child
+    stub_server: Child
     keys: tuple[SigningKey, ...]
     host: Tally = field(default_factory=Tally)
     bare: Tally = field(default_factory=Tally)
+    stub_cpu_s: float = 0.0  # the stub platform's CPU time over the measurements after the warm-up
     reported: int = 0  # the host's completes the stub has counted so far
+
+    @property
+    def host_url(self) -> str:
+        """Where the host takes deliveries."""
+        return self.host_server.url + ECHO_PATH
+
+    @property
+    def bare_url(self) -> str:
+        """Where the floor takes deliveries."""
+        return self.bare_server.url + ECHO_PATH
+
+    @property
+    def stub_url(self) -> str:
+        """The stub platform's URL."""
+        return self.stub_server.url
+
+    def cpu(self) -> tuple[float, float, float]:
+        """The CPU seconds used so far by the host, the floor and the stub platform."""
+        servers = (self.host_server, self.bare_server, self.stub_server)
+        host, bare, stub = (cpu_seconds(server.pid) for server in servers)
+        return host, bare, stub
 
     async def host_block(self, count: int) -> tuple[float, float]:
         """One block into the host: seconds until the last answer, and until its last report too."""
@@ -154,7 +179,10 @@ class Sides:
 async def _measure(scale: Scale, sides: Sides) -> None:
     """`deliveries_reps` pairs after a warm-up pair, each side's measurement in alternating blocks."""
     calls, block = scale.deliveries_calls, scale.deliveries_block
-    for _ in range(scale.deliveries_reps + 1):
+    cpu_before = sides.cpu()
+    for rep in range(scale.deliveries_reps + 1):
+        if rep == 1:  # the warm-up pair is over
+            cpu_before = sides.cpu()
         host_answered = host_worked = bare_spent = 0.0
         for _ in range(calls // block):
             answered, worked = await sides.host_block(block)
@@ -164,6 +192,8 @@ async def _measure(scale: Scale, sides: Sides) -> None:
         sides.host.answered.append(host_answered / calls)
         sides.host.worked.append(host_worked / calls)
         sides.bare.answered.append(bare_spent / calls)
+    host_cpu, bare_cpu, stub_cpu = (after - before for after, before in zip(sides.cpu(), cpu_before, strict=True))
+    sides.host.cpu_s, sides.bare.cpu_s, sides.stub_cpu_s = host_cpu, bare_cpu, stub_cpu
 
 
 def _rate_ratio(pairs: Pairs) -> float:
@@ -173,7 +203,7 @@ def _rate_ratio(pairs: Pairs) -> float:
 
 def _measure_text(scale: Scale, sustained: bool) -> str:
     """The measure column of one line."""
-    what = "answered 202 and `complete` reported" if sustained else "answered 202 (answers alone)"
+    what = "answered 202 and `complete` reported" if sustained else "answers alone"
     return (
         f"runtime host (`cxpa_sdk.runtime`, signed deliveries, async agent returning at once), {CONCURRENCY} in "
         f"flight, vs bare Starlette answering 202 (deliveries/s, {what})"
@@ -202,9 +232,14 @@ def _line(scale: Scale, pairs: Pairs, sustained: bool, sides: Sides) -> RowResul
     )
 
 
-def _row_notes(sides: Sides, load: tuple[float, float]) -> list[str]:
-    """Errors and the machine's load, once for the row."""
+def _row_notes(scale: Scale, sides: Sides, load: tuple[float, float]) -> list[str]:
+    """CPU per delivery, errors and the machine's load, once for the row."""
+    measured = scale.deliveries_calls * scale.deliveries_reps
     notes = [
+        f"CPU time per delivery over the measurements after the warm-up (utime + stime of each process, /proc), "
+        f"less sensitive to the machine's load than the rates: host {sides.host.cpu_s / measured * 1000:.2f} ms, "
+        f"plus {sides.stub_cpu_s / measured * 1000:.2f} ms in the stub platform answering its two reports; floor "
+        f"{sides.bare.cpu_s / measured * 1000:.2f} ms.",
         f"errors over all measurements, warm-up included: host {len(sides.host.errors)} answers other than 202, "
         f"{sides.host.missing_reports} `complete` reports the stub platform never received (bound "
         f"{DRAIN_BOUND_S:g} s a block); floor {len(sides.bare.errors)} answers other than 202. Load average "
@@ -218,12 +253,12 @@ def _row_notes(sides: Sides, load: tuple[float, float]) -> list[str]:
     return notes
 
 
-async def _run(scale: Scale, host_url: str, bare_url: str, stub_url: str, secret: str) -> Sides:
+async def _run(scale: Scale, host: Child, bare: Child, stub: Child, secret: str) -> Sides:
     """Measure both sides with one generator client; the tallies."""
     connector = aiohttp.TCPConnector(limit=CONCURRENCY)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as http:
-        sides = Sides(http, host_url + ECHO_PATH, bare_url + ECHO_PATH, stub_url, signing_keys([secret]))
-        sides.reported = await _completes(http, stub_url)
+        sides = Sides(http, host, bare, stub, signing_keys([secret]))
+        sides.reported = await _completes(http, stub.url)
         await _measure(scale, sides)
     return sides
 
@@ -233,15 +268,15 @@ def run(scale: Scale) -> list[RowResult]:
     secret = new_secret()
     load_before = os.getloadavg()[0]
     try:
-        with serve_in_process() as stub_url:
-            env = {"CXPA_SIGNING_SECRET": secret, "CXPA_API_URL": stub_url}
+        with server_child() as stub:
+            env = {"CXPA_SIGNING_SECRET": secret, "CXPA_API_URL": stub.url}
             with runtime_child("echo", env) as host, runtime_child("bare", env) as bare:
-                sides = asyncio.run(_run(scale, host.url, bare.url, stub_url, secret))
+                sides = asyncio.run(_run(scale, host, bare, stub, secret))
     except Exception as exc:
         return [failed_row(12, _measure_text(scale, sustained), exc) for sustained in (True, False)]
     load = (load_before, os.getloadavg()[0])
     sustained = Pairs(sides.host.worked[1:], sides.bare.answered[1:])  # the first pair was the warm-up
     answers = Pairs(sides.host.answered[1:], sides.bare.answered[1:])
     lines = [_line(scale, sustained, True, sides), _line(scale, answers, False, sides)]
-    lines[-1].notes.extend(_row_notes(sides, load))
+    lines[-1].notes.extend(_row_notes(scale, sides, load))
     return lines

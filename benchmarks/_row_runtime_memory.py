@@ -20,13 +20,13 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx2
 
 from benchmarks._child import Child
 from benchmarks._common import API_KEY, raw_async_client
 from benchmarks._platform_child import URL_AGENT_ID, platform_child
+from benchmarks._proc import rss_kib
 from benchmarks._result import RowResult, Scale, failed_row
 from benchmarks._row_deliveries import new_secret
 from benchmarks._runtime_child import HOLD_PATH, HOLDING_PATH, RELEASE_PATH, runtime_child
@@ -52,14 +52,6 @@ class Round:
     highest_kib: int = 0  # the highest VmRSS sampled during the round (the end's reports included)
     seconds_to_hold: float = 0.0
     errors: list[str] = field(default_factory=list)
-
-
-def rss_kib(pid: int) -> int:
-    """The resident memory of process `pid`, in KiB (VmRSS in /proc/<pid>/status; Linux only)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS in /proc/{pid}/status")
 
 
 async def _holding(http: httpx2.AsyncClient, host: Child) -> int:

@@ -32,7 +32,7 @@ from urllib.parse import parse_qs
 
 import uvicorn
 
-from benchmarks._child import serving_child
+from benchmarks._child import Child, serving_child
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -252,11 +252,18 @@ def main(argv: list[str] | None = None) -> None:
 @contextlib.contextmanager
 def serve_in_process(max_seconds: float = 1800.0) -> Iterator[str]:
     """Run the server in a child process for the block; yield its base URL. The child is always stopped."""
+    with server_child(max_seconds) as child:
+        yield child.url
+
+
+@contextlib.contextmanager
+def server_child(max_seconds: float = 1800.0) -> Iterator[Child]:
+    """The server in a child process for the block: its URL and pid. The child is always stopped."""
     arguments = ["--port", "0", "--max-seconds", str(max_seconds)]
     with serving_child(
         "benchmarks._server", arguments, what="the benchmark server", startup_s=STARTUP_SECONDS, stop_s=5
     ) as child:
-        yield child.url
+        yield child
 
 
 if __name__ == "__main__":
