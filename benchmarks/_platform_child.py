@@ -4,7 +4,9 @@
 built-in agents and the benchmarks' ingest key (`benchmarks._common.API_KEY`) on 127.0.0.1, prints
 `PORT <n>` once it serves, and stops when its stdin closes or after `--max-seconds`. Its Python
 runtimes run on N worker threads, so N must exceed the runs in flight at once (the `slow` agent
-sleeps on its thread). `platform_in_process` runs it for the duration of a `with` block.
+sleeps on its thread). `--url-agent URL` also adds a JSON agent (id URL_AGENT_ID) whose runtime is
+that URL; the platform signs its deliveries with the keys in CXPA_SIGNING_SECRET, when that is set.
+`platform_in_process` runs it for the duration of a `with` block.
 """
 
 from __future__ import annotations
@@ -13,15 +15,16 @@ import argparse
 import contextlib
 import logging
 import os
-import select
-import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
-from benchmarks._common import API_KEY, REPO_ROOT
+from benchmarks._child import Child, serving_child
+from benchmarks._common import API_KEY
 
 STARTUP_SECONDS = 30.0
+URL_AGENT_ID = 100  # the agent `--url-agent` adds
+ENV_SIGNING_SECRET = "CXPA_SIGNING_SECRET"  # noqa: S105 - the variable's name, not a secret
 
 
 def _watch_stdin(stop: threading.Event) -> None:
@@ -31,11 +34,14 @@ def _watch_stdin(stop: threading.Event) -> None:
     stop.set()
 
 
-def _serve(port: int, runtime_workers: int, max_seconds: float) -> None:
+def _serve(port: int, runtime_workers: int, max_seconds: float, url_agent: str | None) -> None:
     """Serve until stdin closes or `max_seconds` pass; print `PORT <n>` once serving."""
     from cxpa_sdk.testing import LocalPlatform  # noqa: PLC0415 - the parent never loads the platform
 
-    platform = LocalPlatform(ingest_key=API_KEY, runtime_workers=runtime_workers)
+    secret = os.environ.get(ENV_SIGNING_SECRET) or None
+    platform = LocalPlatform(ingest_key=API_KEY, runtime_workers=runtime_workers, signing_secret=secret)
+    if url_agent is not None:
+        platform.add_agent("hosted", url_agent, agent_id=URL_AGENT_ID)
     stop = threading.Event()
     with platform.serve("127.0.0.1", port) as base_url:
         print(f"PORT {base_url.rsplit(':', 1)[1]}", flush=True)
@@ -52,8 +58,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="the port (0: a free one)")
     parser.add_argument("--runtime-workers", type=int, default=64, help="threads for Python runtimes")
     parser.add_argument("--max-seconds", type=float, default=1800.0, help="stop after this long in any case")
+    parser.add_argument("--url-agent", default=None, help=f"add agent {URL_AGENT_ID} with this runtime URL")
     args = parser.parse_args(argv)
-    _serve(args.port, args.runtime_workers, args.max_seconds)
+    _serve(args.port, args.runtime_workers, args.max_seconds, args.url_agent)
     sys.stdout.flush()
     # Runs still in flight (a raw side stopped at its bound) sleep on non-daemon runtime threads that
     # the interpreter would join at exit, for up to a minute: the server has stopped, so leave now.
@@ -63,29 +70,30 @@ def main(argv: list[str] | None = None) -> None:
 @contextlib.contextmanager
 def platform_in_process(runtime_workers: int, max_seconds: float = 1800.0) -> Iterator[str]:
     """Run the platform in a child process for the block; yield its base URL. The child is always stopped."""
-    command = [sys.executable, "-m", "benchmarks._platform_child", "--port", "0"]
-    command += ["--runtime-workers", str(runtime_workers), "--max-seconds", str(max_seconds)]
-    process = subprocess.Popen(  # noqa: S603 - our own module, run with this interpreter
-        command, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    )
-    try:
-        assert process.stdout is not None  # noqa: S101 - Popen with stdout=PIPE always has it
-        ready, _, _ = select.select([process.stdout], [], [], STARTUP_SECONDS)
-        line = process.stdout.readline().decode().strip() if ready else ""
-        if not line.startswith("PORT "):
-            raise RuntimeError(f"the local platform did not start (said {line!r})")
-        yield f"http://127.0.0.1:{int(line.split()[1])}"
-    finally:
-        if process.stdin is not None:
-            with contextlib.suppress(OSError):
-                process.stdin.close()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-        if process.stdout is not None:
-            process.stdout.close()
+    with platform_child(runtime_workers, max_seconds) as child:
+        yield child.url
+
+
+@contextlib.contextmanager
+def platform_child(
+    runtime_workers: int,
+    max_seconds: float = 1800.0,
+    *,
+    url_agent: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[Child]:
+    """The platform in a child process for the block (with agent URL_AGENT_ID at `url_agent`, when given)."""
+    arguments = ["--port", "0", "--runtime-workers", str(runtime_workers), "--max-seconds", str(max_seconds)]
+    arguments += ["--url-agent", url_agent] if url_agent is not None else []
+    with serving_child(
+        "benchmarks._platform_child",
+        arguments,
+        what="the local platform",
+        startup_s=STARTUP_SECONDS,
+        stop_s=10,
+        env=env,
+    ) as child:
+        yield child
 
 
 if __name__ == "__main__":

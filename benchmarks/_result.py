@@ -12,7 +12,7 @@ class RowResult:
     """One line of the table: what was measured, both medians, the ratio, the goal and whether it is met.
 
     Attributes:
-        number: The row's number (1 to 10); a row may have several lines.
+        number: The row's number (1 to 13); a row may have several lines.
         measure: What was measured.
         sdk: The SDK side's median, formatted.
         raw: The raw httpx2 side's median, formatted.
@@ -62,6 +62,10 @@ class Scale:
     many_calls: int  # row 10: concurrent trigger_run_and_wait calls on real runs
     many_min_s: float  # row 10: the shortest run, in seconds
     many_max_s: float  # row 10: the longest run, in seconds
+    deliveries_calls: int  # row 12: deliveries a side in one measurement
+    deliveries_block: int  # row 12: deliveries a side in one block (the sides alternate block by block)
+    deliveries_reps: int  # row 12: measurements a side after the warm-up
+    hold_runs: int  # row 13: runs held in the runtime host at once
 
 
 FULL = Scale(
@@ -86,6 +90,10 @@ FULL = Scale(
     many_calls=1000,
     many_min_s=10.0,
     many_max_s=60.0,
+    deliveries_calls=1200,
+    deliveries_block=200,
+    deliveries_reps=5,
+    hold_runs=1000,
 )
 
 QUICK = Scale(
@@ -110,4 +118,8 @@ QUICK = Scale(
     many_calls=100,
     many_min_s=0.5,
     many_max_s=1.5,
+    deliveries_calls=64,
+    deliveries_block=32,
+    deliveries_reps=1,
+    hold_runs=100,
 )

@@ -2,35 +2,37 @@
 
 Routes: POST trigger (202 TriggeredRun at once), POST trigger-and-download (200, the file streamed in
 64 KiB chunks) and POST trigger-and-wait (holds the request `input.seconds`, default 0.5, with
-`asyncio.sleep`, then 200 with a completed Run row); anything else is a 404 error body.
+`asyncio.sleep`, then 200 with a completed Run row); for runtimes reporting to it, POST a run's
+callback (200 CallbackAccepted at once, the event counted by kind) and GET /bench/callbacks (the
+counts, JSON); anything else is a 404 error body.
 
 `python -m benchmarks._server --port 0` binds a TCP socket (IPPROTO_TCP, so asyncio sets TCP_NODELAY
 on accepted connections), prints `PORT <n>` once uvicorn serves, and stops when its stdin closes or
-after `--max-seconds`. `serve_in_process` runs it for the duration of a `with` block.
+after `--max-seconds`. `serve_in_process` runs it for the duration of a `with` block. `serve` runs any
+ASGI app the same way (the runtime host's rows serve theirs with it).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import datetime
 import itertools
 import json
 import re
-import select
 import socket
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
 import uvicorn
 
-from benchmarks._common import REPO_ROOT
+from benchmarks._child import Child, serving_child
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -42,8 +44,11 @@ _CHUNK = bytes(range(256)) * (CHUNK_BYTES // 256)
 _TRIGGER = re.compile(r"^/api/agents/(\d+)/runs/trigger$")
 _DOWNLOAD = re.compile(r"^/api/agents/(\d+)/runs/trigger-and-download$")
 _WAIT = re.compile(r"^/api/agents/(\d+)/runs/trigger-and-wait$")
+_CALLBACK = re.compile(r"^/api/runs/([^/]+)/callback$")
+_CALLBACKS_PATH = "/bench/callbacks"
 WAIT_SECONDS = 0.5
 _ids = itertools.count(1)
+_callbacks: collections.Counter[str] = collections.Counter()  # callback events received, by kind
 STARTUP_SECONDS = 15.0
 
 
@@ -142,8 +147,31 @@ async def _wait_run(send: Send, agent_id: int, body: bytes, run_id: str, request
     await _json(send, 200, run, request_id)
 
 
+def _callback_kind(body: bytes) -> str:
+    """The kind of a callback event: `started`, `output`, `complete`, `failed`, `waiting` (else `unknown`)."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return "unknown"
+    if not isinstance(event, dict):
+        return "unknown"
+    if event.get("complete") is True:
+        return "complete"
+    if event.get("failed") is True:
+        return "failed"
+    return str(event.get("type", "unknown"))
+
+
+async def _callback(send: Send, run_id: str, body: bytes, request_id: str) -> None:
+    """Count the event and answer 200 CallbackAccepted with the run's status after it."""
+    kind = _callback_kind(body)
+    _callbacks[kind] += 1
+    status = {"complete": "completed", "failed": "failed", "waiting": "waiting"}.get(kind, "running")
+    await _json(send, 200, {"runId": run_id, "status": status}, request_id)
+
+
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
-    """The ASGI app: trigger, trigger-and-download and trigger-and-wait (see the module); 404 otherwise."""
+    """The ASGI app: trigger, trigger-and-download, trigger-and-wait and callbacks (see the module); else 404."""
     if scope["type"] != "http":
         return
     body = await _read_body(receive)
@@ -156,6 +184,10 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await _stream(send, _download_size(scope, body), f"run_{number}", request_id)
     elif method == "POST" and (wait := _WAIT.match(path)):
         await _wait_run(send, int(wait.group(1)), body, f"run_{number}", request_id)
+    elif method == "POST" and (callback := _CALLBACK.match(path)):
+        await _callback(send, callback.group(1), body, request_id)
+    elif method == "GET" and path == _CALLBACKS_PATH:
+        await _json(send, 200, dict(_callbacks), request_id)
     else:
         error = {"error": {"code": "not_found", "message": f"no route {method} {path}"}}
         await _json(send, 404, error, request_id)
@@ -168,16 +200,26 @@ def _watch_stdin(server: uvicorn.Server) -> None:
     server.should_exit = True
 
 
-async def _serve(port: int, max_seconds: float) -> None:
-    """Serve until stdin closes or `max_seconds` pass; print `PORT <n>` once serving."""
+def listening_socket(port: int) -> socket.socket:
+    """A TCP socket bound on 127.0.0.1 (IPPROTO_TCP, so asyncio sets TCP_NODELAY on accepted connections)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
+    return sock
+
+
+async def serve(
+    asgi: Any, sock: socket.socket, max_seconds: float, lifespan: Literal["auto", "on", "off"] = "off"
+) -> None:
+    """Serve `asgi` on `sock` under uvicorn until stdin closes or `max_seconds` pass; print `PORT <n>` once serving.
+
+    Every benchmark server runs with these settings (no access log, keep-alive 60 s, backlog 2048).
+    """
     config = uvicorn.Config(
-        app,
+        asgi,
         log_level="warning",
         access_log=False,
-        lifespan="off",
+        lifespan=lifespan,
         timeout_keep_alive=60,
         timeout_graceful_shutdown=1,
         backlog=2048,
@@ -204,34 +246,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="the port (0: a free one)")
     parser.add_argument("--max-seconds", type=float, default=1800.0, help="stop after this long in any case")
     args = parser.parse_args(argv)
-    asyncio.run(_serve(args.port, args.max_seconds))
+    asyncio.run(serve(app, listening_socket(args.port), args.max_seconds))
 
 
 @contextlib.contextmanager
 def serve_in_process(max_seconds: float = 1800.0) -> Iterator[str]:
     """Run the server in a child process for the block; yield its base URL. The child is always stopped."""
-    command = [sys.executable, "-m", "benchmarks._server", "--port", "0", "--max-seconds", str(max_seconds)]
-    process = subprocess.Popen(  # noqa: S603 - our own module, run with this interpreter
-        command, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    )
-    try:
-        assert process.stdout is not None  # noqa: S101 - Popen with stdout=PIPE always has it
-        ready, _, _ = select.select([process.stdout], [], [], STARTUP_SECONDS)
-        line = process.stdout.readline().decode().strip() if ready else ""
-        if not line.startswith("PORT "):
-            raise RuntimeError(f"the benchmark server did not start (said {line!r})")
-        yield f"http://127.0.0.1:{int(line.split()[1])}"
-    finally:
-        if process.stdin is not None:
-            with contextlib.suppress(OSError):
-                process.stdin.close()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-        if process.stdout is not None:
-            process.stdout.close()
+    with server_child(max_seconds) as child:
+        yield child.url
+
+
+@contextlib.contextmanager
+def server_child(max_seconds: float = 1800.0) -> Iterator[Child]:
+    """The server in a child process for the block: its URL and pid. The child is always stopped."""
+    arguments = ["--port", "0", "--max-seconds", str(max_seconds)]
+    with serving_child(
+        "benchmarks._server", arguments, what="the benchmark server", startup_s=STARTUP_SECONDS, stop_s=5
+    ) as child:
+        yield child
 
 
 if __name__ == "__main__":
