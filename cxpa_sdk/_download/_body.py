@@ -2,10 +2,9 @@
 
 `DownloadInfo.of` reads the headers (a bad one is InvalidResponseError before a byte is read);
 `forward_headers` writes the ones a web app sends on to a browser; `chunks` and `achunks` give the
-body decoded (when a server encoded it anyway) in pieces of at most 64 KiB, `achunks` (and
-`bound_idle`, for `chunks`) within an idle bound; `check_end` refuses a body its framing does not
-prove whole; `check_max` and `capped` keep a file under `max_bytes`. Pure functions over an httpx2 response: the
-download classes do the I/O.
+body decoded (when a server encoded it anyway) in pieces of at most 64 KiB, within an idle bound;
+`check_end` refuses a body its framing does not prove whole; `check_max` and `counted` keep a file
+under `max_bytes`. Pure functions over an httpx2 response: the download classes do the I/O.
 """
 
 from __future__ import annotations
@@ -206,14 +205,6 @@ def counted(info: DownloadInfo, max_bytes: int, total: int, chunk: bytes) -> int
     return total + len(chunk)
 
 
-def capped(chunks: Iterable[bytes], info: DownloadInfo, max_bytes: int) -> Iterator[bytes]:
-    """The chunks, stopped with DownloadTooLargeError before the one that would pass `max_bytes` in all."""
-    total = 0
-    for chunk in chunks:
-        total = counted(info, max_bytes, total, chunk)
-        yield chunk
-
-
 _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 # A media type with parameters (RFC 9110 section 8.3.1): nothing else is passed on to a browser.
 _MEDIA_TYPE = rf'{_TCHARS}/{_TCHARS}(?:[ \t]*;[ \t]*{_TCHARS}=(?:{_TCHARS}|"[\t !#-\[\]-~]*"))*'
@@ -332,12 +323,15 @@ class _Rechunk:
             self._pending.clear()
 
 
-def chunks(response: httpx2.Response, chunk_size: int | None) -> Iterator[bytes]:
-    """The body's bytes: raw (no copy) when not content-encoded, else decoded with bounded memory.
+def chunks(response: httpx2.Response, chunk_size: int | None, idle_timeout: float | None = None) -> Iterator[bytes]:
+    """The body's bytes: raw (no copy) when not content-encoded, else decoded with bounded memory; idle-bounded.
 
     httpx decodes a whole network read at once (64 KiB of gzip can become 64 MiB); the SDK's decoder
-    yields at most 64 KiB at a time, so a compressed body costs no more memory than a plain one.
+    yields at most 64 KiB at a time, so a compressed body costs no more memory than a plain one. With
+    `idle_timeout`, a wait of that many seconds for the platform's next bytes raises httpx2.ReadTimeout
+    (`_bound_idle`).
     """
+    _bound_idle(response, idle_timeout)
     encoding = response.headers.get("content-encoding")
     if encoding is None and chunk_size is None:
         return response.iter_raw()  # no generator of ours in between: the hot path of `save`
@@ -358,7 +352,7 @@ async def achunks(
     """The async twin of `chunks` (the decoding and regrouping are the same pure functions), idle-bounded.
 
     With `idle_timeout`, a wait of that many seconds for the platform's next bytes ends the body with
-    httpx2.ReadTimeout (`_within_idle`); the sync twin bounds its reads with `bound_idle`.
+    httpx2.ReadTimeout (`_within_idle`).
     """
     encoding = response.headers.get("content-encoding")
     decoder = None if encoding is None else Decoder(encoding)
@@ -385,7 +379,7 @@ def check_idle(idle_timeout: float | None) -> float | None:
     return None if idle_timeout is None else seconds(idle_timeout, "idle_timeout")
 
 
-def bound_idle(response: httpx2.Response, idle_timeout: float | None) -> None:
+def _bound_idle(response: httpx2.Response, idle_timeout: float | None) -> None:
     """Make each read of the body wait at most `idle_timeout` seconds for its bytes (None: leave the read timeout).
 
     httpcore takes a body's read timeout from its request's `timeout` extension when the body's first
