@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 import httpx2
 
@@ -30,6 +30,15 @@ from ._filenames import content_disposition, filename_from_disposition, safe_fil
 
 # h11's own limit: a Content-Length of more digits (over 10**20 bytes) is no file's size.
 _MAX_LENGTH_DIGITS = 20
+
+
+class RunFacts(TypedDict):
+    """What every error of a download's own says of its call: the run happened, after these attempts."""
+
+    run_id: str
+    attempts: int
+    idempotency_key: str | None
+    applied: bool
 
 
 class DownloadInfo(NamedTuple):
@@ -53,6 +62,10 @@ class DownloadInfo(NamedTuple):
             f"DownloadInfo(run_id={self.run_id!r}, filename={self.filename!r}, content_type={self.content_type!r}, "
             f"content_length={self.content_length!r}, proven_by={self.proven_by!r}, coded={self.coded!r})"
         )
+
+    def facts(self) -> RunFacts:
+        """The run and the call's attempts and key, for an error of this download's (the run happened)."""
+        return RunFacts(run_id=self.run_id, attempts=self.attempts, idempotency_key=self.idempotency_key, applied=True)
 
     @classmethod
     def of(cls, answer: Answer) -> DownloadInfo:
@@ -120,10 +133,7 @@ def _incomplete(info: DownloadInfo, received: int, why: str) -> IncompleteDownlo
         f"download of run {info.run_id} incomplete: {received} of {expected} bytes arrived ({mask(why, info.secrets)})",
         received=received,
         expected=info.content_length,
-        run_id=info.run_id,
-        attempts=info.attempts,
-        idempotency_key=info.idempotency_key,
-        applied=True,
+        **info.facts(),
     )
 
 
@@ -181,10 +191,7 @@ def _too_large(info: DownloadInfo, max_bytes: int, received: int) -> DownloadToo
         max_bytes=max_bytes,
         received=received,
         expected=info.content_length,
-        run_id=info.run_id,
-        attempts=info.attempts,
-        idempotency_key=info.idempotency_key,
-        applied=True,
+        **info.facts(),
     )
 
 

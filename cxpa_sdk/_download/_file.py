@@ -38,12 +38,9 @@ def local_error(info: DownloadInfo, path: str | os.PathLike[str], exc: OSError) 
     """The typed error for a file that could not be written: the run happened, and says so."""
     return LocalFileError(
         f"run {info.run_id}: its file could not be saved to {os.fspath(path)}: {exc.strerror or exc}",
-        run_id=info.run_id,
         path=os.fspath(path),
         errno=exc.errno,
-        attempts=info.attempts,
-        idempotency_key=info.idempotency_key,
-        applied=True,
+        **info.facts(),
     )
 
 
