@@ -35,7 +35,7 @@ from ._errors import ApiError
 from ._faults import Faults
 from ._files import FileStream
 from ._idempotency import StoredAnswer, fingerprint
-from ._runs import Agent, error_of, new_id, trace_context_of
+from ._runs import Agent, RunRecord, error_of, new_id, trace_context_of
 
 logger = logging.getLogger("cxpa_sdk.testing")
 MAX_BODY_BYTES = 1 << 20
@@ -346,21 +346,24 @@ async def resolve_credential(request: Request) -> Response:
     return JSONResponse(Credential.from_dict(answer).to_dict(), 200)
 
 
-def poll_wait_s(request: Request, core: PlatformCore, agent: Agent) -> float:
-    """A long poll's hold, in seconds: `?waitMs=` (0 to 60000, else 400), capped by the platform and the agent."""
+def polled_run(request: Request) -> tuple[PlatformCore, RunRecord, float]:
+    """What a long poll on one run holds on: the run (the caller checked against its agent) and the hold.
+
+    The hold, in seconds: `?waitMs=` (0 to 60000, else 400), capped by the platform and the agent.
+    """
+    core: PlatformCore = request.app.state.core
+    agent = core.caller(bearer(request), agent_id_of(request))
     raw_wait = request.query_params.get("waitMs", "0")
     if not raw_wait.isdigit() or int(raw_wait) > 60_000:
         raise ApiError(400, "invalid_parameter", f"waitMs: must be an integer from 0 to 60000, got {raw_wait[:40]!r}")
-    return min(int(raw_wait), core.max_poll_wait_ms, agent.max_run_duration_ms) / 1000
+    with core.lock:
+        run = core.run_of(agent, request.path_params["runId"])
+    return core, run, min(int(raw_wait), core.max_poll_wait_ms, agent.max_run_duration_ms) / 1000
 
 
 async def get_run(request: Request) -> Response:
     """GET /api/agents/{agentId}/runs/{runId}?waitMs=: a long poll while the run is not terminal."""
-    core: PlatformCore = request.app.state.core
-    agent = core.caller(bearer(request), agent_id_of(request))
-    wait_s = poll_wait_s(request, core, agent)
-    with core.lock:
-        run = core.run_of(agent, request.path_params["runId"])
+    core, run, wait_s = polled_run(request)
     run = await core.wait_until_terminal(run.id, wait_s)
     with core.lock:
         return JSONResponse(run.row(), 200)
@@ -397,11 +400,8 @@ async def _wait_for_runs(core: PlatformCore, key: str | None, body: dict[str, An
 
 async def get_run_events(request: Request) -> Response:
     """GET /api/agents/{agentId}/runs/{runId}/events?after=&waitMs=: held while no event follows `after`."""
-    core: PlatformCore = request.app.state.core
-    agent = core.caller(bearer(request), agent_id_of(request))
-    wait_s = poll_wait_s(request, core, agent)
+    core, run, wait_s = polled_run(request)
     with core.lock:
-        run = core.run_of(agent, request.path_params["runId"])
         start = run.events_after(request.query_params.get("after"))
     await core.wait_for_events(run.id, start, wait_s)
     with core.lock:
