@@ -9,8 +9,9 @@ a local platform for tests is `cxpa_sdk.testing`.
 from ._async_client import AsyncCxpa
 from ._async_handles import AsyncRunHandle
 from ._client import Cxpa
+from ._download._async_stream import AsyncDownload
 from ._download._filenames import content_disposition
-from ._download._stream import AsyncDownload, Download
+from ._download._stream import Download
 from ._errors import (
     APIConnectionError,
     APIStatusError,

@@ -14,7 +14,7 @@ from ._async_handles import AsyncRunHandle
 from ._base import BaseClient
 from ._core import _operations as ops
 from ._core._events import EventReader
-from ._download._stream import AsyncDownload
+from ._download._async_stream import AsyncDownload
 from ._handles import AsyncWaits, checked_reference, noting_run, trigger_answer
 from .types import IngestedRun, RegisteredRun, Run, RunEvent, RunStatus, WaitTimedOut
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ._async_client import AsyncCxpa
 from ._core import _operations as ops
-from ._download._stream import AsyncDownload
+from ._download._async_stream import AsyncDownload
 from ._runtime._agent import AsyncAgentClient
 from .types import IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
 

@@ -2,17 +2,16 @@
 
 `DownloadInfo.of` reads the headers (a bad one is InvalidResponseError before a byte is read);
 `forward_headers` writes the ones a web app sends on to a browser; `chunks` and `achunks` give the
-body decoded (when a server encoded it anyway) in pieces of at most 64 KiB, `achunks` (and
-`bound_idle`, for `chunks`) within an idle bound; `check_end` refuses a body its framing does not
-prove whole; `check_max` and `capped` keep a file under `max_bytes`. Pure functions over an httpx2 response: the
-download classes do the I/O.
+body decoded (when a server encoded it anyway) in pieces of at most 64 KiB, within an idle bound;
+`check_end` refuses a body its framing does not prove whole; `check_max` and `counted` keep a file
+under `max_bytes`. Pure functions over an httpx2 response: the download classes do the I/O.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 import httpx2
 
@@ -31,6 +30,15 @@ from ._filenames import content_disposition, filename_from_disposition, safe_fil
 
 # h11's own limit: a Content-Length of more digits (over 10**20 bytes) is no file's size.
 _MAX_LENGTH_DIGITS = 20
+
+
+class RunFacts(TypedDict):
+    """What every error of a download's own says of its call: the run happened, after these attempts."""
+
+    run_id: str
+    attempts: int
+    idempotency_key: str | None
+    applied: bool
 
 
 class DownloadInfo(NamedTuple):
@@ -54,6 +62,10 @@ class DownloadInfo(NamedTuple):
             f"DownloadInfo(run_id={self.run_id!r}, filename={self.filename!r}, content_type={self.content_type!r}, "
             f"content_length={self.content_length!r}, proven_by={self.proven_by!r}, coded={self.coded!r})"
         )
+
+    def facts(self) -> RunFacts:
+        """The run and the call's attempts and key, for an error of this download's (the run happened)."""
+        return RunFacts(run_id=self.run_id, attempts=self.attempts, idempotency_key=self.idempotency_key, applied=True)
 
     @classmethod
     def of(cls, answer: Answer) -> DownloadInfo:
@@ -121,10 +133,7 @@ def _incomplete(info: DownloadInfo, received: int, why: str) -> IncompleteDownlo
         f"download of run {info.run_id} incomplete: {received} of {expected} bytes arrived ({mask(why, info.secrets)})",
         received=received,
         expected=info.content_length,
-        run_id=info.run_id,
-        attempts=info.attempts,
-        idempotency_key=info.idempotency_key,
-        applied=True,
+        **info.facts(),
     )
 
 
@@ -182,10 +191,7 @@ def _too_large(info: DownloadInfo, max_bytes: int, received: int) -> DownloadToo
         max_bytes=max_bytes,
         received=received,
         expected=info.content_length,
-        run_id=info.run_id,
-        attempts=info.attempts,
-        idempotency_key=info.idempotency_key,
-        applied=True,
+        **info.facts(),
     )
 
 
@@ -204,14 +210,6 @@ def counted(info: DownloadInfo, max_bytes: int, total: int, chunk: bytes) -> int
     if total + len(chunk) > max_bytes:
         raise _too_large(info, max_bytes, total)
     return total + len(chunk)
-
-
-def capped(chunks: Iterable[bytes], info: DownloadInfo, max_bytes: int) -> Iterator[bytes]:
-    """The chunks, stopped with DownloadTooLargeError before the one that would pass `max_bytes` in all."""
-    total = 0
-    for chunk in chunks:
-        total = counted(info, max_bytes, total, chunk)
-        yield chunk
 
 
 _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
@@ -332,12 +330,15 @@ class _Rechunk:
             self._pending.clear()
 
 
-def chunks(response: httpx2.Response, chunk_size: int | None) -> Iterator[bytes]:
-    """The body's bytes: raw (no copy) when not content-encoded, else decoded with bounded memory.
+def chunks(response: httpx2.Response, chunk_size: int | None, idle_timeout: float | None = None) -> Iterator[bytes]:
+    """The body's bytes: raw (no copy) when not content-encoded, else decoded with bounded memory; idle-bounded.
 
     httpx decodes a whole network read at once (64 KiB of gzip can become 64 MiB); the SDK's decoder
-    yields at most 64 KiB at a time, so a compressed body costs no more memory than a plain one.
+    yields at most 64 KiB at a time, so a compressed body costs no more memory than a plain one. With
+    `idle_timeout`, a wait of that many seconds for the platform's next bytes raises httpx2.ReadTimeout
+    (`_bound_idle`).
     """
+    _bound_idle(response, idle_timeout)
     encoding = response.headers.get("content-encoding")
     if encoding is None and chunk_size is None:
         return response.iter_raw()  # no generator of ours in between: the hot path of `save`
@@ -358,7 +359,7 @@ async def achunks(
     """The async twin of `chunks` (the decoding and regrouping are the same pure functions), idle-bounded.
 
     With `idle_timeout`, a wait of that many seconds for the platform's next bytes ends the body with
-    httpx2.ReadTimeout (`_within_idle`); the sync twin bounds its reads with `bound_idle`.
+    httpx2.ReadTimeout (`_within_idle`).
     """
     encoding = response.headers.get("content-encoding")
     decoder = None if encoding is None else Decoder(encoding)
@@ -385,7 +386,7 @@ def check_idle(idle_timeout: float | None) -> float | None:
     return None if idle_timeout is None else seconds(idle_timeout, "idle_timeout")
 
 
-def bound_idle(response: httpx2.Response, idle_timeout: float | None) -> None:
+def _bound_idle(response: httpx2.Response, idle_timeout: float | None) -> None:
     """Make each read of the body wait at most `idle_timeout` seconds for its bytes (None: leave the read timeout).
 
     httpcore takes a body's read timeout from its request's `timeout` extension when the body's first

@@ -38,12 +38,9 @@ def local_error(info: DownloadInfo, path: str | os.PathLike[str], exc: OSError) 
     """The typed error for a file that could not be written: the run happened, and says so."""
     return LocalFileError(
         f"run {info.run_id}: its file could not be saved to {os.fspath(path)}: {exc.strerror or exc}",
-        run_id=info.run_id,
         path=os.fspath(path),
         errno=exc.errno,
-        attempts=info.attempts,
-        idempotency_key=info.idempotency_key,
-        applied=True,
+        **info.facts(),
     )
 
 
@@ -114,7 +111,7 @@ class _Temp:
 class Saving:
     """One `save`: its target, its temporary file, and every local failure as a LocalFileError.
 
-    The sync and async `save` differ only in how they read the body and where `finish` runs.
+    The sync and async `save` differ only in how they read the body and where it is finished (`afinish`).
     """
 
     def __init__(
@@ -141,6 +138,12 @@ class Saving:
             return self._temp.finish(self._target, replace=self._replace)
         except OSError as exc:
             raise local_error(self._info, self._target, exc) from None
+
+    async def afinish(self) -> Path:
+        """`finish`, off the event loop: the final close, sync and rename wait for the disk in a thread."""
+        import asyncio  # noqa: PLC0415 - only async users pay for importing asyncio
+
+        return await asyncio.to_thread(self.finish)
 
     def discard(self) -> None:
         """Remove the temporary file (the target is left as it was)."""

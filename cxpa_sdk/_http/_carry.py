@@ -1,5 +1,6 @@
-"""Transports that carry the call's deadline to the sockets under them, and bound the wait for a connection by it.
+"""Transports (sync): they carry the call's deadline to the sockets under them, and bound the pool wait by it.
 
+Written by `scripts/unasync` from `_async_carry.py`: edit that file, not this one.
 The deadline travels in the request's extensions (`_deadline.EXTENSION`). While a request is sent
 and its answer's headers are read, it is the current deadline (`_deadline.current`), which the
 SDK's socket streams (`_sockets`) obey; once the headers are in, it goes on the answer's socket
@@ -16,7 +17,7 @@ without the gate; docs/reliability.md has the numbers.)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import cast
 
 import httpx2
@@ -54,23 +55,6 @@ class _UnbindingStream(httpx2.SyncByteStream):
             self._bound.deadline = None
 
 
-class _AsyncUnbindingStream(httpx2.AsyncByteStream):
-    """The async twin of `_UnbindingStream`."""
-
-    def __init__(self, stream: httpx2.AsyncByteStream, bound: _deadline.Bound) -> None:
-        self._stream = stream
-        self._bound = bound
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return aiter(self._stream)
-
-    async def aclose(self) -> None:
-        try:
-            await self._stream.aclose()
-        finally:
-            self._bound.deadline = None
-
-
 class DeadlineTransport(httpx2.BaseTransport):
     """An httpx2 transport whose requests, answers and answer bodies are bounded by their call's deadline."""
 
@@ -96,30 +80,3 @@ class DeadlineTransport(httpx2.BaseTransport):
     def close(self) -> None:
         """Close the pool."""
         self._inner.close()
-
-
-class AsyncDeadlineTransport(httpx2.AsyncBaseTransport):
-    """The async twin of `DeadlineTransport`."""
-
-    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
-        self._inner = inner
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        """Send with the deadline current, then put it on the answer's socket stream until its body is closed."""
-        deadline = _deadline_of(request)
-        if deadline is None:
-            return await self._inner.handle_async_request(request)
-        _bound_pool_wait(request, deadline)
-        token = _deadline.current.set(deadline)
-        try:
-            response = await self._inner.handle_async_request(request)
-        finally:
-            _deadline.current.reset(token)
-        bound = _deadline.bind(response.extensions, deadline)
-        if bound is not None:
-            response.stream = _AsyncUnbindingStream(cast(httpx2.AsyncByteStream, response.stream), bound)
-        return response
-
-    async def aclose(self) -> None:
-        """Close the pool."""
-        await self._inner.aclose()

@@ -11,92 +11,116 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Callable, Iterable
-from typing import Any, cast
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, cast
 
 import httpx2
 
 from .._core._decoding import Decoder, DecodingError
-from .._core._engine import BodyTooLarge, Close, Flow, Notify, ReadBody, Send, Sleep, T
+from .._core._engine import BodyTooLarge, Close, Flow, Notify, ReadBody, Send, Sleep, Step, T
 from .._core._exchange import Request, SendFailed
 from .._logging import logger
 from ._httpx import httpx_request, send_failed
 from ._reply import AsyncReply
 from ._transport import AsyncSdkClient, SdkClient
 
-# What a driver throws into the flow instead of raising: the flow turns each into a typed error.
-_THROWN = (SendFailed, BodyTooLarge, DecodingError)
+# What goes wrong in a step and is thrown into the flow instead of raised: the flow turns each into a typed error.
+_THROWN = (httpx2.TransportError, SendFailed, BodyTooLarge, DecodingError)
+
+
+class _Steps(Iterator[Step], Generic[T]):
+    """A flow's steps, each one after the flow was sent the last one's result or thrown its error.
+
+    `drive` and `adrive` share it; they differ only in how they perform a step. The error is thrown
+    in when the driver's `except` has ended, so that the flow's own error does not chain the
+    driver's. Results and errors are handed over through lists, popped as they go in, so that no
+    frame still holds an answer's bytes when the flow raises (a traceback formatted with its locals
+    would show them).
+    """
+
+    def __init__(self, flow: Flow[T]) -> None:
+        self._flow = flow
+        self._sent: list[Any] = [None]  # a generator's first step is its answer to None
+        self._thrown: list[Exception] = []
+        self.value: T  # the flow's result, once it returned
+
+    def __next__(self) -> Step:
+        """The flow's next step; StopIteration, with the flow's result in `value`, once it returned."""
+        try:
+            if self._thrown:
+                return self._flow.throw(self._thrown.pop())
+            return self._flow.send(self._sent.pop())
+        except StopIteration as stop:
+            self.value = stop.value
+            raise
+
+    def send(self, result: Any) -> None:
+        """What the step got, for the flow."""
+        self._sent.append(result)
+
+    def throw(self, exc: Exception) -> None:
+        """What went wrong in the step, for the flow: a transport's error as SendFailed, others untraced."""
+        self._thrown.append(send_failed(exc) if isinstance(exc, httpx2.TransportError) else exc.with_traceback(None))
 
 
 def drive(flow: Flow[T], client: httpx2.Client, sleep: Callable[[float], None] = time.sleep) -> T:
     """Perform a flow's steps with a sync httpx client; its result."""
+    steps = _Steps(flow)
     try:
-        step = next(flow)
-        while True:
+        for step in steps:
             try:
-                result: Any = None
-                match step:
-                    case Send(request=request):
-                        result = _send(client, request)
-                    case ReadBody():
-                        result = _read_sync(step)
-                    case Close(response=response):
-                        cast("httpx2.Response", response).close()
-                    case Notify():
-                        _notify(step)
-                    case Sleep(seconds=seconds):
-                        sleep(seconds)
-            except httpx2.TransportError as exc:
-                thrown: list[Exception] = [send_failed(exc)]
+                steps.send(_perform(step, client, sleep))
             except _THROWN as exc:
-                thrown = [exc.with_traceback(None)]
-            else:
-                # Handed over through a list, so that no local of this frame still holds an answer's
-                # bytes when the flow raises (a traceback formatted with its locals would show them).
-                sent, result = [result], None
-                step = flow.send(sent.pop())
-                continue
-            # Thrown outside the `except`, so that the flow's error does not chain the driver's.
-            step = flow.throw(thrown.pop())
-    except StopIteration as stop:
-        value: T = stop.value
-        return value
+                steps.throw(exc)
+        return steps.value
     finally:
         flow.close()
 
 
 async def adrive(flow: Flow[T], client: httpx2.AsyncClient, sleep: Callable[[float], Any]) -> T:
     """Perform a flow's steps with an async httpx client; its result."""
+    steps = _Steps(flow)
     try:
-        step = next(flow)
-        while True:
+        for step in steps:
             try:
-                result: Any = None
-                match step:
-                    case Send(request=request):
-                        result = await _asend(client, request)
-                    case ReadBody():
-                        result = await _read_async(step)
-                    case Close(response=response):
-                        await cast("AsyncReply", response).aclose()
-                    case Notify():
-                        await _anotify(step)
-                    case Sleep(seconds=seconds):
-                        await sleep(seconds)
-            except httpx2.TransportError as exc:
-                thrown: list[Exception] = [send_failed(exc)]
+                steps.send(await _aperform(step, client, sleep))
             except _THROWN as exc:
-                thrown = [exc.with_traceback(None)]
-            else:
-                sent, result = [result], None
-                step = flow.send(sent.pop())
-                continue
-            step = flow.throw(thrown.pop())
-    except StopIteration as stop:
-        value: T = stop.value
-        return value
+                steps.throw(exc)
+        return steps.value
     finally:
         flow.close()
+
+
+def _perform(step: Step, client: httpx2.Client, sleep: Callable[[float], None]) -> Any:
+    """One step's I/O with a sync client; what it got (None for a step that gets nothing)."""
+    match step:
+        case Send(request=request):
+            return _send(client, request)
+        case ReadBody():
+            return _read_sync(step)
+        case Close(response=response):
+            cast("httpx2.Response", response).close()
+        case Notify():
+            _notify(step)
+        case Sleep(seconds=seconds):
+            sleep(seconds)
+    return None
+
+
+async def _aperform(step: Step, client: httpx2.AsyncClient, sleep: Callable[[float], Any]) -> Any:
+    """One step's I/O with an async client; what it got (None for a step that gets nothing)."""
+    match step:
+        case Send(request=request):
+            return await _asend(client, request)
+        case ReadBody():
+            return await _read_async(step)
+        case Close(response=response):
+            await cast("AsyncReply", response).aclose()
+        case Notify():
+            await _anotify(step)
+        case Sleep(seconds=seconds):
+            await sleep(seconds)
+    return None
 
 
 def _send(client: httpx2.Client, request: Request) -> httpx2.Response:

@@ -1,13 +1,18 @@
 """What the drivers and downloads read of a backend's answer whose body is read in pieces.
 
 An `httpx2.Response` is one; so is the aiohttp backend's own answer (`_aiohttp.AiohttpReply`), which
-builds no httpx2 object.
+builds no httpx2 object. A sync backend's answer (`Reply`) is always httpx2's.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
+
+import httpx2
+
+Reply = httpx2.Response
+"""An answer of a sync backend, its body not read yet: httpx2's (what `AsyncReply` is for an async one)."""
 
 
 class AsyncReply(Protocol):

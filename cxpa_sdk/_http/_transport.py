@@ -20,7 +20,8 @@ from httpx2._utils import URLPattern, get_environment_proxies
 from .._core._exchange import Request, Timeouts
 from .._core._keys import KeySource
 from .._version import __version__
-from ._carry import AsyncDeadlineTransport, DeadlineTransport
+from ._async_carry import AsyncDeadlineTransport
+from ._carry import DeadlineTransport
 from ._httpx import httpx_request, httpx_timeout
 from ._pool_guard import guard_pool
 from ._reply import AsyncReply
@@ -261,7 +262,7 @@ def _sync_pool(verify: bool | str | ssl.SSLContext, proxy: httpx2.Proxy | None =
 
 def _async_pool(verify: bool | str | ssl.SSLContext, proxy: httpx2.Proxy | None = None) -> httpx2.AsyncHTTPTransport:
     """The async twin of `_sync_pool`."""
-    from ._sockets import AsyncBackend  # noqa: PLC0415 - httpcore loads with the first client, not the package
+    from ._async_sockets import AsyncBackend  # noqa: PLC0415 - httpcore loads with the first client, not the package
 
     transport = httpx2.AsyncHTTPTransport(
         verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS, proxy=proxy

@@ -35,7 +35,7 @@ from ._errors import ApiError
 from ._faults import Faults
 from ._files import FileStream
 from ._idempotency import StoredAnswer, fingerprint
-from ._runs import Agent, error_of, new_id, trace_context_of
+from ._runs import Agent, RunRecord, error_of, new_id, trace_context_of
 
 logger = logging.getLogger("cxpa_sdk.testing")
 MAX_BODY_BYTES = 1 << 20
@@ -148,78 +148,86 @@ def window_ms(core: PlatformCore, agent: Agent, requested: float | None) -> int:
 # -- operations -------------------------------------------------------------------------------
 
 
-async def trigger_run(request: Request) -> Response:
+AgentAct = Callable[[Request, PlatformCore, Agent, dict[str, Any]], Awaitable[Response]]
+"""What an agent's own operation does, once its caller and body were checked: request, core, agent, body."""
+
+
+def agent_operation(schema: str) -> Callable[[AgentAct], Callable[[Request], Awaitable[Response]]]:
+    """An endpoint of `POST /api/agents/{agentId}/runs/...` made of its act.
+
+    The endpoint checks the caller's key against the agent, reads the body as `schema`, then runs the
+    act once per Idempotency-Key and body (`idempotent`).
+    """
+
+    def endpoint(act: AgentAct) -> Callable[[Request], Awaitable[Response]]:
+        async def handle(request: Request) -> Response:
+            core: PlatformCore = request.app.state.core
+            agent = core.caller(bearer(request), agent_id_of(request))
+            raw, body = await read_json(request, schema)
+            return await idempotent(request, raw, lambda: act(request, core, agent, body))
+
+        handle.__doc__ = act.__doc__
+        return handle
+
+    return endpoint
+
+
+@agent_operation("TriggerRunRequest")
+async def trigger_run(request: Request, core: PlatformCore, agent: Agent, body: dict[str, Any]) -> Response:
     """POST /api/agents/{agentId}/runs/trigger."""
-    core: PlatformCore = request.app.state.core
-    agent = core.caller(bearer(request), agent_id_of(request))
-    raw, body = await read_json(request, "TriggerRunRequest")
-
-    async def act() -> Response:
-        run = core.trigger(agent, body["input"], trace_context=trace_context_of(request.headers))
-        return JSONResponse(TriggeredRun.from_dict({"runId": run.id, "status": run.status}).to_dict(), 202)
-
-    return await idempotent(request, raw, act)
+    run = core.trigger(agent, body["input"], trace_context=trace_context_of(request.headers))
+    return JSONResponse(TriggeredRun.from_dict({"runId": run.id, "status": run.status}).to_dict(), 202)
 
 
-async def trigger_run_and_wait(request: Request) -> Response:
+@agent_operation("BlockingTriggerRequest")
+async def trigger_run_and_wait(request: Request, core: PlatformCore, agent: Agent, body: dict[str, Any]) -> Response:
     """POST /api/agents/{agentId}/runs/trigger-and-wait."""
-    core: PlatformCore = request.app.state.core
-    agent = core.caller(bearer(request), agent_id_of(request))
-    raw, body = await read_json(request, "BlockingTriggerRequest")
-
-    async def act() -> Response:
-        run = core.trigger(agent, body["input"], trace_context=trace_context_of(request.headers))
-        run = await core.wait_until_terminal(run.id, window_ms(core, agent, body.get("timeoutMs")) / 1000)
-        with core.lock:
-            if run.terminal:
-                return JSONResponse(run.row(), 200)
-            answer = {"timedOut": True, "runId": run.id, "status": run.status}
-        return JSONResponse(WaitTimedOut.from_dict(answer).to_dict(), 202)
-
-    return await idempotent(request, raw, act)
+    run = core.trigger(agent, body["input"], trace_context=trace_context_of(request.headers))
+    run = await core.wait_until_terminal(run.id, window_ms(core, agent, body.get("timeoutMs")) / 1000)
+    with core.lock:
+        if run.terminal:
+            return JSONResponse(run.row(), 200)
+        answer = {"timedOut": True, "runId": run.id, "status": run.status}
+    return JSONResponse(WaitTimedOut.from_dict(answer).to_dict(), 202)
 
 
-async def trigger_run_and_download(request: Request) -> Response:
+@agent_operation("BlockingTriggerRequest")
+async def trigger_run_and_download(
+    request: Request, core: PlatformCore, agent: Agent, body: dict[str, Any]
+) -> Response:
     """POST /api/agents/{agentId}/runs/trigger-and-download: the runtime's file, streamed through."""
-    core: PlatformCore = request.app.state.core
     faults: Faults = request.app.state.faults
-    agent = core.caller(bearer(request), agent_id_of(request))
-    raw, body = await read_json(request, "BlockingTriggerRequest")
-
-    async def act() -> Response:
-        run = core.trigger(agent, body["input"], download=True, trace_context=trace_context_of(request.headers))
-        timeout = window_ms(core, agent, body.get("timeoutMs")) / 1000
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        try:
-            stream = await core.wait_for_file(run.id, timeout)
-        except TimeoutError:
-            raise ApiError(
-                504, "wait_timeout", f"the run produced no file within {int(timeout * 1000)} ms", run_id=run.id
-            ) from None
-        if stream is None:
-            with core.lock:
-                why = (run.error or {}).get("message", run.status)
-            raise ApiError(502, "run_failed", f"the run ended before its file: {why}", run_id=run.id)
-        try:
-            first = await asyncio.wait_for(anext(stream.chunks, b""), max(0.0, deadline - loop.time()))
-        except TimeoutError:
-            core.fail(run.id, {"name": "TimeoutError", "message": "the runtime sent no byte within the window"})
-            raise ApiError(504, "wait_timeout", "the runtime sent no byte within the window", run_id=run.id) from None
-        except Exception as exc:
-            core.fail(run.id, error_of(exc))
-            raise ApiError(502, "run_failed", f"the runtime failed: {exc}", run_id=run.id) from None
-        cut = faults.take("cut", request.url.path)
-        headers = {"X-Run-Id": run.id, "Content-Disposition": content_disposition(stream.filename)}
-        if stream.content_length is not None:
-            headers["Content-Length"] = str(stream.content_length)
-        abort: Callable[[], None] = request.scope.get("cxpa.abort", _no_abort)
-        body_iter = relay(
-            core, run.id, stream, first=first, cut_after=None if cut is None else cut.after_bytes, abort=abort
-        )
-        return StreamingResponse(body_iter, 200, headers, media_type=stream.content_type)
-
-    return await idempotent(request, raw, act)
+    run = core.trigger(agent, body["input"], download=True, trace_context=trace_context_of(request.headers))
+    timeout = window_ms(core, agent, body.get("timeoutMs")) / 1000
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    try:
+        stream = await core.wait_for_file(run.id, timeout)
+    except TimeoutError:
+        raise ApiError(
+            504, "wait_timeout", f"the run produced no file within {int(timeout * 1000)} ms", run_id=run.id
+        ) from None
+    if stream is None:
+        with core.lock:
+            why = (run.error or {}).get("message", run.status)
+        raise ApiError(502, "run_failed", f"the run ended before its file: {why}", run_id=run.id)
+    try:
+        first = await asyncio.wait_for(anext(stream.chunks, b""), max(0.0, deadline - loop.time()))
+    except TimeoutError:
+        core.fail(run.id, {"name": "TimeoutError", "message": "the runtime sent no byte within the window"})
+        raise ApiError(504, "wait_timeout", "the runtime sent no byte within the window", run_id=run.id) from None
+    except Exception as exc:
+        core.fail(run.id, error_of(exc))
+        raise ApiError(502, "run_failed", f"the runtime failed: {exc}", run_id=run.id) from None
+    cut = faults.take("cut", request.url.path)
+    headers = {"X-Run-Id": run.id, "Content-Disposition": content_disposition(stream.filename)}
+    if stream.content_length is not None:
+        headers["Content-Length"] = str(stream.content_length)
+    abort: Callable[[], None] = request.scope.get("cxpa.abort", _no_abort)
+    body_iter = relay(
+        core, run.id, stream, first=first, cut_after=None if cut is None else cut.after_bytes, abort=abort
+    )
+    return StreamingResponse(body_iter, 200, headers, media_type=stream.content_type)
 
 
 async def relay(
@@ -283,31 +291,19 @@ def content_disposition(filename: str) -> str:
     return header
 
 
-async def register_run(request: Request) -> Response:
+@agent_operation("RegisterRunRequest")
+async def register_run(request: Request, core: PlatformCore, agent: Agent, body: dict[str, Any]) -> Response:
     """POST /api/agents/{agentId}/runs/register."""
-    core: PlatformCore = request.app.state.core
-    agent = core.caller(bearer(request), agent_id_of(request))
-    raw, body = await read_json(request, "RegisterRunRequest")
-
-    async def act() -> Response:
-        run, token, created = core.register(agent, body["externalRunId"])
-        answer = {"runId": run.id, "credentialsToken": token, "expiresInSeconds": 3600}
-        return JSONResponse(RegisteredRun.from_dict(answer).to_dict(), 201 if created else 200)
-
-    return await idempotent(request, raw, act)
+    run, token, created = core.register(agent, body["externalRunId"])
+    answer = {"runId": run.id, "credentialsToken": token, "expiresInSeconds": 3600}
+    return JSONResponse(RegisteredRun.from_dict(answer).to_dict(), 201 if created else 200)
 
 
-async def ingest_run(request: Request) -> Response:
+@agent_operation("IngestRunRequest")
+async def ingest_run(request: Request, core: PlatformCore, agent: Agent, body: dict[str, Any]) -> Response:
     """POST /api/agents/{agentId}/runs/ingest."""
-    core: PlatformCore = request.app.state.core
-    agent = core.caller(bearer(request), agent_id_of(request))
-    raw, body = await read_json(request, "IngestRunRequest")
-
-    async def act() -> Response:
-        run = core.ingest(agent, body)
-        return JSONResponse(IngestedRun.from_dict({"runId": run.id, "status": run.status}).to_dict(), 200)
-
-    return await idempotent(request, raw, act)
+    run = core.ingest(agent, body)
+    return JSONResponse(IngestedRun.from_dict({"runId": run.id, "status": run.status}).to_dict(), 200)
 
 
 async def post_callback(request: Request) -> Response:
@@ -350,8 +346,11 @@ async def resolve_credential(request: Request) -> Response:
     return JSONResponse(Credential.from_dict(answer).to_dict(), 200)
 
 
-async def get_run(request: Request) -> Response:
-    """GET /api/agents/{agentId}/runs/{runId}?waitMs=: a long poll while the run is not terminal."""
+def polled_run(request: Request) -> tuple[PlatformCore, RunRecord, float]:
+    """What a long poll on one run holds on: the run (the caller checked against its agent) and the hold.
+
+    The hold, in seconds: `?waitMs=` (0 to 60000, else 400), capped by the platform and the agent.
+    """
     core: PlatformCore = request.app.state.core
     agent = core.caller(bearer(request), agent_id_of(request))
     raw_wait = request.query_params.get("waitMs", "0")
@@ -359,8 +358,13 @@ async def get_run(request: Request) -> Response:
         raise ApiError(400, "invalid_parameter", f"waitMs: must be an integer from 0 to 60000, got {raw_wait[:40]!r}")
     with core.lock:
         run = core.run_of(agent, request.path_params["runId"])
-    wait_ms = min(int(raw_wait), core.max_poll_wait_ms, agent.max_run_duration_ms)
-    run = await core.wait_until_terminal(run.id, wait_ms / 1000)
+    return core, run, min(int(raw_wait), core.max_poll_wait_ms, agent.max_run_duration_ms) / 1000
+
+
+async def get_run(request: Request) -> Response:
+    """GET /api/agents/{agentId}/runs/{runId}?waitMs=: a long poll while the run is not terminal."""
+    core, run, wait_s = polled_run(request)
+    run = await core.wait_until_terminal(run.id, wait_s)
     with core.lock:
         return JSONResponse(run.row(), 200)
 
@@ -396,16 +400,10 @@ async def _wait_for_runs(core: PlatformCore, key: str | None, body: dict[str, An
 
 async def get_run_events(request: Request) -> Response:
     """GET /api/agents/{agentId}/runs/{runId}/events?after=&waitMs=: held while no event follows `after`."""
-    core: PlatformCore = request.app.state.core
-    agent = core.caller(bearer(request), agent_id_of(request))
-    raw_wait = request.query_params.get("waitMs", "0")
-    if not raw_wait.isdigit() or int(raw_wait) > 60_000:
-        raise ApiError(400, "invalid_parameter", f"waitMs: must be an integer from 0 to 60000, got {raw_wait[:40]!r}")
+    core, run, wait_s = polled_run(request)
     with core.lock:
-        run = core.run_of(agent, request.path_params["runId"])
         start = run.events_after(request.query_params.get("after"))
-    wait_ms = min(int(raw_wait), core.max_poll_wait_ms, agent.max_run_duration_ms)
-    await core.wait_for_events(run.id, start, wait_ms / 1000)
+    await core.wait_for_events(run.id, start, wait_s)
     with core.lock:
         page = run.events_page(start)
     return JSONResponse(RunEvents.from_dict(page).to_dict(), 200)

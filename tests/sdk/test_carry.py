@@ -13,7 +13,8 @@ import pytest
 
 from cxpa_sdk import AsyncCxpa, Cxpa
 from cxpa_sdk._core._deadline import EXTENSION
-from cxpa_sdk._http._carry import AsyncDeadlineTransport, DeadlineTransport
+from cxpa_sdk._http._async_carry import AsyncDeadlineTransport
+from cxpa_sdk._http._carry import DeadlineTransport
 from cxpa_sdk._http._transport import POOL_SIZE
 from cxpa_sdk.testing import ECHO, LocalPlatform
 
