@@ -34,13 +34,9 @@ def input_model(function: Callable[..., Any], contexts: tuple[type, ...]) -> typ
             neither a dataclass nor a pydantic model.
     """
     parameters = list(inspect.signature(function).parameters.values())
-    if not parameters:
+    if not parameters or parameters[0].annotation is inspect.Parameter.empty:
         return None
-    try:
-        hints = typing.get_type_hints(function)
-    except Exception as exc:  # a NameError, usually: a model defined where the function cannot see it
-        raise TypeError(f"the annotations of {function.__qualname__} do not resolve: {exc}") from exc
-    annotation = hints.get(parameters[0].name)
+    annotation = _resolved(function, parameters[0].annotation)
     if get_origin(annotation) not in contexts:
         return None
     (model,) = get_args(annotation)
@@ -49,6 +45,25 @@ def input_model(function: Callable[..., Any], contexts: tuple[type, ...]) -> typ
     if not isinstance(model, type) or not (dataclasses.is_dataclass(model) or hasattr(model, "model_validate")):
         raise TypeError(f"{function.__qualname__}'s input model must be a dataclass or a pydantic model, not {model!r}")
     return model
+
+
+def _resolved(function: Callable[..., Any], annotation: Any) -> Any:
+    """The run parameter's annotation, resolved in the function's module (only it: the others may not resolve)."""
+    if not isinstance(annotation, str):
+        return annotation
+    globals_of = getattr(inspect.unwrap(function), "__globals__", {})
+    probe = types.FunctionType(_probe.__code__, globals_of)
+    probe.__annotations__ = {"run": annotation}
+    try:
+        return typing.get_type_hints(probe)["run"]
+    except Exception as exc:  # a NameError, usually: a model defined where the function cannot see it
+        if "[" not in annotation:
+            return None  # no model named (`run: RunContext`, imported for type checkers only): a dict input
+        raise TypeError(f"the annotation of {function.__qualname__}'s run parameter does not resolve: {exc}") from exc
+
+
+def _probe(run: Any) -> None:
+    """A function whose code carries one annotation, resolved in another module's globals (`_resolved`)."""
 
 
 def parse_input(model: type, data: Mapping[str, Any]) -> Any:

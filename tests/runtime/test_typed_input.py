@@ -191,3 +191,29 @@ def test_an_input_nested_past_recursion_is_refused_not_crashed() -> None:
     with pytest.raises(InvalidInputError, match="nested too deep"):
         parse_input(Tree, data)
     assert parse_input(Tree, {"children": [{"children": []}]}) == Tree([Tree()])
+
+
+def test_only_the_run_parameter_is_resolved_and_a_bare_name_may_not_resolve() -> None:
+    """Other annotations are not resolved; an unresolvable bare context is a dict input; `RunContext[Missing]` fails."""
+    runtime = Runtime(base_url="http://127.0.0.1:9")
+
+    @runtime.agent("other-annotations")
+    async def other(run: RunContext[Document], extra: NotDefinedAnywhere = None) -> AlsoMissing:  # type: ignore[name-defined]  # noqa: F821
+        return None
+
+    @runtime.agent("checker-only")
+    async def checker_only(run: TypeCheckingOnlyContext) -> None:  # type: ignore[name-defined]  # noqa: F821
+        return None
+
+    runtime.asgi()
+    assert other.input_model is Document
+    assert checker_only.input_model is None
+
+    broken = Runtime(base_url="http://127.0.0.1:9")
+
+    @broken.agent("missing-model")
+    async def missing(run: RunContext[MissingModel]) -> None:  # type: ignore[name-defined]  # noqa: F821
+        return None
+
+    with pytest.raises(InvalidArgumentTypeError, match=r"missing-model.*does not resolve"):
+        broken.asgi()
