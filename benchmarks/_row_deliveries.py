@@ -43,11 +43,12 @@ from benchmarks._common import TRIGGER_INPUT, encode
 from benchmarks._proc import cpu_seconds
 from benchmarks._result import RowResult, Scale, failed_row
 from benchmarks._runner import Pairs
-from benchmarks._runtime_child import ECHO_PATH, runtime_child
+from benchmarks._runtime_child import BACKEND_VARIABLE, ECHO_PATH, runtime_child
 from benchmarks._server import server_child
 from cxpa_sdk._runtime._signing import SigningKey, signature_header, signed_content, signing_keys
 
 CONCURRENCY = 32
+BACKENDS = ("httpx2", "aiohttp")  # what the host's runs report with (`Runtime(http_backend=...)`), a line each
 AGENT_ID = 1
 AGENT_KEY = "cxpa_bench_agent_key"  # the stub platform takes any key
 GOAL = 0.75  # the host's sustained rate >= 0.75 x the floor's
@@ -201,16 +202,16 @@ def _rate_ratio(pairs: Pairs) -> float:
     return statistics.median(b / a for a, b in zip(pairs.sdk, pairs.raw, strict=True))
 
 
-def _measure_text(scale: Scale, sustained: bool) -> str:
+def _measure_text(scale: Scale, sustained: bool, backend: str) -> str:
     """The measure column of one line."""
     what = "answered 202 and `complete` reported" if sustained else "answers alone"
     return (
-        f"runtime host (`cxpa_sdk.runtime`, signed deliveries, async agent returning at once), {CONCURRENCY} in "
-        f"flight, vs bare Starlette answering 202 (deliveries/s, {what})"
+        f"runtime host (`cxpa_sdk.runtime`, signed deliveries, async agent returning at once, reports on "
+        f"{backend}), {CONCURRENCY} in flight, vs bare Starlette answering 202 (deliveries/s, {what})"
     )
 
 
-def _line(scale: Scale, pairs: Pairs, sustained: bool, sides: Sides) -> RowResult:
+def _line(scale: Scale, pairs: Pairs, sustained: bool, sides: Sides, backend: str) -> RowResult:
     """One line: rates per side, the ratio of rates and, on the sustained line, the goal."""
     ratio = _rate_ratio(pairs)
     host_errors = len(sides.host.errors) + (sides.host.missing_reports if sustained else 0)
@@ -222,7 +223,7 @@ def _line(scale: Scale, pairs: Pairs, sustained: bool, sides: Sides) -> RowResul
     ]
     return RowResult(
         12,
-        _measure_text(scale, sustained),
+        _measure_text(scale, sustained, backend),
         f"{1 / pairs.sdk_median:.0f}/s, {host_errors} errors",
         f"{1 / pairs.raw_median:.0f}/s, {len(sides.bare.errors)} errors",
         f"{ratio:.2f}",
@@ -264,19 +265,23 @@ async def _run(scale: Scale, host: Child, bare: Child, stub: Child, secret: str)
 
 
 def run(scale: Scale) -> list[RowResult]:
-    """Two lines, sustained (the goal) and answers alone; the children are stopped at the end."""
+    """Per backend of the host's reports, two lines: sustained (the goal) and answers alone; children stopped."""
+    return [line for backend in BACKENDS for line in _run_backend(scale, backend)]
+
+
+def _run_backend(scale: Scale, backend: str) -> list[RowResult]:
     secret = new_secret()
     load_before = os.getloadavg()[0]
     try:
         with server_child() as stub:
-            env = {"CXPA_SIGNING_SECRET": secret, "CXPA_API_URL": stub.url}
+            env = {"CXPA_SIGNING_SECRET": secret, "CXPA_API_URL": stub.url, BACKEND_VARIABLE: backend}
             with runtime_child("echo", env) as host, runtime_child("bare", env) as bare:
                 sides = asyncio.run(_run(scale, host, bare, stub, secret))
     except Exception as exc:
-        return [failed_row(12, _measure_text(scale, sustained), exc) for sustained in (True, False)]
+        return [failed_row(12, _measure_text(scale, sustained, backend), exc) for sustained in (True, False)]
     load = (load_before, os.getloadavg()[0])
     sustained = Pairs(sides.host.worked[1:], sides.bare.answered[1:])  # the first pair was the warm-up
     answers = Pairs(sides.host.answered[1:], sides.bare.answered[1:])
-    lines = [_line(scale, sustained, True, sides), _line(scale, answers, False, sides)]
+    lines = [_line(scale, sustained, True, sides, backend), _line(scale, answers, False, sides, backend)]
     lines[-1].notes.extend(_row_notes(scale, sides, load))
     return lines

@@ -38,6 +38,7 @@ from cxpa_sdk.runtime import HostedAgent, RunContext, Runtime
 
 APPS = ("echo", "bare", "hold")
 ECHO_PATH = "/agents/echo"
+BACKEND_VARIABLE = "CXPA_BENCH_HTTP_BACKEND"  # the echo host's `Runtime(http_backend=...)`
 HOLD_PATH = "/agents/hold"
 HOLDING_PATH = "/bench/holding"
 RELEASE_PATH = "/bench/release"
@@ -47,8 +48,8 @@ STARTUP_SECONDS = 30.0
 
 
 def echo_app() -> Any:
-    """The runtime host with the `echo` agent: returns at once."""
-    runtime = Runtime(drain_seconds=DRAIN_S)
+    """The runtime host with the `echo` agent: returns at once; its reports on BACKEND_VARIABLE's backend."""
+    runtime = Runtime(drain_seconds=DRAIN_S, http_backend=os.environ.get(BACKEND_VARIABLE, "httpx2"))
 
     @runtime.agent("echo")
     async def echo(run: RunContext) -> dict[str, Any]:

@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx2
 
 from .._core._engine import Settings
+from .._core._exchange import Timeouts
+from .._core._keys import KeySource
 from .._errors import CxpaError
 from ._transport import (
     DEFAULT_LIMITS,
     SOCKET_OPTIONS,
+    AsyncSdkClient,
     async_client,
     verify_context,
 )
@@ -34,16 +37,29 @@ def async_pool(
 ) -> httpx2.AsyncClient:
     """A new pool of an async client, on httpx2 (the default) or on aiohttp (`_aiohttp`), with `proxies`."""
     authorization = settings.authorization if settings.key_source is None else settings.key_source
+    return backend_client(
+        settings.base_url, settings.timeout, authorization, verify, http_backend=http_backend, proxies=proxies
+    )
+
+
+def backend_client(
+    base_url: str,
+    timeout: Timeouts,
+    authorization: str | KeySource,
+    verify: bool | str | ssl.SSLContext,
+    *,
+    http_backend: str,
+    proxies: Mapping[str, httpx2.Proxy | None] | None = None,
+) -> AsyncSdkClient:
+    """The SDK's own async client on `http_backend`: httpx2's pool, or aiohttp's (`_aiohttp`)."""
     if http_backend == "aiohttp":
         from ._aiohttp import AiohttpTransport  # noqa: PLC0415 - aiohttp loads only with this backend
 
         transport = AiohttpTransport(
             verify=verify_context(verify), limits=DEFAULT_LIMITS, socket_options=SOCKET_OPTIONS, proxies=proxies
         )
-        return async_client(
-            settings.base_url, settings.timeout, authorization, verify, transport, native=transport.send
-        )
-    return async_client(settings.base_url, settings.timeout, authorization, verify, proxies=proxies)
+        return async_client(base_url, timeout, authorization, verify, transport, native=transport.send)
+    return async_client(base_url, timeout, authorization, verify, proxies=proxies)
 
 
 class ForkGuard:

@@ -13,8 +13,9 @@ import threading
 
 import httpx2
 
-from .._http._transport import DEFAULT_TIMEOUT, AsyncSdkClient, SdkClient, async_client, sync_client
-from .._options import checked_proxies
+from .._http._pools import backend_client
+from .._http._transport import DEFAULT_TIMEOUT, AsyncSdkClient, SdkClient, sync_client
+from .._options import checked_http_backend, checked_proxies
 from .._runtime._agent import AgentClient, AsyncAgentClient
 from ..types import ResumePayload, TriggerPayload
 
@@ -24,14 +25,20 @@ _NO_KEY = "Bearer -"  # the pools' own Authorization: never sent, each run's req
 class RunClients:
     """Makes each run's agent client, on the host's shared pools (one async, one for the sync functions' threads)."""
 
-    def __init__(self, base_url: str | None) -> None:
+    def __init__(self, base_url: str | None, http_backend: str = "httpx2") -> None:
         self._base_url = base_url
+        self._http_backend = checked_http_backend(http_backend, brought=False)
         self._async: AsyncSdkClient | None = None
         self._sync: SdkClient | None = None
         self._sync_lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"RunClients(base_url={self._base_url!r})"
+        return f"RunClients(base_url={self._base_url!r}, http_backend={self._http_backend!r})"
+
+    @property
+    def http_backend(self) -> str:
+        """What the async pool is built on: `httpx2` or `aiohttp`."""
+        return self._http_backend
 
     @property
     def base_url(self) -> str | None:
@@ -41,7 +48,7 @@ class RunClients:
     def for_async(self, payload: TriggerPayload | ResumePayload) -> AsyncAgentClient:
         """The async client of the run `payload` describes, on the shared async pool (call on the serving loop)."""
         if self._async is None:
-            self._async = async_client(self._pool_url(), DEFAULT_TIMEOUT, _NO_KEY, proxies=_proxies())
+            self._async = self._new_async_pool()
         return AsyncAgentClient.from_payload(payload, base_url=self._base_url, http_client=self._async)
 
     def for_sync(self, payload: TriggerPayload | ResumePayload) -> AgentClient:
@@ -64,6 +71,11 @@ class RunClients:
             pool, self._sync = self._sync, None
         if pool is not None:
             pool.close()
+
+    def _new_async_pool(self) -> AsyncSdkClient:
+        return backend_client(
+            self._pool_url(), DEFAULT_TIMEOUT, _NO_KEY, True, http_backend=self._http_backend, proxies=_proxies()
+        )
 
     def _pool_url(self) -> str:
         return self._base_url or "http://127.0.0.1"  # a pool's base URL is unused: every request has its own

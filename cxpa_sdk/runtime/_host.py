@@ -167,6 +167,8 @@ class Runtime:
             agents' own); more wait their turn.
         max_queued: With `max_concurrency`, the most runs of all agents waiting their turn (None: no
             bound); past it a trigger is answered `503` with `Retry-After`.
+        http_backend: What async functions' runs report with: `"httpx2"` (the default) or
+            `"aiohttp"` (the `aiohttp` extra; less CPU a report). All runs share one connection pool.
 
     Attributes:
         limit: The host's concurrency limit for all agents (`max_concurrency`, `max_queued`, `in_flight`).
@@ -189,6 +191,7 @@ class Runtime:
         drain_seconds: float = DEFAULT_DRAIN_S,
         max_concurrency: int | None = None,
         max_queued: int | None = None,
+        http_backend: str = "httpx2",
     ) -> None:
         from_env = key_list(os.environ.get(ENV_SIGNING_SECRET, ""), ENV_SIGNING_SECRET)
         if secrets is None:
@@ -199,7 +202,7 @@ class Runtime:
         self._tolerance = check.seconds(tolerance, "tolerance")
         self._seen = seen_store(seen) if seen is not None else InMemorySeenDeliveries()
         self._base_url_argument = base_url
-        self._clients = RunClients(None)
+        self._clients = RunClients(None, http_backend)
         self._sync_workers = check.positive_int(sync_workers, "sync_workers")
         self.retry_after: int = check.positive_int(retry_after, "retry_after")
         self._drain_seconds = check.seconds(drain_seconds, "drain_seconds")
@@ -305,7 +308,7 @@ class Runtime:
             InvalidArgumentTypeError: An agent function's input model does not resolve, or is
                 neither a dataclass nor a pydantic model.
         """
-        self._clients = RunClients(check.base_url(self._base_url_argument))
+        self._clients = RunClients(check.base_url(self._base_url_argument), http_backend=self._clients.http_backend)
         for agent in self._agents.values():  # now: a model defined below its function has been by now
             try:
                 agent.input_model = input_model(agent.function, (RunContext, SyncRunContext))

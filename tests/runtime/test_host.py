@@ -271,7 +271,7 @@ def test_runtime_wide_limit_spans_agents(older_platform: LocalPlatform, older_cl
     assert started == [working, queued]
 
 
-@pytest.mark.parametrize("kind", ["async", "sync"])
+@pytest.mark.parametrize("kind", ["async", "sync", "aiohttp"])
 def test_runs_report_on_one_kept_alive_pool_each_with_its_own_key(
     platform: LocalPlatform, client: Cxpa, kind: str
 ) -> None:
@@ -280,8 +280,10 @@ def test_runs_report_on_one_kept_alive_pool_each_with_its_own_key(
 
     port = int(platform.base_url.rsplit(":", 1)[1])
     with counting_relay(port) as counts:
-        runtime = Runtime(base_url=counts.url, secrets=SECRET)
-        if kind == "async":
+        runtime = Runtime(
+            base_url=counts.url, secrets=SECRET, http_backend="aiohttp" if kind == "aiohttp" else "httpx2"
+        )
+        if kind != "sync":
 
             @runtime.agent("keyed-a")
             async def keyed_a(run: RunContext) -> dict[str, Any]:
