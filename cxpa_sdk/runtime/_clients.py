@@ -10,6 +10,7 @@ pool's. The async pool is made on the serving loop at its first use; `aclose` an
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 import httpx2
 
@@ -17,6 +18,7 @@ from .._http._pools import backend_client
 from .._http._transport import DEFAULT_TIMEOUT, AsyncSdkClient, SdkClient, sync_client
 from .._options import checked_http_backend, checked_proxies
 from .._runtime._agent import AgentClient, AsyncAgentClient
+from ..hooks import Hook
 from ..types import ResumePayload, TriggerPayload
 
 _NO_KEY = "Bearer -"  # the pools' own Authorization: never sent, each run's request carries its key
@@ -25,8 +27,9 @@ _NO_KEY = "Bearer -"  # the pools' own Authorization: never sent, each run's req
 class RunClients:
     """Makes each run's agent client, on the host's shared pools (one async, one for the sync functions' threads)."""
 
-    def __init__(self, base_url: str | None, http_backend: str = "httpx2") -> None:
+    def __init__(self, base_url: str | None, http_backend: str = "httpx2", hooks: Sequence[Hook] = ()) -> None:
         self._base_url = base_url
+        self._hooks = list(hooks)
         self._http_backend = checked_http_backend(http_backend, brought=False)
         self._async: AsyncSdkClient | None = None
         self._sync: SdkClient | None = None
@@ -34,6 +37,11 @@ class RunClients:
 
     def __repr__(self) -> str:
         return f"RunClients(base_url={self._base_url!r}, http_backend={self._http_backend!r})"
+
+    @property
+    def hooks(self) -> list[Hook]:
+        """The hooks every run's client takes (the tracing's)."""
+        return list(self._hooks)
 
     @property
     def http_backend(self) -> str:
@@ -49,7 +57,9 @@ class RunClients:
         """The async client of the run `payload` describes, on the shared async pool (call on the serving loop)."""
         if self._async is None:
             self._async = self._new_async_pool()
-        return AsyncAgentClient.from_payload(payload, base_url=self._base_url, http_client=self._async)
+        return AsyncAgentClient.from_payload(
+            payload, base_url=self._base_url, http_client=self._async, hooks=self._hooks
+        )
 
     def for_sync(self, payload: TriggerPayload | ResumePayload) -> AgentClient:
         """The sync client of the run `payload` describes, on the shared sync pool (safe from any thread)."""
@@ -57,7 +67,7 @@ class RunClients:
             pool = self._sync
             if pool is None:
                 pool = self._sync = sync_client(self._pool_url(), DEFAULT_TIMEOUT, _NO_KEY, proxies=_proxies())
-        return AgentClient.from_payload(payload, base_url=self._base_url, http_client=pool)
+        return AgentClient.from_payload(payload, base_url=self._base_url, http_client=pool, hooks=self._hooks)
 
     async def aclose(self) -> None:
         """Close the async pool (the runs that used it have ended)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import inspect
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterator
 from concurrent.futures import Executor
@@ -77,7 +78,8 @@ class FileRun:
         """Call one of the context's own functions: awaited (async context), or on the host's pool (sync)."""
         if self._is_async:
             return await function(*args)
-        return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
+        context = contextvars.copy_context()  # the run's span stays current on the pool's thread
+        return await asyncio.get_running_loop().run_in_executor(self._pool, context.run, function, *args)
 
     async def _stream(self, context: RunContext[Any] | SyncRunContext[Any], model: type | None) -> None:
         state, channel = self._state, self._channel

@@ -8,6 +8,7 @@ agent's resume handler), a cancel stops the run. The HTTP side is `_app`.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
 import os
@@ -34,6 +35,7 @@ from ._input import input_model
 from ._limits import Limit
 from ._runner import run_async, run_sync
 from ._state import RunState
+from ._tracing import RunTracing
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -169,6 +171,9 @@ class Runtime:
             bound); past it a trigger is answered `503` with `Retry-After`.
         http_backend: What async functions' runs report with: `"httpx2"` (the default) or
             `"aiohttp"` (the `aiohttp` extra; less CPU a report). All runs share one connection pool.
+        tracer_provider: With OpenTelemetry installed (the `otel` extra), the TracerProvider of the
+            runs' spans (default: the global one). Each run is a span, `cxpa run {agent}`, that
+            continues the trace its payload carried; its reports and the function's spans are its children.
 
     Attributes:
         limit: The host's concurrency limit for all agents (`max_concurrency`, `max_queued`, `in_flight`).
@@ -192,6 +197,7 @@ class Runtime:
         max_concurrency: int | None = None,
         max_queued: int | None = None,
         http_backend: str = "httpx2",
+        tracer_provider: Any = None,
     ) -> None:
         from_env = key_list(os.environ.get(ENV_SIGNING_SECRET, ""), ENV_SIGNING_SECRET)
         if secrets is None:
@@ -202,7 +208,8 @@ class Runtime:
         self._tolerance = check.seconds(tolerance, "tolerance")
         self._seen = seen_store(seen) if seen is not None else InMemorySeenDeliveries()
         self._base_url_argument = base_url
-        self._clients = RunClients(None, http_backend)
+        self._tracing = RunTracing(tracer_provider)
+        self._clients = RunClients(None, http_backend, self._tracing.hooks)
         self._sync_workers = check.positive_int(sync_workers, "sync_workers")
         self.retry_after: int = check.positive_int(retry_after, "retry_after")
         self._drain_seconds = check.seconds(drain_seconds, "drain_seconds")
@@ -308,7 +315,9 @@ class Runtime:
             InvalidArgumentTypeError: An agent function's input model does not resolve, or is
                 neither a dataclass nor a pydantic model.
         """
-        self._clients = RunClients(check.base_url(self._base_url_argument), http_backend=self._clients.http_backend)
+        self._clients = RunClients(
+            check.base_url(self._base_url_argument), self._clients.http_backend, self._tracing.hooks
+        )
         for agent in self._agents.values():  # now: a model defined below its function has been by now
             try:
                 agent.input_model = input_model(agent.function, (RunContext, SyncRunContext))
@@ -405,10 +414,14 @@ class Runtime:
                 function = functools.partial(_resume_call, handler, payload)
                 is_async = inspect.iscoroutinefunction(handler)
         try:
-            async with agent.limit.slot(), self.limit.slot():  # the agent's first: a queued run holds no host slot
-                await self._perform(
-                    function, payload, state, is_async=is_async, model=agent.input_model, file=agent.file
-                )
+            async with (
+                agent.limit.slot(),  # the agent's first: a queued run holds no host slot
+                self.limit.slot(),
+            ):
+                with self._tracing.run_span(payload, agent.name):
+                    await self._perform(
+                        function, payload, state, is_async=is_async, model=agent.input_model, file=agent.file
+                    )
         except asyncio.CancelledError:
             if not state.was_cancelled():
                 raise
@@ -443,8 +456,15 @@ class Runtime:
             state.task = asyncio.current_task()
             await run_async(function, payload, state, self._clients, model)
         else:
-            await asyncio.get_running_loop().run_in_executor(
-                self._sync_pool(), run_sync, function, payload, state, self._clients, model
+            await asyncio.get_running_loop().run_in_executor(  # in this context: the run's span is current there
+                self._sync_pool(),
+                contextvars.copy_context().run,
+                run_sync,
+                function,
+                payload,
+                state,
+                self._clients,
+                model,
             )
 
     def _sync_pool(self) -> ThreadPoolExecutor:
