@@ -13,8 +13,10 @@ import http.server
 import json
 import logging
 import re
+import sys
 import threading
 import time
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -47,9 +49,14 @@ def blocks() -> list[str]:
 
 def run_block(code: str, **names: Any) -> dict[str, Any]:
     """Execute a block as written, with the names its page sets up; its namespace after."""
-    namespace: dict[str, Any] = {"__name__": "runtimes_doc_block", **names}
-    exec(compile(code, str(PAGE), "exec"), namespace)  # noqa: S102 - the docs' own examples, run as the page shows them
-    return namespace
+    module = types.ModuleType("runtimes_doc_block")  # a module, as a user's file is (dataclasses look it up)
+    module.__dict__.update(names)
+    sys.modules[module.__name__] = module
+    try:
+        exec(compile(code, str(PAGE), "exec"), module.__dict__)  # noqa: S102 - the docs' own examples, as shown
+    finally:
+        del sys.modules[module.__name__]
+    return module.__dict__
 
 
 @pytest.fixture
@@ -86,6 +93,32 @@ def a_runtime_host(code: str, platform: LocalPlatform, monkeypatch: pytest.Monke
             client.resume_run(agent.id, run_id, f"tok_{run_id}", {"approvedBy": "dana"})
             run = client.wait_for_run(agent.id, run_id, timeout=20)
     assert run.output_data == {"words": 6, "keyed": True, "approvedBy": "dana"}
+
+
+def typed_input(code: str, platform: LocalPlatform, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The typed-input block: a good input is counted from the dataclass, a bad one fails naming the field."""
+    monkeypatch.delenv("CXPA_SIGNING_SECRET", raising=False)
+    app = run_block(code)["runtime"].asgi()
+    with serve_in_thread(app) as url, client_of(platform) as client:
+        agent = platform.add_agent("doc-typed", f"{url}/agents/word-count")
+        good = client.trigger_run_and_wait(agent.id, {"text": "a b c"}, timeout_ms=20_000)
+        bad = client.trigger_run_and_wait(agent.id, {"text": 3}, timeout_ms=20_000)
+    assert (good.status, good.output_data) == (RunStatus.COMPLETED, {"words": 3})
+    assert bad.status == RunStatus.FAILED
+    assert bad.error is not None
+    assert bad.error.message == "input.text: expected a string, got int"
+
+
+def file_agents(code: str, platform: LocalPlatform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The file-agent block: the generator's CSV reaches the caller under the declared name."""
+    monkeypatch.delenv("CXPA_SIGNING_SECRET", raising=False)
+    app = run_block(code)["runtime"].asgi()
+    with serve_in_thread(app) as url, client_of(platform) as client:
+        agent = platform.add_agent("doc-file", f"{url}/agents/csv-report", output_kind="file_download")
+        with client.trigger_run_and_download(agent.id, {"rows": 3}) as download:
+            saved = download.save(tmp_path)
+    assert saved.name == "report.csv"
+    assert saved.read_text() == "row,square\n0,0\n1,1\n2,4\n"
 
 
 def the_agent_client(code: str, platform: LocalPlatform) -> None:
@@ -229,6 +262,8 @@ def a_shared_store(code: str, platform: LocalPlatform) -> None:
 # Each block's harness, in the page's order, with a phrase of the block that it must contain.
 HARNESSES: list[tuple[str, Callable[..., None]]] = [
     ('@runtime.agent("word-count", max_concurrency=8)', a_runtime_host),
+    ("async def word_count(run: RunContext[Text])", typed_input),
+    ('@runtime.file_agent("csv-report"', file_agents),
     ('resolve_credential("conn_demo")', the_agent_client),
     ("client.resume_run(agent_id, run_id", resuming_from_an_app),
     ('agent.complete({"approved": True, "input": payload.input', resumed_url_runtime),
@@ -259,7 +294,7 @@ def test_the_block_runs_as_written(
     """The block runs against the local platform and does what the page says it does."""
     extra = {
         name: request.getfixturevalue(name)
-        for name in ("capsys", "caplog", "monkeypatch")
+        for name in ("capsys", "caplog", "monkeypatch", "tmp_path")
         if name in harness.__code__.co_varnames[: harness.__code__.co_argcount]
     }
     harness(blocks()[index], configured, **extra)
