@@ -24,7 +24,11 @@ else:
 class _ContextBase(Generic[InputT]):
     """What both contexts share: the run's ids and input, the cancel flag, and the outputs count."""
 
-    def __init__(self, payload: TriggerPayload | ResumePayload, state: RunState, input: InputT) -> None:
+    def __init__(
+        self, payload: TriggerPayload | ResumePayload, state: RunState, input: InputT, clients: RunClients
+    ) -> None:
+        self._clients = clients
+        self._client = self._new_client(payload)  # first: a payload it cannot report for makes no context
         self._state = state
         self._input = input
         self._agent_id = payload.agent_id
@@ -33,6 +37,10 @@ class _ContextBase(Generic[InputT]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(run_id={self.run_id!r}, agent_id={self._agent_id})"
+
+    def _new_client(self, payload: TriggerPayload | ResumePayload) -> Any:
+        """The agent client the run reports with (each context's own kind), on the host's shared pool."""
+        raise NotImplementedError
 
     @property
     def input(self) -> InputT:
@@ -85,17 +93,10 @@ class RunContext(_ContextBase[InputT]):
         outputs: How many output units the run produced; sent with `complete` when set (None: not sent).
     """
 
-    def __init__(
-        self,
-        payload: TriggerPayload | ResumePayload,
-        state: RunState,
-        client: AsyncAgentClient,
-        input: InputT,
-        clients: RunClients,
-    ) -> None:
-        super().__init__(payload, state, input)
-        self._client = client
-        self._clients = clients
+    _client: AsyncAgentClient
+
+    def _new_client(self, payload: TriggerPayload | ResumePayload) -> AsyncAgentClient:
+        return self._clients.for_async(payload)
 
     async def output(self, output: Any, outputs: int | None = None) -> None:
         """Report an intermediate output (any JSON) and optionally a count of output units.
@@ -140,7 +141,7 @@ class RunContext(_ContextBase[InputT]):
             payload = await asyncio.wrap_future(future)
         finally:
             self._state.resume = None
-        resumed = self._clients.for_async(payload)
+        resumed = self._new_client(payload)
         old, self._client = self._client, resumed
         await old.aclose()
         await resumed.started()  # waiting -> running
@@ -172,17 +173,10 @@ class SyncRunContext(_ContextBase[InputT]):
         outputs: How many output units the run produced; sent with `complete` when set (None: not sent).
     """
 
-    def __init__(
-        self,
-        payload: TriggerPayload | ResumePayload,
-        state: RunState,
-        client: AgentClient,
-        input: InputT,
-        clients: RunClients,
-    ) -> None:
-        super().__init__(payload, state, input)
-        self._client = client
-        self._clients = clients
+    _client: AgentClient
+
+    def _new_client(self, payload: TriggerPayload | ResumePayload) -> AgentClient:
+        return self._clients.for_sync(payload)
 
     def output(self, output: Any, outputs: int | None = None) -> None:
         """Report an intermediate output (any JSON) and optionally a count of output units.
@@ -225,7 +219,7 @@ class SyncRunContext(_ContextBase[InputT]):
             payload = future.result()
         finally:
             self._state.resume = None
-        resumed = self._clients.for_sync(payload)
+        resumed = self._new_client(payload)
         old, self._client = self._client, resumed
         old.close()
         resumed.started()  # waiting -> running

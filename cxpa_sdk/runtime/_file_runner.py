@@ -71,8 +71,8 @@ class FileRun:
     def _context(self, clients: RunClients) -> RunContext[Any] | SyncRunContext[Any]:
         raw = dict(self._payload.input or {})
         if self._is_async:
-            return RunContext(self._payload, self._state, clients.for_async(self._payload), raw, clients)
-        return SyncRunContext(self._payload, self._state, clients.for_sync(self._payload), raw, clients)
+            return RunContext(self._payload, self._state, raw, clients)
+        return SyncRunContext(self._payload, self._state, raw, clients)
 
     async def _call(self, function: Callable[..., Any], *args: Any) -> Any:
         """Call one of the context's own functions: awaited (async context), or on the host's pool (sync)."""

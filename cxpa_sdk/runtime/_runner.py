@@ -39,11 +39,10 @@ async def run_async(
     (`InvalidInputError`, naming the field) and the function is not called.
     """
     try:
-        client = clients.for_async(payload)
+        context: RunContext[Any] = RunContext(payload, state, dict(payload.input or {}), clients)
     except CxpaError as exc:
         logger.error("run %s cannot report: %s", state.run_id, exc)
         return
-    context: RunContext[Any] = RunContext(payload, state, client, dict(payload.input or {}), clients)
     try:
         try:
             await _run_async(call, context, state, model)
@@ -103,11 +102,10 @@ def run_sync(
     A `model` is as `run_async`'s.
     """
     try:
-        client = clients.for_sync(payload)
+        context: SyncRunContext[Any] = SyncRunContext(payload, state, dict(payload.input or {}), clients)
     except CxpaError as exc:
         logger.error("run %s cannot report: %s", state.run_id, exc)
         return
-    context: SyncRunContext[Any] = SyncRunContext(payload, state, client, dict(payload.input or {}), clients)
     try:
         _run_sync(call, context, state, model)
     finally:
