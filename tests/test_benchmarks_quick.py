@@ -39,7 +39,8 @@ def test_quick_benchmarks_write_every_row(tmp_path: Path) -> None:
     assert len(row(9)) == 2, "row 9: 1000 waits on each async backend"
     assert len(row(10)) == 2, "row 10: 1000 waits on real runs, on each async backend"
     assert len(row(11)) == 2, "row 11: the cost of a hook, sync and async"
-    assert len(row(12)) == 2, "row 12: the runtime host's deliveries, sustained and answers alone"
+    assert len(row(12)) == 4, "row 12: the runtime host's deliveries, sustained and answers alone, on each backend"
+    assert sum("reports on aiohttp" in line for line in row(12)) == 2
     assert len(row(13)) == 1, "row 13: the runtime host's memory with many runs in flight"
     downloads = [line for line in row(5) if "(throughput" in line]
     assert sum("save(fsync=True)" in line for line in downloads) == 2
