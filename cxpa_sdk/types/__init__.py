@@ -24,17 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Self
 
 from .._errors import CxpaError
-from ._fields import (
-    as_dict,
-    attempts_field,
-    extra_field,
-    extra_of,
-    parse_time,
-    replayed_field,
-    request_id_field,
-    unknown_properties,
-)
-from ._run_answer import RunAnswer
+from ._answer import Answer, RunAnswer
+from ._fields import as_dict, extra_field, extra_of, parse_time, unknown_properties
 from ._runtime import (
     CallbackAccepted,
     CancelPayload,
@@ -161,7 +152,7 @@ class RunFailedError(CxpaError):
 
 
 @dataclass(frozen=True, slots=True)
-class Run:
+class Run(Answer):
     """A Run row: one execution of an agent, with its output once it has one.
 
     Attributes:
@@ -218,9 +209,6 @@ class Run:
     started_at: datetime.datetime | None
     finished_at: datetime.datetime | None
     timed_out: Literal[False] = False
-    request_id: str | None = request_id_field()
-    replayed: bool = replayed_field()
-    attempts: int = attempts_field()
     extra: Mapping[str, Any] = extra_field()
 
     @classmethod
@@ -380,7 +368,7 @@ class RunEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class RegisteredRun:
+class RegisteredRun(Answer):
     """The answer to `register_run`. The credentials token is secret: it is never shown in repr.
 
     Attributes:
@@ -400,9 +388,6 @@ class RegisteredRun:
     run_id: str
     credentials_token: str = field(repr=False)
     expires_in_seconds: int
-    request_id: str | None = request_id_field()
-    replayed: bool = replayed_field()
-    attempts: int = attempts_field()
     extra: Mapping[str, Any] = extra_field()
 
     @classmethod

@@ -1,8 +1,9 @@
-"""What every result type shares: the fields that describe the call, `extra`, and the JSON-safe shape.
+"""What every result type shares: `extra`, the JSON-safe shape, and the mark of the call's fields.
 
-The call's fields (`request_id`, `replayed`, `attempts`) describe the request that returned a result,
-not the result: they take no part in equality and are not in `to_dict()`. `extra` holds the wire
-properties this SDK does not know (a newer platform's): not compared, never in repr, in `to_dict()`.
+The call's fields (`request_id`, `replayed`, `attempts`, declared once by `_answer.Answer`) describe
+the request that returned a result, not the result: they take no part in equality and are not in
+`to_dict()`. `extra` holds the wire properties this SDK does not know (a newer platform's): not
+compared, never in repr, in `to_dict()`.
 """
 
 from __future__ import annotations
@@ -13,29 +14,14 @@ from collections.abc import Mapping
 from dataclasses import field, fields
 from typing import Any
 
-# The fields that describe the call that returned a result, not the result: kept out of equality and
-# of to_dict(). Keyword-only, with defaults, so a result built by hand needs none of them.
-_CALL = {"call": True}
+# The metadata of the fields that describe the call that returned a result, not the result (`Answer`'s):
+# as_dict leaves them out of to_dict().
+CALL = {"call": True}
 
 
 def parse_time(value: str | None) -> datetime.datetime | None:
     """An RFC 3339 time from the wire (or `to_dict()`), or None."""
     return None if value is None else datetime.datetime.fromisoformat(value)
-
-
-def request_id_field() -> Any:
-    """The `request_id` field: the X-Request-Id of the answer (a call's field)."""
-    return field(default=None, compare=False, repr=False, kw_only=True, metadata=_CALL)
-
-
-def replayed_field() -> Any:
-    """The `replayed` field: whether the answer was an idempotent replay (a call's field)."""
-    return field(default=False, compare=False, repr=False, kw_only=True, metadata=_CALL)
-
-
-def attempts_field() -> Any:
-    """The `attempts` field: how many attempts the request took (a call's field)."""
-    return field(default=1, compare=False, repr=False, kw_only=True, metadata=_CALL)
 
 
 def extra_field() -> Any:

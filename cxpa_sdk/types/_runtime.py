@@ -14,17 +14,8 @@ from typing import Any, ClassVar, Self
 from .._errors import InvalidArgumentError
 from .._logging import logger
 from .._schema import SchemaError, validate, validate_property
-from ._fields import (
-    as_dict,
-    attempts_field,
-    extra_field,
-    extra_of,
-    parse_time,
-    replayed_field,
-    request_id_field,
-    unknown_properties,
-)
-from ._run_answer import RunAnswer
+from ._answer import Answer, RunAnswer
+from ._fields import as_dict, extra_field, extra_of, parse_time, unknown_properties
 from ._status import RunStatus
 
 
@@ -50,7 +41,7 @@ class CallbackAccepted(RunAnswer):
 
 
 @dataclass(frozen=True, slots=True)
-class Credential:
+class Credential(Answer):
     """A resolved credential connection. `values` is secret material: it is never shown in repr.
 
     Attributes:
@@ -72,9 +63,6 @@ class Credential:
     type: str
     values: Mapping[str, str] = field(repr=False)
     expires_at: datetime.datetime | None
-    request_id: str | None = request_id_field()
-    replayed: bool = replayed_field()
-    attempts: int = attempts_field()
     extra: Mapping[str, Any] = extra_field()
 
     @classmethod
