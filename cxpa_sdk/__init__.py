@@ -6,46 +6,15 @@ your own, and write agent runtimes that call back with progress; sync here, asyn
 a local platform for tests is `cxpa_sdk.testing`.
 """
 
+from . import _errors, _functions
 from ._async_client import AsyncCxpa
 from ._async_handles import AsyncRunHandle
 from ._client import Cxpa
 from ._download._async_stream import AsyncDownload
 from ._download._filenames import content_disposition
 from ._download._stream import Download
-from ._errors import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
-    CxpaError,
-    DeliveryVerificationError,
-    DownloadConsumedError,
-    DownloadTooLargeError,
-    IncompleteDownloadError,
-    InternalServerError,
-    InvalidArgumentError,
-    InvalidArgumentTypeError,
-    InvalidResponseError,
-    LocalFileError,
-    MissingConfigError,
-    NotFoundError,
-    PayloadTooLargeError,
-    PermissionDeniedError,
-    RateLimitError,
-    RunCancelledError,
-    UnprocessableEntityError,
-    WaitTimeoutError,
-)
-from ._functions import (
-    create_agent_client,
-    ingest_run,
-    register_run,
-    trigger_run,
-    trigger_run_and_download,
-    trigger_run_and_wait,
-)
+from ._errors import *  # noqa: F403 - the error tree, named once in its __all__
+from ._functions import *  # noqa: F403 - the six seed operations, named once in its __all__
 from ._runtime._agent import AgentClient, AsyncAgentClient
 from ._runtime._delivery import parse_runtime_payload, verify_delivery
 from ._runtime._seen import InMemorySeenDeliveries, SeenDeliveries
@@ -71,44 +40,22 @@ from .types import (
 )
 
 __all__ = [
-    "APIConnectionError",
-    "APIStatusError",
-    "APITimeoutError",
     "AgentClient",
     "AsyncAgentClient",
     "AsyncCxpa",
     "AsyncDownload",
     "AsyncRunHandle",
-    "AuthenticationError",
-    "BadRequestError",
     "CallbackAccepted",
     "CancelPayload",
-    "ConflictError",
     "Credential",
     "Cxpa",
-    "CxpaError",
-    "DeliveryVerificationError",
     "Download",
-    "DownloadConsumedError",
-    "DownloadTooLargeError",
     "Hook",
     "InMemorySeenDeliveries",
-    "IncompleteDownloadError",
     "IngestedRun",
-    "InternalServerError",
-    "InvalidArgumentError",
-    "InvalidArgumentTypeError",
-    "InvalidResponseError",
-    "LocalFileError",
-    "MissingConfigError",
-    "NotFoundError",
-    "PayloadTooLargeError",
-    "PermissionDeniedError",
-    "RateLimitError",
     "RegisteredRun",
     "ResumePayload",
     "Run",
-    "RunCancelledError",
     "RunError",
     "RunEvent",
     "RunFailedError",
@@ -118,22 +65,18 @@ __all__ = [
     "SeenDeliveries",
     "TriggerPayload",
     "TriggeredRun",
-    "UnprocessableEntityError",
     "WaitTimedOut",
-    "WaitTimeoutError",
     "__version__",
     "as_completed",
     "content_disposition",
-    "create_agent_client",
-    "ingest_run",
     "parse_runtime_payload",
-    "register_run",
-    "trigger_run",
-    "trigger_run_and_download",
-    "trigger_run_and_wait",
     "verify_delivery",
     "wait_all",
 ]
+# The error tree and the six seed operations are named once, in their modules' own __all__ (pyright
+# and mypy read these `+=` as they read a literal list).
+__all__ += _errors.__all__
+__all__ += _functions.__all__
 
 # Exported names read `cxpa_sdk.Cxpa` in reprs and tracebacks, not the private module. The result
 # types keep `cxpa_sdk.types`, a public module: typing.get_type_hints (and so pydantic and FastAPI)

@@ -17,6 +17,16 @@ from ._download._stream import Download
 from ._runtime._agent import AgentClient
 from .types import IngestedRun, RegisteredRun, Run, RunStatus, TriggeredRun, WaitTimedOut
 
+# The six, named once: `cxpa_sdk` re-exports the sync ones, `cxpa_sdk.aio` the async ones.
+__all__ = [
+    "create_agent_client",
+    "ingest_run",
+    "register_run",
+    "trigger_run",
+    "trigger_run_and_download",
+    "trigger_run_and_wait",
+]
+
 
 def trigger_run(
     *,

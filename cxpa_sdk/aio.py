@@ -5,29 +5,14 @@ create one `AsyncCxpa` and reuse its connection pool instead. `aio.as_completed`
 `aio.wait_all` wait for many `AsyncRunHandle`s at once.
 """
 
-from ._async_functions import (
-    create_agent_client,
-    ingest_run,
-    register_run,
-    trigger_run,
-    trigger_run_and_download,
-    trigger_run_and_wait,
-)
+from . import _async_functions
+from ._async_functions import *  # noqa: F403 - the six, named once in its __all__
 from ._async_handles import as_completed, wait_all
 
-__all__ = [
-    "as_completed",
-    "create_agent_client",
-    "ingest_run",
-    "register_run",
-    "trigger_run",
-    "trigger_run_and_download",
-    "trigger_run_and_wait",
-    "wait_all",
-]
+__all__ = ["as_completed", "wait_all"]
+__all__ += _async_functions.__all__
 
 # The six read as `cxpa_sdk.aio.X` in help(), reprs and pickles, not as the private module.
-_SEED = (create_agent_client, ingest_run, register_run, trigger_run, trigger_run_and_download, trigger_run_and_wait)
-for _function in _SEED:
-    _function.__module__ = __name__
-del _function, _SEED
+for _name in _async_functions.__all__:
+    globals()[_name].__module__ = __name__
+del _name
