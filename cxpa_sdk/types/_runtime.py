@@ -92,8 +92,42 @@ class Credential(Answer):
         )
 
 
+class RuntimePayload:
+    """What TriggerPayload and ResumePayload share: read from the wire and from `to_dict()` by one table.
+
+    `_WIRE` maps each field but `trace_context` to its wire name; a field the data lacks keeps its default.
+    """
+
+    __slots__ = ()
+    _WHAT: ClassVar[str]  # the payload's name in error messages; its spec schema is the class's name
+    _WIRE: ClassVar[Mapping[str, str]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON-safe data in this SDK's snake_case, the key and token included (they are secrets)."""
+        return as_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """From `to_dict()`'s shape (not the wire's camelCase: `parse` reads that)."""
+        read = {name: data[name] for name in cls._WIRE if name in data}
+        read["trace_context"] = dict(data.get("trace_context") or {})
+        return cls(**read)
+
+    @classmethod
+    def parse(cls, payload: bytes | str | Mapping[str, Any]) -> Self:
+        """Validate the JSON a runtime received (bytes, text or a decoded mapping).
+
+        Raises:
+            InvalidArgumentError: The payload is not JSON or not this payload; the message names the field.
+        """
+        data = _checked_payload(payload, cls.__name__, cls._WHAT)
+        read = {name: data[wire] for name, wire in cls._WIRE.items() if wire in data}
+        read["trace_context"] = _trace_context(data)
+        return cls(**read)
+
+
 @dataclass(frozen=True, slots=True)
-class TriggerPayload:
+class TriggerPayload(RuntimePayload):
     """What the platform sends a runtime when it starts a run. The key and token never show in repr.
 
     Attributes:
@@ -114,43 +148,18 @@ class TriggerPayload:
     credentials_token: str | None = field(default=None, repr=False)
     trace_context: Mapping[str, str] = field(default_factory=dict, repr=False, kw_only=True)
 
-    def to_dict(self) -> dict[str, Any]:
-        """As JSON-safe data in this SDK's snake_case, the key and token included (they are secrets)."""
-        return as_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """From `to_dict()`'s shape (not the wire's camelCase: `parse` reads that)."""
-        return cls(
-            data["run_id"],
-            data["agent_id"],
-            data["input"],
-            data["agent_api_key"],
-            data.get("credentials_token"),
-            trace_context=dict(data.get("trace_context") or {}),
-        )
-
-    @classmethod
-    def parse(cls, payload: bytes | str | Mapping[str, Any]) -> Self:
-        """Validate the JSON a runtime received (bytes, text or a decoded mapping).
-
-        Raises:
-            InvalidArgumentError: The payload is not JSON or not a TriggerPayload; the message
-                names the field.
-        """
-        data = _checked_payload(payload, "TriggerPayload", "trigger payload")
-        return cls(
-            data["runId"],
-            data["agentId"],
-            data["input"],
-            data["agentApiKey"],
-            data.get("credentialsToken"),
-            trace_context=_trace_context(data),
-        )
+    _WHAT: ClassVar[str] = "trigger payload"
+    _WIRE: ClassVar[Mapping[str, str]] = {
+        "run_id": "runId",
+        "agent_id": "agentId",
+        "input": "input",
+        "agent_api_key": "agentApiKey",
+        "credentials_token": "credentialsToken",
+    }
 
 
 @dataclass(frozen=True, slots=True)
-class ResumePayload:
+class ResumePayload(RuntimePayload):
     """What the platform sends a URL runtime when a run that reported `waiting` is resumed.
 
     It arrives at the same URL as the TriggerPayload (`parse_runtime_payload` tells them apart).
@@ -178,43 +187,16 @@ class ResumePayload:
     input: dict[str, Any] | None = field(default=None, kw_only=True)
     trace_context: Mapping[str, str] = field(default_factory=dict, repr=False, kw_only=True)
 
-    def to_dict(self) -> dict[str, Any]:
-        """As JSON-safe data in this SDK's snake_case, the key and token included (they are secrets)."""
-        return as_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """From `to_dict()`'s shape (not the wire's camelCase: `parse` reads that)."""
-        return cls(
-            data["run_id"],
-            data["agent_id"],
-            data["token_id"],
-            data["output"],
-            data["agent_api_key"],
-            data.get("credentials_token"),
-            input=data.get("input"),
-            trace_context=dict(data.get("trace_context") or {}),
-        )
-
-    @classmethod
-    def parse(cls, payload: bytes | str | Mapping[str, Any]) -> Self:
-        """Validate the JSON a runtime received (bytes, text or a decoded mapping).
-
-        Raises:
-            InvalidArgumentError: The payload is not JSON or not a ResumePayload; the message
-                names the field.
-        """
-        data = _checked_payload(payload, "ResumePayload", "resume payload")
-        return cls(
-            data["runId"],
-            data["agentId"],
-            data["tokenId"],
-            data["output"],
-            data["agentApiKey"],
-            data.get("credentialsToken"),
-            input=data.get("input"),
-            trace_context=_trace_context(data),
-        )
+    _WHAT: ClassVar[str] = "resume payload"
+    _WIRE: ClassVar[Mapping[str, str]] = {
+        "run_id": "runId",
+        "agent_id": "agentId",
+        "token_id": "tokenId",
+        "output": "output",
+        "agent_api_key": "agentApiKey",
+        "credentials_token": "credentialsToken",
+        "input": "input",
+    }
 
 
 @dataclass(frozen=True, slots=True)
