@@ -9,6 +9,7 @@ a local platform for tests is `cxpa_sdk.testing`.
 from . import _errors, _functions
 from ._async_client import AsyncCxpa
 from ._async_handles import AsyncRunHandle
+from ._batch._items import FinishedItem, TriggeredItem
 from ._client import Cxpa
 from ._download._async_stream import AsyncDownload
 from ._download._filenames import content_disposition
@@ -50,6 +51,7 @@ __all__ = [
     "Credential",
     "Cxpa",
     "Download",
+    "FinishedItem",
     "Hook",
     "InMemorySeenDeliveries",
     "IngestedRun",
@@ -64,6 +66,7 @@ __all__ = [
     "RunWaiting",
     "SeenDeliveries",
     "TriggerPayload",
+    "TriggeredItem",
     "TriggeredRun",
     "WaitTimedOut",
     "__version__",

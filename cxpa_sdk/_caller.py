@@ -7,20 +7,28 @@ client itself (its constructor, its pool, its wait strategy) is written by hand 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _config as check
 from ._base import BaseClient
+from ._batch import _job as job_of
+from ._batch._items import FinishedItem, Items, TriggeredItem
 from ._core import _operations as ops
 from ._core._events import EventReader
 from ._download._stream import Download
 from ._handles import DirectWaits, checked_reference, noting_run, trigger_answer
 from ._sync_handles import RunHandle
-from .types import IngestedRun, RegisteredRun, Run, RunEvent, RunStatus, WaitTimedOut
+from .types import IngestedRun, RegisteredRun, Run, RunEvent, RunStatus, TriggeredRun, WaitTimedOut
 
 if TYPE_CHECKING:
     from ._core._engine import Flow, T
     from ._core._seam import Seam
+
+
+DEFAULT_BATCH_SIZE = 1000
+DEFAULT_MAX_PENDING = 1000
+DEFAULT_ITEM_TIMEOUT_S = 3600.0
 
 
 class Caller(BaseClient):
@@ -60,6 +68,75 @@ class Caller(BaseClient):
         flow = ops.trigger_run(self._settings, agent_id, input, idempotency_key=idempotency_key)
         triggered = self._run(flow)
         return RunHandle(self, agent_id, triggered.run_id, triggered.status, **trigger_answer(triggered))
+
+    def trigger_many(
+        self,
+        agent_id: int,
+        items: Items,
+        *,
+        job: str | None = None,
+        journal: str | Path | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> Iterator[TriggeredItem[RunHandle]]:
+        """Start a run of the agent per item, in batches; a TriggeredItem per item (a handle, or its error), in order.
+
+        The items are read lazily (any iterable, or an async iterable, of any length): memory does not
+        grow with their number. An item's error (a bad input, its trigger refused) is its result, not
+        the end of the job; an error about every item (a wrong key, no answer after the retries) ends
+        the job, and a rerun with the same `job` or `journal` triggers nothing twice. See docs/batches.md.
+
+        Args:
+            agent_id: The agent's id.
+            items: The runs' inputs (JSON objects), or `(item_key, input)` pairs; an item without a
+                key is keyed by its index.
+            job: The job's name. With it (or a journal), each item's Idempotency-Key is derived from
+                the agent, the job and the item's key, so that running the job again (within the
+                platform's 24-hour replay window) never triggers an item twice. None, without a
+                journal: each item gets a fresh key.
+            journal: A SQLite file recording the job, created when missing: a rerun after a crash
+                sends no item twice and takes the job's name from it.
+            batch_size: The most items per request (1 to 1000).
+        """
+        job_ = job_of.Job(self._seam, agent_id, items, job=job, journal=journal, batch_size=batch_size)
+
+        def handle(run_id: str, status: RunStatus | None, triggered: TriggeredRun | None) -> RunHandle:
+            answer = trigger_answer(triggered) if triggered is not None else {"attempts": 0}
+            return RunHandle(self, job_.agent_id, run_id, status, **answer)
+
+        return job_of.trigger_many(job_, handle)
+
+    def run_many(
+        self,
+        agent_id: int,
+        items: Items,
+        *,
+        job: str | None = None,
+        journal: str | Path | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        item_timeout: float = DEFAULT_ITEM_TIMEOUT_S,
+    ) -> Iterator[FinishedItem]:
+        """Run the agent on every item; a FinishedItem per item (its ended Run, or its error), as runs end.
+
+        `trigger_many`, then waits shared by many runs per request; at most `max_pending` runs are
+        waited for at once (more items are read as runs end). With a journal, a rerun after a crash
+        gives back the runs that ended from the file, waits for those still going by their ids, and
+        triggers the rest, none twice. See docs/batches.md.
+
+        Args:
+            agent_id: The agent's id.
+            items: As `trigger_many`'s.
+            job: As `trigger_many`'s.
+            journal: As `trigger_many`'s; it also records each ended run.
+            batch_size: As `trigger_many`'s.
+            max_pending: The most runs waited for at once (1 to 100000).
+            item_timeout: How long each item's run may take from its trigger, in seconds: then its
+                result is a WaitTimeoutError naming the run (which goes on).
+        """
+        pending = check.positive_int(max_pending, "max_pending", 100_000)
+        wait_s = check.seconds(item_timeout, "item_timeout")
+        job_ = job_of.Job(self._seam, agent_id, items, job=job, journal=journal, batch_size=batch_size)
+        return job_of.run_many(job_, max_pending=pending, item_timeout=wait_s)
 
     def run(self, agent_id: int, run_id: str) -> RunHandle:
         """A handle on an existing run (nothing is sent): `client.run(**handle.to_dict())` rebuilds a stored one."""

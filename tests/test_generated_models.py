@@ -21,10 +21,10 @@ from cxpa_api.api.callers import trigger_run_and_wait
 from cxpa_api.client import Client
 
 # Schemas that are not attrs models: enums, strings (the id rules), and the callback union (a Union there).
-NOT_MODELS = {"RunStatus", "RunIdentifier", "TokenIdentifier", "Cursor", "CallbackEvent"}
+NOT_MODELS = {"RunStatus", "RunIdentifier", "TokenIdentifier", "Cursor", "IdempotencyKey", "CallbackEvent"}
 MODEL_NAMES = sorted(name for name in component_schemas() if name not in NOT_MODELS)
 # Schemas whose arrays hold other component models (Run rows, events, run references).
-LISTS_OF_MODELS = {"RunsWaited", "RunEvents", "WaitForRunsRequest"}
+LISTS_OF_MODELS = {"RunsWaited", "RunEvents", "WaitForRunsRequest", "TriggerBatchRequest", "TriggerBatchAnswer"}
 # The generator tries union variants in this order; const tags must make the order irrelevant.
 CALLBACK_VARIANTS = [models.StartedEvent, models.OutputEvent, models.WaitingEvent]
 

@@ -38,7 +38,13 @@ import cxpa_sdk
 from cxpa_sdk import AgentClient, AsyncAgentClient, AsyncCxpa, Cxpa, aio, types
 from cxpa_sdk._errors import APIStatusError
 
-OPERATIONS_SOURCE = Path(cxpa_sdk.__file__).parent / "_core" / "_operations.py"
+# The flows that build requests: one module per concern of the core (`_batch`: trigger_runs_batch).
+OPERATIONS_SOURCES = [Path(cxpa_sdk.__file__).parent / "_core" / name for name in ("_operations.py", "_batch.py")]
+
+
+def operations_source() -> str:
+    """The text of every module of the core that builds requests."""
+    return "\n".join(path.read_text(encoding="utf-8") for path in OPERATIONS_SOURCES)
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,20 @@ OTHER_SCHEMAS: dict[str, str] = {
         "a run wait_for_runs could not read (ops.Missing): the wait for it raises NotFoundError or "
         "PermissionDeniedError with the entry's code, message and run id"
     ),
+    "TriggerBatchAnswer": (
+        "trigger_runs_batch's answer, read by the internal _core._batch.trigger_batch: each entry becomes its "
+        "item's TriggeredRun (a handle from trigger_many, a wait in run_many) or the APIStatusError its trigger "
+        "would have raised, a TriggeredItem's or FinishedItem's `error`"
+    ),
+    "ErrorDetail": (
+        "also an item's error in trigger_runs_batch's answer, read into the APIStatusError its trigger would "
+        "have raised (as ERRORS reads it from an error body)"
+    ),
+    "IdempotencyKey": "the Idempotency-Key rule, a str: _engine checks a caller's keys by it; a batch item's echoes it",
+    "TriggerBatchItemAccepted": "an item's run (idempotencyKey, runId, status, replayed): a TriggeredRun",
+    "TriggerBatchItemFailed": (
+        "an item's error (idempotencyKey, status, error): the APIStatusError its single trigger would have raised"
+    ),
     "RunEvents": (
         "a page of a run's events: run_events yields its `events` (RunEvent), reads on with `after=` its "
         "`cursor` (WaitTimeoutError.cursor when the deadline passes) and stops once it is `ended`"
@@ -137,6 +157,7 @@ SENDERS: dict[str, tuple[Callable[..., Any], ...]] = {
     "get_run_status": (AgentClient.is_cancelled, AsyncAgentClient.is_cancelled),
     "get_run_events": (Cxpa.run_events, AsyncCxpa.run_events),
     "wait_for_runs": (cxpa_sdk.as_completed, cxpa_sdk.wait_all, aio.as_completed, aio.wait_all),
+    "trigger_runs_batch": (Cxpa.trigger_many, AsyncCxpa.trigger_many, Cxpa.run_many, AsyncCxpa.run_many),
 }
 NOT_WRAPPED: dict[str, str] = {}
 # What a runtime's client is built with: the run and its credentials token are not method arguments.
@@ -180,6 +201,10 @@ SET_BY_SDK: dict[tuple[str, str], str] = {
         "the long-poll window: run_events sends windows of at most 50 s each, from its own timeout"
     ),
     ("post_callback", "header Idempotency-Key"): "a fresh key per event, the same on each retry of it",
+    ("trigger_runs_batch", "header Idempotency-Key"): (
+        "a fresh key per batch request, the same on each retry of it: each item carries its own key (derived from "
+        "the job and the item's key, or fresh), which is what keeps an item from running twice"
+    ),
     ("wait_for_runs", "header Idempotency-Key"): "not sent: a read, which changes nothing, is retried freely",
     ("wait_for_runs", "WaitForRunsRequest.waitMs"): (
         "the long-poll window: windows of at most 50 s each, from the waits' own timeouts"
@@ -501,7 +526,7 @@ def schema_problems(spec: Mapping[str, Any]) -> list[str]:
 
 def problems(spec: Mapping[str, Any], source: str | None = None) -> list[str]:
     """Everything in `spec` the hand-written layer misses; empty when it follows the spec."""
-    source = OPERATIONS_SOURCE.read_text(encoding="utf-8") if source is None else source
+    source = operations_source() if source is None else source
     return [*answer_problems(spec), *request_problems(spec), *operation_problems(spec, source), *schema_problems(spec)]
 
 
@@ -523,7 +548,7 @@ def test_every_request_input_is_a_method_argument() -> None:
 
 def test_every_operation_is_wrapped() -> None:
     """Each operationId is sent by _operations.py and listed with its senders, or listed as not wrapped."""
-    found = operation_problems(load_spec(), OPERATIONS_SOURCE.read_text(encoding="utf-8"))
+    found = operation_problems(load_spec(), operations_source())
     assert not found, _report(found)
 
 
@@ -633,7 +658,7 @@ def test_an_operation_sent_but_not_in_senders_is_named() -> None:
     """An operation _operations.py sends but SENDERS does not list fails: its inputs would go unchecked."""
     spec = copy.deepcopy(load_spec())
     _add_operation(spec)
-    source = OPERATIONS_SOURCE.read_text(encoding="utf-8") + '\n_post("pause_run", None, {})\n'
+    source = operations_source() + '\n_post("pause_run", None, {})\n'
     assert "operation pause_run is sent by cxpa_sdk/_operations.py but not in SENDERS" in "\n".join(
         operation_problems(spec, source)
     )

@@ -21,6 +21,17 @@ CONTRACT = [
         "TriggerRunRequest",
         {"202": "TriggeredRun"},
     ),
+    # An extension of the seed's contract: many trigger_run items of one agent on one request.
+    (
+        "post",
+        "/api/agents/{agentId}/runs/trigger-batch",
+        "trigger_runs_batch",
+        "callers",
+        {"200"},
+        ERRORS_POST_BODY,
+        "TriggerBatchRequest",
+        {"200": "TriggerBatchAnswer"},
+    ),
     (
         "post",
         "/api/agents/{agentId}/runs/trigger-and-wait",
@@ -172,6 +183,12 @@ NAMED_SCHEMAS = [
     "JsonObject",
     "ResumeRunRequest",
     "TokenIdentifier",
+    "IdempotencyKey",
+    "TriggerBatchItem",
+    "TriggerBatchRequest",
+    "TriggerBatchItemAccepted",
+    "TriggerBatchItemFailed",
+    "TriggerBatchAnswer",
 ]
 
 
@@ -382,3 +399,29 @@ def test_token_ids_follow_one_rule_everywhere() -> None:
         ("ResumePayload", "tokenId"),
     ):
         assert schemas[schema]["properties"][prop]["$ref"] == "#/components/schemas/TokenIdentifier", schema
+
+
+def test_idempotency_keys_follow_one_rule_everywhere() -> None:
+    """A batch item's idempotencyKey follows the Idempotency-Key header's rule: one IdempotencyKey schema."""
+    spec = load_spec()
+    assert spec["components"]["parameters"]["IdempotencyKey"]["schema"] == {
+        "$ref": "#/components/schemas/IdempotencyKey"
+    }
+    for schema in ("TriggerBatchItem", "TriggerBatchItemAccepted", "TriggerBatchItemFailed"):
+        idempotency_key = component_schemas()[schema]["properties"]["idempotencyKey"]
+        assert idempotency_key["$ref"] == "#/components/schemas/IdempotencyKey", schema
+
+
+def test_trigger_batch_items_are_bounded_and_answered_per_item() -> None:
+    """1 to 1000 items a request; each answer entry is accepted (a run) or failed (an error status and detail)."""
+    from jsonschema import Draft202012Validator  # noqa: PLC0415 - only this test needs it
+
+    items = component_schemas()["TriggerBatchRequest"]["properties"]["items"]
+    assert (items["minItems"], items["maxItems"]) == (1, 1000)
+    answer = Draft202012Validator(json_schema("TriggerBatchAnswer"))
+    accepted = {"idempotencyKey": "k", "runId": "run_1", "status": "queued", "replayed": False}
+    error = {"idempotencyKey": "k", "status": 422, "error": {"code": "idempotency_key_reused", "message": "m"}}
+    assert answer.is_valid({"items": [accepted, error]})
+    assert not answer.is_valid({"items": [{"idempotencyKey": "k"}]}), "neither a run nor an error"
+    assert not answer.is_valid({"items": [{key: v for key, v in error.items() if key != "status"}]}), "no status"
+    assert not answer.is_valid({"items": [{**error, "status": 200}]}), "an error's status is 4xx or 5xx"

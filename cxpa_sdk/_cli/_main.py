@@ -24,6 +24,7 @@ from .._errors import (
 )
 from .._version import __version__
 from ..types import RunFailedError
+from . import _batch
 from ._output import Streams, emit, progress_bar, say
 
 
@@ -179,6 +180,23 @@ def _common_arguments() -> argparse.ArgumentParser:
     return common
 
 
+def _runtime_arguments(sub: Any) -> None:
+    """`cxpa runtime serve`'s parser."""
+    runtime = sub.add_parser(
+        "runtime", help="serve a runtime host", description="Serve agents declared with cxpa_sdk.runtime."
+    )
+    runtime_sub = runtime.add_subparsers(dest="runtime_command", required=True, metavar="COMMAND")
+    serve = runtime_sub.add_parser(
+        "serve",
+        help="serve module:runtime under uvicorn until Ctrl-C or SIGTERM",
+        description="Serve a cxpa_sdk.runtime.Runtime (found as module:attribute from the current directory) "
+        "under uvicorn: each agent at POST /agents/{name}.",
+    )
+    serve.add_argument("target", metavar="MODULE:RUNTIME", help="where the Runtime is, such as my_agents:runtime")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `cxpa` and its subcommands."""
     parser = argparse.ArgumentParser(
@@ -206,19 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the local CXPA platform until Ctrl-C.",
     )
     _dev_server_arguments(server)
-    runtime = sub.add_parser(
-        "runtime", help="serve a runtime host", description="Serve agents declared with cxpa_sdk.runtime."
-    )
-    runtime_sub = runtime.add_subparsers(dest="runtime_command", required=True, metavar="COMMAND")
-    serve = runtime_sub.add_parser(
-        "serve",
-        help="serve module:runtime under uvicorn until Ctrl-C or SIGTERM",
-        description="Serve a cxpa_sdk.runtime.Runtime (found as module:attribute from the current directory) "
-        "under uvicorn: each agent at POST /agents/{name}.",
-    )
-    serve.add_argument("target", metavar="MODULE:RUNTIME", help="where the Runtime is, such as my_agents:runtime")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    _runtime_arguments(sub)
     trigger = command("trigger", "start a run and print its id")
     trigger.add_argument("agent_id", type=int)
     trigger.add_argument("--input", default="{}", help="the run's input: JSON, @file, or - for stdin")
@@ -228,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     wait.add_argument("--run-id", help="wait for this existing run instead of starting one")
     wait.add_argument("--timeout-ms", type=int, default=WAIT_TIMEOUT_MS, help="how long to wait (default 300000)")
     _download_arguments(command("download", "start a run of a file agent and save its file"))
+    _batch.add_arguments(command("batch", _batch.HELP))
     for name, help_text in (("get", "print a run"), ("cancel", "cancel a run")):
         getter = command(name, help_text)
         getter.add_argument("agent_id", type=int)
@@ -373,6 +380,15 @@ def _download(args: argparse.Namespace, streams: Streams) -> Exit:
     return Exit.OK
 
 
+def _batch_command(args: argparse.Namespace, streams: Streams) -> Exit:
+    with _client(args) as client:
+        written, not_completed, interrupted = _batch.run_batch(args, streams, client)
+    _batch.report(args, streams, written, not_completed, interrupted)
+    if interrupted:
+        return Exit.INTERRUPTED
+    return Exit.RUN_FAILED if not_completed else Exit.OK
+
+
 def _download_interrupted(args: argparse.Namespace, run_id: str | None, streams: Streams) -> Exit:
     """Ctrl-C during a download: nothing was saved; name the run when the platform had said which."""
     if run_id is None:
@@ -502,6 +518,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Streams], Exit]] = {
     "trigger": _trigger,
     "wait": _wait,
     "download": _download,
+    "batch": _batch_command,
     "get": _get,
     "cancel": _cancel,
     "resume": _resume,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import importlib.util
 import json
 import sys
 import time
@@ -130,8 +131,9 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str], streams: Stream
 class _PlainBar:
     """A one-line progress bar redrawn with carriage returns, at most ten times a second."""
 
-    def __init__(self, stream: IO[str], label: str) -> None:
+    def __init__(self, stream: IO[str], label: str, unit: str = "bytes") -> None:
         self.stream, self.label = stream, printable(label)
+        self.size = _size if unit == "bytes" else _count
         self.started = time.monotonic()
         self.drawn = 0.0
 
@@ -141,18 +143,22 @@ class _PlainBar:
             return
         self.drawn = moment
         rate = done / max(moment - self.started, 1e-6)
-        line = f"{self.label} {_size(done)}"
+        line = f"{self.label} {self.size(done)}"
         if total:
             eta = (total - done) / rate if rate else 0
-            line += f" / {_size(total)} ({done * 100 // total}%) {_size(int(rate))}/s ETA {eta:.0f}s"
+            line += f" / {self.size(total)} ({done * 100 // total}%) {self.size(int(rate))}/s ETA {eta:.0f}s"
         else:
-            line += f" {_size(int(rate))}/s"
+            line += f" {self.size(int(rate))}/s"
         self.stream.write("\r" + line.ljust(78))
         self.stream.flush()
 
     def close(self) -> None:
         self.stream.write("\n")
         self.stream.flush()
+
+
+def _count(count: int) -> str:
+    return f"{count} items"
 
 
 def _size(count: int) -> str:
@@ -165,27 +171,36 @@ def _size(count: int) -> str:
 
 
 @contextmanager
-def progress_bar(streams: Streams, label: str) -> Iterator[Any]:
-    """A progress callback `(done, total)` drawing on stderr when it is a terminal; silent otherwise."""
+def progress_bar(streams: Streams, label: str, *, unit: str = "bytes") -> Iterator[Any]:
+    """A progress callback `(done, total)` drawing on stderr when it is a terminal; silent otherwise.
+
+    `unit` is "bytes" (sizes, rich's download bar when rich is installed) or "items" (counts).
+    """
     if not streams.stderr.isatty():
         yield None
-        return
-    try:
-        from rich.console import Console  # noqa: PLC0415 - optional, and only the CLI needs it
-        from rich.progress import (  # noqa: PLC0415 - optional, and only the CLI needs it
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
-    except ImportError:
-        bar = _PlainBar(streams.stderr, label)
+    elif unit == "bytes" and importlib.util.find_spec("rich") is not None:
+        with _rich_bar(streams, label) as update:
+            yield update
+    else:
+        bar = _PlainBar(streams.stderr, label, unit)
         try:
             yield bar.update
         finally:
             bar.close()
-        return
+
+
+@contextmanager
+def _rich_bar(streams: Streams, label: str) -> Iterator[Any]:
+    """The download bar of rich: size, speed and time left."""
+    from rich.console import Console  # noqa: PLC0415 - optional, and only the CLI needs it
+    from rich.progress import (  # noqa: PLC0415 - optional, and only the CLI needs it
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(file=streams.stderr), transient=False) as rich_bar:
         task = rich_bar.add_task(label, total=None)

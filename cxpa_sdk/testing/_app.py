@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import re
@@ -25,20 +24,21 @@ from cxpa_api.models import (
     IngestedRun,
     RegisteredRun,
     RunEvents,
+    TriggerBatchAnswer,
     TriggeredRun,
     WaitTimedOut,
 )
 
 from .._schema import SchemaError, validate
+from ._batch import MAX_BATCH_BODY_BYTES, trigger_batch, unique_keys
 from ._core import PlatformCore
-from ._errors import ApiError
+from ._errors import MAX_BODY_BYTES, ApiError, payload_too_large
 from ._faults import Faults
 from ._files import FileStream
-from ._idempotency import StoredAnswer, fingerprint
+from ._idempotency import StoredAnswer, final, fingerprint, principal_of
 from ._runs import Agent, RunRecord, error_of, new_id, trace_context_of
 
 logger = logging.getLogger("cxpa_sdk.testing")
-MAX_BODY_BYTES = 1 << 20
 DEFAULT_WAIT_MS = 30_000
 _AGENT_ID = re.compile(r"^[1-9][0-9]*$")
 _FAULT_CODES = {
@@ -76,16 +76,16 @@ def agent_id_of(request: Request) -> int:
     return int(raw)
 
 
-async def read_json(request: Request, schema: str) -> tuple[bytes, dict[str, Any]]:
-    """The raw body and its JSON, validated by a component schema: 413 over 1 MiB, 400 when invalid."""
+async def read_json(request: Request, schema: str, *, limit: int = MAX_BODY_BYTES) -> tuple[bytes, dict[str, Any]]:
+    """The raw body and its JSON, validated by a component schema: 413 over `limit` bytes, 400 when invalid."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, "payload_too_large", f"request body is over {MAX_BODY_BYTES} bytes")
+    if declared.isdigit() and int(declared) > limit:
+        raise payload_too_large(limit)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise ApiError(413, "payload_too_large", f"request body is over {MAX_BODY_BYTES} bytes")
+        if size > limit:
+            raise payload_too_large(limit)
         chunks.append(chunk)
     raw = b"".join(chunks)
     try:
@@ -104,11 +104,6 @@ def stored(response: Response) -> StoredAnswer:
     return StoredAnswer(response.status_code, bytes(response.body), {"content-type": "application/json"})
 
 
-def final(error: ApiError) -> bool:
-    """Whether an error answer is final (replayed for the same key) or retryable (the key is freed)."""
-    return error.run_id is not None or (error.status < 500 and error.status != 429)
-
-
 async def idempotent(request: Request, raw: bytes, act: Callable[[], Awaitable[Response]]) -> Response:
     """Run `act` once per Idempotency-Key and body; replay its answer for the same key and body."""
     core: PlatformCore = request.app.state.core
@@ -117,7 +112,7 @@ async def idempotent(request: Request, raw: bytes, act: Callable[[], Awaitable[R
         return await act()
     if not key or len(key) > 255 or not key.isascii() or not key.isprintable() or " " in key:
         raise ApiError(400, "invalid_parameter", "Idempotency-Key: must be 1 to 255 printable ASCII characters")
-    principal = hashlib.sha256(request.headers.get("authorization", "").encode()).hexdigest()
+    principal = principal_of(request.headers.get("authorization", ""))
     replay = core.idempotency.begin(principal, key, fingerprint(request.method, request.url.path, raw))
     if replay is not None:
         return Response(replay.body, replay.status, {**replay.headers, "Idempotent-Replayed": "true"})
@@ -177,6 +172,28 @@ async def trigger_run(request: Request, core: PlatformCore, agent: Agent, body: 
     """POST /api/agents/{agentId}/runs/trigger."""
     run = core.trigger(agent, body["input"], trace_context=trace_context_of(request.headers))
     return JSONResponse(TriggeredRun.from_dict({"runId": run.id, "status": run.status}).to_dict(), 202)
+
+
+async def trigger_runs_batch(request: Request) -> Response:
+    """POST /api/agents/{agentId}/runs/trigger-batch: each item a trigger_run, sharing its idempotency record."""
+    core: PlatformCore = request.app.state.core
+    agent = core.caller(bearer(request), agent_id_of(request))
+    raw, body = await read_json(request, "TriggerBatchRequest", limit=MAX_BATCH_BODY_BYTES)
+    unique_keys(body["items"])
+    principal = principal_of(request.headers.get("authorization", ""))
+    trace_context = trace_context_of(request.headers)
+
+    async def act() -> Response:
+        core.check_triggerable(agent)
+        items = trigger_batch(core, agent, principal, body["items"], trace_context=trace_context)
+        return JSONResponse(TriggerBatchAnswer.from_dict({"items": items}).to_dict(), 200)
+
+    return await idempotent(request, raw, act)
+
+
+async def no_such_path(request: Request) -> Response:
+    """What a platform without an extension answers on its path: 404 `not_found`, as for any unknown path."""
+    raise HTTPException(404)
 
 
 @agent_operation("BlockingTriggerRequest")
@@ -459,6 +476,10 @@ ROUTES = [
 EVENTS_ROUTE = Route("/api/agents/{agentId}/runs/{runId}/events", get_run_events, methods=["GET"])
 # Likewise `LocalPlatform(batch_waits=False)` serves without `wait_for_runs`, as an older platform.
 WAIT_FOR_RUNS_ROUTE = Route("/api/runs/wait", wait_for_runs, methods=["POST"])
+# And `LocalPlatform(batch_triggers=False)` without `trigger_runs_batch`. Its path has a route either
+# way: without one, a POST there would match get_run's path (`{runId}` = "trigger-batch") and answer
+# 405; an older platform answers 404 `not_found`, as for any unknown path, and so does this.
+TRIGGER_BATCH_PATH = "/api/agents/{agentId}/runs/trigger-batch"
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -566,8 +587,14 @@ def abort_connection(send: Send) -> None:
     cycle.disconnected = True  # type: ignore[union-attr]
 
 
-def build_app(core: PlatformCore, faults: Faults, *, events: bool = True, batch_waits: bool = True) -> Edge:
-    """The platform's ASGI app; without the events endpoint or `wait_for_runs` (an older platform's) when False."""
+def build_app(
+    core: PlatformCore, faults: Faults, *, events: bool = True, batch_waits: bool = True, batch_triggers: bool = True
+) -> Edge:
+    """The platform's ASGI app; without the events endpoint, `wait_for_runs` or `trigger_runs_batch` when False.
+
+    Each False serves the platform as an older one, without that extension of the seed's contract.
+    """
+    batch_route = Route(TRIGGER_BATCH_PATH, trigger_runs_batch if batch_triggers else no_such_path, methods=["POST"])
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -575,7 +602,7 @@ def build_app(core: PlatformCore, faults: Faults, *, events: bool = True, batch_
         await core.stopping()
 
     app = Starlette(
-        routes=[*ROUTES, *[EVENTS_ROUTE] * events, *[WAIT_FOR_RUNS_ROUTE] * batch_waits],
+        routes=[*ROUTES, batch_route, *[EVENTS_ROUTE] * events, *[WAIT_FOR_RUNS_ROUTE] * batch_waits],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
         lifespan=lifespan,
     )

@@ -137,6 +137,13 @@ class PlatformCore(RuntimeDispatch, FileRelay, Waiting):
         self.tokens[token] = (run_id, time.time() + TOKEN_TTL_SECONDS)
         return token
 
+    def check_triggerable(self, agent: Agent, *, download: bool = False) -> None:
+        """Raise the 409 a trigger of `agent` is answered with: a standalone agent, or a download of a JSON one."""
+        if agent.managed_by != "platform":
+            raise conflict("agent_not_platform_managed", f"agent {agent.id} is standalone: report its runs with ingest")
+        if download and agent.output_kind != "file_download":
+            raise conflict("not_a_file_agent", f"agent {agent.id} outputs JSON, not a file: use trigger-and-wait")
+
     def trigger(
         self,
         agent: Agent,
@@ -150,10 +157,7 @@ class PlatformCore(RuntimeDispatch, FileRelay, Waiting):
         `trace_context` (the trigger request's `traceparent` and `tracestate`) is kept on the run and
         put in its trigger and resume payloads.
         """
-        if agent.managed_by != "platform":
-            raise conflict("agent_not_platform_managed", f"agent {agent.id} is standalone: report its runs with ingest")
-        if download and agent.output_kind != "file_download":
-            raise conflict("not_a_file_agent", f"agent {agent.id} outputs JSON, not a file: use trigger-and-wait")
+        self.check_triggerable(agent, download=download)
         with self.lock:
             run = RunRecord(new_id("run"), agent.id, input_data, trace_context=dict(trace_context or {}))
             self.runs[run.id] = run

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+MAX_BODY_BYTES = 1 << 20
+"""The largest request body, in bytes (the contract's 1 MiB); `trigger_runs_batch` has its own limit."""
+
 
 class ApiError(Exception):
     """An error answer of the local platform: HTTP status, snake_case code, message, optional run id."""
@@ -29,3 +32,8 @@ class ApiError(Exception):
 def conflict(code: str, message: str, run_id: str | None = None) -> ApiError:
     """A 409 state conflict."""
     return ApiError(409, code, message, run_id=run_id)
+
+
+def payload_too_large(limit: int) -> ApiError:
+    """The 413 for a body over `limit` bytes."""
+    return ApiError(413, "payload_too_large", f"request body is over {limit} bytes")

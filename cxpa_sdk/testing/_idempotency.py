@@ -29,6 +29,16 @@ class _Record:
     answer: StoredAnswer | None = None
 
 
+def principal_of(authorization: str) -> str:
+    """Whose records a request claims: a digest of its whole `Authorization` header (keys are per caller)."""
+    return hashlib.sha256(authorization.encode()).hexdigest()
+
+
+def final(error: ApiError) -> bool:
+    """Whether an error answer is final (replayed for the same key) or retryable (the key is freed)."""
+    return error.run_id is not None or (error.status < 500 and error.status != 429)
+
+
 def fingerprint(method: str, path: str, body: bytes) -> str:
     """What must match for a replay: the method, the path and the body's JSON value (`canonical_body`)."""
     return hashlib.sha256(b"\0".join([method.encode(), path.encode(), canonical_body(body)])).hexdigest()

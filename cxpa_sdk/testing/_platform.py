@@ -48,6 +48,11 @@ class LocalPlatform:
         batch_waits: Whether to serve `wait_for_runs` (many runs waited for on one request, an
             extension of the seed's contract); False serves the platform as an older one without
             it, for testing the SDK's fallback to waiting run by run.
+        batch_triggers: Whether to serve `trigger_runs_batch` (up to 1000 runs of one agent started
+            on one request, each item sharing the idempotency record of the single `trigger_run`
+            with its key: an extension of the seed's contract); False serves the platform as an
+            older one without it (its path answers 404 `not_found`, as any unknown path), for
+            testing a caller's fallback to one `trigger_run` per item with the same keys.
         signing_secret: The keys every POST to a URL runtime (trigger, resume, cancel) is signed
             with (Standard Webhooks headers): one key or a list, `whsec_...` for `v1` (HMAC-SHA256)
             and `whsk_...` for `v1a` (Ed25519, the `signing` extra), one signature per key, so two
@@ -72,6 +77,7 @@ class LocalPlatform:
         runtime_workers: int = 64,
         events: bool = True,
         batch_waits: bool = True,
+        batch_triggers: bool = True,
         signing_secret: str | Sequence[str] | None = None,
         delivery_attempts: int = DeliveryRetry.attempts,
         max_retry_after_s: float = DeliveryRetry.max_wait_s,
@@ -79,6 +85,7 @@ class LocalPlatform:
         self.ingest_key = ingest_key
         self._events = events
         self._batch_waits = batch_waits
+        self._batch_triggers = batch_triggers
         self.faults: Faults = Faults()
         self._core = PlatformCore(
             ingest_key=ingest_key,
@@ -108,7 +115,13 @@ class LocalPlatform:
     @property
     def app(self) -> Edge:
         """A fresh ASGI app over this platform's state (serve() uses one)."""
-        return build_app(self._core, self.faults, events=self._events, batch_waits=self._batch_waits)
+        return build_app(
+            self._core,
+            self.faults,
+            events=self._events,
+            batch_waits=self._batch_waits,
+            batch_triggers=self._batch_triggers,
+        )
 
     @contextmanager
     def serve(self, host: str = "127.0.0.1", port: int = 0, *, allowed_hosts: Iterable[str] = ()) -> Iterator[str]:

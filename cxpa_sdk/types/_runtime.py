@@ -95,12 +95,13 @@ class Credential(Answer):
 class RuntimePayload:
     """What TriggerPayload and ResumePayload share: read from the wire and from `to_dict()` by one table.
 
-    `_WIRE` maps each field but `trace_context` to its wire name; a field the data lacks keeps its default.
+    `_FIELDS` maps each field but `trace_context` to its wire name; a field the data lacks keeps its default.
+    (Not `_WIRE`: that name is the answers' set of wire names whose other properties go to `extra`.)
     """
 
     __slots__ = ()
     _WHAT: ClassVar[str]  # the payload's name in error messages; its spec schema is the class's name
-    _WIRE: ClassVar[Mapping[str, str]]
+    _FIELDS: ClassVar[Mapping[str, str]]
 
     def to_dict(self) -> dict[str, Any]:
         """As JSON-safe data in this SDK's snake_case, the key and token included (they are secrets)."""
@@ -109,7 +110,7 @@ class RuntimePayload:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """From `to_dict()`'s shape (not the wire's camelCase: `parse` reads that)."""
-        read = {name: data[name] for name in cls._WIRE if name in data}
+        read = {name: data[name] for name in cls._FIELDS if name in data}
         read["trace_context"] = dict(data.get("trace_context") or {})
         return cls(**read)
 
@@ -121,7 +122,7 @@ class RuntimePayload:
             InvalidArgumentError: The payload is not JSON or not this payload; the message names the field.
         """
         data = _checked_payload(payload, cls.__name__, cls._WHAT)
-        read = {name: data[wire] for name, wire in cls._WIRE.items() if wire in data}
+        read = {name: data[wire] for name, wire in cls._FIELDS.items() if wire in data}
         read["trace_context"] = _trace_context(data)
         return cls(**read)
 
@@ -149,7 +150,7 @@ class TriggerPayload(RuntimePayload):
     trace_context: Mapping[str, str] = field(default_factory=dict, repr=False, kw_only=True)
 
     _WHAT: ClassVar[str] = "trigger payload"
-    _WIRE: ClassVar[Mapping[str, str]] = {
+    _FIELDS: ClassVar[Mapping[str, str]] = {
         "run_id": "runId",
         "agent_id": "agentId",
         "input": "input",
@@ -188,7 +189,7 @@ class ResumePayload(RuntimePayload):
     trace_context: Mapping[str, str] = field(default_factory=dict, repr=False, kw_only=True)
 
     _WHAT: ClassVar[str] = "resume payload"
-    _WIRE: ClassVar[Mapping[str, str]] = {
+    _FIELDS: ClassVar[Mapping[str, str]] = {
         "run_id": "runId",
         "agent_id": "agentId",
         "token_id": "tokenId",

@@ -31,6 +31,11 @@ from .run_status import RunStatus
 from .run_waiting import RunWaiting
 from .runs_waited import RunsWaited
 from .started_event import StartedEvent
+from .trigger_batch_answer import TriggerBatchAnswer
+from .trigger_batch_item import TriggerBatchItem
+from .trigger_batch_item_accepted import TriggerBatchItemAccepted
+from .trigger_batch_item_failed import TriggerBatchItemFailed
+from .trigger_batch_request import TriggerBatchRequest
 from .trigger_payload import TriggerPayload
 from .trigger_run_request import TriggerRunRequest
 from .triggered_run import TriggeredRun
@@ -70,6 +75,11 @@ __all__ = (
     "RunsWaited",
     "RunWaiting",
     "StartedEvent",
+    "TriggerBatchAnswer",
+    "TriggerBatchItem",
+    "TriggerBatchItemAccepted",
+    "TriggerBatchItemFailed",
+    "TriggerBatchRequest",
     "TriggeredRun",
     "TriggerPayload",
     "TriggerRunRequest",

@@ -115,7 +115,9 @@ def sync_detailed(
         agent_id (int):
         run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
             `..`; refused from either side otherwise.
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -154,7 +156,9 @@ def sync(
         agent_id (int):
         run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
             `..`; refused from either side otherwise.
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -188,7 +192,9 @@ async def asyncio_detailed(
         agent_id (int):
         run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
             `..`; refused from either side otherwise.
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -225,7 +231,9 @@ async def asyncio(
         agent_id (int):
         run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
             `..`; refused from either side otherwise.
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

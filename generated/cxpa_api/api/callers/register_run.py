@@ -129,7 +129,9 @@ def sync_detailed(
 
     Args:
         agent_id (int):
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (RegisterRunRequest): The body of `register_run`.
 
     Raises:
@@ -167,7 +169,9 @@ def sync(
 
     Args:
         agent_id (int):
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (RegisterRunRequest): The body of `register_run`.
 
     Raises:
@@ -200,7 +204,9 @@ async def asyncio_detailed(
 
     Args:
         agent_id (int):
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (RegisterRunRequest): The body of `register_run`.
 
     Raises:
@@ -236,7 +242,9 @@ async def asyncio(
 
     Args:
         agent_id (int):
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (RegisterRunRequest): The body of `register_run`.
 
     Raises:

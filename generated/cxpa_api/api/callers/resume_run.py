@@ -136,7 +136,9 @@ def sync_detailed(
         agent_id (int):
         run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
             `..`; refused from either side otherwise.
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (ResumeRunRequest): The body of `resume_run`.
 
     Raises:
@@ -187,7 +189,9 @@ def sync(
         agent_id (int):
         run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
             `..`; refused from either side otherwise.
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (ResumeRunRequest): The body of `resume_run`.
 
     Raises:
@@ -233,7 +237,9 @@ async def asyncio_detailed(
         agent_id (int):
         run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
             `..`; refused from either side otherwise.
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (ResumeRunRequest): The body of `resume_run`.
 
     Raises:
@@ -282,7 +288,9 @@ async def asyncio(
         agent_id (int):
         run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
             `..`; refused from either side otherwise.
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (ResumeRunRequest): The body of `resume_run`.
 
     Raises:

@@ -124,7 +124,9 @@ def sync_detailed(
 
     Args:
         agent_id (int):
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (TriggerRunRequest): The body of `trigger_run`.
 
     Raises:
@@ -162,7 +164,9 @@ def sync(
 
     Args:
         agent_id (int):
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (TriggerRunRequest): The body of `trigger_run`.
 
     Raises:
@@ -195,7 +199,9 @@ async def asyncio_detailed(
 
     Args:
         agent_id (int):
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (TriggerRunRequest): The body of `trigger_run`.
 
     Raises:
@@ -231,7 +237,9 @@ async def asyncio(
 
     Args:
         agent_id (int):
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (TriggerRunRequest): The body of `trigger_run`.
 
     Raises:

@@ -135,7 +135,9 @@ def sync_detailed(
 
     Args:
         agent_id (int):
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (BlockingTriggerRequest): The body of `trigger_run_and_wait` and
             `trigger_run_and_download`.
 
@@ -177,7 +179,9 @@ def sync(
 
     Args:
         agent_id (int):
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (BlockingTriggerRequest): The body of `trigger_run_and_wait` and
             `trigger_run_and_download`.
 
@@ -214,7 +218,9 @@ async def asyncio_detailed(
 
     Args:
         agent_id (int):
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (BlockingTriggerRequest): The body of `trigger_run_and_wait` and
             `trigger_run_and_download`.
 
@@ -254,7 +260,9 @@ async def asyncio(
 
     Args:
         agent_id (int):
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (BlockingTriggerRequest): The body of `trigger_run_and_wait` and
             `trigger_run_and_download`.
 

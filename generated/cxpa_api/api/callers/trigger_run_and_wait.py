@@ -133,7 +133,9 @@ def sync_detailed(
 
     Args:
         agent_id (int):
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (BlockingTriggerRequest): The body of `trigger_run_and_wait` and
             `trigger_run_and_download`.
 
@@ -173,7 +175,9 @@ def sync(
 
     Args:
         agent_id (int):
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (BlockingTriggerRequest): The body of `trigger_run_and_wait` and
             `trigger_run_and_download`.
 
@@ -208,7 +212,9 @@ async def asyncio_detailed(
 
     Args:
         agent_id (int):
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (BlockingTriggerRequest): The body of `trigger_run_and_wait` and
             `trigger_run_and_download`.
 
@@ -246,7 +252,9 @@ async def asyncio(
 
     Args:
         agent_id (int):
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (BlockingTriggerRequest): The body of `trigger_run_and_wait` and
             `trigger_run_and_download`.
 

@@ -103,7 +103,9 @@ def sync_detailed(
     answers `404` for the route; callers then wait run by run (`GET` with `waitMs`).
 
     Args:
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (WaitForRunsRequest): The runs to wait for (each at most once), and how long to hold
             the request.
 
@@ -146,7 +148,9 @@ def sync(
     answers `404` for the route; callers then wait run by run (`GET` with `waitMs`).
 
     Args:
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (WaitForRunsRequest): The runs to wait for (each at most once), and how long to hold
             the request.
 
@@ -184,7 +188,9 @@ async def asyncio_detailed(
     answers `404` for the route; callers then wait run by run (`GET` with `waitMs`).
 
     Args:
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (WaitForRunsRequest): The runs to wait for (each at most once), and how long to hold
             the request.
 
@@ -225,7 +231,9 @@ async def asyncio(
     answers `404` for the route; callers then wait run by run (`GET` with `waitMs`).
 
     Args:
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (WaitForRunsRequest): The runs to wait for (each at most once), and how long to hold
             the request.
 

@@ -138,7 +138,9 @@ def sync_detailed(
     Args:
         run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
             `..`; refused from either side otherwise.
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (OutputEvent | StartedEvent | WaitingEvent): One progress event from a runtime,
             discriminated by `type`.
 
@@ -182,7 +184,9 @@ def sync(
     Args:
         run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
             `..`; refused from either side otherwise.
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (OutputEvent | StartedEvent | WaitingEvent): One progress event from a runtime,
             discriminated by `type`.
 
@@ -221,7 +225,9 @@ async def asyncio_detailed(
     Args:
         run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
             `..`; refused from either side otherwise.
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (OutputEvent | StartedEvent | WaitingEvent): One progress event from a runtime,
             discriminated by `type`.
 
@@ -263,7 +269,9 @@ async def asyncio(
     Args:
         run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
             `..`; refused from either side otherwise.
-        idempotency_key (str | Unset):
+        idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
+            and a batch item's
+            `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
         body (OutputEvent | StartedEvent | WaitingEvent): One progress event from a runtime,
             discriminated by `type`.
 

@@ -1,0 +1,1 @@
+"""Jobs over many items: `trigger_many` and `run_many`, their batches, keys and journal."""
