@@ -220,6 +220,8 @@ async def run_many(job: AsyncJob, *, max_pending: int, item_timeout: float) -> A
                 continue
             hold = job.done or waiting >= max_pending
             finished, floor = await _wait_round(job, pending, hold=hold, floor=floor, item_timeout=item_timeout)
+            if hold:
+                await job._seam.run(batch.linger(len(finished), waiting))
             for w, run, failure in finished:
                 waiting -= 1
                 run_id = run.run_id if run is not None else failure.run_id if failure is not None else None
