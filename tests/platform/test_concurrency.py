@@ -21,7 +21,6 @@ pytestmark = pytest.mark.heavy
 TRIGGERS = 100
 SLOW_RUNS = 20
 WAITERS_PER_RUN = 10
-MAX_THREADS = 100
 # Threads the 200 held waits may add: none, bar a few the event loop or httpx might start on their own.
 MAX_THREADS_ADDED = 10
 REQUEST_TIMEOUT_S = 30.0
@@ -145,5 +144,4 @@ def test_200_long_poll_waiters_on_20_slow_runs_all_see_completed_without_taking_
     assert Counter(answer.json()["status"] for answer in answers) == {"completed": waiters}
     assert sent_while_running == [True] * waiters, "some waits went out after their run had ended"
     assert during, "no thread count was sampled during the waits"
-    assert max(during) < MAX_THREADS, f"{max(during)} live threads during the waits"
     assert max(during) - baseline <= MAX_THREADS_ADDED, f"the waits added {max(during) - baseline} threads"

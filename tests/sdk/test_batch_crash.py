@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from cxpa_sdk.testing import ECHO, LocalPlatform
 
 ITEMS = 600
 KILLS = 4
+# A child that never gets to its kill moment is killed by this clock (and the test then fails).
+CHILD_TIMEOUT_S = 60.0
 
 CHILD = textwrap.dedent(
     """
@@ -51,13 +54,25 @@ def test_killed_jobs_rerun_with_their_journal_trigger_every_item_once(
     code = CHILD.format(client=client, agent=ECHO)
     argv = [sys.executable, "-c", code, cxpa_platform.base_url, cxpa_platform.ingest_key, str(journal), str(ITEMS)]
     chance = random.Random(os.environ.get("CXPA_CRASH_SEED", "7"))
+    # Each child is killed once it has printed more results than the one before it was killed at (a
+    # rerun prints the journal's finished items again first), plus a random few milliseconds: a moment
+    # paced on the job's progress, not on the clock, so a slow or a quick machine kills mid-job alike.
+    targets = sorted(chance.sample(range(20, ITEMS - 40), KILLS))
     printed = []
-    for _ in range(KILLS):
-        child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(chance.uniform(0.5, 2.0))
+    for target in targets:
+        child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        watchdog = threading.Timer(CHILD_TIMEOUT_S, child.kill)
+        watchdog.start()
+        assert child.stdout is not None
+        count = 0
+        while count < target and child.stdout.readline():
+            count += 1
+        time.sleep(chance.uniform(0, 0.03))
         child.send_signal(signal.SIGKILL)
-        out, _ = child.communicate(timeout=30)
-        printed.append(len(out.splitlines()))
+        out, err = child.communicate(timeout=30)
+        watchdog.cancel()
+        assert count == target or child.returncode == 0, f"a child failed before it was killed: {err}"
+        printed.append(count + len(out.splitlines()))
     print("results printed by each killed child:", printed)
     assert any(0 < count < ITEMS for count in printed), "no child was killed in the middle of its job"
     with Cxpa(base_url=cxpa_platform.base_url, ingest_api_key=cxpa_platform.ingest_key) as sync_client:

@@ -138,11 +138,13 @@ def test_a_retried_resume_is_applied_once(cxpa_client: Cxpa) -> None:
 
 
 def test_the_test_kit_resume_takes_the_same_path(cxpa_client: Cxpa, cxpa_platform: LocalPlatform) -> None:
-    """LocalPlatform.resume takes the token as the endpoint does: a public resume of it after is 409 not_waiting."""
+    """LocalPlatform.resume takes the token as the endpoint does: a public resume of it after is a 409."""
     run_id = waiting(cxpa_client)
     assert cxpa_platform.resume(f"tok_{run_id}", {"via": "kit"}) == run_id
-    with pytest.raises(ConflictError, match="not_waiting"):
+    with pytest.raises(ConflictError) as taken:
         cxpa_client.resume_run(APPROVAL, run_id, f"tok_{run_id}")
+    # not_waiting while the resumed run still runs; run_finished if its runtime was quicker (a race).
+    assert taken.value.code in {"not_waiting", "run_finished"}
     with pytest.raises(KeyError):
         cxpa_platform.resume(f"tok_{run_id}")
     assert cxpa_client.wait_for_run(APPROVAL, run_id, timeout=20).output_data == {"approved": True, "via": "kit"}
