@@ -44,8 +44,10 @@ _EXTRA_HINT = "cxpa_sdk.ray needs Ray Data: pip install 'cxpa-sdk[ray]'"
 def _numpy() -> Any:
     """Ray Data's numpy, checked to be there with Ray Data (the `ray` extra); a clear ImportError otherwise."""
     try:
-        import numpy  # noqa: PLC0415 - Ray Data and numpy only when a RunAgent is built (the `ray` extra)
-        import ray.data  # noqa: F401, PLC0415 - only checked to be there: RunAgent is a Ray Data callable
+        # Imported only when a RunAgent is built (the `ray` extra). The ignores are for mypy where the extra
+        # is not installed (the typing env need not download Ray); `unused-ignore` where it is.
+        import numpy  # type: ignore[import-not-found, unused-ignore]  # noqa: PLC0415
+        import ray.data  # type: ignore[import-not-found, unused-ignore]  # noqa: F401, PLC0415 - only checked
     except ImportError as missing:
         raise ImportError(_EXTRA_HINT) from missing
     return numpy
