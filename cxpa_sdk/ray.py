@@ -126,17 +126,17 @@ class RunAgent:
     ) -> None:
         """Check the arguments and build the worker's client; see the class for the arguments."""
         self._np = _numpy()
-        self.agent_id = check.agent_id(agent_id)
-        self.job = check.text(job, "job", MAX_JOB_LENGTH)
-        self.key_column = check.text(key_column, "key_column", MAX_JOB_LENGTH)
+        self.agent_id: int = check.agent_id(agent_id)
+        self.job: str = check.text(job, "job", MAX_JOB_LENGTH)
+        self.key_column: str = check.text(key_column, "key_column", MAX_JOB_LENGTH)
         if input_columns is not None:
             if isinstance(input_columns, str):
                 raise InvalidArgumentError("input_columns must be a sequence of column names, not one str")
             input_columns = tuple(check.text(c, "input_columns[]", MAX_JOB_LENGTH) for c in input_columns)
         self.input_columns: tuple[str, ...] | None = input_columns
-        self.item_timeout = check.seconds(item_timeout, "item_timeout")
-        self.max_pending = check.positive_int(max_pending, "max_pending", 100_000)
-        self.client = Cxpa(base_url=base_url, ingest_api_key=ingest_api_key, allow_insecure=allow_insecure)
+        self.item_timeout: float = check.seconds(item_timeout, "item_timeout")
+        self.max_pending: int = check.positive_int(max_pending, "max_pending", 100_000)
+        self.client: Cxpa = Cxpa(base_url=base_url, ingest_api_key=ingest_api_key, allow_insecure=allow_insecure)
         """The worker's client, built once and used for every batch."""
 
     def __call__(self, batch: BatchT) -> BatchT:
