@@ -480,6 +480,7 @@ WAIT_FOR_RUNS_ROUTE = Route("/api/runs/wait", wait_for_runs, methods=["POST"])
 # way: without one, a POST there would match get_run's path (`{runId}` = "trigger-batch") and answer
 # 405; an older platform answers 404 `not_found`, as for any unknown path, and so does this.
 TRIGGER_BATCH_PATH = "/api/agents/{agentId}/runs/trigger-batch"
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -594,7 +595,13 @@ def build_app(
 
     Each False serves the platform as an older one, without that extension of the seed's contract.
     """
-    batch_route = Route(TRIGGER_BATCH_PATH, trigger_runs_batch if batch_triggers else no_such_path, methods=["POST"])
+    # Before get_run's route, whose path also matches: another method there is 405 with `Allow: POST`.
+    # Without the extension, every method is the unknown path's 404.
+    batch_route = (
+        Route(TRIGGER_BATCH_PATH, trigger_runs_batch, methods=["POST"])
+        if batch_triggers
+        else Route(TRIGGER_BATCH_PATH, no_such_path, methods=ANY_METHOD)
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -602,7 +609,7 @@ def build_app(
         await core.stopping()
 
     app = Starlette(
-        routes=[*ROUTES, batch_route, *[EVENTS_ROUTE] * events, *[WAIT_FOR_RUNS_ROUTE] * batch_waits],
+        routes=[batch_route, *ROUTES, *[EVENTS_ROUTE] * events, *[WAIT_FOR_RUNS_ROUTE] * batch_waits],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
         lifespan=lifespan,
     )

@@ -104,6 +104,7 @@ def api_schema(platform: LocalPlatform) -> schemathesis.BaseSchema:
                 "agents": {"values": [agent.id for agent in platform.agents]},
                 "file_agents": {"values": [REPORT]},
                 "standalone_agents": {"values": [STANDALONE]},
+                "trigger_agents": {"values": [ECHO]},
                 "runs": {"values": run_ids},
                 "connections": {"values": [CONNECTION_ID]},
                 # Every seeded run has at least its first event; the echo run's ended run has a few more.
@@ -128,6 +129,14 @@ def api_schema(platform: LocalPlatform) -> schemathesis.BaseSchema:
                     # half the time keep the success answers (pages, `ended`) in the fuzzing.
                     "include-operation-id": "get_run_events",
                     "parameters": {"query.after": {"dictionary": "cursors", "probability": 0.5}},
+                    "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED_POSITIVE, "400"]}},
+                },
+                {
+                    # Keys unique within a batch are beyond JSON Schema (uniqueItems compares whole
+                    # items), so a generated batch that repeats a key is a documented `400 invalid_body`
+                    # naming it. Half the agents are the echo one, so that most batches start runs.
+                    "include-operation-id": "trigger_runs_batch",
+                    "parameters": {"path.agentId": {"dictionary": "trigger_agents", "probability": 0.5}},
                     "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED_POSITIVE, "400"]}},
                 },
                 {
