@@ -17,6 +17,7 @@ from . import _config as check
 from ._core import _operations as ops
 from ._core._seam import Seam
 from ._errors import InvalidArgumentTypeError, WaitTimeoutError
+from ._logging import gave_up
 from .types import Run, RunStatus, TriggeredRun, WaitTimedOut
 
 
@@ -140,11 +141,13 @@ def _timed_out(pending: Mapping[tuple[int, str], _HandleBase], timeout: float) -
     names = ", ".join(handle.run_id for handle in list(pending.values())[:5])
     more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
     status = "unknown" if first.status is None else first.status.value
-    return WaitTimeoutError(
-        f"{len(pending)} run(s) did not end within {timeout:g} s: {names}{more}",
-        run_id=first.run_id,
-        status=status,
-        pending=tuple(pending),
+    return gave_up(
+        WaitTimeoutError(
+            f"{len(pending)} run(s) did not end within {timeout:g} s: {names}{more}",
+            run_id=first.run_id,
+            status=status,
+            pending=tuple(pending),
+        )
     )
 
 

@@ -22,6 +22,7 @@ from . import _config as check
 from ._core import _operations as ops
 from ._core._seam import AsyncSeam
 from ._errors import CxpaError, NotFoundError, WaitTimeoutError
+from ._logging import gave_up
 from .types import Run, RunStatus, WaitTimedOut
 
 if TYPE_CHECKING:
@@ -366,6 +367,8 @@ class SharedWaits:
         if last is not None and last.status.terminal:  # it ended as the wait gave up
             return last
         status = "unknown" if last is None else last.status.value
-        raise WaitTimeoutError(
-            f"run {run_id} did not end within {wait_s:g} s (it is {status})", run_id=run_id, status=status
+        raise gave_up(
+            WaitTimeoutError(
+                f"run {run_id} did not end within {wait_s:g} s (it is {status})", run_id=run_id, status=status
+            )
         )

@@ -25,7 +25,7 @@ from .._errors import (
     PermissionDeniedError,
     WaitTimeoutError,
 )
-from .._logging import logger
+from .._logging import gave_up, logger
 from ..types import Run, RunStatus, TriggeredRun
 from ._items import AsyncItems, FinishedItem, Item, TriggeredItem, async_items, read_item
 from ._journal import Journal, Recorded
@@ -259,7 +259,9 @@ async def _wait_round(
             finished.extend((w, None, found) for w in pending.pop(found.run_id, []))
     now = settings.clock()
     for run_id in [run_id for run_id, group in pending.items() if min(w.wait_end for w in group) <= now]:
-        error = WaitTimeoutError(f"run {run_id} did not end within {item_timeout:g} s", run_id=run_id, status="unknown")
+        error = gave_up(
+            WaitTimeoutError(f"run {run_id} did not end within {item_timeout:g} s", run_id=run_id, status="unknown")
+        )
         finished.extend((w, None, error) for w in pending.pop(run_id))
     if job.journal is not None:
         job.journal.ended((w.key, run.to_dict()) for w, run, _ in finished if run is not None)

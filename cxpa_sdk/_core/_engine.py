@@ -379,11 +379,18 @@ def call(  # noqa: PLR0912 - the retry loop; each hook point is one `if info`, f
             yield from _failed(settings, op, info, failure, attempt=attempt, delay=delay, started=started, began=began)
         if not verdict.retry:
             raise scrub(failure, _secrets(settings, op))
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s retry in %.3f s after attempt %d: %s", op.name, verdict.delay, attempt, type(failure).__name__
-            )
+        if logger.isEnabledFor(logging.INFO):
+            _log_retry(op, scrub(failure, _secrets(settings, op)), attempt, settings.retry.max_retries, verdict.delay)
         yield Sleep(verdict.delay)
+
+
+def _log_retry(op: Operation, failure: CxpaError, attempt: int, max_retries: int, delay: float) -> None:
+    """One INFO line for a retry: the operation, what failed (secrets masked), the wait and the retry's number."""
+    status = getattr(failure, "status_code", None)
+    what = " ".join(str(part) for part in (type(failure).__name__, status, failure.code) if part)
+    logger.info(
+        "%s: retrying in %.2f s (retry %d of %d) after %s: %s", op.name, delay, attempt, max_retries, what, failure.message
+    )
 
 
 def _since(settings: Settings, moment: float) -> float:

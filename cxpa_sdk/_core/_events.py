@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from .. import _config as check
 from .._errors import APITimeoutError, InvalidResponseError, NotFoundError, WaitTimeoutError
-from .._logging import logger
+from .._logging import gave_up, logger
 from ..types import Run, RunEvent, RunStatus
 from ._engine import Flow, Settings, Sleep
 from ._operations import _read_run, naming_run, pace, read_events, wait_deadline, window_ms
@@ -151,11 +151,13 @@ class EventReader:
     def _timed_out(self) -> WaitTimeoutError:
         status = "unknown" if self.status is None else self.status.value
         resume = "" if self.cursor is None else f"; resume with after={self.cursor!r}"
-        return WaitTimeoutError(
-            f"the events of run {self.run_id} did not end within {self.wait_s:g} s (it is {status}){resume}",
-            run_id=self.run_id,
-            status=status,
-            cursor=self.cursor,
+        return gave_up(
+            WaitTimeoutError(
+                f"the events of run {self.run_id} did not end within {self.wait_s:g} s (it is {status}){resume}",
+                run_id=self.run_id,
+                status=status,
+                cursor=self.cursor,
+            )
         )
 
     def _pause(self, window_s: float, took_s: float) -> Flow[None]:

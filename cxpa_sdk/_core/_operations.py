@@ -26,7 +26,7 @@ from .._errors import (
     applied_by_answer,
     mask,
 )
-from .._logging import logger
+from .._logging import gave_up, logger
 from .._schema import spec
 from ..types import (
     CallbackAccepted,
@@ -348,8 +348,8 @@ def wait_for_run(settings: Settings, agent_id: int, run_id: str, *, timeout: flo
     if run is not None and run.status.terminal:
         return run
     status = "unknown" if run is None else run.status.value
-    raise WaitTimeoutError(
-        f"run {run_id} did not end within {wait_s:g} s (it is {status})", run_id=run_id, status=status
+    raise gave_up(
+        WaitTimeoutError(f"run {run_id} did not end within {wait_s:g} s (it is {status})", run_id=run_id, status=status)
     )
 
 

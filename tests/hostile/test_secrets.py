@@ -2,8 +2,9 @@
 
 The servers here reflect the request's Authorization and X-Credentials-Token values into the status
 line, headers, the Error envelope, JSON bodies, Content-Disposition and HTML pages. No exception
-(str, repr, args, its causes and contexts, its formatted traceback) and no DEBUG record of the
-`cxpa_sdk` logger may hold them; neither may the repr of `client.raw` or of a half-built client.
+(str, repr, args, its causes and contexts, its formatted traceback) and no record of the
+`cxpa_sdk` logger at DEBUG, and so at INFO (a retried 5xx is told at INFO with its message), may
+hold them; neither may the repr of `client.raw` or of a half-built client.
 """
 
 import logging

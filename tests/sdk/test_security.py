@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import re
 import subprocess
 import sys
 import traceback
@@ -21,8 +22,9 @@ from cxpa_sdk import (
     InvalidArgumentError,
     InvalidResponseError,
     RunStatus,
+    WaitTimeoutError,
 )
-from cxpa_sdk.testing import ECHO, REPORT, LocalPlatform
+from cxpa_sdk.testing import ECHO, REPORT, SLOW, LocalPlatform
 
 SENTINEL_KEY = "sentinel-ingest-key-7f3a"
 
@@ -95,8 +97,38 @@ def test_one_debug_line_per_request_response_and_retry(api: Api, caplog: pytest.
     assert len(lines) == 5
     assert lines[0].startswith("trigger_run POST /api/agents/1/runs/trigger attempt 1")
     assert "-> 503 request req_" in lines[1]
-    assert "retry in" in lines[2]
+    assert lines[2].startswith("trigger_run: retrying in ")
     assert "-> 202 request req_" in lines[4]
+
+
+def test_info_tells_each_retry_and_nothing_of_a_call_that_went_well(
+    api: Api, slept: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    """At INFO a retried call is one line: the operation, the wait, the retry's number and what failed."""
+    caplog.set_level(logging.INFO, logger="cxpa_sdk")
+    api.trigger_run(ECHO, {})
+    assert [r for r in caplog.records if r.getMessage().startswith("trigger_run")] == []
+    with api.platform.faults.fail_next(2, status=503, path="*/runs/trigger"):
+        api.trigger_run(ECHO, {})
+    lines = [(r.levelno, r.getMessage()) for r in caplog.records if r.getMessage().startswith("trigger_run")]
+    assert [level for level, _ in lines] == [logging.INFO, logging.INFO]
+    first, second = (text for _, text in lines)
+    assert re.fullmatch(
+        r"trigger_run: retrying in \d+\.\d\d s \(retry 1 of 2\) after InternalServerError 503 unavailable: .+", first
+    )
+    assert "(retry 2 of 2)" in second
+    assert [f"{delay:.2f}" for delay in slept] == re.findall(r"retrying in (\S+) s", first + second)
+
+
+def test_info_tells_a_wait_that_gives_up(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    """A wait that runs out of time is one INFO line naming the run and its last status."""
+    caplog.set_level(logging.INFO, logger="cxpa_sdk")
+    run_id = api.trigger_run(SLOW, {"seconds": 30}).run_id
+    with pytest.raises(WaitTimeoutError):
+        api.wait_for_run(SLOW, run_id, timeout=0.2)
+    told = [r.getMessage() for r in caplog.records if r.getMessage().startswith("gave up waiting")]
+    assert len(told) == 1
+    assert re.fullmatch(rf"gave up waiting: run {run_id} did not end within 0\.2 s \(it is (queued|running)\)", told[0])
 
 
 def test_cxpa_log_env_turns_logging_on(cxpa_platform: LocalPlatform) -> None:
@@ -115,6 +147,28 @@ def test_cxpa_log_env_turns_logging_on(cxpa_platform: LocalPlatform) -> None:
         env={"CXPA_LOG": "debug", "PATH": ""},
     )
     assert "trigger_run POST /api/agents/1/runs/trigger attempt 1" in done.stderr
+    assert cxpa_platform.ingest_key not in done.stderr
+
+
+def test_cxpa_log_info_prints_a_retry(cxpa_platform: LocalPlatform) -> None:
+    """CXPA_LOG=info prints the retry of a 503 on stderr (and no DEBUG line, and no key)."""
+    code = (
+        "from cxpa_sdk import Cxpa;"
+        f"c = Cxpa(base_url={cxpa_platform.base_url!r}, ingest_api_key={cxpa_platform.ingest_key!r});"
+        "c.trigger_run(1, {}); c.close()"
+    )
+    with cxpa_platform.faults.fail_next(1, status=503, path="*/runs/trigger"):
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            env={"CXPA_LOG": "info", "PATH": ""},
+        )
+    assert "cxpa_sdk INFO trigger_run: retrying in " in done.stderr
+    assert "(retry 1 of 2) after InternalServerError 503 unavailable: " in done.stderr
+    assert "DEBUG" not in done.stderr
     assert cxpa_platform.ingest_key not in done.stderr
 
 
