@@ -146,6 +146,12 @@ class APIStatusError(CxpaError):
         code: The Error envelope's snake_case code, such as `run_finished`.
         request_id: The answer's X-Request-Id: quote it when reporting a problem.
         run_id: The run the error is about, when the platform named one.
+        headers: The answer's headers, by lower-case name (a repeated header's values joined with
+            ", "); empty for an error that had no answer of its own (an item of a batch trigger).
+        body: The answer's body as it came (at most `max_answer_bytes`: a longer one is an
+            InvalidResponseError), for what the message leaves out: `json.loads(error.body)` of an
+            Error envelope, or a proxy's page. Any secret of the call a server echoed in the
+            headers or the body is masked as `***`.
     """
 
     def __init__(
@@ -156,6 +162,8 @@ class APIStatusError(CxpaError):
         code: str,
         request_id: str | None = None,
         run_id: str | None = None,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
         **kwargs: Any,
     ) -> None:
         super().__init__(message, **kwargs)
@@ -163,6 +171,8 @@ class APIStatusError(CxpaError):
         self.code = code
         self.request_id = request_id
         self.run_id = run_id
+        self.headers: dict[str, str] = {} if headers is None else headers
+        self.body = body
 
     def __str__(self) -> str:
         request = f", request {self.request_id}" if self.request_id else ""
@@ -466,11 +476,13 @@ def status_error(
     attempts: int,
     idempotency_key: str | None,
     retry_after: float | None,
+    headers: dict[str, str] | None = None,
+    body: bytes = b"",
 ) -> APIStatusError:
     """The typed error for an error answer: the class by status, 5xx as InternalServerError.
 
     `code` is None for an answer without the platform's Error envelope; the error's code is then
-    `no_envelope`.
+    `no_envelope`. `headers` and `body` are the answer's, secrets not masked yet (`scrub` does).
     """
     cls = _STATUS_ERRORS.get(status, InternalServerError if status >= 500 else APIStatusError)
     common: dict[str, Any] = {
@@ -481,6 +493,8 @@ def status_error(
         "attempts": attempts,
         "idempotency_key": idempotency_key,
         "applied": applied_by_answer(status, code),
+        "headers": headers,
+        "body": body,
     }
     if cls is RateLimitError:
         return RateLimitError(message, retry_after=retry_after, **common)
@@ -524,10 +538,14 @@ def mask(text: str | None, secrets: tuple[str, ...]) -> str | None:
 
 
 def scrub(error: CxpaError, secrets: tuple[str, ...]) -> CxpaError:
-    """The error with every secret in its text fields masked."""
+    """The error with every secret in its text fields, and an APIStatusError's headers and body, masked."""
     for name in ("message", "code", "run_id", "request_id"):
         value = getattr(error, name, None)
         if isinstance(value, str):
             setattr(error, name, mask(value, secrets))
     error.args = (error.message,)
+    if isinstance(error, APIStatusError) and secrets:
+        error.headers = {name: mask(value, secrets) or "" for name, value in error.headers.items()}
+        for secret in secrets:
+            error.body = error.body.replace(secret.encode(), b"***")
     return error

@@ -386,11 +386,10 @@ def call(  # noqa: PLR0912 - the retry loop; each hook point is one `if info`, f
 
 def _log_retry(op: Operation, failure: CxpaError, attempt: int, max_retries: int, delay: float) -> None:
     """One INFO line for a retry: the operation, what failed (secrets masked), the wait and the retry's number."""
-    status = getattr(failure, "status_code", None)
-    what = " ".join(str(part) for part in (type(failure).__name__, status, failure.code) if part)
-    logger.info(
-        "%s: retrying in %.2f s (retry %d of %d) after %s: %s", op.name, delay, attempt, max_retries, what, failure.message
-    )
+    status, code = getattr(failure, "status_code", None), getattr(failure, "code", None)
+    what = " ".join(str(part) for part in (type(failure).__name__, status, code) if part)
+    told = (op.name, delay, attempt, max_retries, what, failure.message)
+    logger.info("%s: retrying in %.2f s (retry %d of %d) after %s: %s", *told)
 
 
 def _since(settings: Settings, moment: float) -> float:
@@ -569,6 +568,23 @@ def _judge(
     else:
         code, message, run_id = fields
     failure = status_error(
-        status, code=code, message=message, run_id=run_id, request_id=request_id, retry_after=retry_after, **common
+        status,
+        code=code,
+        message=message,
+        run_id=run_id,
+        request_id=request_id,
+        retry_after=retry_after,
+        headers=_headers_of(response),
+        body=bytes(body),
+        **common,
     )
     return failure, is_retryable_status(status, code), retry_after
+
+
+def _headers_of(response: Reply) -> dict[str, str]:
+    """An answer's headers by lower-case name, a repeated header's values joined with ", " (as httpx2 does)."""
+    found: dict[str, str] = {}
+    for name, value in response.headers.multi_items():
+        key = name.lower()
+        found[key] = f"{found[key]}, {value}" if key in found else value
+    return found

@@ -44,6 +44,9 @@ class HeaderLookup(Protocol):
     def get(self, key: str, /) -> str | None:
         """The header's value, or None when the answer has none."""
 
+    def multi_items(self) -> list[tuple[str, str]]:
+        """Every header as a (name, value) pair, in the answer's order, a repeated one once per value."""
+
 
 class Reply(Protocol):
     """A backend's answer as the core reads it: its status and headers (an httpx2.Response is one)."""

@@ -222,6 +222,10 @@ class ReplyHeaders:
         """Whether the answer has the header."""
         return key in self._headers
 
+    def multi_items(self) -> list[tuple[str, str]]:
+        """Every header as a (name, value) pair, in the answer's order (as httpx2's `Headers.multi_items`)."""
+        return list(self._headers.items())
+
     def __repr__(self) -> str:
         return f"ReplyHeaders({len(self._headers)} headers)"
 

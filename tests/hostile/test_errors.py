@@ -121,6 +121,19 @@ def test_a_transient_status_without_envelope_is_raised_when_retries_run_out(mode
 
 
 @both
+def test_an_error_status_keeps_its_page_and_every_header(mode: str) -> None:
+    """A proxy's 502 page is the error's body, byte for byte; a repeated header's values are joined in order."""
+    page = b"<html><body><h1>502 Bad Gateway</h1> \xff not even UTF-8</body></html>"
+    answer = response(502, page, [("Content-Type", "text/html"), ("Via", "1.1 edge-a"), ("via", "1.1 edge-b")])
+    with HostileServer(send(answer)) as server:
+        outcome = perform(mode, server, CALLS["trigger_run"].action, max_retries=0)
+    error = outcome.raised(InternalServerError)
+    assert error.body == page
+    assert error.headers["via"] == "1.1 edge-a, 1.1 edge-b"
+    assert error.headers["content-type"] == "text/html"
+
+
+@both
 def test_a_permanent_status_without_envelope_is_not_retried(mode: str) -> None:
     """Error type: a 404 HTML page is a NotFoundError at once, not retried."""
     with HostileServer(send(bare(404), keep_alive=True)) as server:

@@ -31,7 +31,7 @@ from hostile.hostile_server import (
     texts_of,
 )
 
-from cxpa_sdk import AgentClient, AsyncAgentClient, AsyncCxpa, Cxpa, CxpaError
+from cxpa_sdk import AgentClient, APIStatusError, AsyncAgentClient, AsyncCxpa, Cxpa, CxpaError
 
 
 def echoed(request: Request) -> str:
@@ -44,6 +44,9 @@ def assert_no_secret(outcome: Outcome, caplog: pytest.LogCaptureFixture) -> None
     error = outcome.raised(CxpaError)
     for text in texts_of(error):
         assert SENTINEL not in text, f"the error shows a secret: {text}"
+    if isinstance(error, APIStatusError):  # the answer it carries, masked too
+        assert SENTINEL.encode() not in error.body, f"the error's body shows a secret: {error.body!r}"
+        assert SENTINEL not in repr(error.headers), f"the error's headers show a secret: {error.headers}"
     formatter = logging.Formatter("%(message)s %(exc_text)s")
     for record in caplog.records:
         if record.name.startswith("cxpa_sdk"):

@@ -1,5 +1,6 @@
 """Typed errors from real platform answers, and retries that never act twice."""
 
+import json
 import time
 
 import pytest
@@ -72,6 +73,18 @@ def test_conflict(api: Api) -> None:
     """Triggering a standalone agent is ConflictError agent_not_platform_managed."""
     with pytest.raises(ConflictError, match="agent_not_platform_managed"):
         api.trigger_run(5, {})
+
+
+def test_an_error_carries_the_answers_headers_and_body(api: Api) -> None:
+    """A 409 over real HTTP: `headers` (lower-case names) and `body` are the answer's, its envelope readable."""
+    with pytest.raises(ConflictError) as caught:
+        api.trigger_run(5, {})
+    error = caught.value
+    assert error.headers["content-type"] == "application/json"
+    assert error.headers["x-request-id"] == error.request_id
+    assert int(error.headers["content-length"]) == len(error.body)
+    assert json.loads(error.body)["error"]["code"] == "agent_not_platform_managed"
+    assert api.platform.ingest_key not in repr(error.headers) + error.body.decode()
 
 
 def test_503_twice_then_success_is_one_run(api: Api, slept: list[float]) -> None:

@@ -73,6 +73,8 @@ SAMPLES: dict[str, Any] = {
     "also": [("ingest_api_key", "CXPA_INGEST_KEY")],
     "check": "replayed",
     "delivery_id": "msg_1",
+    "headers": {"content-type": "application/json", "x-request-id": "req_abc"},
+    "body": b'{"error": {"code": "run_finished", "message": "ended"}}',
 }
 
 
