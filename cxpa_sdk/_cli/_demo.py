@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -51,8 +52,24 @@ def expect(holds: bool, why: str) -> None:
         raise StepFailed(why)
 
 
-def run_demo(output_dir: Path, streams: Streams) -> bool:
-    """Run every step, print a table of steps with timings, and say whether all passed."""
+def run_demo(output_dir: Path | None, streams: Streams) -> bool:
+    """Run every step, print a table of steps with timings, and say whether all passed.
+
+    The downloaded file is kept in `output_dir`; without one it goes to a temporary folder that is
+    removed at the end. Either way the last line says where it went.
+    """
+    if output_dir is not None:
+        passed = _run_steps(output_dir, streams)
+        streams.stdout.write(f"the downloaded file is kept in {output_dir.resolve()}\n")
+        return passed
+    with tempfile.TemporaryDirectory(prefix="cxpa-demo-") as temporary:
+        passed = _run_steps(Path(temporary), streams)
+    streams.stdout.write(f"the downloaded file was saved in {temporary} and removed with it (keep it: --output-dir)\n")
+    return passed
+
+
+def _run_steps(output_dir: Path, streams: Streams) -> bool:
+    """Every step against a fresh local platform, its file saved in `output_dir`: whether all passed."""
     platform = LocalPlatform()
     resume_ready = threading.Event()
     runtime_agent = platform.add_agent("demo-runtime", _runtime(resume_ready), max_run_duration_ms=60_000)

@@ -217,7 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run all six seed operations against a local platform",
         description="Start a local platform and walk through the six seed operations.",
     )
-    demo.add_argument("--output-dir", default="cxpa-demo", help="where the demo saves its file (default cxpa-demo)")
+    demo.add_argument(
+        "--output-dir",
+        default=None,
+        help="keep the demo's downloaded file in this folder (default: a temporary folder, removed at the end)",
+    )
     server = sub.add_parser(
         "dev-server",
         help="serve the local platform until Ctrl-C",
@@ -483,7 +487,7 @@ def _credential(args: argparse.Namespace, streams: Streams) -> Exit:
 def _demo(args: argparse.Namespace, streams: Streams) -> Exit:
     from ._demo import run_demo  # noqa: PLC0415 - needs the local platform (the `testing` extra)
 
-    return Exit.OK if run_demo(Path(args.output_dir), streams) else Exit.RUN_FAILED
+    return Exit.OK if run_demo(None if args.output_dir is None else Path(args.output_dir), streams) else Exit.RUN_FAILED
 
 
 def _dev_server(args: argparse.Namespace, streams: Streams) -> Exit:

@@ -4,6 +4,7 @@ import io
 import json
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -217,6 +218,18 @@ def test_demo_runs_every_step(tmp_path: Path) -> None:
         assert step in result.out
     assert "all steps passed" in result.out
     assert (tmp_path / "demo" / "q3-report.pdf").stat().st_size == 8 << 20
+    assert f"the downloaded file is kept in {tmp_path / 'demo'}" in result.out
+
+
+def test_demo_without_an_output_dir_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --output-dir the file goes to a temporary folder, removed at the end; the demo says where it was."""
+    monkeypatch.chdir(tmp_path)
+    result = cxpa("demo")
+    assert result.code == 0, result.out
+    said = re.search(r"the downloaded file was saved in (\S+) and removed with it", result.out)
+    assert said, result.out
+    assert not Path(said[1]).exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 BLOCK_EXTRAS = (
