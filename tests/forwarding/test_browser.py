@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -68,6 +69,11 @@ POLL_S = 0.05
 MAX_PEAK_RSS_GROWTH = 32 << 20
 
 
+def browser_required() -> bool:
+    """Whether a missing browser fails the browser tests (CI, or CXPA_REQUIRE_BROWSER=1) instead of skipping them."""
+    return os.environ.get("CXPA_REQUIRE_BROWSER") == "1" or os.environ.get("CI", "").lower() in ("1", "true")
+
+
 @contextmanager
 def chromium(folder: Path, profile: Path, *, events: bool = False) -> Iterator[webdriver.Chrome]:
     """Headless Chromium under chromedriver (never Selenium Manager), saving downloads into `folder`; quit on exit.
@@ -76,10 +82,13 @@ def chromium(folder: Path, profile: Path, *, events: bool = False) -> Iterator[w
     """
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
     if missing:
-        pytest.fail(
-            f"{' and '.join(missing)} missing: the browser test needs Debian's chromium and chromium-driver, "
-            "which .ci/run installs (apt-get install chromium chromium-driver)"
+        why = (
+            f"{' and '.join(missing)} missing: the browser tests need Debian's chromium and chromium-driver "
+            "(apt-get install chromium chromium-driver; .ci/run installs them)"
         )
+        if browser_required():
+            pytest.fail(why)
+        pytest.skip(f"{why}; CI=true or CXPA_REQUIRE_BROWSER=1 makes this a failure")
     options = Options()
     options.binary_location = str(CHROMIUM)
     for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
@@ -150,6 +159,26 @@ def peak_rss(pid: int) -> int:
             assert unit == "kB", line
             return int(value) << 10
     raise AssertionError(f"no VmHWM in /proc/{pid}/status")
+
+
+@pytest.mark.parametrize(
+    ("env", "outcome"), [({}, "skip"), ({"CXPA_REQUIRE_BROWSER": "1"}, "fail"), ({"CI": "true"}, "fail")]
+)
+def test_a_missing_browser_is_a_skip_unless_required(
+    env: dict[str, str], outcome: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without chromium the browser tests skip on a plain machine and fail where CI or CXPA_REQUIRE_BROWSER says."""
+    for name in ("CI", "CXPA_REQUIRE_BROWSER"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", tmp_path / "no-chromium")
+    with (
+        pytest.raises((pytest.skip.Exception, pytest.fail.Exception), match="no-chromium missing") as ended,
+        chromium(tmp_path, tmp_path / "profile"),
+    ):
+        pass
+    assert ("skip" if ended.type is pytest.skip.Exception else "fail") == outcome
 
 
 @pytest.mark.parametrize("filename", [NAME, "report.pdf"], ids=["non-ascii", "plain"])
