@@ -58,10 +58,12 @@ class Block:
 
     @property
     def id(self) -> str:
+        """`path:line` of the block's first line of code."""
         return f"{self.doc.relative_to(ROOT)}:{self.line}"
 
     @property
     def complete(self) -> bool:
+        """Neither a fragment (a preamble) nor an excerpt of an example file."""
         return self.preamble is None and not EXCERPT.match(self.code)
 
 
