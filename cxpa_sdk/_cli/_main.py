@@ -203,7 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cxpa",
         description="Trigger, wait for, download and report CXPA agent runs; run a local platform.",
         epilog="Exit codes: 0 success, 1 run failed or cancelled, 2 usage or configuration error, "
-        "3 wait timed out, 4 API or connection error, 130 interrupted.",
+        "3 wait timed out, 4 API or connection error, 5 the run's file not saved here (download), "
+        "130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"cxpa {__version__}")
     common = _common_arguments()

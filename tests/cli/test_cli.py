@@ -16,7 +16,7 @@ import pytest
 from child_support import EXIT_TIMEOUT_S, START_TIMEOUT_S, child, python_module_with_sigint
 from hostile.hostile_server import FILE_HEADERS, HostileServer, response, send
 
-from cxpa_sdk._cli._main import run
+from cxpa_sdk._cli._main import Exit, build_parser, run
 from cxpa_sdk._cli._output import Streams
 from cxpa_sdk.testing import APPROVAL, ECHO, FAIL, REPORT, SLOW, STANDALONE, LocalPlatform
 
@@ -418,3 +418,17 @@ def test_download_of_a_close_delimited_file_needs_the_flag(tmp_path: Path) -> No
     assert "nothing proves the file whole" in refused.err
     assert taken.code == 0, taken.err
     assert (tmp_path / "report.pdf").read_bytes() == b"x" * 5000
+
+
+def test_help_and_docs_list_every_exit_code() -> None:
+    """`cxpa --help`, the README and docs/cli.md each list every exit code the CLI returns (its `Exit`), no other."""
+    codes = {int(code) for code in Exit}
+    epilog = build_parser().epilog or ""
+    assert {int(n) for n in re.findall(r"\b(\d+)\s+[A-Za-z]", epilog.partition("Exit codes:")[2])} == codes, epilog
+    root = Path(__file__).resolve().parents[2]
+    readme = root.joinpath("README.md").read_text(encoding="utf-8")
+    listed = re.search(r"^Exit codes: (.*?)\. See ", readme, re.MULTILINE | re.DOTALL)
+    assert listed is not None
+    assert {int(n) for n in re.findall(r"\b(\d+)\s+[A-Za-z]", listed[1])} == codes, listed[1]
+    table = root.joinpath("docs", "cli.md").read_text(encoding="utf-8").partition("## Exit codes")[2]
+    assert {int(n) for n in re.findall(r"^\| (\d+) \|", table, re.MULTILINE)} == codes

@@ -53,7 +53,8 @@ def run_block(code: str, **names: Any) -> dict[str, Any]:
     module.__dict__.update(names)
     sys.modules[module.__name__] = module
     try:
-        exec(compile(code, str(PAGE), "exec"), module.__dict__)  # noqa: S102 - the docs' own examples, as shown
+        # dont_inherit: not this file's `from __future__ import annotations` (a block must run without it)
+        exec(compile(code, str(PAGE), "exec", dont_inherit=True), module.__dict__)  # noqa: S102 - the docs' own examples, as shown
     finally:
         del sys.modules[module.__name__]
     return module.__dict__
