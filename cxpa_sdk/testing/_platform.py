@@ -20,6 +20,7 @@ from ._runtime import RuntimeCall
 from ._server import serve_in_thread
 
 DEFAULT_INGEST_KEY = "cxpa_local_ingest_key"
+"""The ingest API key a `LocalPlatform` accepts unless it is given another (`ingest_key=`)."""
 
 
 class LocalPlatform:
