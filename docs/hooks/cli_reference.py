@@ -18,8 +18,8 @@ WIDTH = 100
 
 def _subcommands(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse.ArgumentParser]]:
     """Each subcommand's (name, parser) of `parser`, in the order they were added."""
-    for action in parser._actions:  # noqa: SLF001 - argparse has no public way to list subparsers
-        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+    for action in parser._actions:  # argparse has no public way to list subparsers
+        if isinstance(action, argparse._SubParsersAction):
             yield from action.choices.items()
 
 
