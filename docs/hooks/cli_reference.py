@@ -13,7 +13,7 @@ from typing import Any
 
 PAGE = "reference/cli.md"
 MARKER = "<!-- cxpa-cli-reference -->"
-WIDTH = 100
+WIDTH = 80  # what a code block of the Material theme shows without scrolling
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse.ArgumentParser]]:
