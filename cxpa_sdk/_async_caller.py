@@ -301,7 +301,7 @@ class AsyncCaller(BaseClient):
         reads: intermediate outputs may be coalesced, and `at` is None. The arguments are checked at
         once, before anything is sent.
 
-        Example:
+        Examples:
             >>> async for event in client.run_events(42, run_id, timeout=600):  # doctest: +SKIP
             ...     print(event.type, event.status, event.output)
 

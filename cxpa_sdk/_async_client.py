@@ -31,7 +31,7 @@ class AsyncCxpa(AsyncCaller, AsyncPooledClient):
 
     One client holds one connection pool: create it once per event loop and share it between tasks.
 
-    Example:
+    Examples:
         >>> from cxpa_sdk import AsyncCxpa                                     # doctest: +SKIP
         >>> async with AsyncCxpa() as client:  # CXPA_API_URL, CXPA_INGEST_KEY  # doctest: +SKIP
         ...     result = await client.trigger_run_and_wait(42, {"topic": "Q3"}, timeout_ms=120_000)

@@ -299,7 +299,7 @@ class Caller(BaseClient):
         reads: intermediate outputs may be coalesced, and `at` is None. The arguments are checked at
         once, before anything is sent.
 
-        Example:
+        Examples:
             >>> for event in client.run_events(42, run_id, timeout=600):  # doctest: +SKIP
             ...     print(event.type, event.status, event.output)
 

@@ -27,7 +27,7 @@ class Cxpa(Caller, PooledClient):
 
     One client holds one connection pool: create it once and share it (it is thread-safe).
 
-    Example:
+    Examples:
         >>> from cxpa_sdk import Cxpa                                   # doctest: +SKIP
         >>> with Cxpa() as client:  # CXPA_API_URL and CXPA_INGEST_KEY   # doctest: +SKIP
         ...     result = client.trigger_run_and_wait(42, {"topic": "Q3"}, timeout_ms=120_000)

@@ -209,7 +209,7 @@ class RunCancelledError(ConflictError):
     `with AgentClient` block that it leaves sends no `fail` (the run has ended) and re-raises it.
     It is a ConflictError, so code that catches ConflictError still catches it.
 
-    Example:
+    Examples:
         >>> try:                                                        # doctest: +SKIP
         ...     agent.output({"page": 3})
         ... except RunCancelledError:
@@ -369,7 +369,7 @@ class DeliveryVerificationError(CxpaError):
     Raised by `verify_delivery`, and by `parse_runtime_payload` and `AgentClient.from_payload` when
     they are given keys. The message names the check that failed and why, never a key or a secret.
 
-    Example:
+    Examples:
         >>> try:                                                        # doctest: +SKIP
         ...     payload = verify_delivery(body, headers, secrets=secrets)
         ... except DeliveryVerificationError as exc:

@@ -58,7 +58,7 @@ class OpenTelemetryHook(Hook):
     clients and concurrent calls. A call's span is a child of the current span; with none, an agent
     client's spans continue the trace its trigger payload carried (`CallInfo.trace_context`).
 
-    Example:
+    Examples:
         >>> from cxpa_sdk.otel import OpenTelemetryHook                     # doctest: +SKIP
         >>> client = Cxpa(hooks=[OpenTelemetryHook()])                       # doctest: +SKIP
         >>> with tracer.start_as_current_span("nightly report"):            # doctest: +SKIP

@@ -4,7 +4,7 @@ The `cxpa-sdk[ray]` extra (`ray[data]`). `import cxpa_sdk` never imports this mo
 this module imports neither Ray nor numpy either: `RunAgent(...)` does, and raises an ImportError
 naming the extra when they are missing. See docs/ray.md.
 
-Example:
+Examples:
     >>> import ray                                                   # doctest: +SKIP
     >>> from cxpa_sdk.ray import RunAgent                            # doctest: +SKIP
     >>> ds = ray.data.from_items([{"id": n, "doc": f"d{n}"} for n in range(1000)])  # doctest: +SKIP
@@ -102,7 +102,7 @@ class RunAgent:
         InvalidArgumentError: An argument's value is not allowed (also for `base_url` and the key).
         InvalidArgumentTypeError: An argument has the wrong type.
 
-    Example:
+    Examples:
         >>> ds.map_batches(                                              # doctest: +SKIP
         ...     RunAgent,
         ...     fn_constructor_kwargs={"agent_id": 4, "job": "reports-2026-12", "key_column": "customer"},

@@ -53,7 +53,7 @@ class _AsyncBody(AsyncIterator[bytes]):
 class AsyncDownload(DownloadBase[AsyncReply]):
     """A file a run produces, streamed. Use it as an async context manager; read the body once.
 
-    Example:
+    Examples:
         >>> async with client.trigger_run_and_download(42, {"topic": "Q3"}) as download:  # doctest: +SKIP
         ...     path = await download.save("reports/")
 
@@ -97,7 +97,7 @@ class AsyncDownload(DownloadBase[AsyncReply]):
         it is read to the end, fails, or is closed (a server closes it when the browser goes
         away), so nothing is left open. If you end up not streaming it, call `await download.close()`.
 
-        Example:
+        Examples:
             >>> download = await client.trigger_run_and_download(4, {"topic": "Q3"}).open()  # doctest: +SKIP
             >>> return StreamingResponse(download.iter_bytes(), headers=download.forward_headers())  # doctest: +SKIP
         """

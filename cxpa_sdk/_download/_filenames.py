@@ -104,7 +104,7 @@ def content_disposition(filename: str, *, inline: bool = False) -> str:
     browser to show the file instead of saving it: only for a type that runs nothing
     (`Download.forward_headers` decides that).
 
-    Example:
+    Examples:
         >>> print(content_disposition("Résumé 2026.pdf"))
         attachment; filename="Resume 2026.pdf"; filename*=UTF-8''R%C3%A9sum%C3%A9%202026.pdf
     """

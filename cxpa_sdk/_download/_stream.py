@@ -53,7 +53,7 @@ class _Body(Iterator[bytes]):
 class Download(DownloadBase[Reply]):
     """A file a run produces, streamed. Use it as a context manager; read the body once.
 
-    Example:
+    Examples:
         >>> with client.trigger_run_and_download(42, {"topic": "Q3"}) as download:  # doctest: +SKIP
         ...     path = download.save("reports/")
 
@@ -95,7 +95,7 @@ class Download(DownloadBase[Reply]):
         it is read to the end, fails, or is closed (a server closes it when the browser goes
         away), so nothing is left open. If you end up not streaming it, call `download.close()`.
 
-        Example:
+        Examples:
             >>> download = client.trigger_run_and_download(4, {"topic": "Q3"}).open()  # doctest: +SKIP
             >>> return StreamingResponse(download.iter_bytes(), headers=download.forward_headers())  # doctest: +SKIP
         """

@@ -25,7 +25,7 @@ class AgentClient(Reporter, PooledClient):
     run neither ended (complete, fail) nor waiting on a token sends `fail` (`IncompleteRunError`),
     so a forgotten `complete()` never leaves the run running until its maxRunDurationMs.
 
-    Example:
+    Examples:
         >>> payload = TriggerPayload.parse(request_body)                    # doctest: +SKIP
         >>> with AgentClient.from_payload(payload) as agent:                # doctest: +SKIP
         ...     agent.output({"progress": 0.5})
@@ -111,7 +111,7 @@ class AsyncAgentClient(AsyncReporter, AsyncPooledClient):
     httpx2.AsyncClient), and `http_backend`: "httpx2" (the default) or "aiohttp" (see AsyncCxpa; no
     proxy there).
 
-    Example:
+    Examples:
         >>> async with AsyncAgentClient.from_payload(payload) as agent:      # doctest: +SKIP
         ...     await agent.complete({"pages": 42})
     """

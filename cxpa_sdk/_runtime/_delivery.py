@@ -48,7 +48,7 @@ def verify_delivery(
     machine's clock, either way; and the `webhook-id` not seen before within twice the tolerance.
     Answer 401 on `DeliveryVerificationError`, 400 on `InvalidArgumentError`, else 2xx.
 
-    Example:
+    Examples:
         >>> payload = verify_delivery(                                     # doctest: +SKIP
         ...     await request.body(), request.headers, secrets=os.environ["CXPA_SIGNING_SECRET"]
         ... )

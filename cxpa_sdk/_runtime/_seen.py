@@ -21,7 +21,7 @@ class SeenDeliveries(Protocol):
     deliveries"). A store shared by every process of a runtime refuses a replay whichever process
     it reaches; the default, `InMemorySeenDeliveries`, knows one process's deliveries.
 
-    Example:
+    Examples:
         >>> class RedisSeenDeliveries:                                  # doctest: +SKIP
         ...     def first_time(self, delivery_id: str, *, ttl: float) -> bool:
         ...         return bool(redis.set(f"cxpa:delivery:{delivery_id}", 1, nx=True, ex=math.ceil(ttl)))
@@ -41,7 +41,7 @@ class InMemorySeenDeliveries:
     bounds it to the tolerance): size it to the deliveries a runtime takes in that window, or share
     a store (`SeenDeliveries`) between processes.
 
-    Example:
+    Examples:
         >>> seen = InMemorySeenDeliveries(max_ids=50_000)                # doctest: +SKIP
         >>> payload = verify_delivery(body, headers, secrets=secrets, seen=seen)  # doctest: +SKIP
 

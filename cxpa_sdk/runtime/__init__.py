@@ -1,6 +1,6 @@
 """The runtime host: declare an agent as a function, serve it with one line (`pip install "cxpa-sdk[runtime]"`).
 
-Example:
+Examples:
     >>> from cxpa_sdk.runtime import Runtime, RunContext                      # doctest: +SKIP
     >>> runtime = Runtime()  # keys from CXPA_SIGNING_SECRET; platform URL from CXPA_API_URL
     >>> @runtime.agent("word-count", max_concurrency=8)

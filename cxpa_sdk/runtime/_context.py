@@ -83,7 +83,7 @@ class RunContext(_ContextBase[InputT]):
     task is cancelled (its next `await` raises `asyncio.CancelledError`) and any call here raises
     `RunCancelledError`: nothing more is sent for the run.
 
-    Example:
+    Examples:
         >>> @runtime.agent("word-count")                                   # doctest: +SKIP
         ... async def word_count(run: RunContext) -> dict[str, int]:
         ...     await run.output({"progress": 0.5})
@@ -163,7 +163,7 @@ class SyncRunContext(_ContextBase[InputT]):
     A sync function cannot be interrupted: after a cancel delivery `cancelled` is True, a
     `wait_for_token` ends, and its next call here raises `RunCancelledError` without sending anything.
 
-    Example:
+    Examples:
         >>> @runtime.agent("word-count")                                   # doctest: +SKIP
         ... def word_count(run: SyncRunContext) -> dict[str, int]:
         ...     run.output({"progress": 0.5})

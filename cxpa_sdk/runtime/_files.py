@@ -35,7 +35,7 @@ class InvalidOutputError(Exception):
 class AgentFile:
     """A file agent's file: its bytes (whole, or a sync or async iterable of chunks), name, media type and length.
 
-    Example:
+    Examples:
         >>> @runtime.file_agent("report")                                   # doctest: +SKIP
         ... async def report(run: RunContext) -> AgentFile:
         ...     rows = ",".join(run.input["columns"]).encode()

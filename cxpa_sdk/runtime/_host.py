@@ -55,7 +55,7 @@ ResumeHandler = Callable[..., Any]
 class HostedAgent:
     """An agent function served by a `Runtime` (what `@runtime.agent(...)` returns); call it as the function.
 
-    Example:
+    Examples:
         >>> @runtime.agent("word-count")                                   # doctest: +SKIP
         ... async def word_count(run: RunContext) -> dict[str, int]: ...
         >>> @word_count.on_resume                                          # doctest: +SKIP
@@ -146,7 +146,7 @@ class Runtime:
     traceback, and nothing after a cancel. A trigger for a run already running here (a duplicate
     delivery) starts nothing.
 
-    Example:
+    Examples:
         >>> runtime = Runtime()  # keys from CXPA_SIGNING_SECRET, platform URL from CXPA_API_URL  # doctest: +SKIP
         >>> @runtime.agent("word-count", max_concurrency=8)                # doctest: +SKIP
         ... async def word_count(run: RunContext) -> dict[str, int]:

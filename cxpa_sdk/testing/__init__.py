@@ -4,7 +4,7 @@ It implements every endpoint of openapi.yaml over real HTTP on loopback, runs ag
 call back through the real callback endpoint, waits without polling, streams files in constant
 memory, and injects faults. Needs the `testing` extra: `pip install "cxpa-sdk[testing]"`.
 
-Example:
+Examples:
     >>> from cxpa_sdk.testing import LocalPlatform                 # doctest: +SKIP
     >>> platform = LocalPlatform()                                 # doctest: +SKIP
     >>> with platform.serve() as base_url:                         # doctest: +SKIP

@@ -29,7 +29,19 @@ from .._runtime._agent import AgentClient
 from ._runs import Agent
 from ._runtime import RuntimeCall, RuntimeFile
 
-ECHO, SLOW, FAIL, REPORT, STANDALONE, APPROVAL = 1, 2, 3, 4, 5, 6
+# One assignment each, so that the docs' static analysis (griffe) finds each name and its docstring.
+ECHO = 1
+"""The id of the built-in agent `echo`: completes with its input as output."""
+SLOW = 2
+"""The id of the built-in agent `slow`: runs `input.seconds` (default 1), honouring cancel."""
+FAIL = 3
+"""The id of the built-in agent `fail`: fails with an error that has name, message and stack."""
+REPORT = 4
+"""The id of the built-in agent `report`: streams `input.sizeBytes` (default 1 MiB) as `report.pdf`."""
+STANDALONE = 5
+"""The id of the built-in agent `standalone`: no runtime; report its runs with ingest."""
+APPROVAL = 6
+"""The id of the built-in agent `approval`: waits on token `tok_<runId>`; completes once it is resumed."""
 DEMO_CONNECTION = ("conn_demo", "api_key", {"apiKey": "cxpa-demo-secret"})
 DEFAULT_REPORT_BYTES = 1 << 20
 DEFAULT_CHUNK_BYTES = 64 << 10

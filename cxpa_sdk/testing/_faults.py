@@ -78,7 +78,7 @@ class FaultRule:
 class Faults:
     """The faults a LocalPlatform injects, each scoped to a `with` block or a count.
 
-    Example:
+    Examples:
         >>> with platform.faults.fail_next(2, status=503):   # doctest: +SKIP
         ...     client.trigger_run(1, {})                    # retried, then succeeds
     """

@@ -20,6 +20,7 @@ from ._runtime import RuntimeCall
 from ._server import serve_in_thread
 
 DEFAULT_INGEST_KEY = "cxpa_local_ingest_key"
+"""The ingest API key a `LocalPlatform` accepts unless it is given another (`ingest_key=`)."""
 
 
 class LocalPlatform:
@@ -28,7 +29,7 @@ class LocalPlatform:
     State lives in memory. Runtimes are Python callables (run on worker threads) or URLs (sent the
     trigger payload as a JSON POST); they report progress through the real callback endpoint.
 
-    Example:
+    Examples:
         >>> platform = LocalPlatform()                       # doctest: +SKIP
         >>> with platform.serve() as base_url:               # doctest: +SKIP
         ...     ...  # point a client at base_url with platform.ingest_key

@@ -296,7 +296,7 @@ class WaitTimedOut(RunAnswer):
 class RunEvent:
     """One change of a run, as `Cxpa.run_events` yields them: a status, an output, a wait, or the end.
 
-    Example:
+    Examples:
         >>> for event in client.run_events(42, run_id):                # doctest: +SKIP
         ...     if event.type == "output":
         ...         print("progress", event.output)

@@ -208,7 +208,7 @@ class CancelPayload:
     carries no key. Its answer is ignored; a runtime that misses it learns of the cancel from its
     next callback (RunCancelledError) or `AgentClient.is_cancelled()`.
 
-    Example:
+    Examples:
         >>> payload = parse_runtime_payload(request_body)               # doctest: +SKIP
         >>> if isinstance(payload, CancelPayload):                      # doctest: +SKIP
         ...     stop_events[payload.run_id].set()
