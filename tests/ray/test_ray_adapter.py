@@ -1,9 +1,10 @@
 """cxpa_sdk.ray over real HTTP: a Ray Dataset through `map_batches(RunAgent)` runs each row once, even across a kill.
 
 A local platform served in this process on 127.0.0.1, a local Ray cluster of 2 CPUs whose workers
-import this checkout's cxpa_sdk, and datasets of ECHO runs: every row gets its result columns in its
-own row's place, a rerun of the job triggers nothing, and a worker SIGKILLed mid-batch (after its
-batch was triggered) is restarted by Ray, its batch run again and replayed: no run twice.
+import the cxpa_sdk this process imports (the installed wheel, under tox), and datasets of ECHO runs:
+every row gets its result columns in its own row's place, a rerun of the job triggers nothing, and a
+worker SIGKILLed mid-batch (after its batch was triggered) is restarted by Ray, its batch run again
+and replayed: no run twice.
 """
 
 import json
@@ -39,9 +40,19 @@ ROWS = 200
 
 
 @pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[None]:
-    """A local Ray cluster of 2 CPUs, no dashboard; shut down after the module."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A local Ray cluster of 2 CPUs, no dashboard; shut down after the module.
+
+    `ray.init` puts the directory it is called from on its workers' sys.path: called from a checkout,
+    its workers would import the checkout's cxpa_sdk, not the installed one this process tests. So it
+    is called from an empty directory.
+    """
+    here = Path.cwd()
+    os.chdir(tmp_path_factory.mktemp("ray-init"))
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    finally:
+        os.chdir(here)
     ray.data.DataContext.get_current().enable_progress_bars = False
     try:
         yield
