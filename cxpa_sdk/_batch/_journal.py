@@ -53,12 +53,18 @@ class Journal:
         self.path = Path(path)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise InvalidArgumentError(f"journal {str(self.path)!r} can't be used: {exc}") from exc
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
             self.job = self._claim(agent_id, job)
-        except sqlite3.Error as exc:
-            raise InvalidArgumentError(f"journal {str(self.path)!r} can't be used: {exc}") from exc
+        except BaseException as exc:  # a journal refused is closed at once, not left to the garbage collector
+            self._db.close()
+            if isinstance(exc, sqlite3.Error):
+                raise InvalidArgumentError(f"journal {str(self.path)!r} can't be used: {exc}") from exc
+            raise
 
     def _claim(self, agent_id: int, job: str | None) -> str:
         """The job's name: the journal's, checked against what was asked, or a new one written."""

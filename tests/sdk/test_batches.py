@@ -1,5 +1,6 @@
 """trigger_many and run_many over real HTTP: batches, per-item errors, derived keys, journals, fallbacks."""
 
+import contextlib
 import itertools
 import sqlite3
 from collections.abc import Iterator
@@ -151,7 +152,8 @@ def test_a_journal_resumes_a_stopped_job(
     assert runs_of(cxpa_platform, ECHO) == before + 40
     by_index = {item.index: item.run_id for item in second}
     assert all(by_index[item.index] == item.run_id for item in first)
-    rows = sqlite3.connect(journal).execute("SELECT COUNT(*) FROM items WHERE run IS NOT NULL").fetchone()
+    with contextlib.closing(sqlite3.connect(journal)) as db:
+        rows = db.execute("SELECT COUNT(*) FROM items WHERE run IS NOT NULL").fetchone()
     assert rows == (40,)
 
 
