@@ -131,45 +131,31 @@ def test_info_tells_a_wait_that_gives_up(api: Api, caplog: pytest.LogCaptureFixt
     assert re.fullmatch(rf"gave up waiting: run {run_id} did not end within 0\.2 s \(it is (queued|running)\)", told[0])
 
 
-def test_cxpa_log_env_turns_logging_on(cxpa_platform: LocalPlatform) -> None:
-    """CXPA_LOG=debug prints the SDK's debug lines on stderr with no code, and no key."""
+def stderr_of_a_trigger(platform: LocalPlatform, cxpa_log: str) -> str:
+    """What a child process that triggers one run with CXPA_LOG=`cxpa_log` (and no code) prints on stderr."""
     code = (
-        "import sys; from cxpa_sdk import Cxpa;"
-        f"c = Cxpa(base_url={cxpa_platform.base_url!r}, ingest_api_key={cxpa_platform.ingest_key!r});"
+        "from cxpa_sdk import Cxpa;"
+        f"c = Cxpa(base_url={platform.base_url!r}, ingest_api_key={platform.ingest_key!r});"
         "c.trigger_run(1, {}); c.close()"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        env={"CXPA_LOG": "debug", "PATH": ""},
-    )
-    assert "trigger_run POST /api/agents/1/runs/trigger attempt 1" in done.stderr
-    assert cxpa_platform.ingest_key not in done.stderr
+    env = {"CXPA_LOG": cxpa_log, "PATH": ""}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True, env=env)
+    assert platform.ingest_key not in done.stderr
+    return done.stderr
+
+
+def test_cxpa_log_env_turns_logging_on(cxpa_platform: LocalPlatform) -> None:
+    """CXPA_LOG=debug prints the SDK's debug lines on stderr with no code, and no key."""
+    assert "trigger_run POST /api/agents/1/runs/trigger attempt 1" in stderr_of_a_trigger(cxpa_platform, "debug")
 
 
 def test_cxpa_log_info_prints_a_retry(cxpa_platform: LocalPlatform) -> None:
     """CXPA_LOG=info prints the retry of a 503 on stderr (and no DEBUG line, and no key)."""
-    code = (
-        "from cxpa_sdk import Cxpa;"
-        f"c = Cxpa(base_url={cxpa_platform.base_url!r}, ingest_api_key={cxpa_platform.ingest_key!r});"
-        "c.trigger_run(1, {}); c.close()"
-    )
     with cxpa_platform.faults.fail_next(1, status=503, path="*/runs/trigger"):
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-            env={"CXPA_LOG": "info", "PATH": ""},
-        )
-    assert "cxpa_sdk INFO trigger_run: retrying in " in done.stderr
-    assert "(retry 1 of 2) after InternalServerError 503 unavailable: " in done.stderr
-    assert "DEBUG" not in done.stderr
-    assert cxpa_platform.ingest_key not in done.stderr
+        stderr = stderr_of_a_trigger(cxpa_platform, "info")
+    assert "cxpa_sdk INFO trigger_run: retrying in " in stderr
+    assert "(retry 1 of 2) after InternalServerError 503 unavailable: " in stderr
+    assert "DEBUG" not in stderr
 
 
 @pytest.mark.parametrize(
