@@ -67,6 +67,8 @@ class Agent:
         runtime: A Python callable, a URL that receives the trigger payload, or None.
         api_key: The agent API key its runtimes call back with (secret; never shown in repr).
         signing_keys: The keys its deliveries are signed with, when it has its own (never shown in repr).
+        inline: Whether its runs end inside the platform (`_inline`): no runtime, no thread, no callback.
+        inline_delay_s: How long an inline agent's run lasts (unless its input has `seconds`), in seconds.
     """
 
     id: int
@@ -77,6 +79,8 @@ class Agent:
     runtime: Callable[..., Any] | str | None = field(default=None, compare=False)
     api_key: str = field(default_factory=lambda: "cxpa_agent_" + secrets.token_hex(16), repr=False)
     signing_keys: tuple[SigningKey, ...] = field(default=(), repr=False, compare=False)  # its own, else the platform's
+    inline: bool = False
+    inline_delay_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """The spec's Agent shape."""
