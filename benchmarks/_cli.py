@@ -13,6 +13,7 @@ from pathlib import Path
 
 from benchmarks import (
     _row_cpu,
+    _row_crash,
     _row_create,
     _row_deliveries,
     _row_download,
@@ -22,6 +23,7 @@ from benchmarks import (
     _row_many_waits,
     _row_peers,
     _row_runtime_memory,
+    _row_scale,
     _row_wait,
     _row_waits,
 )
@@ -30,12 +32,12 @@ from benchmarks._report import render
 from benchmarks._result import FULL, QUICK, RowResult, Scale, failed_row
 from benchmarks._server import serve_in_process
 
-ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
+ALL_ROWS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 SERVED_ROWS = frozenset({2, 3, 4, 5, 8, 9, 11})
 NAMES = {1: "import", 2: "CPU per call, sync", 3: "CPU per call, async", 4: "async fan-out", 5: "download"}
 NAMES |= {6: "wait latency", 7: "client creation", 8: "CPU per call against peers", 9: "concurrent waits"}
 NAMES |= {10: "many waits on real runs", 11: "the cost of a hook", 12: "runtime host deliveries"}
-NAMES |= {13: "runtime host memory"}
+NAMES |= {13: "runtime host memory", 14: "100,000 runs from one client", 15: "crash and rerun"}
 
 
 def _rows(text: str) -> list[int]:
@@ -82,6 +84,8 @@ def _measure(number: int, scale: Scale, base_url: str | None) -> list[RowResult]
         10: _row_many_waits.run,  # serves the local platform in a process of its own
         12: _row_deliveries.run,  # serves the host, its floor and a stub platform in processes of their own
         13: _row_runtime_memory.run,  # serves the local platform and the host in processes of their own
+        14: _row_scale.run,  # a fresh platform and client process for each measurement
+        15: _row_crash.run,  # serves the local platform in a thread; the job in a child, killed and rerun
     }
     return local[number](scale)
 

@@ -6,6 +6,9 @@ built-in agents and the benchmarks' ingest key (`benchmarks._common.API_KEY`) on
 runtimes run on N worker threads, so N must exceed the runs in flight at once (the `slow` agent
 sleeps on its thread). `--url-agent URL` also adds a JSON agent (id URL_AGENT_ID) whose runtime is
 that URL; the platform signs its deliveries with the keys in CXPA_SIGNING_SECRET, when that is set.
+`--inline-agent` also adds an inline agent (id INLINE_AGENT_ID, `add_agent(..., inline=True)`): its
+runs complete with their input inside the platform after their `input.seconds` (default 0), with no
+runtime thread and no callback, so that rows of many runs measure the SDK, not the platform's runtimes.
 `platform_in_process` runs it for the duration of a `with` block.
 """
 
@@ -24,6 +27,7 @@ from benchmarks._common import API_KEY
 
 STARTUP_SECONDS = 30.0
 URL_AGENT_ID = 100  # the agent `--url-agent` adds
+INLINE_AGENT_ID = 101  # the agent `--inline-agent` adds
 ENV_SIGNING_SECRET = "CXPA_SIGNING_SECRET"  # noqa: S105 - the variable's name, not a secret
 
 
@@ -34,7 +38,7 @@ def _watch_stdin(stop: threading.Event) -> None:
     stop.set()
 
 
-def _serve(port: int, runtime_workers: int, max_seconds: float, url_agent: str | None) -> None:
+def _serve(port: int, runtime_workers: int, max_seconds: float, url_agent: str | None, inline: bool) -> None:
     """Serve until stdin closes or `max_seconds` pass; print `PORT <n>` once serving."""
     from cxpa_sdk.testing import LocalPlatform  # noqa: PLC0415 - the parent never loads the platform
 
@@ -42,6 +46,8 @@ def _serve(port: int, runtime_workers: int, max_seconds: float, url_agent: str |
     platform = LocalPlatform(ingest_key=API_KEY, runtime_workers=runtime_workers, signing_secret=secret)
     if url_agent is not None:
         platform.add_agent("hosted", url_agent, agent_id=URL_AGENT_ID)
+    if inline:
+        platform.add_agent("inline", inline=True, agent_id=INLINE_AGENT_ID)
     stop = threading.Event()
     with platform.serve("127.0.0.1", port) as base_url:
         print(f"PORT {base_url.rsplit(':', 1)[1]}", flush=True)
@@ -59,8 +65,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runtime-workers", type=int, default=64, help="threads for Python runtimes")
     parser.add_argument("--max-seconds", type=float, default=1800.0, help="stop after this long in any case")
     parser.add_argument("--url-agent", default=None, help=f"add agent {URL_AGENT_ID} with this runtime URL")
+    parser.add_argument("--inline-agent", action="store_true", help=f"add inline agent {INLINE_AGENT_ID}")
     args = parser.parse_args(argv)
-    _serve(args.port, args.runtime_workers, args.max_seconds, args.url_agent)
+    _serve(args.port, args.runtime_workers, args.max_seconds, args.url_agent, args.inline_agent)
     sys.stdout.flush()
     # Runs still in flight (a raw side stopped at its bound) sleep on non-daemon runtime threads that
     # the interpreter would join at exit, for up to a minute: the server has stopped, so leave now.
@@ -80,11 +87,16 @@ def platform_child(
     max_seconds: float = 1800.0,
     *,
     url_agent: str | None = None,
+    inline_agent: bool = False,
     env: Mapping[str, str] | None = None,
 ) -> Iterator[Child]:
-    """The platform in a child process for the block (with agent URL_AGENT_ID at `url_agent`, when given)."""
+    """The platform in a child process for the block (with agent URL_AGENT_ID at `url_agent`, when given).
+
+    `inline_agent`: with the inline agent INLINE_AGENT_ID too.
+    """
     arguments = ["--port", "0", "--runtime-workers", str(runtime_workers), "--max-seconds", str(max_seconds)]
     arguments += ["--url-agent", url_agent] if url_agent is not None else []
+    arguments += ["--inline-agent"] if inline_agent else []
     with serving_child(
         "benchmarks._platform_child",
         arguments,

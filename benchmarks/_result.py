@@ -12,7 +12,7 @@ class RowResult:
     """One line of the table: what was measured, both medians, the ratio, the goal and whether it is met.
 
     Attributes:
-        number: The row's number (1 to 13); a row may have several lines.
+        number: The row's number (1 to 15); a row may have several lines.
         measure: What was measured.
         sdk: The SDK side's median, formatted.
         raw: The raw httpx2 side's median, formatted.
@@ -66,6 +66,10 @@ class Scale:
     deliveries_block: int  # row 12: deliveries a side in one block (the sides alternate block by block)
     deliveries_reps: int  # row 12: measurements a side after the warm-up
     hold_runs: int  # row 13: runs held in the runtime host at once
+    scale_runs: int  # row 14: runs of the inline agent triggered and awaited by one client
+    scale_single_runs: int  # row 14: single trigger_run calls, the trigger rate's peer
+    crash_items: int  # row 15: items of the journaled run_many job killed and rerun
+    crash_kills: int  # row 15: SIGKILLs before the rerun to the end
 
 
 FULL = Scale(
@@ -94,6 +98,10 @@ FULL = Scale(
     deliveries_block=200,
     deliveries_reps=5,
     hold_runs=1000,
+    scale_runs=100_000,
+    scale_single_runs=5_000,
+    crash_items=10_000,
+    crash_kills=5,
 )
 
 QUICK = Scale(
@@ -122,4 +130,8 @@ QUICK = Scale(
     deliveries_block=32,
     deliveries_reps=1,
     hold_runs=100,
+    scale_runs=2_000,
+    scale_single_runs=200,
+    crash_items=500,
+    crash_kills=2,
 )

@@ -20,13 +20,13 @@ def test_quick_benchmarks_write_every_row(tmp_path: Path) -> None:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=240,  # rows 12 and 13 start children of their own: some seconds more on a loaded machine
+        timeout=300,  # rows 12 to 15 start children of their own: some seconds more on a loaded machine
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     table = [line for line in output.read_text(encoding="utf-8").splitlines() if line.startswith("| ")]
     numbers = {line.split("|")[1].strip() for line in table}
-    assert {str(n) for n in range(1, 14)} <= numbers
+    assert {str(n) for n in range(1, 16)} <= numbers
     assert not [line for line in table if "| error |" in line], "a row could not be measured"
 
     def row(number: int) -> list[str]:
@@ -42,6 +42,9 @@ def test_quick_benchmarks_write_every_row(tmp_path: Path) -> None:
     assert len(row(12)) == 4, "row 12: the runtime host's deliveries, sustained and answers alone, on each backend"
     assert sum("reports on aiohttp" in line for line in row(12)) == 2
     assert len(row(13)) == 1, "row 13: the runtime host's memory with many runs in flight"
+    assert len(row(14)) == 4, "row 14: trigger rate, end to end, CPU per awaited run, memory per pending run"
+    assert len(row(15)) == 1, "row 15: a journaled job killed and rerun: duplicates and lost items"
+    assert row(15)[0].endswith("| yes |"), "row 15: a rerun after SIGKILL never duplicates nor loses"
     downloads = [line for line in row(5) if "(throughput" in line]
     assert sum("save(fsync=True)" in line for line in downloads) == 2
     assert sum("iter_bytes()" in line for line in downloads) == 3, "streaming: both backends, and the floor"

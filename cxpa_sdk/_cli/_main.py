@@ -131,6 +131,15 @@ def _dev_server_arguments(server: argparse.ArgumentParser) -> None:
         help="add a file_download agent whose runtime at URL answers with the file (repeatable)",
     )
     server.add_argument(
+        "--inline-agent",
+        action="append",
+        default=[],
+        metavar="NAME[=DELAY_MS]",
+        help="add an inline JSON agent: each run completes with its input inside the platform after DELAY_MS "
+        "(default 0; a run's input.seconds overrides it), no runtime thread or callback: for runs by the "
+        "hundred thousand (repeatable)",
+    )
+    server.add_argument(
         "--agent-key",
         action="append",
         default=[],
@@ -497,6 +506,7 @@ def _dev_server(args: argparse.Namespace, streams: Streams) -> Exit:
     try:  # every flag is checked before anything is served
         agents = [_serve.parse_agent(spec, "json") for spec in args.agent]
         agents += [_serve.parse_agent(spec, "file_download") for spec in args.file_agent]
+        agents += [_serve.parse_inline_agent(spec) for spec in args.inline_agent]
         keys = [_serve.parse_agent_key(spec) for spec in args.agent_key]
         platform = _serve.build_platform(args.ingest_key, agents, keys, args.signing_secret)
         allowed_hosts = [_serve.parse_allowed_host(spec) for spec in args.allowed_host]

@@ -25,6 +25,7 @@ from ._dispatch import RuntimeDispatch
 from ._errors import ApiError, conflict
 from ._files import FileRelay, FileStream
 from ._idempotency import IdempotencyStore
+from ._inline import InlineRuns
 from ._runs import Agent, RunRecord, check_cancel, check_event, check_ingest, check_resume, new_id
 from ._waiting import Waiting
 
@@ -41,7 +42,7 @@ class Credential:
     expires_at: datetime.datetime | None = None
 
 
-class PlatformCore(RuntimeDispatch, FileRelay, Waiting):
+class PlatformCore(RuntimeDispatch, FileRelay, Waiting, InlineRuns):
     """All state of one local platform, guarded by one lock; waiters are woken in their event loop."""
 
     def __init__(
@@ -161,6 +162,9 @@ class PlatformCore(RuntimeDispatch, FileRelay, Waiting):
         with self.lock:
             run = RunRecord(new_id("run"), agent.id, input_data, trace_context=dict(trace_context or {}))
             self.runs[run.id] = run
+            if agent.inline:  # ends inside the platform: no payload, no credentials token, no thread
+                self._start_inline(agent, run)
+                return run
             payload = {
                 "runId": run.id,
                 "agentId": agent.id,

@@ -175,8 +175,15 @@ class LocalPlatform:
         max_run_duration_ms: int = 300_000,
         api_key: str | None = None,
         signing_secret: str | Sequence[str] | None = None,
+        inline: bool = False,
+        inline_delay_s: float = 0.0,
     ) -> Agent:
         """Add an agent; its id is the next free one unless given.
+
+        An inline agent (`inline=True`, no `runtime`) runs at scale: each run completes with its input
+        as output inside the platform, after `inline_delay_s` (or the run's own `input.seconds`) timed
+        on the serving event loop: no runtime thread, no HTTP callback, so a hundred thousand runs
+        cost records and timers, not threads. Waits on its runs are woken by their end as any run's.
 
         Args:
             name: A short name.
@@ -189,9 +196,16 @@ class LocalPlatform:
             api_key: The agent API key its runtimes call back with (default: a random one).
             signing_secret: The agent's own signing keys (`whsec_...`, `whsk_...`), in place of the
                 platform's `signing_secret` for its deliveries; None: the platform's.
+            inline: Whether its runs end inside the platform (an echo, see above); needs no runtime,
+                `platform` and `json`.
+            inline_delay_s: How long each inline run lasts before it completes, in seconds (>= 0).
         """
         if managed_by not in ("platform", "standalone") or output_kind not in ("json", "file_download"):
             raise ValueError("managed_by must be platform or standalone; output_kind json or file_download")
+        if inline and (runtime is not None or managed_by != "platform" or output_kind != "json"):
+            raise ValueError("an inline agent has no runtime and is platform-managed with json output")
+        if isinstance(inline_delay_s, bool) or not 0 <= inline_delay_s < float("inf"):
+            raise ValueError("inline_delay_s must be a number of seconds >= 0")
         with self._core.lock:
             new_id = agent_id if agent_id is not None else max(self._core.agents, default=0) + 1
             agent = Agent(
@@ -202,6 +216,8 @@ class LocalPlatform:
                 max_run_duration_ms,
                 runtime,
                 signing_keys=signing_keys(signing_secret or ()),
+                inline=inline,
+                inline_delay_s=float(inline_delay_s),
             )
             if api_key is not None:
                 agent = dataclasses.replace(agent, api_key=self._free_key(api_key))

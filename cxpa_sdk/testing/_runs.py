@@ -18,6 +18,7 @@ from .._runtime._signing import SigningKey
 from ._errors import ApiError, conflict
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
+_EVENTS_LOCK = threading.Lock()  # makes a run's `cancelled` and `resumed` Events once
 # The events a run keeps (its progress events, `get_run_events`). Past MAX_EVENTS - 1 a run's further
 # `status`, `output` and `waiting` events are not kept (counted in `events_dropped`); its `ended` event,
 # with the final Run row, always is, so a reader always reaches the end.
@@ -67,6 +68,8 @@ class Agent:
         runtime: A Python callable, a URL that receives the trigger payload, or None.
         api_key: The agent API key its runtimes call back with (secret; never shown in repr).
         signing_keys: The keys its deliveries are signed with, when it has its own (never shown in repr).
+        inline: Whether its runs end inside the platform (`_inline`): no runtime, no thread, no callback.
+        inline_delay_s: How long an inline agent's run lasts (unless its input has `seconds`), in seconds.
     """
 
     id: int
@@ -77,6 +80,8 @@ class Agent:
     runtime: Callable[..., Any] | str | None = field(default=None, compare=False)
     api_key: str = field(default_factory=lambda: "cxpa_agent_" + secrets.token_hex(16), repr=False)
     signing_keys: tuple[SigningKey, ...] = field(default=(), repr=False, compare=False)  # its own, else the platform's
+    inline: bool = False
+    inline_delay_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """The spec's Agent shape."""
@@ -105,17 +110,38 @@ class RunRecord:
     created_at: datetime.datetime = field(default_factory=now)
     started_at: datetime.datetime | None = None
     finished_at: datetime.datetime | None = None
-    cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
-    resumed: threading.Event = field(default_factory=threading.Event, repr=False)
     resume_values: dict[str, Any] = field(default_factory=dict, repr=False)
     events: list[dict[str, Any]] = field(default_factory=list, repr=False)
     events_dropped: int = field(default=0, repr=False)
     trace_context: dict[str, str] = field(default_factory=dict, repr=False)  # its trigger request's W3C headers
     tokens: set[str] = field(default_factory=set, repr=False)  # every token it waited on (resume_run's 404 or 409)
+    # Made at first use (`cancelled`, `resumed`): an inline run never needs them, and 100,000 runs need no
+    # 200,000 Events. The Run row of an ended run, built once (an ended run never changes again).
+    _cancelled: threading.Event | None = field(default=None, init=False, repr=False, compare=False)
+    _resumed: threading.Event | None = field(default=None, init=False, repr=False, compare=False)
+    _final_row: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """A new run's first event: its status (`queued`)."""
         self.record("status")
+
+    @property
+    def cancelled(self) -> threading.Event:
+        """Set once the run is cancelled or failed by the platform: its Python runtime should stop."""
+        if self._cancelled is None:
+            with _EVENTS_LOCK:  # a runtime thread and the platform may ask at once: one Event for both
+                if self._cancelled is None:
+                    self._cancelled = threading.Event()
+        return self._cancelled
+
+    @property
+    def resumed(self) -> threading.Event:
+        """Set when the run is resumed on the token it waits on (a Python runtime's `wait_for_resume`)."""
+        if self._resumed is None:
+            with _EVENTS_LOCK:
+                if self._resumed is None:
+                    self._resumed = threading.Event()
+        return self._resumed
 
     def record(self, kind: str, output: Any = None) -> None:
         """Keep one event, its cursor its sequence number as text (see MAX_EVENTS for the bound)."""
@@ -163,7 +189,12 @@ class RunRecord:
         return self.status in TERMINAL
 
     def row(self) -> dict[str, Any]:
-        """The Run row, built through the generated model so it is always in the spec's shape."""
+        """The Run row, built through the generated model so it is always in the spec's shape.
+
+        An ended run's row is built once, when it ends (`move_to`), and copied after.
+        """
+        if self._final_row is not None:
+            return dict(self._final_row)
         return RunModel.from_dict(
             {
                 "id": self.id,
@@ -197,6 +228,9 @@ class RunRecord:
             self.finished_at = now()
         if status == "cancelled":
             self.cancelled.set()
+        if status in TERMINAL:
+            self._final_row = None
+            self._final_row = self.row()
         if status != previous:
             self.record("ended" if status in TERMINAL else "waiting" if self.waiting else "status")
 

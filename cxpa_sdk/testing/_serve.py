@@ -19,6 +19,22 @@ class DevAgent(NamedTuple):
     name: str
     url: str
     output_kind: str
+    inline_delay_s: float | None = None  # an inline agent (`--inline-agent`): no URL, runs end in the platform
+
+
+def parse_inline_agent(spec: str) -> DevAgent:
+    """`NAME` or `NAME=DELAY_MS` as an inline agent (`--inline-agent`); ValueError naming what is wrong."""
+    name, sep, delay = spec.partition("=")
+    name = name.strip()
+    if not name or name.isdigit() or not name.isprintable() or " " in name:
+        raise ValueError(f"--inline-agent: expected NAME or NAME=DELAY_MS (such as fast=10), got {spec!r}")
+    try:
+        delay_ms = float(delay) if sep else 0.0
+    except ValueError:
+        delay_ms = -1.0
+    if not 0 <= delay_ms < float("inf"):
+        raise ValueError(f"--inline-agent {name}: DELAY_MS must be a number of milliseconds >= 0, got {delay!r}")
+    return DevAgent(name, "", "json", delay_ms / 1000)
 
 
 def parse_agent(spec: str, output_kind: str) -> DevAgent:
@@ -71,7 +87,10 @@ def build_platform(
     for agent in agents:
         if any(known.name == agent.name for known in platform.agents):
             raise ValueError(f"an agent named {agent.name!r} already exists: pick another name")
-        platform.add_agent(agent.name, agent.url, output_kind=agent.output_kind)
+        if agent.inline_delay_s is not None:
+            platform.add_agent(agent.name, inline=True, inline_delay_s=agent.inline_delay_s)
+        else:
+            platform.add_agent(agent.name, agent.url, output_kind=agent.output_kind)
     for ref, key in agent_keys:
         found = [a for a in platform.agents if ref in (a.name, str(a.id))]
         if not found:
@@ -128,6 +147,8 @@ def serve_forever(
                 row = f"{agent.id:>3}  {agent.name:<11} {agent.managed_by:<11} {agent.output_kind:<14}"
                 if isinstance(agent.runtime, str):
                     row += f" -> {agent.runtime}"
+                elif agent.inline:
+                    row += f" inline, {agent.inline_delay_s * 1000:g} ms a run"
                 out.write(row.rstrip() + "\n")
             out.write(f"deliveries to URL runtimes: {_signing(platform)}\n")
             out.write("Ctrl-C stops it.\n")

@@ -94,6 +94,24 @@ def test_dev_server_runs_url_agents_and_fixed_agent_keys(runtime: Runtime) -> No
     assert AGENT_KEY not in resolved.stdout + resolved.stderr
 
 
+def test_dev_server_serves_inline_agents() -> None:
+    """`--inline-agent fast --inline-agent later=50`: their runs complete with their input inside the platform."""
+    command = [
+        sys.executable, "-m", "cxpa_sdk", "dev-server", "--port", "0",
+        "--inline-agent", "fast", "--inline-agent", "later=50",
+    ]  # fmt: skip
+    with child(command, what="`cxpa dev-server`", lines=True) as server:
+        banner = server.lines.until("Ctrl-C stops it.\n", START_TIMEOUT_S)
+        url = banner[0].split(" at ")[1].strip()
+        assert "  7  fast        platform    json           inline, 0 ms a run\n" in banner
+        assert "  8  later       platform    json           inline, 50 ms a run\n" in banner
+        with Cxpa(base_url=url, ingest_api_key="cxpa_local_ingest_key") as client:
+            ended = [item.run for item in client.run_many(8, [{"n": n} for n in range(50)])]
+            assert sorted(run.output_data["n"] for run in ended if run is not None) == list(range(50))
+        server.process.terminate()
+        assert server.wait(EXIT_TIMEOUT_S, since="SIGTERM") == 0
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
@@ -103,8 +121,9 @@ def test_dev_server_runs_url_agents_and_fixed_agent_keys(runtime: Runtime) -> No
         (["--agent", "echo=http://127.0.0.1:9/"], "an agent named 'echo' already exists"),
         (["--agent-key", "nosuch=s3cret-value"], "no agent is named or numbered 'nosuch'"),
         (["--agent-key", "1=cxpa_local_ingest_key"], "already in use"),
+        (["--inline-agent", "fast=-5"], "DELAY_MS must be a number of milliseconds >= 0"),
     ],
-    ids=["no-url", "bad-scheme", "numeric-name", "taken-name", "unknown-agent", "key-in-use"],
+    ids=["no-url", "bad-scheme", "numeric-name", "taken-name", "unknown-agent", "key-in-use", "inline-delay"],
 )
 def test_bad_dev_server_flags_are_exit_2_before_serving(flags: list[str], message: str) -> None:
     """A bad `--agent`/`--agent-key` is exit 2 with one line saying what is wrong; a key is never echoed."""
