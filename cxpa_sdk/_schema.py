@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -62,16 +63,31 @@ def validate(value: Any, name: str, *, open_enums: bool = False) -> None:
 
     With `open_enums`, a string outside an enum passes (a value a newer platform added).
     """
-    _check(value, schema(name), "", open_enums)
+    _compiled(schema(name), open_enums)(value, None)
 
 
 def validate_property(value: Any, name: str, field: str) -> None:
     """Check one property's value against property `field` of component schema `name`; SchemaError naming it."""
-    _check(value, schema(name)["properties"][field], field, False)
+    _compiled(schema(name)["properties"][field], False)(value, (None, field))
 
 
-def _where(path: str) -> str:
-    return path or "body"
+# Where a value sits, built only when an error names it: None for the body, else (parent, key) with
+# key a property's name or an array's index.
+Path = tuple[Any, str | int] | None
+Check = Callable[[Any, Path], None]
+_COMPILED: dict[tuple[int, bool], Check] = {}
+
+
+def _where(path: Path) -> str:
+    """The path as the errors name it: `ended[3].status`, or `body` for the whole value."""
+    keys: list[str | int] = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    where = ""
+    for key in reversed(keys):
+        where = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else key
+    return where or "body"
 
 
 def _is_date_time(value: str) -> bool:
@@ -82,101 +98,249 @@ def _is_date_time(value: str) -> bool:
     return "T" in value.upper() and parsed.tzinfo is not None
 
 
-def _type_ok(value: Any, wanted: str) -> bool:
-    if wanted in ("integer", "number") and isinstance(value, bool):
-        return False
-    if wanted == "integer" and isinstance(value, float):
-        return value.is_integer()  # JSON Schema: 3.0 is an integer
-    return isinstance(value, JSON_TYPES[wanted])
+def _compiled(node: dict[str, Any], open_enums: bool) -> Check:
+    """The check of a schema node, compiled once (the spec's nodes live as long as the process)."""
+    key = (id(node), open_enums)
+    found = _COMPILED.get(key)
+    if found is None:
+        found = _COMPILED[key] = _compile(node, open_enums)
+    return found
 
 
-def _check(value: Any, node: dict[str, Any], path: str, open_enums: bool) -> None:  # noqa: PLR0912 - one branch per keyword
+def _compile(node: dict[str, Any], open_enums: bool) -> Check:
+    """One function that checks a value against `node`: its keywords in a fixed order, each looked up once."""
+    steps: list[Check] = []
     if "$ref" in node:
-        _check(value, schema(node["$ref"].rsplit("/", 1)[-1]), path, open_enums)
+        steps.append(_ref(schema(node["$ref"].rsplit("/", 1)[-1]), open_enums))
     if "oneOf" in node:
-        _check_one_of(value, node, path, open_enums)
-    if "const" in node and value != node["const"]:
-        raise SchemaError(f"{_where(path)}: must be {json.dumps(node['const'])}")
+        steps.append(_one_of(node, open_enums))
+    if "const" in node:
+        steps.append(_const(node["const"]))
     if "type" in node:
-        types = node["type"] if isinstance(node["type"], list) else [node["type"]]
-        if not any(_type_ok(value, t) for t in types):
-            raise SchemaError(f"{_where(path)}: must be {' or '.join(types)}")
-    if "enum" in node and value not in node["enum"] and not (open_enums and isinstance(value, str)):
-        raise SchemaError(f"{_where(path)}: must be one of {', '.join(map(str, node['enum']))}")
-    if isinstance(value, str):
-        if len(value) < node.get("minLength", 0):
+        steps.append(_type(node["type"] if isinstance(node["type"], list) else [node["type"]]))
+    if "enum" in node:
+        steps.append(_enum(node["enum"], open_enums))
+    if node.keys() & {"minLength", "maxLength", "pattern", "format"}:
+        steps.append(_string(node))
+    if "minimum" in node or "maximum" in node:
+        steps.append(_number(node.get("minimum"), node.get("maximum")))
+    if node.keys() & {"required", "properties", "additionalProperties"}:
+        steps.append(_object(node, open_enums))
+    if node.keys() & {"minItems", "maxItems", "items"}:
+        steps.append(_array(node, open_enums))
+    if "not" in node:
+        steps.append(_not(node["not"], open_enums))
+    if "if" in node:
+        steps.append(_if(node["if"], node.get("then", {}), open_enums))
+    if len(steps) <= 1:
+        return steps[0] if steps else _anything
+
+    def check(value: Any, path: Path) -> None:
+        for step in steps:
+            step(value, path)
+
+    return check
+
+
+def _anything(value: Any, path: Path) -> None:
+    """The check of a node without keywords: any value."""
+
+
+def _ref(target: dict[str, Any], open_enums: bool) -> Check:
+    # Compiled when first used, not now: a schema may refer to itself.
+    compiled: list[Check] = []
+
+    def check(value: Any, path: Path) -> None:
+        if not compiled:
+            compiled.append(_compiled(target, open_enums))
+        compiled[0](value, path)
+
+    return check
+
+
+def _const(const: Any) -> Check:
+    def check(value: Any, path: Path) -> None:
+        if value != const:
+            raise SchemaError(f"{_where(path)}: must be {json.dumps(const)}")
+
+    return check
+
+
+def _type(types: list[str]) -> Check:
+    # JSON Schema's types as Python's: a bool is no number, and a whole float is an integer.
+    boolean, integer, number = "boolean" in types, "integer" in types, "number" in types
+    others = tuple(kind for name in types if name not in ("boolean", "integer", "number") for kind in JSON_TYPES[name])
+    wanted = " or ".join(types)
+
+    def check(value: Any, path: Path) -> None:
+        kind = type(value)
+        if kind is bool:
+            ok = boolean
+        elif kind is float:
+            ok = number or (integer and value.is_integer())
+        elif kind is int:
+            ok = integer or number
+        else:
+            ok = isinstance(value, others) if others else False
+        if not ok:
+            raise SchemaError(f"{_where(path)}: must be {wanted}")
+
+    return check
+
+
+def _enum(enum: list[Any], open_enums: bool) -> Check:
+    def check(value: Any, path: Path) -> None:
+        if value not in enum and not (open_enums and isinstance(value, str)):
+            raise SchemaError(f"{_where(path)}: must be one of {', '.join(map(str, enum))}")
+
+    return check
+
+
+def _string(node: dict[str, Any]) -> Check:
+    shortest, longest = node.get("minLength", 0), node.get("maxLength")
+    pattern = re.compile(node["pattern"]) if "pattern" in node else None
+    date_time = node.get("format") == "date-time"
+
+    def check(value: Any, path: Path) -> None:
+        if not isinstance(value, str):
+            return
+        if len(value) < shortest:
             raise SchemaError(
                 f"{_where(path)}: must not be empty"
-                if node["minLength"] == 1
-                else f"{_where(path)}: must be at least {node['minLength']} characters"
+                if shortest == 1
+                else f"{_where(path)}: must be at least {shortest} characters"
             )
-        if "maxLength" in node and len(value) > node["maxLength"]:
-            raise SchemaError(f"{_where(path)}: must be at most {node['maxLength']} characters")
-        if "pattern" in node and not re.fullmatch(node["pattern"], value):
-            raise SchemaError(f"{_where(path)}: must match {node['pattern']}")
-        if node.get("format") == "date-time" and not _is_date_time(value):
+        if longest is not None and len(value) > longest:
+            raise SchemaError(f"{_where(path)}: must be at most {longest} characters")
+        if pattern is not None and not pattern.fullmatch(value):
+            raise SchemaError(f"{_where(path)}: must match {pattern.pattern}")
+        if date_time and not _is_date_time(value):
             raise SchemaError(f"{_where(path)}: must be an RFC 3339 date-time")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if "minimum" in node and value < node["minimum"]:
-            raise SchemaError(f"{_where(path)}: must be at least {node['minimum']}")
-        if "maximum" in node and value > node["maximum"]:
-            raise SchemaError(f"{_where(path)}: must be at most {node['maximum']}")
-    if isinstance(value, dict):
-        _check_object(value, node, path, open_enums)
-    if isinstance(value, list):
-        if len(value) < node.get("minItems", 0):
-            raise SchemaError(f"{_where(path)}: must have at least {node['minItems']} items")
-        if "maxItems" in node and len(value) > node["maxItems"]:
-            raise SchemaError(f"{_where(path)}: must have at most {node['maxItems']} items")
-        if "items" in node:
+
+    return check
+
+
+def _number(least: float | None, most: float | None) -> Check:
+    def check(value: Any, path: Path) -> None:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if least is not None and value < least:
+                raise SchemaError(f"{_where(path)}: must be at least {least}")
+            if most is not None and value > most:
+                raise SchemaError(f"{_where(path)}: must be at most {most}")
+
+    return check
+
+
+def _object(node: dict[str, Any], open_enums: bool) -> Check:
+    required = node.get("required", [])
+    properties = {field: _compiled(item, open_enums) for field, item in node.get("properties", {}).items()}
+    extra = node.get("additionalProperties", True)
+    extra_check = _compiled(extra, open_enums) if isinstance(extra, dict) else None
+    refuse_extra = extra is False
+
+    def check(value: Any, path: Path) -> None:
+        if not isinstance(value, dict):
+            return
+        for field in required:
+            if field not in value:
+                raise SchemaError(f"{_where((path, field))}: is required")
+        for field, item in value.items():
+            known = properties.get(field)
+            if known is not None:
+                known(item, (path, field))
+            elif refuse_extra:
+                raise SchemaError(f"{_where((path, field))}: is not a known field")
+            elif extra_check is not None:
+                extra_check(item, (path, field))
+
+    return check
+
+
+def _array(node: dict[str, Any], open_enums: bool) -> Check:
+    fewest, most = node.get("minItems", 0), node.get("maxItems")
+    each = _compiled(node["items"], open_enums) if "items" in node else None
+
+    def check(value: Any, path: Path) -> None:
+        if not isinstance(value, list):
+            return
+        if len(value) < fewest:
+            raise SchemaError(f"{_where(path)}: must have at least {fewest} items")
+        if most is not None and len(value) > most:
+            raise SchemaError(f"{_where(path)}: must have at most {most} items")
+        if each is not None:
             for index, item in enumerate(value):
-                _check(item, node["items"], f"{path}[{index}]", open_enums)
-    if "not" in node and _matches(value, node["not"], path, open_enums):
-        raise SchemaError(f"{_where(path)}: {node['not'].get('description', 'matches a form the schema forbids')}")
-    if "if" in node and _matches(value, node["if"], path, open_enums):
-        _check(value, node.get("then", {}), path, open_enums)
+                each(item, (path, index))
+
+    return check
 
 
-def _matches(value: Any, node: dict[str, Any], path: str, open_enums: bool) -> bool:
+def _matches(check: Check, value: Any, path: Path) -> bool:
     try:
-        _check(value, node, path, open_enums)
+        check(value, path)
     except SchemaError:
         return False
     return True
 
 
-def _check_object(value: dict[str, Any], node: dict[str, Any], path: str, open_enums: bool) -> None:
-    prefix = f"{path}." if path else ""
-    for field in node.get("required", []):
-        if field not in value:
-            raise SchemaError(f"{prefix}{field}: is required")
-    properties = node.get("properties", {})
-    extra = node.get("additionalProperties", True)
-    for field, item in value.items():
-        if field in properties:
-            _check(item, properties[field], f"{prefix}{field}", open_enums)
-        elif extra is False:
-            raise SchemaError(f"{prefix}{field}: is not a known field")
-        elif isinstance(extra, dict):
-            _check(item, extra, f"{prefix}{field}", open_enums)
+def _not(forbidden: dict[str, Any], open_enums: bool) -> Check:
+    why = forbidden.get("description", "matches a form the schema forbids")
+
+    def check(value: Any, path: Path) -> None:
+        if _matches(_compiled(forbidden, open_enums), value, path):
+            raise SchemaError(f"{_where(path)}: {why}")
+
+    return check
 
 
-def _check_one_of(value: Any, node: dict[str, Any], path: str, open_enums: bool) -> None:
+def _if(condition: dict[str, Any], then: dict[str, Any], open_enums: bool) -> Check:
+    def check(value: Any, path: Path) -> None:
+        if _matches(_compiled(condition, open_enums), value, path):
+            _compiled(then, open_enums)(value, path)
+
+    return check
+
+
+def _one_of(node: dict[str, Any], open_enums: bool) -> Check:
     discriminator = node.get("discriminator")
-    if discriminator and isinstance(value, dict):
-        tag = value.get(discriminator["propertyName"])
-        mapping = discriminator["mapping"]
-        if not isinstance(tag, str) or tag not in mapping:
-            where = f"{path}.{discriminator['propertyName']}" if path else discriminator["propertyName"]
-            raise SchemaError(f"{where}: must be one of {', '.join(mapping)}")
-        _check(value, {"$ref": mapping[tag]}, path, open_enums)
-        return
-    errors = []
-    for option in node["oneOf"]:
-        try:
-            _check(value, option, path, open_enums)
-        except SchemaError as exc:
-            errors.append(str(exc))
-        else:
+    options = node["oneOf"]
+
+    def check(value: Any, path: Path) -> None:
+        if discriminator and isinstance(value, dict):
+            tag = value.get(discriminator["propertyName"])
+            mapping = discriminator["mapping"]
+            if not isinstance(tag, str) or tag not in mapping:
+                raise SchemaError(
+                    f"{_where((path, discriminator['propertyName']))}: must be one of {', '.join(mapping)}"
+                )
+            _compiled(schema(mapping[tag].rsplit("/", 1)[-1]), open_enums)(value, path)
             return
-    raise SchemaError(errors[0] if len(errors) == 1 else f"{_where(path)}: matches none of: " + "; ".join(errors))
+        for option in options:  # first the options whose type admits the value, without their errors
+            if _admits(option, value) and _matches(_compiled(option, open_enums), value, path):
+                return
+        errors = []  # none matched: every option's error, for the message
+        for option in options:
+            try:
+                _compiled(option, open_enums)(value, path)
+            except SchemaError as exc:
+                errors.append(str(exc))
+            else:
+                return
+        raise SchemaError(errors[0] if len(errors) == 1 else f"{_where(path)}: matches none of: " + "; ".join(errors))
+
+    return check
+
+
+def _admits(node: dict[str, Any], value: Any) -> bool:
+    """False when the node's `type` (or its `$ref`'s) certainly refuses the value; True when it may admit it."""
+    while "type" not in node and "$ref" in node:
+        node = schema(node["$ref"].rsplit("/", 1)[-1])
+    types = node.get("type")
+    if types is None:
+        return True
+    for name in types if isinstance(types, list) else [types]:
+        if name in ("integer", "number"):
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return True
+        elif isinstance(value, JSON_TYPES[name]):
+            return True
+    return False

@@ -59,6 +59,10 @@ class Headers(dict[str, str]):
         """The header's value, or `default`."""
         return super().get(key.lower(), default)
 
+    def multi_items(self) -> list[tuple[str, str]]:
+        """Every header as a (name, value) pair."""
+        return list(self.items())
+
 
 class Canned:
     """An answer built in memory: what the core reads of one (status, headers) and its body's bytes."""
