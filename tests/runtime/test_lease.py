@@ -25,7 +25,9 @@ from child_support import START_TIMEOUT_S, child
 from runtime_support import SECRET, Gate, eventually, runtime_for, serving, settled
 
 from cxpa_sdk import AgentClient, BadRequestError, Cxpa, InvalidArgumentError, InvalidArgumentTypeError
+from cxpa_sdk._errors import status_error
 from cxpa_sdk.runtime import RunContext, Runtime, SyncRunContext
+from cxpa_sdk.runtime._heartbeat import refused
 from cxpa_sdk.testing import LocalPlatform
 from cxpa_sdk.testing._faults import FaultRule
 
@@ -130,6 +132,35 @@ def test_a_runtime_without_a_lease_asks_for_none(platform: LocalPlatform, client
         assert platform.lease(run_id) is None
         gate.open()
         assert settled(platform, run_id, "completed", "failed")["status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "stops"),
+    [
+        (400, "invalid_body", True),
+        (404, "not_found", True),
+        (405, "method_not_allowed", True),
+        (501, "not_implemented", True),
+        (404, "run_not_found", False),
+        (401, "unauthorized", False),
+        (429, "rate_limited", False),
+        (503, "unavailable", False),
+    ],
+    ids=["400", "404-no-route", "405", "501", "404-no-run", "401", "429", "503"],
+)
+def test_which_heartbeat_answers_say_the_platform_has_no_leases(status: int, code: str, stops: bool) -> None:
+    """Only an answer that says the event or route is unknown ends the host's heartbeats; the rest are retried."""
+    error = status_error(
+        status,
+        code=code,
+        message="no",
+        run_id="run_x",
+        request_id=None,
+        attempts=1,
+        idempotency_key=None,
+        retry_after=None,
+    )
+    assert refused(error) is stops
 
 
 # -- the host killed outright ---------------------------------------------------------------
