@@ -26,7 +26,7 @@ MODEL_NAMES = sorted(name for name in component_schemas() if name not in NOT_MOD
 # Schemas whose arrays hold other component models (Run rows, events, run references).
 LISTS_OF_MODELS = {"RunsWaited", "RunEvents", "WaitForRunsRequest", "TriggerBatchRequest", "TriggerBatchAnswer"}
 # The generator tries union variants in this order; const tags must make the order irrelevant.
-CALLBACK_VARIANTS = [models.StartedEvent, models.OutputEvent, models.WaitingEvent]
+CALLBACK_VARIANTS = [models.StartedEvent, models.OutputEvent, models.WaitingEvent, models.HeartbeatEvent]
 
 
 @cache
@@ -118,7 +118,12 @@ def decode_callback_event(data: dict[str, Any]) -> Any:
 def test_callback_union_decodes_to_the_variant_of_its_tag(data: dict[str, Any]) -> None:
     """Tried in order, every event decodes to the class its `type` names, never an earlier one."""
     event = decode_callback_event(json_round_trip(data))
-    expected = {"started": models.StartedEvent, "output": models.OutputEvent, "waiting": models.WaitingEvent}
+    expected = {
+        "started": models.StartedEvent,
+        "output": models.OutputEvent,
+        "waiting": models.WaitingEvent,
+        "heartbeat": models.HeartbeatEvent,
+    }
     assert type(event) is expected[data["type"]]
     assert event.to_dict()["type"] == data["type"]
 

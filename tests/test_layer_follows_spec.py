@@ -151,7 +151,7 @@ SENDERS: dict[str, tuple[Callable[..., Any], ...]] = {
     "post_callback": tuple(
         getattr(cls, name)
         for cls in (AgentClient, AsyncAgentClient)
-        for name in ("started", "output", "complete", "fail", "waiting")
+        for name in ("started", "output", "complete", "fail", "waiting", "heartbeat")
     ),
     "resolve_credential": (AgentClient.resolve_credential, AsyncAgentClient.resolve_credential),
     "get_run_status": (AgentClient.is_cancelled, AsyncAgentClient.is_cancelled),
@@ -169,6 +169,7 @@ VARIANT_SENDERS: dict[tuple[str, str], tuple[Callable[..., Any], ...]] = {
     ("post_callback", "StartedEvent"): (AgentClient.started, AsyncAgentClient.started),
     ("post_callback", "OutputEvent"): (*CALLBACK_OUTPUT, *CALLBACK_FAIL),
     ("post_callback", "WaitingEvent"): (AgentClient.waiting, AsyncAgentClient.waiting),
+    ("post_callback", "HeartbeatEvent"): (AgentClient.heartbeat, AsyncAgentClient.heartbeat),
 }
 
 
@@ -214,6 +215,7 @@ SET_BY_SDK: dict[tuple[str, str], str] = {
     ("post_callback", "OutputEvent.complete"): "complete() sends `complete: true`",
     ("post_callback", "OutputEvent.failed"): "fail() sends `failed: true`",
     ("post_callback", "WaitingEvent.type"): "the event tag: the method chooses it",
+    ("post_callback", "HeartbeatEvent.type"): "the event tag: the method chooses it",
 }
 # Each security scheme, and the constructor argument that carries it.
 SECURITY: dict[str, tuple[str, tuple[Callable[..., Any], ...]]] = {

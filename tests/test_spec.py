@@ -166,6 +166,7 @@ NAMED_SCHEMAS = [
     "StartedEvent",
     "OutputEvent",
     "WaitingEvent",
+    "HeartbeatEvent",
     "CallbackEvent",
     "CallbackAccepted",
     "Credential",
@@ -345,7 +346,7 @@ def test_every_schema_and_field_is_described(name: str) -> None:
         assert described, f"{name}.{field}"
 
 
-@pytest.mark.parametrize("name", ["StartedEvent", "OutputEvent", "WaitingEvent"])
+@pytest.mark.parametrize("name", ["StartedEvent", "OutputEvent", "WaitingEvent", "HeartbeatEvent"])
 def test_callback_variants_carry_a_const_tag(name: str) -> None:
     """Every callback variant pins `type` with `const`, so order-based decoding can't mistake it."""
     schema = component_schemas()[name]

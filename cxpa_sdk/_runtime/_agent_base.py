@@ -40,6 +40,12 @@ class AgentBase(ForkGuard):
     _owns_http: bool
     _last_status: RunStatus | None = None  # the run's status after the last event this client sent
     _cancelled = False  # whether an answer said the run was cancelled (it stays so: a terminal run never changes)
+    _lease_seconds: int | None = None  # the lease the last `started` asked for and the platform took
+
+    @property
+    def lease_seconds(self) -> int | None:
+        """The lease the run holds since this client's `started` (None: none asked, or the platform has no leases)."""
+        return self._lease_seconds
 
     def _track(self, result: T) -> T:
         """Remember the run's status after an event or a status read, for the end of a `with` block."""
@@ -157,8 +163,13 @@ class AgentBase(ForkGuard):
             event["outputs"] = check.non_negative_int(outputs, "outputs")
         return event
 
-    def _started(self) -> Flow[CallbackAccepted]:
-        return self._event({"type": "started"})
+    def _started(self, lease_seconds: int | None = None) -> Flow[CallbackAccepted]:
+        if lease_seconds is None:
+            return self._event({"type": "started"})
+        return self._event({"type": "started", "leaseSeconds": checked_lease(lease_seconds)})
+
+    def _heartbeat(self) -> Flow[CallbackAccepted]:
+        return self._event({"type": "heartbeat"})
 
     def _output(self, output: Any, outputs: int | None) -> Flow[CallbackAccepted]:
         return self._event(self._output_event(output, outputs))
@@ -191,6 +202,18 @@ class AgentBase(ForkGuard):
                 "agent client (it comes in the trigger payload, or from register_run)"
             )
         return ops.resolve_credential(self._settings, connection_id, self._credentials_token)
+
+
+MIN_LEASE_S = 2
+MAX_LEASE_S = 3600
+
+
+def checked_lease(lease_seconds: object, argument: str = "lease_seconds") -> int:
+    """A lease in whole seconds, MIN_LEASE_S to MAX_LEASE_S (openapi.yaml's StartedEvent.leaseSeconds)."""
+    value = check.positive_int(lease_seconds, argument, MAX_LEASE_S)
+    if value < MIN_LEASE_S:
+        raise InvalidArgumentError(f"{argument} must be at least {MIN_LEASE_S} seconds, got {value}")
+    return value
 
 
 def keyed_payload(

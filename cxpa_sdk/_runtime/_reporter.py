@@ -11,7 +11,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from .._core import _operations as ops
-from .._errors import CxpaError
+from .._errors import BadRequestError, CxpaError
+from .._logging import logger
 from ..types import CallbackAccepted, Credential, ResumePayload, TriggerPayload
 from ._agent_base import AgentBase, keyed_payload
 from ._delivery import DEFAULT_TOLERANCE_S, Headers
@@ -89,9 +90,38 @@ class Reporter(AgentBase):
             self._do(self._status())
         return self._cancelled
 
-    def started(self) -> CallbackAccepted:
-        """Report that the runtime began work; the platform's answer (the run's status after it)."""
-        return self._do(self._started())
+    def started(self, *, lease_seconds: int | None = None) -> CallbackAccepted:
+        """Report that the runtime began work; the platform's answer (the run's status after it).
+
+        Args:
+            lease_seconds: Ask for a lease of this many seconds (2 to 3600; an extension of the seed's
+                contract, docs/runtimes.md "The lease"): the platform then fails the run `RuntimeLost`
+                when no callback arrives within it, so keep calling `heartbeat()` (or any report)
+                more often. A platform without leases refuses the field (`400`): `started` is then
+                sent again without it, and `lease_seconds` (the property) stays None.
+        """
+        if lease_seconds is None:
+            self._lease_seconds = None
+            return self._do(self._started())
+        flow = self._started(lease_seconds)
+        try:
+            accepted = self._do(flow)
+        except BadRequestError as error:  # the lease, the only field a plain `started` lacks: an older platform
+            logger.info("run %s: the platform took no lease (%s): started without one", self._run_id, error.code)
+            self._lease_seconds = None
+            return self._do(self._started())
+        self._lease_seconds = lease_seconds
+        return accepted
+
+    def heartbeat(self) -> CallbackAccepted:
+        """Renew the run's lease, changing nothing else; the run's status (an extension of the seed's contract).
+
+        Raises:
+            RunCancelledError: The run was cancelled: stop its work.
+            ConflictError: The run has ended (code `run_finished`; a lease that lapsed fails it).
+            BadRequestError: The platform has no leases (an older one): stop sending heartbeats.
+        """
+        return self._do(self._heartbeat())
 
     def output(self, output: Any, outputs: int | None = None) -> CallbackAccepted:
         """Report an intermediate output (any JSON) and optionally a count of output units."""

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 import httpx2
 
 from .._http._pools import backend_client
 from .._http._transport import DEFAULT_TIMEOUT, AsyncSdkClient, SdkClient, sync_client
+from .._logging import logger
 from .._options import checked_http_backend, checked_proxies
 from .._runtime._agent import AgentClient, AsyncAgentClient
 from ..hooks import Hook
@@ -27,8 +29,15 @@ _NO_KEY = "Bearer -"  # the pools' own Authorization: never sent, each run's req
 class RunClients:
     """Makes each run's agent client, on the host's shared pools (one async, one for the sync functions' threads)."""
 
-    def __init__(self, base_url: str | None, http_backend: str = "httpx2", hooks: Sequence[Hook] = ()) -> None:
+    def __init__(
+        self,
+        base_url: str | None,
+        http_backend: str = "httpx2",
+        hooks: Sequence[Hook] = (),
+        lease_seconds: int | None = None,
+    ) -> None:
         self._base_url = base_url
+        self._lease_seconds = lease_seconds
         self._hooks = list(hooks)
         self._http_backend = checked_http_backend(http_backend, brought=False)
         self._async: AsyncSdkClient | None = None
@@ -53,12 +62,26 @@ class RunClients:
         """The platform's URL the runs report to (None: each client reads CXPA_API_URL)."""
         return self._base_url
 
-    def for_async(self, payload: TriggerPayload | ResumePayload) -> AsyncAgentClient:
-        """The async client of the run `payload` describes, on the shared async pool (call on the serving loop)."""
+    @property
+    def lease_seconds(self) -> int | None:
+        """The lease each run asks for with its `started`, in seconds (None: none, or the platform has no leases)."""
+        return self._lease_seconds
+
+    def refuse_lease(self) -> None:
+        """The platform has no leases (it refused one): no run asks for one, nor sends heartbeats, from now on."""
+        if self._lease_seconds is not None:
+            logger.info("the platform has no run leases (an older one): runs report without them")
+        self._lease_seconds = None
+
+    def for_async(self, payload: TriggerPayload | ResumePayload, **options: Any) -> AsyncAgentClient:
+        """The async client of the run `payload` describes, on the shared async pool (call on the serving loop).
+
+        `options` are the client's (`deadline`, `max_retries`: a heartbeat's are short).
+        """
         if self._async is None:
             self._async = self._new_async_pool()
         return AsyncAgentClient.from_payload(
-            payload, base_url=self._base_url, http_client=self._async, hooks=self._hooks
+            payload, base_url=self._base_url, http_client=self._async, hooks=self._hooks, **options
         )
 
     def for_sync(self, payload: TriggerPayload | ResumePayload) -> AgentClient:

@@ -106,6 +106,7 @@ class RunContext(_ContextBase[InputT]):
         """
         self._check()
         await self._client.output(output, outputs)
+        self._state.reported()
 
     async def credential(self, connection_id: str) -> Credential:
         """A credential connection's values (secret: never shown in repr), resolved with the run's token.
@@ -144,8 +145,16 @@ class RunContext(_ContextBase[InputT]):
         resumed = self._new_client(payload)
         old, self._client = self._client, resumed
         await old.aclose()
-        await resumed.started()  # waiting -> running
+        await self._start()  # waiting -> running, taking a lease again
         return dict(payload.output)
+
+    async def _start(self) -> None:
+        """Report `started`, asking for the host's lease; an older platform's refusal stops leases host-wide."""
+        asked = self._clients.lease_seconds
+        await self._client.started(lease_seconds=asked)
+        if asked is not None and self._client.lease_seconds is None:
+            self._clients.refuse_lease()
+        self._state.began(self._client.lease_seconds)
 
     async def _complete(self, output: Any) -> None:
         await self._client.complete(output, self.outputs)
@@ -186,6 +195,7 @@ class SyncRunContext(_ContextBase[InputT]):
         """
         self._check()
         self._client.output(output, outputs)
+        self._state.reported()
 
     def credential(self, connection_id: str) -> Credential:
         """A credential connection's values (secret: never shown in repr), resolved with the run's token.
@@ -222,8 +232,16 @@ class SyncRunContext(_ContextBase[InputT]):
         resumed = self._new_client(payload)
         old, self._client = self._client, resumed
         old.close()
-        resumed.started()  # waiting -> running
+        self._start()  # waiting -> running, taking a lease again
         return dict(payload.output)
+
+    def _start(self) -> None:
+        """Report `started`, asking for the host's lease; an older platform's refusal stops leases host-wide."""
+        asked = self._clients.lease_seconds
+        self._client.started(lease_seconds=asked)
+        if asked is not None and self._client.lease_seconds is None:
+            self._clients.refuse_lease()
+        self._state.began(self._client.lease_seconds)
 
     def _complete(self, output: Any) -> None:
         self._client.complete(output, self.outputs)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .. import _config as check
 from .._errors import InvalidArgumentError, InvalidArgumentTypeError
 from .._logging import logger
+from .._runtime._agent_base import checked_lease
 from .._runtime._delivery import DEFAULT_TOLERANCE_S, seen_store, verified
 from .._runtime._seen import InMemorySeenDeliveries, SeenDeliveries
 from .._runtime._signing import PUBLIC_KEY_PREFIX, key_list, trusted_keys
@@ -31,6 +32,7 @@ from ._context import RunContext, SyncRunContext
 from ._drain import drain
 from ._file_runner import FileRun
 from ._files import DEFAULT_CONTENT_TYPE, DEFAULT_FILENAME, file_defaults
+from ._heartbeat import DEFAULT_LEASE_S, Heartbeat
 from ._input import input_model
 from ._limits import Limit
 from ._runner import run_async, run_sync
@@ -174,6 +176,13 @@ class Runtime:
         tracer_provider: With OpenTelemetry installed (the `otel` extra), the TracerProvider of the
             runs' spans (default: the global one). Each run is a span, `cxpa run {agent}`, that
             continues the trace its payload carried; its reports and the function's spans are its children.
+        lease_seconds: The lease each run asks for with its `started`, in whole seconds (2 to 3600;
+            default 60; None or 0: none): while a run works, the platform fails it `RuntimeLost`
+            when it hears nothing from it for that long, so a process killed outright (SIGKILL, the
+            OOM killer) shows as a failed run within the lease, not at `maxRunDurationMs`. One task
+            per host sends a `heartbeat` every lease/3 seconds for each run that has not reported
+            since. A platform without leases (an older one) is detected at the first refusal: runs
+            then go on without. See docs/runtimes.md, "The lease".
 
     Attributes:
         limit: The host's concurrency limit for all agents (`max_concurrency`, `max_queued`, `in_flight`).
@@ -198,6 +207,7 @@ class Runtime:
         max_queued: int | None = None,
         http_backend: str = "httpx2",
         tracer_provider: Any = None,
+        lease_seconds: int | None = DEFAULT_LEASE_S,
     ) -> None:
         from_env = key_list(os.environ.get(ENV_SIGNING_SECRET, ""), ENV_SIGNING_SECRET)
         if secrets is None:
@@ -209,7 +219,9 @@ class Runtime:
         self._seen = seen_store(seen) if seen is not None else InMemorySeenDeliveries()
         self._base_url_argument = base_url
         self._tracing = RunTracing(tracer_provider)
-        self._clients = RunClients(None, http_backend, self._tracing.hooks)
+        off = lease_seconds is None or (type(lease_seconds) is int and lease_seconds == 0)
+        self._lease_seconds = None if off else checked_lease(lease_seconds)
+        self._clients = RunClients(None, http_backend, self._tracing.hooks, self._lease_seconds)
         self._sync_workers = check.positive_int(sync_workers, "sync_workers")
         self.retry_after: int = check.positive_int(retry_after, "retry_after")
         self._drain_seconds = check.seconds(drain_seconds, "drain_seconds")
@@ -220,6 +232,7 @@ class Runtime:
         self._runs: dict[str, RunState] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._heartbeat = Heartbeat(self._runs)
 
     def __repr__(self) -> str:
         signed = "verified" if self._keys else "unverified"
@@ -316,7 +329,10 @@ class Runtime:
                 neither a dataclass nor a pydantic model.
         """
         self._clients = RunClients(
-            check.base_url(self._base_url_argument), self._clients.http_backend, self._tracing.hooks
+            check.base_url(self._base_url_argument),
+            self._clients.http_backend,
+            self._tracing.hooks,
+            self._lease_seconds,
         )
         for agent in self._agents.values():  # now: a model defined below its function has been by now
             try:
@@ -399,6 +415,7 @@ class Runtime:
         state.runner = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        self._heartbeat.start(self._clients)
         return state
 
     async def _work(
@@ -482,8 +499,9 @@ class Runtime:
         """
         self._draining = True
         try:
-            await drain(self._runs, self._drain_seconds, self._clients)
+            await drain(self._runs, self._drain_seconds, self._clients)  # heartbeats go on for the draining runs
         finally:
+            await self._heartbeat.stop()
             await self._clients.aclose()
 
     def close(self) -> None:

@@ -57,7 +57,7 @@ async def run_async(
 async def _run_async(call: AsyncCall, context: RunContext[Any], state: RunState, model: type | None) -> None:
     try:
         if not state.was_cancelled():
-            await context._client.started()
+            await context._start()
             if model is not None:
                 context._input = parse_input(model, context._input)
             result = await call(context)
@@ -116,7 +116,7 @@ def _run_sync(call: SyncCall, context: SyncRunContext[Any], state: RunState, mod
     try:
         if state.was_cancelled():
             return
-        context._client.started()
+        context._start()
         if model is not None:
             context._input = parse_input(model, context._input)
         result = call(context)

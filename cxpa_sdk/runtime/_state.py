@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
@@ -30,10 +31,12 @@ class RunState:
     `task` is the asyncio task to cancel when the run's function is async (a sync function's thread
     cannot be interrupted: it sees the flag). `resume` is the future a `wait_for_token` waits on;
     the resume delivery sets its result, a cancel delivery its exception. `channel` carries a file
-    agent's bytes to the trigger's answer.
+    agent's bytes to the trigger's answer. `lease` is the lease the run holds on the platform (None:
+    none), `reported_at` when it last reported (monotonic seconds): the host's heartbeat renews the
+    leases of the runs that have been quiet.
     """
 
-    __slots__ = ("_cancelled", "channel", "payload", "resume", "run_id", "runner", "task")
+    __slots__ = ("_cancelled", "channel", "lease", "payload", "reported_at", "resume", "run_id", "runner", "task")
 
     def __init__(self, payload: TriggerPayload | ResumePayload) -> None:
         self.run_id: str = payload.run_id
@@ -45,6 +48,8 @@ class RunState:
         self.runner: asyncio.Task[None] | None = None  # the host's task for the whole run (the drain awaits it)
         self.resume: Future[ResumePayload] | None = None
         self.channel: FileChannel | None = None
+        self.lease: int | None = None
+        self.reported_at: float = time.monotonic()
 
     def __repr__(self) -> str:
         return f"RunState(run_id={self.run_id!r}, cancelled={self.was_cancelled()})"
@@ -61,6 +66,15 @@ class RunState:
             resume.set_exception(cancelled_error(self.run_id))
         if self.task is not None:
             self.task.cancel()
+
+    def began(self, lease: int | None) -> None:
+        """The run reported `started`, holding `lease` seconds of lease (None: none)."""
+        self.lease = lease
+        self.reported_at = time.monotonic()
+
+    def reported(self) -> None:
+        """The run reported (a callback the platform took renews its lease)."""
+        self.reported_at = time.monotonic()
 
     def waiting(self) -> bool:
         """Whether the run's code is suspended in `wait_for_token` (the run waits on the platform)."""

@@ -329,12 +329,25 @@ async def post_callback(request: Request) -> Response:
     agent = core.runtime(bearer(request))
     run_id = request.path_params["runId"]
     raw, body = await read_json(request, "CallbackEvent")
+    if not request.app.state.leases:
+        refuse_leases(body)
 
     async def act() -> Response:
         run = core.callback(agent, run_id, body)
         return JSONResponse(CallbackAccepted.from_dict({"runId": run.id, "status": run.status}).to_dict(), 200)
 
     return await idempotent(request, raw, act)
+
+
+def refuse_leases(event: dict[str, Any]) -> None:
+    """Refuse the lease extension as a platform without it does (`LocalPlatform(leases=False)`): 400, as its spec says.
+
+    Its StartedEvent has no `leaseSeconds` and its CallbackEvent no `heartbeat`: the schema's answer.
+    """
+    if event["type"] == "heartbeat":
+        raise ApiError(400, "invalid_body", "type: must be one of started, output, waiting")
+    if "leaseSeconds" in event:
+        raise ApiError(400, "invalid_body", "leaseSeconds: is not a known field")
 
 
 async def get_run_status(request: Request) -> Response:
@@ -589,9 +602,15 @@ def abort_connection(send: Send) -> None:
 
 
 def build_app(
-    core: PlatformCore, faults: Faults, *, events: bool = True, batch_waits: bool = True, batch_triggers: bool = True
+    core: PlatformCore,
+    faults: Faults,
+    *,
+    events: bool = True,
+    batch_waits: bool = True,
+    batch_triggers: bool = True,
+    leases: bool = True,
 ) -> Edge:
-    """The platform's ASGI app; without the events endpoint, `wait_for_runs` or `trigger_runs_batch` when False.
+    """The platform's ASGI app; without the events endpoint, `wait_for_runs`, `trigger_runs_batch` or leases when False.
 
     Each False serves the platform as an older one, without that extension of the seed's contract.
     """
@@ -615,4 +634,5 @@ def build_app(
     )
     app.state.core = core
     app.state.faults = faults
+    app.state.leases = leases
     return Edge(app, faults, core)

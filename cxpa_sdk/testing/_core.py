@@ -26,6 +26,7 @@ from ._errors import ApiError, conflict
 from ._files import FileRelay, FileStream
 from ._idempotency import IdempotencyStore
 from ._inline import InlineRuns
+from ._leases import Leases
 from ._runs import Agent, RunRecord, check_cancel, check_event, check_ingest, check_resume, new_id
 from ._waiting import Waiting
 
@@ -75,11 +76,13 @@ class PlatformCore(RuntimeDispatch, FileRelay, Waiting, InlineRuns):
         self._file_slots: dict[str, asyncio.Future[FileStream | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: httpx2.AsyncClient | None = None
+        self.leases: Leases = Leases(self.lock, lambda: self.loop, self.fail)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def stopping(self) -> None:
         """Cancel every active run's runtime and wake every waiter (the app's shutdown)."""
+        self.leases.stop()
         with self.lock:
             for run in self.runs.values():
                 run.cancelled.set()
@@ -215,7 +218,7 @@ class PlatformCore(RuntimeDispatch, FileRelay, Waiting, InlineRuns):
             return run
 
     def callback(self, agent: Agent, run_id: str, event: dict[str, Any]) -> RunRecord:
-        """Apply a runtime's callback event to its run."""
+        """Apply a runtime's callback event to its run, and to its lease (`_leases`)."""
         with self.lock:
             run = self.run_of(agent, run_id)
             target = check_event(run, event)
@@ -232,7 +235,9 @@ class PlatformCore(RuntimeDispatch, FileRelay, Waiting, InlineRuns):
                 run.resumed.clear()  # a new wait: a Python runtime's wait_for_resume waits for its own resume
                 run.resume_values.clear()
             run.move_to(target)
-            self._notify(run.id)
+            self.leases.after(run.id, event, run.status)
+            if event["type"] != "heartbeat":  # a heartbeat changes nothing a waiter could see
+                self._notify(run.id)
             return run
 
     def cancel(self, agent: Agent, run_id: str) -> RunRecord:

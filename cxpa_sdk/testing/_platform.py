@@ -54,6 +54,11 @@ class LocalPlatform:
             with its key: an extension of the seed's contract); False serves the platform as an
             older one without it (its path answers 404 `not_found`, as any unknown path), for
             testing a caller's fallback to one `trigger_run` per item with the same keys.
+        leases: Whether runs may hold a lease (`started` with `leaseSeconds`, renewed by every
+            callback and by `heartbeat` events; a run whose lease lapses is failed `RuntimeLost`:
+            an extension of the seed's contract); False serves the platform as an older one
+            without it, answering such a `started` and a `heartbeat` `400 invalid_body`, for
+            testing a runtime's fallback.
         signing_secret: The keys every POST to a URL runtime (trigger, resume, cancel) is signed
             with (Standard Webhooks headers): one key or a list, `whsec_...` for `v1` (HMAC-SHA256)
             and `whsk_...` for `v1a` (Ed25519, the `signing` extra), one signature per key, so two
@@ -79,6 +84,7 @@ class LocalPlatform:
         events: bool = True,
         batch_waits: bool = True,
         batch_triggers: bool = True,
+        leases: bool = True,
         signing_secret: str | Sequence[str] | None = None,
         delivery_attempts: int = DeliveryRetry.attempts,
         max_retry_after_s: float = DeliveryRetry.max_wait_s,
@@ -87,6 +93,7 @@ class LocalPlatform:
         self._events = events
         self._batch_waits = batch_waits
         self._batch_triggers = batch_triggers
+        self._leases = leases
         self.faults: Faults = Faults()
         self._core = PlatformCore(
             ingest_key=ingest_key,
@@ -122,6 +129,7 @@ class LocalPlatform:
             events=self._events,
             batch_waits=self._batch_waits,
             batch_triggers=self._batch_triggers,
+            leases=self._leases,
         )
 
     @contextmanager
@@ -321,6 +329,10 @@ class LocalPlatform:
         """A run's progress events as `get_run_events` answers them (RunEvent objects), oldest first."""
         with self._core.lock:
             return [dict(event) for event in self._core.runs[run_id].events]
+
+    def lease(self, run_id: str) -> int | None:
+        """The lease a run holds now, in seconds (None: none; a waiting or ended run holds none)."""
+        return self._core.leases.held(run_id)
 
     def resume(self, token_id: str, output: dict[str, Any] | None = None) -> str:
         """Resume the run waiting on `token_id` (the `approval` agent then completes); returns its id.

@@ -239,7 +239,8 @@ def check_event(run: RunRecord, event: dict[str, Any]) -> str:
     """The status a callback event moves the run to; ApiError 409 when the state machine forbids it.
 
     `started`: queued or waiting -> running. `output`: running stays running, or ends completed
-    (`complete`) or failed (`failed`). `waiting`: running -> waiting. Any event for a cancelled run
+    (`complete`) or failed (`failed`). `waiting`: running -> waiting. `heartbeat`: a run not ended
+    stays as it is. Any event for a cancelled run
     is `run_cancelled` (the runtime should stop); for a completed or failed one, `run_finished`.
     """
     if run.status == "cancelled":
@@ -247,6 +248,8 @@ def check_event(run: RunRecord, event: dict[str, Any]) -> str:
     if run.terminal:
         raise conflict("run_finished", f"run {run.id} is {run.status} and can't change", run.id)
     kind = event["type"]
+    if kind == "heartbeat":  # the lease extension: renews a lease, changes no run
+        return run.status
     if kind == "started":
         allowed, target = {"queued", "waiting"}, "running"
     elif kind == "waiting":

@@ -302,7 +302,7 @@ class TestCallback:
         assert both.json()["error"]["message"] == "body: `complete` and `failed` are never both true."
         bad_tag = httpx2.post(url, json={"type": "finished"}, headers=auth)
         assert bad_tag.status_code == 400
-        assert bad_tag.json()["error"]["message"] == "type: must be one of started, output, waiting"
+        assert bad_tag.json()["error"]["message"] == "type: must be one of started, output, waiting, heartbeat"
         fail = {"type": "output", "failed": True, "error": {"message": "x"}}
         assert httpx2.post(url, json=fail, headers=auth).status_code == 200
         finished = httpx2.post(url, json=started, headers=auth)

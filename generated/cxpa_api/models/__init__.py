@@ -11,6 +11,7 @@ from .credential import Credential
 from .credential_values import CredentialValues
 from .error import Error
 from .error_detail import ErrorDetail
+from .heartbeat_event import HeartbeatEvent
 from .ingest_run_request import IngestRunRequest
 from .ingested_run import IngestedRun
 from .json_object import JsonObject
@@ -55,6 +56,7 @@ __all__ = (
     "CredentialValues",
     "Error",
     "ErrorDetail",
+    "HeartbeatEvent",
     "IngestedRun",
     "IngestRunRequest",
     "JsonObject",

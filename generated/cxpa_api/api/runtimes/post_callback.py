@@ -8,6 +8,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.callback_accepted import CallbackAccepted
 from ...models.error import Error
+from ...models.heartbeat_event import HeartbeatEvent
 from ...models.output_event import OutputEvent
 from ...models.started_event import StartedEvent
 from ...models.waiting_event import WaitingEvent
@@ -17,7 +18,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     run_id: str,
     *,
-    body: OutputEvent | StartedEvent | WaitingEvent,
+    body: HeartbeatEvent | OutputEvent | StartedEvent | WaitingEvent,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -34,6 +35,8 @@ def _get_kwargs(
     if isinstance(body, StartedEvent):
         _kwargs["json"] = body.to_dict()
     elif isinstance(body, OutputEvent):
+        _kwargs["json"] = body.to_dict()
+    elif isinstance(body, WaitingEvent):
         _kwargs["json"] = body.to_dict()
     else:
         _kwargs["json"] = body.to_dict()
@@ -123,7 +126,7 @@ def sync_detailed(
     run_id: str,
     *,
     client: AuthenticatedClient,
-    body: OutputEvent | StartedEvent | WaitingEvent,
+    body: HeartbeatEvent | OutputEvent | StartedEvent | WaitingEvent,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[CallbackAccepted | Error]:
     """Report progress of a run from its runtime.
@@ -135,14 +138,28 @@ def sync_detailed(
     for a completed or failed run is `409 run_finished`; an event the state machine does not allow
     is `409 invalid_transition`.
 
+    The lease (an extension of the seed's contract; see docs/runtimes.md, "The lease"): a runtime
+    may ask for one with its `started` (`leaseSeconds`, 2 to 3600). While the run holds it, every
+    callback renews it, and a `heartbeat` event does nothing else (it changes no run and records
+    no progress event; it is answered as any callback: the run's status, `409 run_cancelled` for
+    a cancelled run, `409 run_finished` for an ended one). When no callback arrives within the
+    lease, the platform fails the run with the error `RuntimeLost` ("the runtime stopped
+    reporting: no callback for N s (its lease lapsed)"), so a runtime killed outright is noticed
+    within its lease instead of at `maxRunDurationMs`. `waiting` ends the lease (a waiting run is
+    not executing), and so does the end of the run; the `started` after a resume takes a new one
+    when it asks again (a `started` without `leaseSeconds` holds none). A platform without this
+    extension answers a `started` with `leaseSeconds`, and a `heartbeat`, with a `4xx` (`400
+    invalid_body`): a runtime then sends `started` without it, sends no heartbeats to that
+    platform, and its runs go on as without a lease.
+
     Args:
         run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
             `..`; refused from either side otherwise.
         idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
             and a batch item's
             `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
-        body (OutputEvent | StartedEvent | WaitingEvent): One progress event from a runtime,
-            discriminated by `type`.
+        body (HeartbeatEvent | OutputEvent | StartedEvent | WaitingEvent): One progress event from
+            a runtime, discriminated by `type`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -169,7 +186,7 @@ def sync(
     run_id: str,
     *,
     client: AuthenticatedClient,
-    body: OutputEvent | StartedEvent | WaitingEvent,
+    body: HeartbeatEvent | OutputEvent | StartedEvent | WaitingEvent,
     idempotency_key: str | Unset = UNSET,
 ) -> CallbackAccepted | Error | None:
     """Report progress of a run from its runtime.
@@ -181,14 +198,28 @@ def sync(
     for a completed or failed run is `409 run_finished`; an event the state machine does not allow
     is `409 invalid_transition`.
 
+    The lease (an extension of the seed's contract; see docs/runtimes.md, "The lease"): a runtime
+    may ask for one with its `started` (`leaseSeconds`, 2 to 3600). While the run holds it, every
+    callback renews it, and a `heartbeat` event does nothing else (it changes no run and records
+    no progress event; it is answered as any callback: the run's status, `409 run_cancelled` for
+    a cancelled run, `409 run_finished` for an ended one). When no callback arrives within the
+    lease, the platform fails the run with the error `RuntimeLost` ("the runtime stopped
+    reporting: no callback for N s (its lease lapsed)"), so a runtime killed outright is noticed
+    within its lease instead of at `maxRunDurationMs`. `waiting` ends the lease (a waiting run is
+    not executing), and so does the end of the run; the `started` after a resume takes a new one
+    when it asks again (a `started` without `leaseSeconds` holds none). A platform without this
+    extension answers a `started` with `leaseSeconds`, and a `heartbeat`, with a `4xx` (`400
+    invalid_body`): a runtime then sends `started` without it, sends no heartbeats to that
+    platform, and its runs go on as without a lease.
+
     Args:
         run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
             `..`; refused from either side otherwise.
         idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
             and a batch item's
             `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
-        body (OutputEvent | StartedEvent | WaitingEvent): One progress event from a runtime,
-            discriminated by `type`.
+        body (HeartbeatEvent | OutputEvent | StartedEvent | WaitingEvent): One progress event from
+            a runtime, discriminated by `type`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -210,7 +241,7 @@ async def asyncio_detailed(
     run_id: str,
     *,
     client: AuthenticatedClient,
-    body: OutputEvent | StartedEvent | WaitingEvent,
+    body: HeartbeatEvent | OutputEvent | StartedEvent | WaitingEvent,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[CallbackAccepted | Error]:
     """Report progress of a run from its runtime.
@@ -222,14 +253,28 @@ async def asyncio_detailed(
     for a completed or failed run is `409 run_finished`; an event the state machine does not allow
     is `409 invalid_transition`.
 
+    The lease (an extension of the seed's contract; see docs/runtimes.md, "The lease"): a runtime
+    may ask for one with its `started` (`leaseSeconds`, 2 to 3600). While the run holds it, every
+    callback renews it, and a `heartbeat` event does nothing else (it changes no run and records
+    no progress event; it is answered as any callback: the run's status, `409 run_cancelled` for
+    a cancelled run, `409 run_finished` for an ended one). When no callback arrives within the
+    lease, the platform fails the run with the error `RuntimeLost` ("the runtime stopped
+    reporting: no callback for N s (its lease lapsed)"), so a runtime killed outright is noticed
+    within its lease instead of at `maxRunDurationMs`. `waiting` ends the lease (a waiting run is
+    not executing), and so does the end of the run; the `started` after a resume takes a new one
+    when it asks again (a `started` without `leaseSeconds` holds none). A platform without this
+    extension answers a `started` with `leaseSeconds`, and a `heartbeat`, with a `4xx` (`400
+    invalid_body`): a runtime then sends `started` without it, sends no heartbeats to that
+    platform, and its runs go on as without a lease.
+
     Args:
         run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
             `..`; refused from either side otherwise.
         idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
             and a batch item's
             `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
-        body (OutputEvent | StartedEvent | WaitingEvent): One progress event from a runtime,
-            discriminated by `type`.
+        body (HeartbeatEvent | OutputEvent | StartedEvent | WaitingEvent): One progress event from
+            a runtime, discriminated by `type`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -254,7 +299,7 @@ async def asyncio(
     run_id: str,
     *,
     client: AuthenticatedClient,
-    body: OutputEvent | StartedEvent | WaitingEvent,
+    body: HeartbeatEvent | OutputEvent | StartedEvent | WaitingEvent,
     idempotency_key: str | Unset = UNSET,
 ) -> CallbackAccepted | Error | None:
     """Report progress of a run from its runtime.
@@ -266,14 +311,28 @@ async def asyncio(
     for a completed or failed run is `409 run_finished`; an event the state machine does not allow
     is `409 invalid_transition`.
 
+    The lease (an extension of the seed's contract; see docs/runtimes.md, "The lease"): a runtime
+    may ask for one with its `started` (`leaseSeconds`, 2 to 3600). While the run holds it, every
+    callback renews it, and a `heartbeat` event does nothing else (it changes no run and records
+    no progress event; it is answered as any callback: the run's status, `409 run_cancelled` for
+    a cancelled run, `409 run_finished` for an ended one). When no callback arrives within the
+    lease, the platform fails the run with the error `RuntimeLost` ("the runtime stopped
+    reporting: no callback for N s (its lease lapsed)"), so a runtime killed outright is noticed
+    within its lease instead of at `maxRunDurationMs`. `waiting` ends the lease (a waiting run is
+    not executing), and so does the end of the run; the `started` after a resume takes a new one
+    when it asks again (a `started` without `leaseSeconds` holds none). A platform without this
+    extension answers a `started` with `leaseSeconds`, and a `heartbeat`, with a `4xx` (`400
+    invalid_body`): a runtime then sends `started` without it, sends no heartbeats to that
+    platform, and its runs go on as without a lease.
+
     Args:
         run_id (str): A run's id (the id rule): 1 to 128 visible ASCII characters, never `.` or
             `..`; refused from either side otherwise.
         idempotency_key (str | Unset): An idempotency key (the `Idempotency-Key` header's rule,
             and a batch item's
             `idempotencyKey`): 1 to 255 visible ASCII characters; refused from either side otherwise.
-        body (OutputEvent | StartedEvent | WaitingEvent): One progress event from a runtime,
-            discriminated by `type`.
+        body (HeartbeatEvent | OutputEvent | StartedEvent | WaitingEvent): One progress event from
+            a runtime, discriminated by `type`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

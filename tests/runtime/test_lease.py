@@ -1,0 +1,414 @@
+"""Run leases over real HTTP (the lease extension): a runtime that stops reporting is failed within its lease.
+
+A host killed with a real SIGKILL mid-run has its run failed `RuntimeLost` within lease + slack; a
+run that works for three leases while the host heartbeats completes; a run waiting on a token holds
+no lease and completes after its resume; an older platform (refusing the lease, or a heartbeat) gets
+no more heartbeats and the run completes; a cancel learnt from a heartbeat's answer stops the
+function; heartbeats answered 503, dropped, late or with garbage neither crash the host nor fail the
+run. The agent client's lease (`started(lease_seconds=)`, `heartbeat()`) is checked directly too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from child_support import START_TIMEOUT_S, child
+from runtime_support import SECRET, Gate, eventually, runtime_for, serving, settled
+
+from cxpa_sdk import AgentClient, BadRequestError, Cxpa, InvalidArgumentError, InvalidArgumentTypeError
+from cxpa_sdk._errors import status_error
+from cxpa_sdk.runtime import RunContext, Runtime, SyncRunContext
+from cxpa_sdk.runtime._heartbeat import refused
+from cxpa_sdk.testing import LocalPlatform
+from cxpa_sdk.testing._faults import FaultRule
+
+LAPSE_SLACK_S = 4.0  # how much later than its lease a lapsed run may be failed on a loaded machine, in seconds
+
+
+def lapsed_message(seconds: int) -> str:
+    """What a person reads in the row of a run whose lease lapsed."""
+    return f"the runtime stopped reporting: no callback for {seconds} s (its lease lapsed)"
+
+
+def callbacks_of(platform: LocalPlatform, agent_id: int) -> FaultRule:
+    """A rule that delays nothing and counts the callbacks of one agent's runtime (its `hits`)."""
+    return platform.faults.latency(0.0, path="/api/runs/*/callback", key=platform.agent_api_key(agent_id))
+
+
+# -- the agent client's lease ---------------------------------------------------------------
+
+
+def agent_client(platform: LocalPlatform, agent_id: int, run_id: str) -> AgentClient:
+    """An agent client on a run of `agent_id`, as a hand-written runtime makes it."""
+    return AgentClient(api_key=platform.agent_api_key(agent_id), run_id=run_id, base_url=platform.base_url)
+
+
+def test_a_lease_lapses_without_callbacks_and_fails_the_run(platform: LocalPlatform, client: Cxpa) -> None:
+    """A heartbeat renews the lease; silence past it fails the run RuntimeLost, which wait_for_run returns."""
+    agent = platform.add_agent("lease-client", None)
+    run_id = client.trigger_run(agent.id, {}).run_id
+    reporter = agent_client(platform, agent.id, run_id)
+    try:
+        assert reporter.started(lease_seconds=2).status == "running"
+        assert (reporter.lease_seconds, platform.lease(run_id)) == (2, 2)
+        for _ in range(3):  # 3 s in all: past the lease, renewed each time
+            time.sleep(1.0)
+            assert reporter.heartbeat().status == "running"
+        began = time.monotonic()
+        row = client.wait_for_run(agent.id, run_id, timeout=30)
+        took = time.monotonic() - began
+    finally:
+        reporter.close()
+    assert row.status == "failed"
+    assert row.error is not None
+    assert (row.error.name, row.error.message) == ("RuntimeLost", lapsed_message(2))
+    assert took < 2 + LAPSE_SLACK_S
+    assert platform.lease(run_id) is None
+
+
+def test_waiting_gives_up_the_lease(platform: LocalPlatform, client: Cxpa) -> None:
+    """A waiting run holds no lease: past it, the run still waits."""
+    agent = platform.add_agent("lease-waits", None)
+    run_id = client.trigger_run(agent.id, {}).run_id
+    reporter = agent_client(platform, agent.id, run_id)
+    try:
+        reporter.started(lease_seconds=2)
+        reporter.waiting("tok_lease_waits", "a person's approval")
+        assert platform.lease(run_id) is None
+        time.sleep(2.5)
+        assert platform.run(run_id)["status"] == "waiting"
+        assert reporter.heartbeat().status == "waiting"  # answered, changes nothing
+    finally:
+        reporter.close()
+    client.cancel_run(agent.id, run_id)
+
+
+@pytest.mark.parametrize(
+    ("lease", "error"),
+    [
+        (1, InvalidArgumentError),
+        (3601, InvalidArgumentError),
+        (-5, InvalidArgumentError),
+        (True, InvalidArgumentTypeError),
+        (2.5, InvalidArgumentTypeError),
+    ],
+    ids=["one-second", "over-an-hour", "negative", "bool", "float"],
+)
+def test_a_lease_out_of_bounds_is_refused(lease: Any, error: type[Exception]) -> None:
+    """A lease is whole seconds, 2 to 3600, for the runtime host and the agent client alike; nothing is sent."""
+    with pytest.raises(error, match="lease_seconds"):
+        Runtime(base_url="http://127.0.0.1:9", lease_seconds=lease)
+    reporter = AgentClient(api_key="k", run_id="run_x", base_url="http://127.0.0.1:9")
+    try:
+        with pytest.raises(error, match="lease_seconds"):  # refused before anything is sent
+            reporter.started(lease_seconds=lease)
+    finally:
+        reporter.close()
+
+
+@pytest.mark.parametrize("lease", [None, 0], ids=["none", "zero"])
+def test_a_runtime_without_a_lease_asks_for_none(platform: LocalPlatform, client: Cxpa, lease: int | None) -> None:
+    """`lease_seconds=None` or 0: `started` asks for no lease, and no heartbeat is sent."""
+    runtime = runtime_for(platform, lease_seconds=lease)
+    gate = Gate()
+
+    @runtime.agent("no-lease")
+    async def no_lease(run: RunContext) -> None:
+        await asyncio.to_thread(gate.wait)
+
+    with serving(runtime, platform) as url:
+        agent = platform.add_agent("no-lease", f"{url}/agents/no-lease")
+        run_id = client.trigger_run(agent.id, {}).run_id
+        settled(platform, run_id, "running")
+        assert platform.lease(run_id) is None
+        gate.open()
+        assert settled(platform, run_id, "completed", "failed")["status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "stops"),
+    [
+        (400, "invalid_body", True),
+        (404, "not_found", True),
+        (405, "method_not_allowed", True),
+        (501, "not_implemented", True),
+        (404, "run_not_found", False),
+        (401, "unauthorized", False),
+        (429, "rate_limited", False),
+        (503, "unavailable", False),
+    ],
+    ids=["400", "404-no-route", "405", "501", "404-no-run", "401", "429", "503"],
+)
+def test_which_heartbeat_answers_say_the_platform_has_no_leases(status: int, code: str, stops: bool) -> None:
+    """Only an answer that says the event or route is unknown ends the host's heartbeats; the rest are retried."""
+    error = status_error(
+        status,
+        code=code,
+        message="no",
+        run_id="run_x",
+        request_id=None,
+        attempts=1,
+        idempotency_key=None,
+        retry_after=None,
+    )
+    assert refused(error) is stops
+
+
+# -- the host killed outright ---------------------------------------------------------------
+
+KILLED = """
+import asyncio
+
+from cxpa_sdk.runtime import RunContext, Runtime
+
+runtime = Runtime(lease_seconds=3)
+
+
+@runtime.agent("stuck")
+async def stuck(run: RunContext) -> None:
+    await asyncio.sleep(120)
+"""
+
+
+def test_a_host_killed_mid_run_has_its_run_failed_within_the_lease(
+    platform: LocalPlatform, client: Cxpa, tmp_path: Path
+) -> None:
+    """SIGKILL to a `cxpa runtime serve` child mid-run: the run is failed RuntimeLost within lease + slack."""
+    (tmp_path / "killed.py").write_text(KILLED, encoding="utf-8")
+    env = {**os.environ, "CXPA_API_URL": platform.base_url, "CXPA_SIGNING_SECRET": SECRET}
+    command = [sys.executable, "-m", "cxpa_sdk", "runtime", "serve", "killed:runtime", "--port", "0"]
+    with child(command, what="`cxpa runtime serve`", lines=True, cwd=tmp_path, env=env) as server:
+        banner = server.lines.until("Ctrl-C or SIGTERM stops it.\n", START_TIMEOUT_S)
+        agent = platform.add_agent("killed", banner[1].removeprefix("agent stuck: ").strip())
+        run_id = client.trigger_run(agent.id, {}).run_id
+        settled(platform, run_id, "running")
+        time.sleep(4.0)  # past one lease: the heartbeats keep it
+        assert platform.run(run_id)["status"] == "running"
+        assert platform.lease(run_id) == 3
+        server.process.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        server.process.wait(10)
+        row = client.wait_for_run(agent.id, run_id, timeout=60)
+        took = time.monotonic() - killed
+    assert row.status == "failed"
+    assert row.error is not None
+    assert (row.error.name, row.error.message) == ("RuntimeLost", lapsed_message(3))
+    assert took < 3 + LAPSE_SLACK_S, took
+
+
+# -- heartbeats keep a working run ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["async", "sync"])
+def test_a_run_working_for_three_leases_completes(platform: LocalPlatform, client: Cxpa, kind: str) -> None:
+    """A function silent for three leases completes: the host's heartbeats renew its lease."""
+    runtime = runtime_for(platform, lease_seconds=2)
+
+    if kind == "async":
+
+        @runtime.agent("three-leases")
+        async def three_leases(run: RunContext) -> dict[str, Any]:
+            await asyncio.sleep(6)
+            return {"lease": platform.lease(run.run_id)}
+
+    else:
+
+        @runtime.agent("three-leases")
+        def three_leases_sync(run: SyncRunContext) -> dict[str, Any]:
+            time.sleep(6)
+            return {"lease": platform.lease(run.run_id)}
+
+    with serving(runtime, platform) as url:
+        agent = platform.add_agent(f"three-leases-{kind}", f"{url}/agents/three-leases")
+        with callbacks_of(platform, agent.id) as counted:
+            run_id = client.trigger_run(agent.id, {}).run_id
+            row = settled(platform, run_id, "completed", "failed")
+    assert (row["status"], row["output_data"], row["error"]) == ("completed", {"lease": 2}, None)
+    assert 6 <= counted.hits <= 12, counted.hits  # started, about 2 beats a lease (quiet runs only), complete
+
+
+def test_a_run_waiting_past_its_lease_completes_after_resume(platform: LocalPlatform, client: Cxpa) -> None:
+    """`wait_for_token` gives up the lease: waiting past it fails nothing; the resumed run takes it again."""
+    runtime = runtime_for(platform, lease_seconds=2)
+
+    @runtime.agent("waits-past")
+    async def waits_past(run: RunContext) -> dict[str, Any]:
+        approval = await run.wait_for_token(f"tok_{run.run_id}", "a person's approval")
+        return {**approval, "lease": platform.lease(run.run_id)}
+
+    with serving(runtime, platform) as url:
+        agent = platform.add_agent("waits-past", f"{url}/agents/waits-past")
+        run_id = client.trigger_run(agent.id, {}).run_id
+        settled(platform, run_id, "waiting")
+        assert platform.lease(run_id) is None
+        time.sleep(3.0)
+        assert platform.run(run_id)["status"] == "waiting"
+        client.resume_run(agent.id, run_id, f"tok_{run_id}", {"approved": True})
+        row = settled(platform, run_id, "completed", "failed")
+    assert (row["status"], row["output_data"]) == ("completed", {"approved": True, "lease": 2})
+
+
+# -- an older platform ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def older_platform() -> Iterator[LocalPlatform]:
+    """A platform without the lease extension: a `started` with `leaseSeconds` and a `heartbeat` are 400."""
+    served = LocalPlatform(signing_secret=SECRET, leases=False)
+    with served.serve():
+        yield served
+
+
+def test_an_older_platform_refusing_the_lease_gets_no_heartbeats(older_platform: LocalPlatform) -> None:
+    """The lease refused (400): `started` again without it, no heartbeat ever, and the run completes."""
+    runtime = runtime_for(older_platform, lease_seconds=2)
+
+    @runtime.agent("older")
+    async def older(run: RunContext) -> dict[str, bool]:
+        await asyncio.sleep(3)
+        return {"done": True}
+
+    with (
+        serving(runtime, older_platform) as url,
+        Cxpa(base_url=older_platform.base_url, ingest_api_key=older_platform.ingest_key) as caller,
+    ):
+        agent = older_platform.add_agent("older", f"{url}/agents/older")
+        with callbacks_of(older_platform, agent.id) as counted:
+            run_id = caller.trigger_run(agent.id, {}).run_id
+            row = settled(older_platform, run_id, "completed", "failed")
+            second_id = caller.trigger_run(agent.id, {}).run_id  # the host knows now: no lease asked
+            second = settled(older_platform, second_id, "completed", "failed")
+    assert (row["status"], row["output_data"]) == ("completed", {"done": True})
+    assert second["status"] == "completed"
+    assert counted.hits == 3 + 2  # lease refused, started, complete; then started, complete
+
+
+def test_the_agent_client_falls_back_on_an_older_platform(older_platform: LocalPlatform) -> None:
+    """`started(lease_seconds=)` refused (400) is sent again without the lease; a heartbeat there is a 400."""
+    agent = older_platform.add_agent("older-client", None)
+    with Cxpa(base_url=older_platform.base_url, ingest_api_key=older_platform.ingest_key) as caller:
+        run_id = caller.trigger_run(agent.id, {}).run_id
+    reporter = AgentClient(
+        api_key=older_platform.agent_api_key(agent.id), run_id=run_id, base_url=older_platform.base_url
+    )
+    try:
+        assert reporter.started(lease_seconds=5).status == "running"
+        assert reporter.lease_seconds is None
+        with pytest.raises(BadRequestError, match="type"):
+            reporter.heartbeat()
+        reporter.complete({"done": True})
+    finally:
+        reporter.close()
+    assert older_platform.run(run_id)["status"] == "completed"
+
+
+def test_a_refused_heartbeat_stops_the_hosts_heartbeats(platform: LocalPlatform, client: Cxpa) -> None:
+    """A heartbeat answered 400 (a platform that ignored the lease but knows no heartbeat): no lease, no beat after."""
+    runtime = runtime_for(platform, lease_seconds=4)
+    gate = Gate()
+
+    @runtime.agent("refused-beat")
+    async def refused_beat(run: RunContext) -> dict[str, bool]:
+        if run.input.get("first"):
+            await asyncio.to_thread(gate.wait)  # until its heartbeat was refused, within its lease
+        else:
+            await asyncio.sleep(5)  # past the lease: the host asked for none
+        return {"done": True}
+
+    with serving(runtime, platform) as url:
+        agent = platform.add_agent("refused-beat", f"{url}/agents/refused-beat")
+        first = client.trigger_run(agent.id, {"first": True}).run_id
+        settled(platform, first, "running")
+        with platform.faults.fail_next(status=400, path=f"/api/runs/{first}/callback", who="runtimes") as fault:
+            eventually(lambda: fault.hits == 1, "the first heartbeat refused")
+        gate.open()
+        assert settled(platform, first, "completed", "failed")["status"] == "completed"
+        with callbacks_of(platform, agent.id) as counted:
+            second = client.trigger_run(agent.id, {}).run_id
+            settled(platform, second, "running")
+            assert platform.lease(second) is None
+            row = settled(platform, second, "completed", "failed")
+    assert (row["status"], row["output_data"]) == ("completed", {"done": True})
+    assert counted.hits == 2  # started (no lease asked), complete: no heartbeat
+
+
+# -- a heartbeat's answer --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["async", "sync"])
+def test_a_cancel_seen_in_a_heartbeats_answer_stops_the_function(
+    platform: LocalPlatform, client: Cxpa, kind: str
+) -> None:
+    """A cancel whose delivery the host refused is learnt from the next heartbeat (409): the function stops."""
+    runtime = runtime_for(platform, lease_seconds=2)
+    stopped = threading.Event()
+
+    if kind == "async":
+
+        @runtime.agent("cancelled-beat")
+        async def cancelled_beat(run: RunContext) -> None:
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                stopped.set()
+                raise
+
+    else:
+
+        @runtime.agent("cancelled-beat")
+        def cancelled_beat_sync(run: SyncRunContext) -> None:
+            deadline = time.monotonic() + 30
+            while not run.cancelled and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if run.cancelled:
+                stopped.set()
+
+    with serving(runtime, platform) as url:
+        agent = platform.add_agent(f"cancelled-beat-{kind}", f"{url}/agents/cancelled-beat")
+        run_id = client.trigger_run(agent.id, {}).run_id
+        settled(platform, run_id, "running")
+        platform.set_signing_secret("whsec_" + "QUJD" * 8, agent_id=agent.id)  # the cancel delivery is refused (401)
+        client.cancel_run(agent.id, run_id)
+        eventually(stopped.is_set, "the function stopped by a heartbeat's answer")
+    assert platform.run(run_id)["status"] == "cancelled"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    ["503", "dropped", "late", "garbage"],
+)
+def test_heartbeats_without_a_usable_answer_neither_crash_the_host_nor_fail_the_run(
+    platform: LocalPlatform, client: Cxpa, fault: str
+) -> None:
+    """Heartbeats answered 503, dropped, answered late or with garbage: the next beat renews the lease; it completes."""
+    runtime = runtime_for(platform, lease_seconds=3)
+
+    @runtime.agent("hostile-beat")
+    async def hostile_beat(run: RunContext) -> dict[str, bool]:
+        await asyncio.sleep(5)
+        return {"done": True}
+
+    with serving(runtime, platform) as url:
+        agent = platform.add_agent(f"hostile-beat-{fault}", f"{url}/agents/hostile-beat")
+        run_id = client.trigger_run(agent.id, {}).run_id
+        settled(platform, run_id, "running")
+        path, faults = f"/api/runs/{run_id}/callback", platform.faults
+        rule = {
+            "503": lambda: faults.fail_next(2, status=503, path=path, who="runtimes"),  # the beat and its retry
+            "dropped": lambda: faults.drop_next(1, path=path, who="runtimes"),
+            "late": lambda: faults.latency(1.5, count=1, path=path, who="runtimes"),  # past its 1 s deadline
+            "garbage": lambda: faults.fail_next(1, status=200, path=path, who="runtimes"),  # 200, no CallbackAccepted
+        }[fault]()
+        with rule:
+            row = settled(platform, run_id, "completed", "failed")
+    assert (row["status"], row["output_data"], row["error"]) == ("completed", {"done": True}, None)
+    assert rule.hits >= 1
