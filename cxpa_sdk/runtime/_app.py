@@ -2,7 +2,8 @@
 
 Each answer is decided before any work starts: 401 for a delivery that fails verification, 400 for
 a body that is no payload, 413 for one over MAX_BODY_BYTES, 503 with Retry-After when the agent's
-queue is full, else 202 (the work runs in the background). A file agent's trigger is answered with
+queue is full, else 202 (the work runs in the background; a trigger's 202 carries the run's lease,
+`CXPA-Lease-Seconds`, when the host holds leases). A file agent's trigger is answered with
 its file instead (`FileAnswer`): 200 and the bytes as they come, or 500 when the run failed before
 its file began; a file cut short is cut on the wire too.
 """
@@ -21,6 +22,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from .._errors import DeliveryVerificationError, InvalidArgumentError, InvalidArgumentTypeError
+from .._runtime._agent_base import LEASE_HEADER
 from ._channel import FileChannel, FileCut
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a payload's input is at most 1 MiB (the spec's limit), with room for the rest
@@ -53,6 +55,9 @@ class Host(Protocol):
 
     def dispatch(self, agent: Any, payload: Any) -> bool | FileChannel:
         """Act on a verified payload; False when the agent takes no more runs; a file agent's channel."""
+
+    def delivery_lease(self, agent: Any, payload: Any) -> int | None:
+        """The lease to announce in the answer to a delivery just dispatched (None: none)."""
 
     async def drain(self) -> None:
         """Stop taking runs, and end the working ones."""
@@ -90,11 +95,15 @@ def _busy(runtime: Host, agent: Agent) -> JSONResponse:
     return response
 
 
-def _answer(runtime: Host, agent: Agent, dispatched: bool | FileChannel) -> Response:
-    """The answer to a delivery the host acted on: 202, 503 when it took no run, or a file agent's file."""
+def _answer(runtime: Host, agent: Agent, payload: Any) -> Response:
+    """The answer to a delivery the host acts on: 202 (with the run's lease), 503 when it took no run, or a file."""
+    dispatched = runtime.dispatch(agent, payload)
     if isinstance(dispatched, FileChannel):
         return FileAnswer(dispatched)
-    return Response(status_code=202) if dispatched else _busy(runtime, agent)
+    if not dispatched:
+        return _busy(runtime, agent)
+    lease = runtime.delivery_lease(agent, payload)
+    return Response(status_code=202, headers=None if lease is None else {LEASE_HEADER: str(lease)})
 
 
 def _endpoint(runtime: Host, agent: Agent) -> Callable[[Request], Awaitable[Response]]:
@@ -110,7 +119,7 @@ def _endpoint(runtime: Host, agent: Agent) -> Callable[[Request], Awaitable[Resp
             return _refusal(401, "delivery_refused", str(exc), exc.check)
         except (InvalidArgumentError, InvalidArgumentTypeError) as exc:
             return _refusal(400, "invalid_payload", str(exc))
-        return _answer(runtime, agent, runtime.dispatch(agent, payload))
+        return _answer(runtime, agent, payload)
 
     return deliver
 

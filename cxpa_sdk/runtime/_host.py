@@ -179,10 +179,12 @@ class Runtime:
         lease_seconds: The lease each run asks for with its `started`, in whole seconds (2 to 3600;
             default 60; None or 0: none): while a run works, the platform fails it `RuntimeLost`
             when it hears nothing from it for that long, so a process killed outright (SIGKILL, the
-            OOM killer) shows as a failed run within the lease, not at `maxRunDurationMs`. One task
-            per host sends a `heartbeat` every lease/3 seconds for each run that has not reported
-            since. A platform without leases (an older one) is detected at the first refusal: runs
-            then go on without. See docs/runtimes.md, "The lease".
+            OOM killer) shows as a failed run within the lease, not at `maxRunDurationMs`. A JSON
+            agent's trigger is answered with the lease (`CXPA-Lease-Seconds`), so that a run still
+            queued here behind a limit holds it too. One task per host sends a `heartbeat` every
+            lease/3 seconds for each run, working or queued, that has not reported since. A
+            platform without leases (an older one) is detected at the first refusal: runs then go
+            on without. See docs/runtimes.md, "The lease".
 
     Attributes:
         limit: The host's concurrency limit for all agents (`max_concurrency`, `max_queued`, `in_flight`).
@@ -400,6 +402,18 @@ class Runtime:
         state = self._start(agent, payload, resumed=isinstance(payload, ResumePayload))
         return state.channel or True
 
+    def delivery_lease(self, agent: HostedAgent, payload: Payload) -> int | None:
+        """The lease to announce in the answer to a delivery just dispatched (None: none).
+
+        A JSON agent's trigger taken here holds the host's lease from the answer on, queued or
+        working (the platform then fails it `RuntimeLost` if this process dies before its `started`);
+        the heartbeat renews it. Resumes, cancels, file agents and runs that ended here hold none.
+        """
+        state = self._runs.get(payload.run_id)
+        if not isinstance(payload, TriggerPayload) or agent.file is not None or state is None:
+            return None
+        return state.lease
+
     def _full(self, agent: HostedAgent) -> bool:
         """Whether a new run of `agent` is refused for now: its queue or the host's is full, or the host is stopping."""
         return agent.limit.full() or self.limit.full() or self._draining
@@ -408,6 +422,8 @@ class Runtime:
         state = RunState(payload)
         if agent.file is not None and not resumed:
             state.channel = FileChannel()
+        elif isinstance(payload, TriggerPayload):
+            state.lease = self._clients.lease_seconds  # announced with the 202, held while queued here
         self._runs[payload.run_id] = state
         agent.limit.in_flight += 1
         self.limit.in_flight += 1

@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from .._download._filenames import filename_from_disposition
+from .._runtime._agent_base import LEASE_HEADER
 from .._runtime._signing import SigningKey, signature_header, signed_content
 from ._files import FileStream
+from ._leases import Leases
 from ._runs import Agent, RunRecord, error_of, new_id
 from ._runtime import RuntimeCall, RuntimeFile
 
@@ -78,6 +80,8 @@ class RuntimeDispatch:
     _tasks: set[asyncio.Task[None]]
     _http: httpx2.AsyncClient | None
     signing_keys: tuple[SigningKey, ...]
+    runs: dict[str, RunRecord]
+    leases: Leases
     delivery_retry: DeliveryRetry = DeliveryRetry()  # LocalPlatform(delivery_attempts=, max_retry_after_s=)
 
     if TYPE_CHECKING:
@@ -188,10 +192,17 @@ class RuntimeDispatch:
         return None
 
     async def _post_payload(self, agent: Agent, run_id: str, payload: dict[str, Any]) -> None:
-        """POST the trigger payload to a URL runtime (`_deliver`); a file agent's answer is the run's file."""
+        """POST the trigger payload to a URL runtime (`_deliver`); a file agent's answer is the run's file.
+
+        An answer with a lease (LEASE_HEADER) gives the run that lease from now on, queued or running.
+        """
         response = await self._deliver(agent, run_id, payload, stream=True)
         if response is None:
             return
+        if lease := response.headers.get_list(LEASE_HEADER):
+            with self.lock:
+                if (run := self.runs.get(run_id)) is not None:
+                    self.leases.delivered(run_id, lease, run.status)
         if agent.output_kind != "file_download":
             await response.aclose()
             return

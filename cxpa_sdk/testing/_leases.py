@@ -1,22 +1,46 @@
 """The local platform's run leases (an extension of the seed's contract): who holds one, and failing those that lapse.
 
-A runtime asks for a lease with its `started` (`leaseSeconds`); every callback renews it, `waiting`
-and the run's end give it up. A lease that lapses fails its run `RuntimeLost`. One timer on the
-serving loop watches every lease: it is armed for the earliest expiry, and a renewal only moves a
-number (the timer, when it fires, finds the lease renewed and looks again later), so a callback
-costs no timer work and no run has a thread or a task of its own.
+A runtime asks for a lease with its `started` (`leaseSeconds`), or with its answer to the trigger's
+delivery (the `CXPA-Lease-Seconds` header: the run holds it while still queued in the runtime);
+every callback renews it, `waiting` and the run's end give it up. A lease that lapses fails its run
+`RuntimeLost`. One timer on the serving loop watches every lease: it is armed for the earliest
+expiry, and a renewal only moves a number (the timer, when it fires, finds the lease renewed and
+looks again later), so a callback costs no timer work and no run has a thread or a task of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import heapq
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from .._runtime._agent_base import LEASE_HEADER, MAX_LEASE_S, MIN_LEASE_S
+
+logger = logging.getLogger("cxpa_sdk.testing")
 LEASE_LOST = "RuntimeLost"
+HOLDING = frozenset({"queued", "running"})  # the statuses in which a run may hold a lease
+
+
+def delivered_lease(values: list[str]) -> int | None:
+    """The lease a runtime's answer to a delivery gives (its LEASE_HEADER values), None when it gives none fit.
+
+    One value (repeats of it count as one) of whole seconds, MIN_LEASE_S to MAX_LEASE_S, in ASCII
+    digits; anything else is no lease (a runtime's answer must not break the platform).
+    """
+    distinct = {value.strip() for value in values}
+    if not distinct:
+        return None
+    value = distinct.pop() if len(distinct) == 1 else ""
+    if len(value) <= len(str(MAX_LEASE_S)) and value.isascii() and value.isdigit():
+        seconds = int(value)
+        if MIN_LEASE_S <= seconds <= MAX_LEASE_S:
+            return seconds
+    logger.debug("a runtime's %s header is no lease, ignored: %r", LEASE_HEADER, values[:3])
+    return None
 
 
 def lapsed_error(seconds: int) -> dict[str, str]:
@@ -47,6 +71,7 @@ class Leases:
         self._generation = 0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = float("inf")
+        self.offered = True  # False: a platform without leases (`LocalPlatform(leases=False)`) ignores them
 
     def __repr__(self) -> str:
         return f"Leases(held={len(self._held)})"
@@ -60,16 +85,29 @@ class Leases:
     def after(self, run_id: str, event: dict[str, Any], status: str) -> None:
         """Apply a callback `event` that left its run `status` (call with the lock held).
 
-        `started` takes the lease it asks for (none without `leaseSeconds`); any other event renews
-        a held one; a run that is not `running` after it (waiting, ended) holds none.
+        `started` takes the lease it asks for (none without `leaseSeconds`); any other event (a
+        queued run's `heartbeat`) renews a held one; a run neither queued nor running after it
+        (waiting, ended) holds none.
         """
-        if status != "running":
+        if status not in HOLDING:
             self._held.pop(run_id, None)
         elif event.get("type") == "started":
             self._take(run_id, event.get("leaseSeconds"))
         elif (lease := self._held.get(run_id)) is not None:
             seconds, _, generation = lease
             self._held[run_id] = (seconds, time.monotonic() + seconds, generation)
+
+    def delivered(self, run_id: str, values: list[str], status: str) -> None:
+        """A runtime took the run's trigger delivery, its answer's LEASE_HEADER `values` (call with the lock held).
+
+        A fit lease is taken while the run is still queued; a running run's lease is its `started`'s
+        (which may have arrived first), an ended run holds none, and a platform without leases takes none.
+        """
+        if not values or not self.offered:
+            return
+        seconds = delivered_lease(values)
+        if seconds is not None and status == "queued":
+            self._take(run_id, seconds)
 
     def _take(self, run_id: str, seconds: int | None) -> None:
         if seconds is None:

@@ -54,11 +54,12 @@ class LocalPlatform:
             with its key: an extension of the seed's contract); False serves the platform as an
             older one without it (its path answers 404 `not_found`, as any unknown path), for
             testing a caller's fallback to one `trigger_run` per item with the same keys.
-        leases: Whether runs may hold a lease (`started` with `leaseSeconds`, renewed by every
+        leases: Whether runs may hold a lease (`started` with `leaseSeconds`, or a URL runtime's
+            answer to the trigger's delivery with a `CXPA-Lease-Seconds` header, renewed by every
             callback and by `heartbeat` events; a run whose lease lapses is failed `RuntimeLost`:
             an extension of the seed's contract); False serves the platform as an older one
-            without it, answering such a `started` and a `heartbeat` `400 invalid_body`, for
-            testing a runtime's fallback.
+            without it, answering such a `started` and a `heartbeat` `400 invalid_body` and
+            ignoring the header, for testing a runtime's fallback.
         signing_secret: The keys every POST to a URL runtime (trigger, resume, cancel) is signed
             with (Standard Webhooks headers): one key or a list, `whsec_...` for `v1` (HMAC-SHA256)
             and `whsk_...` for `v1a` (Ed25519, the `signing` extra), one signature per key, so two
@@ -103,6 +104,7 @@ class LocalPlatform:
             signing_keys=signing_keys(signing_secret or ()),
         )
         self._core.delivery_retry = DeliveryRetry(delivery_attempts, max_retry_after_s)
+        self._core.leases.offered = leases
         self._base_url: str | None = None
         if builtin_agents:
             for agent in builtin_agents_of(self._core):

@@ -6,17 +6,22 @@ no lease and completes after its resume; an older platform (refusing the lease, 
 no more heartbeats and the run completes; a cancel learnt from a heartbeat's answer stops the
 function; heartbeats answered 503, dropped, late or with garbage neither crash the host nor fail the
 run. The agent client's lease (`started(lease_seconds=)`, `heartbeat()`) is checked directly too.
+A run still queued in the host (behind `max_concurrency`) holds the lease from the trigger's 202
+(`CXPA-Lease-Seconds`): a SIGKILL fails it too, a living host's heartbeats keep it, and a runtime's
+unfit header is ignored by the platform.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,7 @@ from cxpa_sdk.runtime import RunContext, Runtime, SyncRunContext
 from cxpa_sdk.runtime._heartbeat import refused
 from cxpa_sdk.testing import LocalPlatform
 from cxpa_sdk.testing._faults import FaultRule
+from cxpa_sdk.testing._leases import delivered_lease
 
 LAPSE_SLACK_S = 4.0  # how much later than its lease a lapsed run may be failed on a loaded machine, in seconds
 
@@ -412,3 +418,213 @@ def test_heartbeats_without_a_usable_answer_neither_crash_the_host_nor_fail_the_
             row = settled(platform, run_id, "completed", "failed")
     assert (row["status"], row["output_data"], row["error"]) == ("completed", {"done": True}, None)
     assert rule.hits >= 1
+
+
+# -- a run queued in the host holds the lease from its trigger's answer ------------------------
+
+QUEUED_KILLED = """
+import asyncio
+
+from cxpa_sdk.runtime import RunContext, Runtime
+
+runtime = Runtime(lease_seconds=3, max_concurrency=1)
+
+
+@runtime.agent("stuck")
+async def stuck(run: RunContext) -> None:
+    await asyncio.sleep(120)
+"""
+
+
+def test_a_host_killed_with_a_run_queued_has_both_runs_failed_within_the_lease(
+    platform: LocalPlatform, client: Cxpa, tmp_path: Path
+) -> None:
+    """SIGKILL to a host with one run working and one queued behind max_concurrency=1: both fail RuntimeLost."""
+    (tmp_path / "queued_killed.py").write_text(QUEUED_KILLED, encoding="utf-8")
+    env = {**os.environ, "CXPA_API_URL": platform.base_url, "CXPA_SIGNING_SECRET": SECRET}
+    command = [sys.executable, "-m", "cxpa_sdk", "runtime", "serve", "queued_killed:runtime", "--port", "0"]
+    with child(command, what="`cxpa runtime serve`", lines=True, cwd=tmp_path, env=env) as server:
+        banner = server.lines.until("Ctrl-C or SIGTERM stops it.\n", START_TIMEOUT_S)
+        agent = platform.add_agent("queued-killed", banner[1].removeprefix("agent stuck: ").strip())
+        working = client.trigger_run(agent.id, {}).run_id
+        settled(platform, working, "running")
+        queued = client.trigger_run(agent.id, {}).run_id
+        eventually(lambda: platform.lease(queued) == 3, "the queued run's lease from the trigger's answer")
+        time.sleep(4.0)  # past one lease: the heartbeats keep both
+        assert (platform.run(working)["status"], platform.run(queued)["status"]) == ("running", "queued")
+        server.process.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        server.process.wait(10)
+        rows = [client.wait_for_run(agent.id, run_id, timeout=60) for run_id in (working, queued)]
+        took = time.monotonic() - killed
+    for row in rows:
+        assert row.status == "failed", row
+        assert row.error is not None
+        assert (row.error.name, row.error.message) == ("RuntimeLost", lapsed_message(3))
+    assert rows[1].started_at is None  # failed while queued: it never began
+    assert took < 3 + LAPSE_SLACK_S, took
+
+
+def test_a_run_queued_past_its_lease_in_a_living_host_is_kept(platform: LocalPlatform, client: Cxpa) -> None:
+    """A run queued behind max_concurrency=1 for past its lease holds it, renewed by heartbeats; both complete."""
+    runtime = runtime_for(platform, lease_seconds=2)
+    gate = Gate()
+
+    @runtime.agent("queued-kept", max_concurrency=1)
+    async def queued_kept(run: RunContext) -> dict[str, bool]:
+        if run.input.get("first"):
+            await asyncio.to_thread(gate.wait)
+        return {"done": True}
+
+    with serving(runtime, platform) as url:
+        agent = platform.add_agent("queued-kept", f"{url}/agents/queued-kept")
+        first = client.trigger_run(agent.id, {"first": True}).run_id
+        settled(platform, first, "running")
+        second = client.trigger_run(agent.id, {}).run_id
+        eventually(lambda: platform.lease(second) == 2, "the queued run's lease from the trigger's answer")
+        time.sleep(3.0)  # past its lease, queued all along
+        assert (platform.run(second)["status"], platform.lease(second)) == ("queued", 2)
+        gate.open()
+        rows = [settled(platform, run_id, "completed", "failed") for run_id in (first, second)]
+    assert [(row["status"], row["error"]) for row in rows] == [("completed", None)] * 2
+
+
+@pytest.mark.parametrize(
+    ("values", "lease"),
+    [
+        (["60"], 60),
+        ([" 2 "], 2),
+        (["3600", "3600"], 3600),
+        (["banana"], None),
+        (["0"], None),
+        (["1"], None),
+        (["3601"], None),
+        (["999999"], None),
+        (["9" * 5000], None),
+        (["-5"], None),
+        (["2.5"], None),
+        (["+60"], None),
+        (["٣٠"], None),
+        ([""], None),
+        (["30", "40"], None),
+        (["30, 40"], None),
+        ([], None),
+    ],
+    ids=[
+        "sixty",
+        "spaces",
+        "repeated",
+        "banana",
+        "zero",
+        "one",
+        "over-an-hour",
+        "huge",
+        "5000-digits",
+        "negative",
+        "fraction",
+        "plus",
+        "arabic-digits",
+        "empty",
+        "two-values",
+        "comma-list",
+        "absent",
+    ],
+)
+def test_a_delivered_lease_is_one_integer_of_2_to_3600(values: list[str], lease: int | None) -> None:
+    """The platform reads a runtime's CXPA-Lease-Seconds as one whole number of 2 to 3600 seconds, else none."""
+    assert delivered_lease(values) == lease
+
+
+class StubRuntime(BaseHTTPRequestHandler):
+    """A URL runtime that takes every delivery 202 with its `lease` header value and never reports."""
+
+    lease = ""
+    hits = 0
+
+    def do_POST(self) -> None:
+        """Read the delivery, answer 202 with the header."""
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        type(self).hits += 1
+        self.send_response(202)
+        self.send_header("CXPA-Lease-Seconds", self.lease)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Say nothing."""
+
+
+@pytest.fixture
+def stub_runtime(request: pytest.FixtureRequest) -> Iterator[tuple[str, type[StubRuntime]]]:
+    """A stub runtime on loopback answering with the parametrized header value: (its URL, its handler class)."""
+    handler = type("Stub", (StubRuntime,), {"lease": request.param, "hits": 0})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/agent", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.mark.parametrize(
+    "stub_runtime", ["banana", "0", "999999", "-1", "2.5", ""], ids=lambda v: v or "empty", indirect=True
+)
+def test_a_runtimes_unfit_lease_header_is_ignored(
+    platform: LocalPlatform, client: Cxpa, stub_runtime: tuple[str, type[StubRuntime]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 202 with an unfit CXPA-Lease-Seconds: no lease, logged at DEBUG, the run stays queued, the platform goes on."""
+    url, stub = stub_runtime
+    agent = platform.add_agent(f"unfit-lease-{stub.lease or 'empty'}", url)
+    with caplog.at_level(logging.DEBUG, logger="cxpa_sdk.testing"):
+        run_id = client.trigger_run(agent.id, {}).run_id
+        eventually(lambda: stub.hits == 1, "the delivery taken")
+        eventually(lambda: "CXPA-Lease-Seconds" in caplog.text, "the unfit header logged")
+    assert platform.lease(run_id) is None
+    assert platform.run(run_id)["status"] == "queued"
+    assert client.cancel_run(agent.id, run_id).status == "cancelled"
+
+
+@pytest.mark.parametrize("stub_runtime", ["2"], indirect=True)
+def test_a_queued_run_whose_delivered_lease_lapses_is_failed(
+    platform: LocalPlatform, client: Cxpa, stub_runtime: tuple[str, type[StubRuntime]]
+) -> None:
+    """A 202 with `CXPA-Lease-Seconds: 2` and no callback after: the queued run is failed RuntimeLost within it."""
+    url, _ = stub_runtime
+    agent = platform.add_agent("fit-lease", url)
+    began = time.monotonic()
+    run_id = client.trigger_run(agent.id, {}).run_id
+    row = client.wait_for_run(agent.id, run_id, timeout=30)
+    took = time.monotonic() - began
+    assert row.status == "failed"
+    assert row.error is not None
+    assert (row.error.name, row.error.message) == ("RuntimeLost", lapsed_message(2))
+    assert row.started_at is None
+    assert took < 2 + LAPSE_SLACK_S, took
+
+
+def test_an_older_platform_ignores_a_delivered_lease(older_platform: LocalPlatform) -> None:
+    """`LocalPlatform(leases=False)` takes no lease from a trigger's answer: a queued run holds none."""
+    runtime = runtime_for(older_platform, lease_seconds=2)
+    gate = Gate()
+
+    @runtime.agent("older-queued", max_concurrency=1)
+    async def older_queued(run: RunContext) -> None:
+        if run.input.get("first"):
+            await asyncio.to_thread(gate.wait)
+
+    with (
+        serving(runtime, older_platform) as url,
+        Cxpa(base_url=older_platform.base_url, ingest_api_key=older_platform.ingest_key) as caller,
+    ):
+        agent = older_platform.add_agent("older-queued", f"{url}/agents/older-queued")
+        first = caller.trigger_run(agent.id, {"first": True}).run_id
+        settled(older_platform, first, "running")
+        second = caller.trigger_run(agent.id, {}).run_id
+        time.sleep(1.0)
+        assert (older_platform.run(second)["status"], older_platform.lease(second)) == ("queued", None)
+        gate.open()
+        rows = [settled(older_platform, run_id, "completed", "failed") for run_id in (first, second)]
+    assert [row["status"] for row in rows] == ["completed"] * 2

@@ -145,7 +145,11 @@ def sync_detailed(
     a cancelled run, `409 run_finished` for an ended one). When no callback arrives within the
     lease, the platform fails the run with the error `RuntimeLost` ("the runtime stopped
     reporting: no callback for N s (its lease lapsed)"), so a runtime killed outright is noticed
-    within its lease instead of at `maxRunDurationMs`. `waiting` ends the lease (a waiting run is
+    within its lease instead of at `maxRunDurationMs`. A runtime may also give a run its lease
+    as soon as it takes the trigger's delivery (the `CXPA-Lease-Seconds` header of its answer;
+    see the `runtimeDelivery` webhook): the run then holds it while still `queued`, and a
+    `heartbeat` for a queued run renews it and leaves it `queued`. `waiting` ends the lease (a waiting
+    run is
     not executing), and so does the end of the run; the `started` after a resume takes a new one
     when it asks again (a `started` without `leaseSeconds` holds none). A platform without this
     extension answers a `started` with `leaseSeconds`, and a `heartbeat`, with a `4xx` (`400
@@ -205,7 +209,11 @@ def sync(
     a cancelled run, `409 run_finished` for an ended one). When no callback arrives within the
     lease, the platform fails the run with the error `RuntimeLost` ("the runtime stopped
     reporting: no callback for N s (its lease lapsed)"), so a runtime killed outright is noticed
-    within its lease instead of at `maxRunDurationMs`. `waiting` ends the lease (a waiting run is
+    within its lease instead of at `maxRunDurationMs`. A runtime may also give a run its lease
+    as soon as it takes the trigger's delivery (the `CXPA-Lease-Seconds` header of its answer;
+    see the `runtimeDelivery` webhook): the run then holds it while still `queued`, and a
+    `heartbeat` for a queued run renews it and leaves it `queued`. `waiting` ends the lease (a waiting
+    run is
     not executing), and so does the end of the run; the `started` after a resume takes a new one
     when it asks again (a `started` without `leaseSeconds` holds none). A platform without this
     extension answers a `started` with `leaseSeconds`, and a `heartbeat`, with a `4xx` (`400
@@ -260,7 +268,11 @@ async def asyncio_detailed(
     a cancelled run, `409 run_finished` for an ended one). When no callback arrives within the
     lease, the platform fails the run with the error `RuntimeLost` ("the runtime stopped
     reporting: no callback for N s (its lease lapsed)"), so a runtime killed outright is noticed
-    within its lease instead of at `maxRunDurationMs`. `waiting` ends the lease (a waiting run is
+    within its lease instead of at `maxRunDurationMs`. A runtime may also give a run its lease
+    as soon as it takes the trigger's delivery (the `CXPA-Lease-Seconds` header of its answer;
+    see the `runtimeDelivery` webhook): the run then holds it while still `queued`, and a
+    `heartbeat` for a queued run renews it and leaves it `queued`. `waiting` ends the lease (a waiting
+    run is
     not executing), and so does the end of the run; the `started` after a resume takes a new one
     when it asks again (a `started` without `leaseSeconds` holds none). A platform without this
     extension answers a `started` with `leaseSeconds`, and a `heartbeat`, with a `4xx` (`400
@@ -318,7 +330,11 @@ async def asyncio(
     a cancelled run, `409 run_finished` for an ended one). When no callback arrives within the
     lease, the platform fails the run with the error `RuntimeLost` ("the runtime stopped
     reporting: no callback for N s (its lease lapsed)"), so a runtime killed outright is noticed
-    within its lease instead of at `maxRunDurationMs`. `waiting` ends the lease (a waiting run is
+    within its lease instead of at `maxRunDurationMs`. A runtime may also give a run its lease
+    as soon as it takes the trigger's delivery (the `CXPA-Lease-Seconds` header of its answer;
+    see the `runtimeDelivery` webhook): the run then holds it while still `queued`, and a
+    `heartbeat` for a queued run renews it and leaves it `queued`. `waiting` ends the lease (a waiting
+    run is
     not executing), and so does the end of the run; the `started` after a resume takes a new one
     when it asks again (a `started` without `leaseSeconds` holds none). A platform without this
     extension answers a `started` with `leaseSeconds`, and a `heartbeat`, with a `4xx` (`400
