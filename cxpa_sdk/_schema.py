@@ -303,6 +303,7 @@ def _if(condition: dict[str, Any], then: dict[str, Any], open_enums: bool) -> Ch
 def _one_of(node: dict[str, Any], open_enums: bool) -> Check:
     discriminator = node.get("discriminator")
     options = node["oneOf"]
+    admitted = [_admitted_types(option) for option in options]
 
     def check(value: Any, path: Path) -> None:
         if discriminator and isinstance(value, dict):
@@ -314,8 +315,9 @@ def _one_of(node: dict[str, Any], open_enums: bool) -> Check:
                 )
             _compiled(schema(mapping[tag].rsplit("/", 1)[-1]), open_enums)(value, path)
             return
-        for option in options:  # first the options whose type admits the value, without their errors
-            if _admits(option, value) and _matches(_compiled(option, open_enums), value, path):
+        for option, kinds in zip(options, admitted, strict=True):  # first those whose type admits it, quietly
+            admits = kinds is None or (isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool)))
+            if admits and _matches(_compiled(option, open_enums), value, path):
                 return
         errors = []  # none matched: every option's error, for the message
         for option in options:
@@ -330,17 +332,18 @@ def _one_of(node: dict[str, Any], open_enums: bool) -> Check:
     return check
 
 
-def _admits(node: dict[str, Any], value: Any) -> bool:
-    """False when the node's `type` (or its `$ref`'s) certainly refuses the value; True when it may admit it."""
+def _admitted_types(node: dict[str, Any]) -> tuple[type, ...] | None:
+    """The Python types the node's `type` (or its `$ref`'s) may admit; None when it names none.
+
+    A number or an integer admits int and float (a whole float is an integer); bool is listed only
+    for `boolean`, and the caller refuses a bool unless bool is listed (a bool is an int in Python).
+    """
     while "type" not in node and "$ref" in node:
         node = schema(node["$ref"].rsplit("/", 1)[-1])
     types = node.get("type")
     if types is None:
-        return True
+        return None
+    kinds: list[type] = []
     for name in types if isinstance(types, list) else [types]:
-        if name in ("integer", "number"):
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return True
-        elif isinstance(value, JSON_TYPES[name]):
-            return True
-    return False
+        kinds += (int, float) if name in ("integer", "number") else JSON_TYPES[name]
+    return tuple(kinds)

@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -176,7 +177,7 @@ import asyncio
 
 from cxpa_sdk.runtime import RunContext, Runtime
 
-runtime = Runtime(lease_seconds=3)
+runtime = Runtime(lease_seconds=3, max_concurrency={max_concurrency})
 
 
 @runtime.agent("stuck")
@@ -185,16 +186,22 @@ async def stuck(run: RunContext) -> None:
 """
 
 
-def test_a_host_killed_mid_run_has_its_run_failed_within_the_lease(
-    platform: LocalPlatform, client: Cxpa, tmp_path: Path
-) -> None:
-    """SIGKILL to a `cxpa runtime serve` child mid-run: the run is failed RuntimeLost within lease + slack."""
-    (tmp_path / "killed.py").write_text(KILLED, encoding="utf-8")
+@contextmanager
+def served_host(platform: LocalPlatform, tmp_path: Path, *, max_concurrency: int | None) -> Iterator[tuple[Any, Any]]:
+    """`cxpa runtime serve` of KILLED in a child process, and its agent added to the platform."""
+    (tmp_path / "killed.py").write_text(KILLED.format(max_concurrency=max_concurrency), encoding="utf-8")
     env = {**os.environ, "CXPA_API_URL": platform.base_url, "CXPA_SIGNING_SECRET": SECRET}
     command = [sys.executable, "-m", "cxpa_sdk", "runtime", "serve", "killed:runtime", "--port", "0"]
     with child(command, what="`cxpa runtime serve`", lines=True, cwd=tmp_path, env=env) as server:
         banner = server.lines.until("Ctrl-C or SIGTERM stops it.\n", START_TIMEOUT_S)
-        agent = platform.add_agent("killed", banner[1].removeprefix("agent stuck: ").strip())
+        yield server, platform.add_agent("killed", banner[1].removeprefix("agent stuck: ").strip())
+
+
+def test_a_host_killed_mid_run_has_its_run_failed_within_the_lease(
+    platform: LocalPlatform, client: Cxpa, tmp_path: Path
+) -> None:
+    """SIGKILL to a `cxpa runtime serve` child mid-run: the run is failed RuntimeLost within lease + slack."""
+    with served_host(platform, tmp_path, max_concurrency=None) as (server, agent):
         run_id = client.trigger_run(agent.id, {}).run_id
         settled(platform, run_id, "running")
         time.sleep(4.0)  # past one lease: the heartbeats keep it
@@ -422,30 +429,12 @@ def test_heartbeats_without_a_usable_answer_neither_crash_the_host_nor_fail_the_
 
 # -- a run queued in the host holds the lease from its trigger's answer ------------------------
 
-QUEUED_KILLED = """
-import asyncio
-
-from cxpa_sdk.runtime import RunContext, Runtime
-
-runtime = Runtime(lease_seconds=3, max_concurrency=1)
-
-
-@runtime.agent("stuck")
-async def stuck(run: RunContext) -> None:
-    await asyncio.sleep(120)
-"""
-
 
 def test_a_host_killed_with_a_run_queued_has_both_runs_failed_within_the_lease(
     platform: LocalPlatform, client: Cxpa, tmp_path: Path
 ) -> None:
     """SIGKILL to a host with one run working and one queued behind max_concurrency=1: both fail RuntimeLost."""
-    (tmp_path / "queued_killed.py").write_text(QUEUED_KILLED, encoding="utf-8")
-    env = {**os.environ, "CXPA_API_URL": platform.base_url, "CXPA_SIGNING_SECRET": SECRET}
-    command = [sys.executable, "-m", "cxpa_sdk", "runtime", "serve", "queued_killed:runtime", "--port", "0"]
-    with child(command, what="`cxpa runtime serve`", lines=True, cwd=tmp_path, env=env) as server:
-        banner = server.lines.until("Ctrl-C or SIGTERM stops it.\n", START_TIMEOUT_S)
-        agent = platform.add_agent("queued-killed", banner[1].removeprefix("agent stuck: ").strip())
+    with served_host(platform, tmp_path, max_concurrency=1) as (server, agent):
         working = client.trigger_run(agent.id, {}).run_id
         settled(platform, working, "running")
         queued = client.trigger_run(agent.id, {}).run_id
