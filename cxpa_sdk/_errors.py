@@ -529,6 +529,23 @@ def transport_error(
     )
 
 
+MAX_REQUEST_ID = 200
+"""The longest X-Request-Id taken as one request id."""
+
+
+def answer_request_id(value: str | None, secrets: tuple[str, ...]) -> str | None:
+    """An answer's X-Request-Id as one request id (secrets masked), or None when it is not one.
+
+    Not one: absent or empty, repeated (a repeated header arrives with its values joined by `", "`),
+    longer than MAX_REQUEST_ID, or holding anything but visible ASCII. The raw value stays in an
+    APIStatusError's `headers`.
+    """
+    visible = value is not None and value.isascii() and value.isprintable() and " " not in value
+    if not value or not visible or len(value) > MAX_REQUEST_ID or "," in value:
+        return None
+    return mask(value, secrets)
+
+
 def mask(text: str | None, secrets: tuple[str, ...]) -> str | None:
     """Text from the server with every secret replaced by `***` (a server may echo what it was sent)."""
     if text is not None:

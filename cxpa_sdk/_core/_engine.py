@@ -22,8 +22,8 @@ from .._errors import (
     APITimeoutError,
     CxpaError,
     InvalidResponseError,
+    answer_request_id,
     applied_by_answer,
-    mask,
     scrub,
     status_error,
     transport_error,
@@ -491,7 +491,7 @@ def _outcome(
     Failures are returned, not raised, so that no frame holding the answer's bytes outlives the call.
     """
     status = response.status_code
-    request_id = mask(response.headers.get("x-request-id"), _secrets(settings, op))
+    request_id = answer_request_id(response.headers.get("x-request-id"), _secrets(settings, op))
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
             "%s -> %d request %s attempt %d in %.1f ms",

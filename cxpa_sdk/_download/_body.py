@@ -23,6 +23,7 @@ from .._errors import (
     IncompleteDownloadError,
     InvalidArgumentError,
     InvalidResponseError,
+    answer_request_id,
     mask,
 )
 from .._http._reply import AsyncReply
@@ -76,7 +77,7 @@ class DownloadInfo(NamedTuple):
         # httpx2's or aiohttp's headers (`_aiohttp.ReplyHeaders`): case-insensitive, a repeated one's values joined
         headers: Any = answer.response.headers
         secrets = answer.secrets
-        request_id = mask(headers.get("x-request-id"), secrets)
+        request_id = answer_request_id(headers.get("x-request-id"), secrets)
         run_id = mask(headers.get("x-run-id"), secrets)
         common: dict[str, Any] = {
             "attempts": answer.attempts,

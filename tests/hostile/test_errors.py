@@ -10,6 +10,7 @@ import json
 import tempfile
 import traceback
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hostile.hostile_server import (
@@ -41,6 +42,7 @@ from hypothesis import strategies as st
 
 from cxpa_sdk import (
     APIStatusError,
+    AsyncCxpa,
     AuthenticationError,
     BadRequestError,
     ConflictError,
@@ -423,11 +425,11 @@ def test_well_behaved_answers_give_results(mode: str) -> None:
 
 @both
 def test_repeated_answer_headers_read_the_same_on_every_backend(mode: str) -> None:
-    """X-Request-Id and Idempotent-Replayed each twice: every backend joins the values as httpx2 does.
+    """X-Request-Id and Idempotent-Replayed each twice: every backend reads them as one would.
 
-    The request id is both values joined (as they came, nothing dropped), and a doubled
-    `Idempotent-Replayed: true` proves no replay (the value is not `true`), on the aiohttp backend too,
-    whose own headers would give only the first value.
+    A repeated X-Request-Id is not one request id: `request_id` is None (on the aiohttp backend too,
+    whose own headers would give only the first value), and a doubled `Idempotent-Replayed: true`
+    proves no replay (the value is not `true`).
     """
     body = json.dumps({"runId": "run_1", "status": "queued"})
     doubled = [
@@ -441,5 +443,61 @@ def test_repeated_answer_headers_read_the_same_on_every_backend(mode: str) -> No
         outcome = perform(mode, server, CALLS["trigger_run"].action, max_retries=0)
     assert outcome.error is None, outcome.describe()
     assert outcome.value.run_id == "run_1"
-    assert outcome.value.request_id == "req-a, req-b"
+    assert outcome.value.request_id is None
     assert outcome.value.replayed is False
+
+
+UNFIT_REQUEST_IDS = {
+    "repeated": [("X-Request-Id", "req-a"), ("X-Request-Id", "req-b")],
+    "two in one": [("X-Request-Id", "req-a, req-b")],
+    "huge": [("X-Request-Id", "r" * 201)],
+    "spaced": [("X-Request-Id", "req a")],
+    "not ASCII": [("X-Request-Id", "req-\u00e9")],
+    "empty": [("X-Request-Id", "")],
+}
+
+
+@both
+@pytest.mark.parametrize("case", UNFIT_REQUEST_IDS)
+def test_an_unfit_request_id_is_no_request_id_and_stays_in_the_headers(mode: str, case: str) -> None:
+    """An X-Request-Id that is not one id of 1 to 200 visible ASCII characters: `request_id` is None.
+
+    On an error, str(error) names no request; the header's value as it came (repeated ones joined) is
+    still in `error.headers`. A fitting one of exactly 200 characters is kept whole.
+    """
+    headers = [("Content-Type", "application/json"), *UNFIT_REQUEST_IDS[case]]
+    body = json.dumps({"error": {"code": "run_finished", "message": "the run has ended"}})
+    with HostileServer(send(response(409, body, headers), keep_alive=True)) as server:
+        outcome = perform(mode, server, CALLS["trigger_run"].action, max_retries=0)
+    error = outcome.raised(ConflictError)
+    assert error.request_id is None
+    assert ", request " not in str(error)
+    sent = [value for name, value in UNFIT_REQUEST_IDS[case] if name == "X-Request-Id"]
+    if case != "not ASCII":  # a server's non-ASCII header bytes are read as latin-1 by every backend
+        assert error.headers.get("x-request-id", "") == ", ".join(sent)
+    fitting = [("Content-Type", "application/json"), ("X-Request-Id", "r" * 200)]
+    with HostileServer(send(response(409, body, fitting), keep_alive=True)) as server:
+        outcome = perform(mode, server, CALLS["trigger_run"].action, max_retries=0)
+    assert outcome.raised(ConflictError).request_id == "r" * 200
+
+
+@both
+def test_a_download_answer_with_a_repeated_request_id_has_no_request_id(mode: str) -> None:
+    """The download's headers pass the same rule: a repeated X-Request-Id gives `download.request_id` None."""
+    headers = [*FILE_HEADERS.items(), ("X-Request-Id", "req-a"), ("X-Request-Id", "req-b")]
+
+    def action(client: Any) -> Any:
+        if isinstance(client, AsyncCxpa):
+
+            async def read() -> tuple[str | None, bytes]:
+                async with client.trigger_run_and_download(4, {}) as download:
+                    return download.request_id, await download.read()
+
+            return read()
+        with client.trigger_run_and_download(4, {}) as download:
+            return download.request_id, download.read()
+
+    with HostileServer(send(response(200, b"%PDF-1.7 x", headers))) as server:
+        outcome = perform(mode, server, action)
+    assert outcome.error is None, outcome.describe()
+    assert outcome.value == (None, b"%PDF-1.7 x")
