@@ -2,9 +2,9 @@
 
 Each answer is decided before any work starts: 401 for a delivery that fails verification, 400 for
 a body that is no payload, 413 for one over MAX_BODY_BYTES, 503 with Retry-After when the agent's
-queue is full, else 202 (the work runs in the background; a trigger's 202 carries the run's lease,
-`CXPA-Lease-Seconds`, when the host holds leases). A file agent's trigger is answered with
-its file instead (`FileAnswer`): 200 and the bytes as they come, or 500 when the run failed before
+queue is full, else 202 (the work runs in the background; a trigger's or resume's 202 carries the
+run's lease, `CXPA-Lease-Seconds`, when the host holds leases). A file agent's trigger is answered
+with its file instead (`FileAnswer`): 200 and the bytes as they come, or 500 when the run failed before
 its file began; a file cut short is cut on the wire too.
 """
 

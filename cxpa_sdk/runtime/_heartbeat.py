@@ -1,7 +1,7 @@
 """The runtime host's heartbeat: one task per host that keeps the leases of its quiet runs (the lease extension).
 
-Every run holds the host's lease from the 202 that took its trigger (queued behind a limit or not)
-and asks for it again with its `started`; while it holds one, the platform fails it `RuntimeLost` if
+Every run holds the host's lease from the 202 that took its trigger or its resume (queued behind a
+limit or not) and asks for it again with its `started`; while it holds one, the platform fails it `RuntimeLost` if
 no callback arrives within the lease, which is how a host killed outright (SIGKILL, the OOM killer)
 is noticed. Every lease/3 seconds the task sends a `heartbeat` for each working or queued run that
 has not reported within that interval, on the host's shared pool, a few at a time (a heartbeat is

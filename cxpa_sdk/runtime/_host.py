@@ -405,12 +405,13 @@ class Runtime:
     def delivery_lease(self, agent: HostedAgent, payload: Payload) -> int | None:
         """The lease to announce in the answer to a delivery just dispatched (None: none).
 
-        A JSON agent's trigger taken here holds the host's lease from the answer on, queued or
-        working (the platform then fails it `RuntimeLost` if this process dies before its `started`);
-        the heartbeat renews it. Resumes, cancels, file agents and runs that ended here hold none.
+        A JSON agent's run taken here by its trigger or its resume holds the host's lease from the
+        answer on, queued or working (the platform then fails it `RuntimeLost` if this process dies
+        before its `started`); the heartbeat renews it. Cancels, file agents and runs that ended
+        here hold none.
         """
         state = self._runs.get(payload.run_id)
-        if not isinstance(payload, TriggerPayload) or agent.file is not None or state is None:
+        if isinstance(payload, CancelPayload) or agent.file is not None or state is None:
             return None
         return state.lease
 
@@ -420,10 +421,10 @@ class Runtime:
 
     def _start(self, agent: HostedAgent, payload: TriggerPayload | ResumePayload, *, resumed: bool) -> RunState:
         state = RunState(payload)
-        if agent.file is not None and not resumed:
-            state.channel = FileChannel()
-        elif isinstance(payload, TriggerPayload):
+        if agent.file is None:
             state.lease = self._clients.lease_seconds  # announced with the 202, held while queued here
+        elif not resumed:
+            state.channel = FileChannel()
         self._runs[payload.run_id] = state
         agent.limit.in_flight += 1
         self.limit.in_flight += 1

@@ -235,7 +235,7 @@ class PlatformCore(RuntimeDispatch, FileRelay, Waiting, InlineRuns):
                 run.resumed.clear()  # a new wait: a Python runtime's wait_for_resume waits for its own resume
                 run.resume_values.clear()
             run.move_to(target)
-            self.leases.after(run.id, event, run.status)
+            self.leases.after(run.id, event, run.lease_phase)
             if event["type"] != "heartbeat":  # a heartbeat changes nothing a waiter could see
                 self._notify(run.id)
             return run

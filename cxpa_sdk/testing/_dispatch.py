@@ -194,15 +194,12 @@ class RuntimeDispatch:
     async def _post_payload(self, agent: Agent, run_id: str, payload: dict[str, Any]) -> None:
         """POST the trigger payload to a URL runtime (`_deliver`); a file agent's answer is the run's file.
 
-        An answer with a lease (LEASE_HEADER) gives the run that lease from now on, queued or running.
+        An answer with a lease (LEASE_HEADER) gives the run that lease from now on (`_take_lease`).
         """
         response = await self._deliver(agent, run_id, payload, stream=True)
         if response is None:
             return
-        if lease := response.headers.get_list(LEASE_HEADER):
-            with self.lock:
-                if (run := self.runs.get(run_id)) is not None:
-                    self.leases.delivered(run_id, lease, run.status)
+        self._take_lease(run_id, response)
         if agent.output_kind != "file_download":
             await response.aclose()
             return
@@ -219,8 +216,21 @@ class RuntimeDispatch:
         )
 
     async def _post_resume(self, agent: Agent, run_id: str, payload: dict[str, Any]) -> None:
-        """Tell a URL runtime its run was resumed (`_deliver`)."""
-        await self._deliver(agent, run_id, payload, notice="the resume notification")
+        """Tell a URL runtime its run was resumed (`_deliver`); an answer with a lease gives the run that lease."""
+        response = await self._deliver(agent, run_id, payload, notice="the resume notification")
+        if response is not None:
+            self._take_lease(run_id, response)
+            await response.aclose()
+
+    def _take_lease(self, run_id: str, response: httpx2.Response) -> None:
+        """The lease (LEASE_HEADER) a runtime's answer to a trigger or resume delivery gives its run, if any.
+
+        Taken while the run awaits its `started` (queued, or resumed), from then on (`Leases.delivered`).
+        """
+        if lease := response.headers.get_list(LEASE_HEADER):
+            with self.lock:
+                if (run := self.runs.get(run_id)) is not None:
+                    self.leases.delivered(run_id, lease, run.lease_phase)
 
     async def _post_cancel(self, agent: Agent, run_id: str, payload: dict[str, Any]) -> None:
         """Tell a URL runtime its run was cancelled, once, within CANCEL_NOTICE_TIMEOUT_S; the answer is only logged."""

@@ -22,7 +22,8 @@ from .._runtime._agent_base import LEASE_HEADER, MAX_LEASE_S, MIN_LEASE_S
 
 logger = logging.getLogger("cxpa_sdk.testing")
 LEASE_LOST = "RuntimeLost"
-HOLDING = frozenset({"queued", "running"})  # the statuses in which a run may hold a lease
+AWAITING_START = frozenset({"queued", "resumed"})  # the phases in which a delivery's answer may give a lease
+HOLDING = AWAITING_START | {"running"}  # the phases (`RunRecord.lease_phase`) in which a run may hold a lease
 
 
 def delivered_lease(values: list[str]) -> int | None:
@@ -82,14 +83,14 @@ class Leases:
             lease = self._held.get(run_id)
             return None if lease is None else lease[0]
 
-    def after(self, run_id: str, event: dict[str, Any], status: str) -> None:
-        """Apply a callback `event` that left its run `status` (call with the lock held).
+    def after(self, run_id: str, event: dict[str, Any], phase: str) -> None:
+        """Apply a callback `event` that left its run in `phase` (`lease_phase`; call with the lock held).
 
         `started` takes the lease it asks for (none without `leaseSeconds`); any other event (a
-        queued run's `heartbeat`) renews a held one; a run neither queued nor running after it
-        (waiting, ended) holds none.
+        queued or resumed run's `heartbeat`) renews a held one; a run neither queued, resumed nor
+        running after it (waiting on a token, ended) holds none.
         """
-        if status not in HOLDING:
+        if phase not in HOLDING:
             self._held.pop(run_id, None)
         elif event.get("type") == "started":
             self._take(run_id, event.get("leaseSeconds"))
@@ -97,16 +98,17 @@ class Leases:
             seconds, _, generation = lease
             self._held[run_id] = (seconds, time.monotonic() + seconds, generation)
 
-    def delivered(self, run_id: str, values: list[str], status: str) -> None:
-        """A runtime took the run's trigger delivery, its answer's LEASE_HEADER `values` (call with the lock held).
+    def delivered(self, run_id: str, values: list[str], phase: str) -> None:
+        """A runtime took the run's trigger or resume delivery, its answer's LEASE_HEADER `values` (lock held).
 
-        A fit lease is taken while the run is still queued; a running run's lease is its `started`'s
-        (which may have arrived first), an ended run holds none, and a platform without leases takes none.
+        A fit lease is taken while the run awaits its `started` (`phase` queued, or resumed); a
+        running run's lease is its `started`'s (which may have arrived first), a run waiting on a
+        token or ended holds none, and a platform without leases takes none.
         """
         if not values or not self.offered:
             return
         seconds = delivered_lease(values)
-        if seconds is not None and status == "queued":
+        if seconds is not None and phase in AWAITING_START:
             self._take(run_id, seconds)
 
     def _take(self, run_id: str, seconds: int | None) -> None:

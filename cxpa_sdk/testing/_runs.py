@@ -188,6 +188,15 @@ class RunRecord:
         """Whether the run has ended (it never changes again)."""
         return self.status in TERMINAL
 
+    @property
+    def lease_phase(self) -> str:
+        """The status as leases see it: `resumed` for a run resumed but not yet started again, else the status.
+
+        A resumed run stays `waiting` until its runtime's `started`, but its token is taken: like a
+        queued run, it may hold the lease its runtime's answer to the resume delivery gives.
+        """
+        return "resumed" if self.status == "waiting" and self.waiting is None else self.status
+
     def row(self) -> dict[str, Any]:
         """The Run row, built through the generated model so it is always in the spec's shape.
 

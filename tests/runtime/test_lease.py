@@ -8,7 +8,8 @@ function; heartbeats answered 503, dropped, late or with garbage neither crash t
 run. The agent client's lease (`started(lease_seconds=)`, `heartbeat()`) is checked directly too.
 A run still queued in the host (behind `max_concurrency`) holds the lease from the trigger's 202
 (`CXPA-Lease-Seconds`): a SIGKILL fails it too, a living host's heartbeats keep it, and a runtime's
-unfit header is ignored by the platform.
+unfit header is ignored by the platform. A resumed run queued in the host before its `started`
+holds the lease from the resume's 202 the same way; a run waiting on a token takes none.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from child_support import START_TIMEOUT_S, child
 from runtime_support import SECRET, Gate, eventually, runtime_for, serving, settled
@@ -187,21 +189,22 @@ async def stuck(run: RunContext) -> None:
 
 
 @contextmanager
-def served_host(platform: LocalPlatform, tmp_path: Path, *, max_concurrency: int | None) -> Iterator[tuple[Any, Any]]:
-    """`cxpa runtime serve` of KILLED in a child process, and its agent added to the platform."""
+def served_host(platform: LocalPlatform, tmp_path: Path, *, max_concurrency: int | None) -> Iterator[tuple[Any, str]]:
+    """`cxpa runtime serve` of KILLED in a child process: the child, and its agent's URL."""
     (tmp_path / "killed.py").write_text(KILLED.format(max_concurrency=max_concurrency), encoding="utf-8")
     env = {**os.environ, "CXPA_API_URL": platform.base_url, "CXPA_SIGNING_SECRET": SECRET}
     command = [sys.executable, "-m", "cxpa_sdk", "runtime", "serve", "killed:runtime", "--port", "0"]
     with child(command, what="`cxpa runtime serve`", lines=True, cwd=tmp_path, env=env) as server:
         banner = server.lines.until("Ctrl-C or SIGTERM stops it.\n", START_TIMEOUT_S)
-        yield server, platform.add_agent("killed", banner[1].removeprefix("agent stuck: ").strip())
+        yield server, banner[1].removeprefix("agent stuck: ").strip()
 
 
 def test_a_host_killed_mid_run_has_its_run_failed_within_the_lease(
     platform: LocalPlatform, client: Cxpa, tmp_path: Path
 ) -> None:
     """SIGKILL to a `cxpa runtime serve` child mid-run: the run is failed RuntimeLost within lease + slack."""
-    with served_host(platform, tmp_path, max_concurrency=None) as (server, agent):
+    with served_host(platform, tmp_path, max_concurrency=None) as (server, url):
+        agent = platform.add_agent("killed", url)
         run_id = client.trigger_run(agent.id, {}).run_id
         settled(platform, run_id, "running")
         time.sleep(4.0)  # past one lease: the heartbeats keep it
@@ -434,7 +437,8 @@ def test_a_host_killed_with_a_run_queued_has_both_runs_failed_within_the_lease(
     platform: LocalPlatform, client: Cxpa, tmp_path: Path
 ) -> None:
     """SIGKILL to a host with one run working and one queued behind max_concurrency=1: both fail RuntimeLost."""
-    with served_host(platform, tmp_path, max_concurrency=1) as (server, agent):
+    with served_host(platform, tmp_path, max_concurrency=1) as (server, url):
+        agent = platform.add_agent("killed", url)
         working = client.trigger_run(agent.id, {}).run_id
         settled(platform, working, "running")
         queued = client.trigger_run(agent.id, {}).run_id
@@ -617,3 +621,136 @@ def test_an_older_platform_ignores_a_delivered_lease(older_platform: LocalPlatfo
         gate.open()
         rows = [settled(older_platform, run_id, "completed", "failed") for run_id in (first, second)]
     assert [row["status"] for row in rows] == ["completed"] * 2
+
+
+# -- a resumed run queued in the host holds the lease from its resume's answer -------------------
+
+
+class Front(BaseHTTPRequestHandler):
+    """An agent's URL that takes deliveries 202 and never reports until `target` is set, then passes them on.
+
+    Passed on: the body, the signature and content headers, and back the runtime's status and lease
+    header: so a run can be made waiting by hand before the runtime behind it is reachable.
+    """
+
+    target: str | None = None
+    hits = 0
+
+    def do_POST(self) -> None:
+        """Take the delivery, or hand it to `target` and answer as it answered."""
+        body = self.rfile.read(int(self.headers.get("content-length", "0")))
+        type(self).hits += 1
+        status, headers = 202, {}
+        if self.target is not None:
+            passed = {
+                name: value
+                for name, value in self.headers.items()
+                if name.lower().startswith(("webhook-", "content-type"))
+            }
+            answer = httpx2.post(self.target, content=body, headers=passed, timeout=10)
+            status, headers = (
+                answer.status_code,
+                {n: v for n, v in answer.headers.items() if n.lower() == "cxpa-lease-seconds"},
+            )
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Say nothing."""
+
+
+@contextmanager
+def front() -> Iterator[tuple[str, type[Front]]]:
+    """A Front on loopback: (its URL, its handler class, whose `target` the test sets)."""
+    handler = type("FrontOf", (Front,), {"target": None, "hits": 0})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/agent", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def waiting_by_hand(platform: LocalPlatform, client: Cxpa, agent_id: int, token_id: str) -> str:
+    """A run of `agent_id` that reported `started` (no lease) and `waiting` on `token_id` by hand: its id."""
+    run_id = client.trigger_run(agent_id, {}).run_id
+    reporter = agent_client(platform, agent_id, run_id)
+    reporter.started()
+    reporter.waiting(token_id, "a person's approval")
+    reporter.close()
+    assert (platform.run(run_id)["status"], platform.lease(run_id)) == ("waiting", None)
+    return run_id
+
+
+def test_a_host_killed_with_a_resumed_run_queued_has_both_runs_failed_within_the_lease(
+    platform: LocalPlatform, client: Cxpa, tmp_path: Path
+) -> None:
+    """A resume reaching a host whose max_concurrency=1 is taken: the queued resumed run holds the lease of the 202.
+
+    Its heartbeats keep it past the lease (still `waiting`, its token taken); a SIGKILL then fails
+    it RuntimeLost within the lease, as the working run, instead of leaving it to maxRunDurationMs.
+    """
+    with front() as (url, passing), served_host(platform, tmp_path, max_concurrency=1) as (server, host_url):
+        agent = platform.add_agent("resumed-killed", url)
+        resumed = waiting_by_hand(platform, client, agent.id, "tok_resumed")
+        passing.target = host_url
+        working = client.trigger_run(agent.id, {}).run_id
+        settled(platform, working, "running")
+        client.resume_run(agent.id, resumed, "tok_resumed", {"approved": True})
+        eventually(lambda: platform.lease(resumed) == 3, "the resumed run's lease from the resume's answer")
+        time.sleep(4.0)  # past one lease: the heartbeats keep both
+        assert platform.run(resumed)["status"] == "waiting"
+        assert platform.run(resumed)["waiting"] is None
+        assert (platform.run(working)["status"], platform.lease(resumed)) == ("running", 3)
+        server.process.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        server.process.wait(10)
+        rows = [client.wait_for_run(agent.id, run_id, timeout=60) for run_id in (working, resumed)]
+        took = time.monotonic() - killed
+    for row in rows:
+        assert row.status == "failed", row
+        assert row.error is not None
+        assert (row.error.name, row.error.message) == ("RuntimeLost", lapsed_message(3))
+    assert took < 3 + LAPSE_SLACK_S, took
+
+
+@pytest.mark.parametrize("stub_runtime", [""], ids=["no-lease-for-the-trigger"], indirect=True)
+def test_a_resumed_run_whose_delivered_lease_lapses_is_failed(
+    platform: LocalPlatform, client: Cxpa, stub_runtime: tuple[str, type[StubRuntime]]
+) -> None:
+    """A resume's 202 with `CXPA-Lease-Seconds: 2` and no `started` after: the run is failed RuntimeLost within it.
+
+    The trigger's answer gave no lease, and the run waiting on its token held none; the resume's
+    answer gives one while the run awaits its `started`.
+    """
+    url, stub = stub_runtime
+    agent = platform.add_agent("resumed-lease", url)
+    run_id = waiting_by_hand(platform, client, agent.id, "tok_lapse")
+    stub.lease = "2"
+    began = time.monotonic()
+    client.resume_run(agent.id, run_id, "tok_lapse", {})
+    row = client.wait_for_run(agent.id, run_id, timeout=30)
+    took = time.monotonic() - began
+    assert row.status == "failed"
+    assert row.error is not None
+    assert (row.error.name, row.error.message) == ("RuntimeLost", lapsed_message(2))
+    assert took < 2 + LAPSE_SLACK_S, took
+
+
+@pytest.mark.parametrize("stub_runtime", ["2"], indirect=True)
+def test_a_delivered_lease_is_not_taken_for_a_run_waiting_on_a_token(
+    platform: LocalPlatform, client: Cxpa, stub_runtime: tuple[str, type[StubRuntime]]
+) -> None:
+    """A run that reported `waiting` holds no lease, whatever a delivery's answer says, until it is resumed."""
+    url, _ = stub_runtime
+    agent = platform.add_agent("waiting-no-lease", url)
+    run_id = waiting_by_hand(platform, client, agent.id, "tok_held")
+    time.sleep(2 + 1.0)  # past the trigger's lease of 2, which `started` without a lease gave up
+    assert (platform.run(run_id)["status"], platform.lease(run_id)) == ("waiting", None)
+    assert client.cancel_run(agent.id, run_id).status == "cancelled"
