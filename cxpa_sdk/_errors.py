@@ -536,12 +536,11 @@ MAX_REQUEST_ID = 200
 def answer_request_id(value: str | None, secrets: tuple[str, ...]) -> str | None:
     """An answer's X-Request-Id as one request id (secrets masked), or None when it is not one.
 
-    Not one: absent or empty, repeated (a repeated header arrives with its values joined by `", "`),
-    longer than MAX_REQUEST_ID, or holding anything but visible ASCII. The raw value stays in an
-    APIStatusError's `headers`.
+    Not one: absent or empty, repeated (a repeated header arrives with its values joined by `", "`,
+    so a comma is refused), longer than MAX_REQUEST_ID, or holding anything but printable ASCII (a
+    control character, a byte over 127). The raw value stays in an APIStatusError's `headers`.
     """
-    visible = value is not None and value.isascii() and value.isprintable() and " " not in value
-    if not value or not visible or len(value) > MAX_REQUEST_ID or "," in value:
+    if not value or not (value.isascii() and value.isprintable()) or len(value) > MAX_REQUEST_ID or "," in value:
         return None
     return mask(value, secrets)
 

@@ -167,7 +167,7 @@ CASES: dict[str, tuple[list[str], bytes | Callable[[Request], bytes], int, bool]
         ["get", "1", "run_1"],
         json_response(404, envelope("run_not_found"), {"X-Request-Id": "req_\x1b]0;owned\x07\x1b[2J\u202e"}),
         4,
-        True,
+        False,  # control characters: no request id at all (`answer_request_id`), so none is shown
     ),
     "status": (["get", "1", "run_1"], json_response(200, run_row(HOSTILE)), 4, False),
     "run-id": (["trigger", "1"], json_response(202, {"runId": HOSTILE, "status": "queued"}), 4, False),

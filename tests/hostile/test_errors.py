@@ -451,7 +451,7 @@ UNFIT_REQUEST_IDS = {
     "repeated": [("X-Request-Id", "req-a"), ("X-Request-Id", "req-b")],
     "two in one": [("X-Request-Id", "req-a, req-b")],
     "huge": [("X-Request-Id", "r" * 201)],
-    "spaced": [("X-Request-Id", "req a")],
+    "control character": [("X-Request-Id", "req-\x1b[2J")],
     "not ASCII": [("X-Request-Id", "req-\u00e9")],
     "empty": [("X-Request-Id", "")],
 }
@@ -460,7 +460,7 @@ UNFIT_REQUEST_IDS = {
 @both
 @pytest.mark.parametrize("case", UNFIT_REQUEST_IDS)
 def test_an_unfit_request_id_is_no_request_id_and_stays_in_the_headers(mode: str, case: str) -> None:
-    """An X-Request-Id that is not one id of 1 to 200 visible ASCII characters: `request_id` is None.
+    """An X-Request-Id that is not one id of 1 to 200 printable ASCII characters: `request_id` is None.
 
     On an error, str(error) names no request; the header's value as it came (repeated ones joined) is
     still in `error.headers`. A fitting one of exactly 200 characters is kept whole.
@@ -473,7 +473,7 @@ def test_an_unfit_request_id_is_no_request_id_and_stays_in_the_headers(mode: str
     assert error.request_id is None
     assert ", request " not in str(error)
     sent = [value for name, value in UNFIT_REQUEST_IDS[case] if name == "X-Request-Id"]
-    if case != "not ASCII":  # a server's non-ASCII header bytes are read as latin-1 by every backend
+    if case not in ("not ASCII", "control character"):  # the backends read such bytes each their own way
         assert error.headers.get("x-request-id", "") == ", ".join(sent)
     fitting = [("Content-Type", "application/json"), ("X-Request-Id", "r" * 200)]
     with HostileServer(send(response(409, body, fitting), keep_alive=True)) as server:
