@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     scale = QUICK if args.quick else FULL
     output = args.output if args.output is not None or args.quick else REPO_ROOT / "BENCHMARKS.md"
     arguments = sys.argv[1:] if argv is None else argv
-    command = f"cd {shlex.quote(str(REPO_ROOT))} && {shlex.join([sys.executable, '-m', 'benchmarks', *arguments])}"
+    command = shlex.join(["python", "-m", "benchmarks", *arguments])  # from the repository root, on any machine
     started_at = datetime.datetime.now(datetime.UTC)
     started = time.perf_counter()
     results: list[RowResult] = []
@@ -125,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"  {line.measure}: SDK {line.sdk}, raw {line.raw}, ratio {line.ratio}, goal {line.goal}, "
                     f"met {line.met}"
                 )
-    document = render(results, command, args.quick, started_at, time.perf_counter() - started)
+    previous = output.read_text(encoding="utf-8") if output is not None and output.exists() else ""
+    document = render(results, command, args.quick, started_at, time.perf_counter() - started, previous=previous)
     if output is not None:
         output.write_text(document, encoding="utf-8")
         print(f"wrote {output}")

@@ -50,24 +50,89 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def render(rows: list[RowResult], command: str, quick: bool, started: datetime.datetime, seconds: float) -> str:
-    """The markdown document."""
-    met = [r for r in rows if r.met is True]
-    judged = [r for r in rows if r.met is not None]
+def row_of(line: str) -> int | None:
+    """The row a table line (`| 12 | ...`), note (`- Row 12: ...`) or run line (`- Rows 12, 13: ...`) is about."""
+    if line.startswith("| "):
+        cell = line.split("|")[1].strip()
+        return int(cell) if cell.isdigit() else None
+    return None
+
+
+def _run_rows(line: str) -> list[int]:
+    """The rows a run line names: `- Rows 12, 13: ...` or `- Row 1: ...`."""
+    label = line.removeprefix("- ").split(":", 1)[0]
+    words = label.removeprefix("Rows ").removeprefix("Row ").replace(",", " ").split()
+    return [int(word) for word in words if word.isdigit()]
+
+
+def _run_line(rows: list[int], command: str, started: datetime.datetime, seconds: float) -> str:
+    label = f"Row {rows[0]}" if len(rows) == 1 else "Rows " + ", ".join(str(number) for number in rows)
+    return (
+        f"- {label}: measured {started:%Y-%m-%d %H:%M} UTC in {seconds:.0f} s with `{command}`, "
+        f"on {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}."
+    )
+
+
+def _kept(previous: str, measured: set[int]) -> tuple[list[str], list[str], list[str]]:
+    """The table lines, notes and run lines of `previous` about rows not `measured` (a partial run keeps them)."""
+    table, notes, runs, section = [], [], [], ""
+    for line in previous.splitlines():
+        if line.startswith("## "):
+            section = line
+        elif section == "## Results" and (number := row_of(line)) is not None and number not in measured:
+            table.append(line)
+        elif section == "## Notes" and line.startswith("- Row ") and _run_rows(line)[0] not in measured:
+            notes.append(line)
+        elif section == "## Runs" and line.startswith("- Row"):
+            left = [number for number in _run_rows(line) if number not in measured]
+            if left:
+                label = f"Row {left[0]}" if len(left) == 1 else "Rows " + ", ".join(str(n) for n in left)
+                runs.append(f"- {label}:{line.split(':', 1)[1]}")
+    return table, notes, runs
+
+
+def render(
+    rows: list[RowResult],
+    command: str,
+    quick: bool,
+    started: datetime.datetime,
+    seconds: float,
+    *,
+    previous: str = "",
+) -> str:
+    """The markdown document; the lines of `previous` (the file as it was) about rows not measured now are kept."""
+    measured = sorted({r.number for r in rows})
+    table, notes, runs = _kept(previous, set(measured))
+    table += [
+        f"| {r.number} | {_cell(r.measure)} | {_cell(r.sdk)} | {_cell(r.raw)} | {r.ratio} | {_cell(r.goal)} "
+        f"| {_MET[r.met]} |"
+        for r in rows
+    ]
+    table.sort(key=lambda line: row_of(line) or 0)  # stable: a row's lines keep their order
+    notes += [f"- Row {r.number}: {note}" for r in rows for note in r.notes]
+    notes.sort(key=lambda line: _run_rows(line)[0])
+    runs.append(_run_line(measured, command, started, seconds))
+    marks = [line.rstrip(" |").rsplit("|", 1)[1].strip() for line in table]
+    met, judged = marks.count(_MET[True]), len(marks) - marks.count(_MET[None])
     out = [
         "# Benchmarks: cxpa-sdk against raw httpx2 and its peers",
         "",
-        f"Measured {started:%Y-%m-%d %H:%M} UTC in {seconds:.0f} s"
+        f"{met} of {judged} goals met ({len(marks) - judged} more lines reported without a goal)"
         + (" (**--quick**: tiny counts and sizes, numbers not meaningful)" if quick else "")
-        + f"; {len(met)} of {len(judged)} goals met ({len(rows) - len(judged)} more lines reported without a goal).",
+        + ". A run of some rows (`--rows`) replaces their lines and keeps the others: when and how each row"
+        " was measured is under Runs.",
         "",
         "Command, from the repository root (in an environment with cxpa-sdk and its `testing` extra installed):",
         "",
         "```sh",
-        command,
+        "python -m benchmarks",
         "```",
         "",
-        "## Machine",
+        "## Runs",
+        "",
+        *runs,
+        "",
+        "## Machine (the newest run's)",
         "",
         *machine(),
         "",
@@ -75,11 +140,7 @@ def render(rows: list[RowResult], command: str, quick: bool, started: datetime.d
         "",
         "| # | Measure | cxpa-sdk (median) | peer (median) | Ratio SDK/peer (median of pairs) | Goal | Met |",
         "|---|---|---|---|---|---|---|",
-    ]
-    out += [
-        f"| {r.number} | {_cell(r.measure)} | {_cell(r.sdk)} | {_cell(r.raw)} | {r.ratio} | {_cell(r.goal)} "
-        f"| {_MET[r.met]} |"
-        for r in rows
+        *table,
     ]
     out += [
         "",
@@ -157,7 +218,6 @@ def render(rows: list[RowResult], command: str, quick: bool, started: datetime.d
         "",
         "## Notes",
         "",
+        *notes,
     ]
-    for r in rows:
-        out += [f"- Row {r.number}: {note}" for note in r.notes]
     return "\n".join(out) + "\n"
