@@ -29,6 +29,8 @@ from cxpa_sdk import (
 from cxpa_sdk import aio as cxpa_aio
 from cxpa_sdk.testing import ECHO, FAIL, SLOW, LocalPlatform
 
+GOING = (RunStatus.QUEUED, RunStatus.RUNNING)  # a run not ended: on a loaded machine it may not have started yet
+
 
 def test_trigger_run_returns_a_handle_with_the_triggers_answer(api: Api) -> None:
     """The handle keeps run_id and status as TriggeredRun did, with the answer's request id and attempts."""
@@ -126,7 +128,7 @@ def test_as_completed_times_out_naming_what_is_left(cxpa_client: Cxpa) -> None:
     assert next(ending).run_id == quick.run_id
     with pytest.raises(WaitTimeoutError, match=rf"1 run\(s\) did not end within 1.5 s: {slow.run_id}"):
         next(ending)
-    assert slow.refresh().status is RunStatus.RUNNING
+    assert slow.refresh().status in GOING
     slow.cancel()
 
 
@@ -157,7 +159,7 @@ def test_async_as_completed_and_wait_all(cxpa_platform: LocalPlatform) -> None:
             slow = await client.trigger_run(SLOW, {"seconds": 30})
             with pytest.raises(WaitTimeoutError, match=slow.run_id):
                 await cxpa_aio.wait_all([slow], timeout=0.5)
-            assert (await slow.refresh()).status is RunStatus.RUNNING
+            assert (await slow.refresh()).status in GOING
             await slow.cancel()
 
     asyncio.run(flow())
@@ -208,7 +210,7 @@ def test_ctrl_c_during_a_wait_notes_the_run(short_windows: LocalPlatform) -> Non
         notes = "\n".join(getattr(stop, "__notes__", []))
         assert f"run {handle.run_id} of agent {SLOW} goes on (stopping a wait never cancels a run)" in notes
         assert f"client.run({SLOW}, {handle.run_id!r}).wait()" in notes
-        assert handle.refresh().status is RunStatus.RUNNING
+        assert handle.refresh().status in GOING  # not ended: queued still on a loaded machine, or running
         handle.cancel()
 
 
@@ -219,7 +221,7 @@ def test_ctrl_c_before_the_run_is_named_notes_the_key_that_gets_it_again(short_w
         notes = "\n".join(getattr(stop, "__notes__", []))
         assert "the run's id was not known yet" in notes
         key = notes.split("idempotency_key='", 1)[1].split("'", 1)[0]
-        (started,) = [run["id"] for run in short_windows.runs(SLOW) if run["status"] == "running"]
+        (started,) = [run["id"] for run in short_windows.runs(SLOW) if run["status"] in {"queued", "running"}]
         client.cancel_run(SLOW, started)
         again = client.trigger_run_and_wait(SLOW, {"seconds": 30}, timeout_ms=60_000, idempotency_key=key)
         assert (again.run_id, again.status) == (started, RunStatus.CANCELLED)
@@ -237,7 +239,7 @@ def test_a_cancelled_task_notes_the_run_and_leaves_it_running(cxpa_platform: Loc
             with pytest.raises(asyncio.CancelledError) as cancelled:
                 await task
             assert handle.run_id in "\n".join(getattr(cancelled.value, "__notes__", []))
-            assert (await handle.refresh()).status is RunStatus.RUNNING
+            assert (await handle.refresh()).status in GOING
             await handle.cancel()
 
     asyncio.run(flow())
