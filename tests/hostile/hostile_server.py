@@ -46,6 +46,7 @@ TOKEN = "ctok-hostile-SENTINEL-TOKEN-9876"
 SENTINEL = "SENTINEL"  # in both secrets: a text holding it leaked (part of) one
 GRACE = 1.0  # the documented grace past a call's deadline
 DEADLINE = 0.6  # the client's deadline= in most tests
+ANSWERED_DEADLINE = 10.0  # for a server that answers at once: no loaded machine makes the call miss it
 WAIT = 0.4  # the wait of waiting calls (timeout_ms=400, timeout=0.4)
 RETRY_DEADLINE = 10.0  # for counting retries: no backoff (planned, not slept) would pass it
 CALL_CAP = 20.0  # a call still running after this fails its test (the worker thread is abandoned)

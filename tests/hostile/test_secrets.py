@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import pytest
 from hostile.hostile_server import (
+    ANSWERED_DEADLINE,
     CALLS,
     KEY,
     SENTINEL,
@@ -106,7 +107,7 @@ def test_an_echoed_secret_never_shows(mode: str, target: str, echo: str, caplog:
     call = CALLS[target]
     make = ECHOES[echo]
     with HostileServer(send(lambda request: make(echoed(request), TARGETS[target]))) as server:
-        outcome = perform(mode, server, call.action, agent=call.agent)
+        outcome = perform(mode, server, call.action, agent=call.agent, deadline=ANSWERED_DEADLINE)
     assert SENTINEL in echoed(server.requests[0]), "the harness did not see the secret it should echo"
     assert_no_secret(outcome, caplog)
 
@@ -141,7 +142,7 @@ def test_an_echoed_secret_in_a_download_never_shows(
     caplog.set_level(logging.DEBUG, logger="cxpa_sdk")
     make = FILE_ECHOES[echo]
     with HostileServer(send(lambda request: make(echoed(request)))) as server:
-        outcome = perform(mode, server, save_download(tmp_path))
+        outcome = perform(mode, server, save_download(tmp_path), deadline=ANSWERED_DEADLINE)
     assert_no_secret(outcome, caplog)
 
 
