@@ -65,10 +65,14 @@ def _run_rows(line: str) -> list[int]:
     return [int(word) for word in words if word.isdigit()]
 
 
+def _label(rows: list[int]) -> str:
+    """`Row 1` or `Rows 12, 13`: how a run line names its rows (`_run_rows` reads it back)."""
+    return f"Row {rows[0]}" if len(rows) == 1 else "Rows " + ", ".join(str(number) for number in rows)
+
+
 def _run_line(rows: list[int], command: str, started: datetime.datetime, seconds: float) -> str:
-    label = f"Row {rows[0]}" if len(rows) == 1 else "Rows " + ", ".join(str(number) for number in rows)
     return (
-        f"- {label}: measured {started:%Y-%m-%d %H:%M} UTC in {seconds:.0f} s with `{command}`, "
+        f"- {_label(rows)}: measured {started:%Y-%m-%d %H:%M} UTC in {seconds:.0f} s with `{command}`, "
         f"on {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}."
     )
 
@@ -86,8 +90,7 @@ def _kept(previous: str, measured: set[int]) -> tuple[list[str], list[str], list
         elif section == "## Runs" and line.startswith("- Row"):
             left = [number for number in _run_rows(line) if number not in measured]
             if left:
-                label = f"Row {left[0]}" if len(left) == 1 else "Rows " + ", ".join(str(n) for n in left)
-                runs.append(f"- {label}:{line.split(':', 1)[1]}")
+                runs.append(f"- {_label(left)}:{line.split(':', 1)[1]}")
     return table, notes, runs
 
 

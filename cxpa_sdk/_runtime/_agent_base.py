@@ -206,8 +206,9 @@ class AgentBase(ForkGuard):
 
 MIN_LEASE_S = 2
 MAX_LEASE_S = 3600
-# The header of a runtime's 2xx answer to a trigger delivery that gives the run a lease from then on,
-# queued or running (openapi.yaml, the runtimeDelivery webhook's 202; docs/runtimes.md, "The lease").
+# The header of a runtime's 2xx answer to a trigger or resume delivery that gives the run a lease from
+# then on, queued, resumed or running (openapi.yaml, the runtimeDelivery webhook's 202; docs/runtimes.md,
+# "The lease").
 LEASE_HEADER = "CXPA-Lease-Seconds"
 
 

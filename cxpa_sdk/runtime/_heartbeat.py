@@ -1,14 +1,14 @@
 """The runtime host's heartbeat: one task per host that keeps the leases of its quiet runs (the lease extension).
 
 Every run holds the host's lease from the 202 that took its trigger or its resume (queued behind a
-limit or not) and asks for it again with its `started`; while it holds one, the platform fails it `RuntimeLost` if
-no callback arrives within the lease, which is how a host killed outright (SIGKILL, the OOM killer)
-is noticed. Every lease/3 seconds the task sends a `heartbeat` for each working or queued run that
-has not reported within that interval, on the host's shared pool, a few at a time (a heartbeat is
-no report of the run's own: a silent run gets one at every beat). Its answer is a callback's: a
-cancelled or ended run is stopped as a cancel delivery stops it; a platform that refuses heartbeats
-(an older one) gets none from this host again; anything else (no answer, a slow or garbled one) is
-logged and tried again at the next beat.
+limit or not) and asks for it again with its `started`; while it holds one, the platform fails it
+`RuntimeLost` if no callback arrives within the lease, which is how a host killed outright (SIGKILL,
+the OOM killer) is noticed. Every lease/3 seconds the task sends a `heartbeat` for each working or
+queued run that has not reported within that interval, on the host's shared pool, a few at a time
+(a heartbeat is no report of the run's own: a silent run gets one at every beat). Its answer is a
+callback's: a cancelled or ended run is stopped as a cancel delivery stops it; a platform that
+refuses heartbeats (an older one) gets none from this host again; anything else (no answer, a slow
+or garbled one) is logged and tried again at the next beat.
 """
 
 from __future__ import annotations

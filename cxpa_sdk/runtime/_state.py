@@ -32,9 +32,9 @@ class RunState:
     cannot be interrupted: it sees the flag). `resume` is the future a `wait_for_token` waits on;
     the resume delivery sets its result, a cancel delivery its exception. `channel` carries a file
     agent's bytes to the trigger's answer. `lease` is the lease the run holds on the platform (None:
-    none; from the 202 that took its trigger or resume, queued or not), `reported_at` when it last reported
-    (monotonic seconds; taken counts): the host's heartbeat renews the
-    leases of the runs that have been quiet.
+    none; from the 202 that took its trigger or resume, queued or not), `reported_at` when it last
+    reported (monotonic seconds; taken counts): the host's heartbeat renews the leases of the runs
+    that have been quiet.
     """
 
     __slots__ = ("_cancelled", "channel", "lease", "payload", "reported_at", "resume", "run_id", "runner", "task")

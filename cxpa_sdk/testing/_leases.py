@@ -1,11 +1,12 @@
 """The local platform's run leases (an extension of the seed's contract): who holds one, and failing those that lapse.
 
 A runtime asks for a lease with its `started` (`leaseSeconds`), or with its answer to the trigger's
-delivery (the `CXPA-Lease-Seconds` header: the run holds it while still queued in the runtime);
-every callback renews it, `waiting` and the run's end give it up. A lease that lapses fails its run
-`RuntimeLost`. One timer on the serving loop watches every lease: it is armed for the earliest
-expiry, and a renewal only moves a number (the timer, when it fires, finds the lease renewed and
-looks again later), so a callback costs no timer work and no run has a thread or a task of its own.
+or the resume's delivery (the `CXPA-Lease-Seconds` header: the run holds it while it awaits its
+`started` in the runtime, queued or resumed); every callback renews it, `waiting` and the run's end
+give it up. A lease that lapses fails its run `RuntimeLost`. One timer on the serving loop watches
+every lease: it is armed for the earliest expiry, and a renewal only moves a number (the timer, when
+it fires, finds the lease renewed and looks again later), so a callback costs no timer work and no
+run has a thread or a task of its own.
 """
 
 from __future__ import annotations

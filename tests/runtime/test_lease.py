@@ -25,14 +25,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2
 import pytest
 from child_support import START_TIMEOUT_S, child
 from runtime_support import SECRET, Gate, eventually, runtime_for, serving, settled
 
-from cxpa_sdk import AgentClient, BadRequestError, Cxpa, InvalidArgumentError, InvalidArgumentTypeError
+from cxpa_sdk import AgentClient, BadRequestError, Cxpa, InvalidArgumentError, InvalidArgumentTypeError, Run
 from cxpa_sdk._errors import status_error
 from cxpa_sdk.runtime import RunContext, Runtime, SyncRunContext
 from cxpa_sdk.runtime._heartbeat import refused
@@ -46,6 +46,15 @@ LAPSE_SLACK_S = 4.0  # how much later than its lease a lapsed run may be failed 
 def lapsed_message(seconds: int) -> str:
     """What a person reads in the row of a run whose lease lapsed."""
     return f"the runtime stopped reporting: no callback for {seconds} s (its lease lapsed)"
+
+
+def assert_lost_within(rows: list[Run], took: float, lease: int) -> None:
+    """Every run failed RuntimeLost for a lease of `lease` seconds, within that lease plus LAPSE_SLACK_S."""
+    for row in rows:
+        assert row.status == "failed", row
+        assert row.error is not None
+        assert (row.error.name, row.error.message) == ("RuntimeLost", lapsed_message(lease))
+    assert took < lease + LAPSE_SLACK_S, took
 
 
 def callbacks_of(platform: LocalPlatform, agent_id: int) -> FaultRule:
@@ -77,10 +86,7 @@ def test_a_lease_lapses_without_callbacks_and_fails_the_run(platform: LocalPlatf
         took = time.monotonic() - began
     finally:
         reporter.close()
-    assert row.status == "failed"
-    assert row.error is not None
-    assert (row.error.name, row.error.message) == ("RuntimeLost", lapsed_message(2))
-    assert took < 2 + LAPSE_SLACK_S
+    assert_lost_within([row], took, 2)
     assert platform.lease(run_id) is None
 
 
@@ -199,6 +205,15 @@ def served_host(platform: LocalPlatform, tmp_path: Path, *, max_concurrency: int
         yield server, banner[1].removeprefix("agent stuck: ").strip()
 
 
+def killed(server: Any, client: Cxpa, agent_id: int, *run_ids: str) -> tuple[list[Run], float]:
+    """SIGKILL the served host: each run as `wait_for_run` returns it, and the seconds from the kill to the last."""
+    server.process.send_signal(signal.SIGKILL)
+    at = time.monotonic()
+    server.process.wait(10)
+    rows = [client.wait_for_run(agent_id, run_id, timeout=60) for run_id in run_ids]
+    return rows, time.monotonic() - at
+
+
 def test_a_host_killed_mid_run_has_its_run_failed_within_the_lease(
     platform: LocalPlatform, client: Cxpa, tmp_path: Path
 ) -> None:
@@ -210,15 +225,8 @@ def test_a_host_killed_mid_run_has_its_run_failed_within_the_lease(
         time.sleep(4.0)  # past one lease: the heartbeats keep it
         assert platform.run(run_id)["status"] == "running"
         assert platform.lease(run_id) == 3
-        server.process.send_signal(signal.SIGKILL)
-        killed = time.monotonic()
-        server.process.wait(10)
-        row = client.wait_for_run(agent.id, run_id, timeout=60)
-        took = time.monotonic() - killed
-    assert row.status == "failed"
-    assert row.error is not None
-    assert (row.error.name, row.error.message) == ("RuntimeLost", lapsed_message(3))
-    assert took < 3 + LAPSE_SLACK_S, took
+        rows, took = killed(server, client, agent.id, run_id)
+    assert_lost_within(rows, took, 3)
 
 
 # -- heartbeats keep a working run ----------------------------------------------------------
@@ -445,17 +453,9 @@ def test_a_host_killed_with_a_run_queued_has_both_runs_failed_within_the_lease(
         eventually(lambda: platform.lease(queued) == 3, "the queued run's lease from the trigger's answer")
         time.sleep(4.0)  # past one lease: the heartbeats keep both
         assert (platform.run(working)["status"], platform.run(queued)["status"]) == ("running", "queued")
-        server.process.send_signal(signal.SIGKILL)
-        killed = time.monotonic()
-        server.process.wait(10)
-        rows = [client.wait_for_run(agent.id, run_id, timeout=60) for run_id in (working, queued)]
-        took = time.monotonic() - killed
-    for row in rows:
-        assert row.status == "failed", row
-        assert row.error is not None
-        assert (row.error.name, row.error.message) == ("RuntimeLost", lapsed_message(3))
+        rows, took = killed(server, client, agent.id, working, queued)
+    assert_lost_within(rows, took, 3)
     assert rows[1].started_at is None  # failed while queued: it never began
-    assert took < 3 + LAPSE_SLACK_S, took
 
 
 def test_a_run_queued_past_its_lease_in_a_living_host_is_kept(platform: LocalPlatform, client: Cxpa) -> None:
@@ -528,6 +528,23 @@ def test_a_delivered_lease_is_one_integer_of_2_to_3600(values: list[str], lease:
     assert delivered_lease(values) == lease
 
 
+H = TypeVar("H", bound=BaseHTTPRequestHandler)
+
+
+@contextmanager
+def on_loopback(handler: type[H]) -> Iterator[tuple[str, type[H]]]:
+    """A threading HTTP server of `handler` on 127.0.0.1 for the block: (its URL, the handler class)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/agent", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
 class StubRuntime(BaseHTTPRequestHandler):
     """A URL runtime that takes every delivery 202 with its `lease` header value and never reports."""
 
@@ -550,16 +567,9 @@ class StubRuntime(BaseHTTPRequestHandler):
 @pytest.fixture
 def stub_runtime(request: pytest.FixtureRequest) -> Iterator[tuple[str, type[StubRuntime]]]:
     """A stub runtime on loopback answering with the parametrized header value: (its URL, its handler class)."""
-    handler = type("Stub", (StubRuntime,), {"lease": request.param, "hits": 0})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/agent", handler
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    handler: type[StubRuntime] = type("Stub", (StubRuntime,), {"lease": request.param, "hits": 0})
+    with on_loopback(handler) as served:
+        yield served
 
 
 @pytest.mark.parametrize(
@@ -591,11 +601,8 @@ def test_a_queued_run_whose_delivered_lease_lapses_is_failed(
     run_id = client.trigger_run(agent.id, {}).run_id
     row = client.wait_for_run(agent.id, run_id, timeout=30)
     took = time.monotonic() - began
-    assert row.status == "failed"
-    assert row.error is not None
-    assert (row.error.name, row.error.message) == ("RuntimeLost", lapsed_message(2))
+    assert_lost_within([row], took, 2)
     assert row.started_at is None
-    assert took < 2 + LAPSE_SLACK_S, took
 
 
 def test_an_older_platform_ignores_a_delivered_lease(older_platform: LocalPlatform) -> None:
@@ -665,16 +672,9 @@ class Front(BaseHTTPRequestHandler):
 @contextmanager
 def front() -> Iterator[tuple[str, type[Front]]]:
     """A Front on loopback: (its URL, its handler class, whose `target` the test sets)."""
-    handler = type("FrontOf", (Front,), {"target": None, "hits": 0})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/agent", handler
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    handler: type[Front] = type("FrontOf", (Front,), {"target": None, "hits": 0})
+    with on_loopback(handler) as served:
+        yield served
 
 
 def waiting_by_hand(platform: LocalPlatform, client: Cxpa, agent_id: int, token_id: str) -> str:
@@ -708,16 +708,8 @@ def test_a_host_killed_with_a_resumed_run_queued_has_both_runs_failed_within_the
         assert platform.run(resumed)["status"] == "waiting"
         assert platform.run(resumed)["waiting"] is None
         assert (platform.run(working)["status"], platform.lease(resumed)) == ("running", 3)
-        server.process.send_signal(signal.SIGKILL)
-        killed = time.monotonic()
-        server.process.wait(10)
-        rows = [client.wait_for_run(agent.id, run_id, timeout=60) for run_id in (working, resumed)]
-        took = time.monotonic() - killed
-    for row in rows:
-        assert row.status == "failed", row
-        assert row.error is not None
-        assert (row.error.name, row.error.message) == ("RuntimeLost", lapsed_message(3))
-    assert took < 3 + LAPSE_SLACK_S, took
+        rows, took = killed(server, client, agent.id, working, resumed)
+    assert_lost_within(rows, took, 3)
 
 
 @pytest.mark.parametrize("stub_runtime", [""], ids=["no-lease-for-the-trigger"], indirect=True)
@@ -737,10 +729,7 @@ def test_a_resumed_run_whose_delivered_lease_lapses_is_failed(
     client.resume_run(agent.id, run_id, "tok_lapse", {})
     row = client.wait_for_run(agent.id, run_id, timeout=30)
     took = time.monotonic() - began
-    assert row.status == "failed"
-    assert row.error is not None
-    assert (row.error.name, row.error.message) == ("RuntimeLost", lapsed_message(2))
-    assert took < 2 + LAPSE_SLACK_S, took
+    assert_lost_within([row], took, 2)
 
 
 @pytest.mark.parametrize("stub_runtime", ["2"], indirect=True)
